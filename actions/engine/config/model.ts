@@ -1,0 +1,64 @@
+/**
+ * The desired state of environments, as loaded from environments/<name>.yaml.
+ * Field names are camelCase here; the YAML uses snake_case (see
+ * contracts/environment.schema.json for the file format).
+ */
+import type { Stage } from '../stages/ladder.ts';
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** Where an environment's live state is. */
+export type DatabaseSpec =
+  | { kind: 'url'; urlEnv: string; readonlyUrlEnv?: string }
+  | { kind: 'embedded'; dir: string };
+
+export interface MigrationSettings {
+  /** Repository-relative folder of migrations. */
+  directory: string;
+  lockTimeoutMs: number;
+  statementTimeoutMs: number;
+  advisoryLock: { mode: 'wait' | 'fail'; timeoutMs: number };
+  backup?: { directory: string };
+  allowOutOfOrder: boolean;
+  allowMissing: boolean;
+}
+
+export interface FlagSpec {
+  key: string;
+  value: JsonValue;
+  contract?: string;
+  killSwitch: boolean;
+  owner?: string;
+  description?: string;
+  expires?: string;
+  dependsOn: string[];
+  rollout?: { stage: Stage; percent?: number };
+}
+
+/** Checks and monitors are kept as written (snake_case) and interpreted by their runners. */
+export type CheckSpec = Record<string, JsonValue> & { name: string };
+export type MonitorSpec = Record<string, JsonValue> & { name: string };
+
+export interface Environment {
+  name: string;
+  /** Repository-relative path of the file. */
+  file: string;
+  description?: string;
+  database: DatabaseSpec;
+  promotesTo?: string;
+  /** Qualified table of live flags; undefined means the tool's own rollout.flags. */
+  flagTable?: string;
+  migrations: MigrationSettings;
+  flags: Map<string, FlagSpec>;
+  checks: CheckSpec[];
+  monitors: MonitorSpec[];
+}
+
+export const DEFAULT_MIGRATION_SETTINGS: MigrationSettings = {
+  directory: 'migrations',
+  lockTimeoutMs: 5_000,
+  statementTimeoutMs: 15 * 60_000,
+  advisoryLock: { mode: 'wait', timeoutMs: 60_000 },
+  allowOutOfOrder: false,
+  allowMissing: false,
+};
