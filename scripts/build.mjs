@@ -3,7 +3,7 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: { cli: 'actions/cli/main.ts' },
+  entryPoints: { cli: 'actions/cli/index.ts' },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

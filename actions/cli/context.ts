@@ -1,0 +1,42 @@
+/** What every CLI command gets: where the repository is, where to print, and how to load it. */
+import { resolve } from 'node:path';
+import { loadEnvironment } from '../engine/config/repository.ts';
+import type { Environment } from '../engine/config/model.ts';
+
+export interface CliContext {
+  /** Absolute path of the repository (--root, default the current directory). */
+  readonly root: string;
+  out(text: string): void;
+  err(text: string): void;
+  readonly isTTY: boolean;
+  readonly env: NodeJS.ProcessEnv;
+  loadEnvironment(name: string): Promise<Environment>;
+  /** The exit code the process ends with (the highest one set wins). */
+  setExitCode(code: number): void;
+}
+
+export interface Streams {
+  stdout: { write(text: string): unknown; isTTY?: boolean };
+  stderr: { write(text: string): unknown };
+}
+
+export function createContext(getRoot: () => string | undefined, streams: Streams, env: NodeJS.ProcessEnv): CliContext & { exitCode: number } {
+  const withNewline = (text: string): string => (text.endsWith('\n') || text === '' ? text : `${text}\n`);
+  const ctx = {
+    exitCode: 0,
+    get root() {
+      return resolve(getRoot() ?? env.ROLLOUT_ROOT ?? process.cwd());
+    },
+    out: (text: string) => void streams.stdout.write(withNewline(text)),
+    err: (text: string) => void streams.stderr.write(withNewline(text)),
+    isTTY: Boolean(streams.stdout.isTTY) && env.NO_COLOR === undefined && env.CI !== 'true',
+    env,
+    loadEnvironment(name: string) {
+      return Promise.resolve(loadEnvironment(ctx.root, name).environment);
+    },
+    setExitCode(code: number) {
+      ctx.exitCode = Math.max(ctx.exitCode, code);
+    },
+  };
+  return ctx;
+}

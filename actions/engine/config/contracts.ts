@@ -1,0 +1,82 @@
+/**
+ * Contracts: JSON Schemas in contracts/<name>.schema.json that type flag values and
+ * payloads. Loaded on first use, compiled once, reported with positions when broken.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ValidateFunction } from 'ajv';
+import type { Problem } from '../problems.ts';
+import { contractAjv } from './ajv.ts';
+import { parseYamlSource } from './yaml-source.ts';
+
+export const CONTRACTS_DIR = 'contracts';
+/** The environment file format's own schema lives beside the contracts but is not one. */
+const RESERVED = new Set(['environment']);
+const SUFFIX = '.schema.json';
+
+export type ContractLookup =
+  | { ok: true; name: string; file: string; validate: ValidateFunction }
+  | { ok: false; reason: 'missing' | 'broken' };
+
+export class ContractRegistry {
+  private readonly cache = new Map<string, ContractLookup>();
+  /** Problems found in the contract files themselves (syntax, invalid schema). */
+  readonly problems: Problem[] = [];
+  private names: string[] | undefined;
+
+  constructor(private readonly root: string) {}
+
+  fileOf(name: string): string {
+    return `${CONTRACTS_DIR}/${name}${SUFFIX}`;
+  }
+
+  /** Names of every contract in the repository, for "did you mean" and listings. */
+  available(): string[] {
+    if (!this.names) {
+      try {
+        this.names = readdirSync(join(this.root, CONTRACTS_DIR))
+          .filter((f) => f.endsWith(SUFFIX))
+          .map((f) => f.slice(0, -SUFFIX.length))
+          .filter((n) => !RESERVED.has(n))
+          .sort();
+      } catch {
+        this.names = [];
+      }
+    }
+    return this.names;
+  }
+
+  get(name: string): ContractLookup {
+    let found = this.cache.get(name);
+    if (!found) {
+      found = this.load(name);
+      this.cache.set(name, found);
+    }
+    return found;
+  }
+
+  private load(name: string): ContractLookup {
+    if (RESERVED.has(name) || !this.available().includes(name)) return { ok: false, reason: 'missing' };
+    const file = this.fileOf(name);
+    const text = readFileSync(join(this.root, file), 'utf8');
+    // Parse JSON through the YAML parser (JSON is YAML) to get line/column for syntax errors.
+    const source = parseYamlSource(file, text);
+    if (source.data === undefined || source.problems.some((p) => p.severity === 'error')) {
+      this.problems.push(...source.problems.map((p) => ({ ...p, message: `${p.message} (this contract is JSON Schema in JSON)` })));
+      return { ok: false, reason: 'broken' };
+    }
+    const schema = source.data as Record<string, unknown>;
+    const dialect = typeof schema.$schema === 'string' && schema.$schema.includes('draft-07') ? 'draft-07' : '2020-12';
+    const ajv = contractAjv(dialect);
+    try {
+      // Contracts may share $ids across files; key by file so two repos in one process do not collide.
+      const { $id: _ignored, ...withoutId } = schema;
+      const validate = ajv.compile(withoutId);
+      return { ok: true, name, file, validate };
+    } catch (thrown) {
+      const message = thrown instanceof Error ? thrown.message : String(thrown);
+      this.problems.push({ file, line: 1, column: 1, severity: 'error', message: `not a valid JSON Schema: ${message}` });
+      return { ok: false, reason: 'broken' };
+    }
+  }
+}

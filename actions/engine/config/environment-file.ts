@@ -1,0 +1,207 @@
+/**
+ * One environment file: parsed with positions, checked against the format's schema,
+ * flag values checked against their contracts, then turned into the typed model.
+ */
+import type { ValidateFunction } from 'ajv';
+import type { Problem } from '../problems.ts';
+import { STAGES, type Stage } from '../stages/ladder.ts';
+import environmentSchema from '../../../contracts/environment.schema.json' with { type: 'json' };
+import { toolAjv } from './ajv.ts';
+import type { ContractRegistry } from './contracts.ts';
+import { parseDuration } from './duration.ts';
+import { DEFAULT_MIGRATION_SETTINGS, type CheckSpec, type Environment, type FlagSpec, type JsonValue, type MonitorSpec } from './model.ts';
+import { describePath, humanizeSchemaErrors } from './schema-errors.ts';
+import { suggestion } from './suggest.ts';
+import { forEachString, locate, parseYamlSource, type PathToken, type YamlSource } from './yaml-source.ts';
+
+export const ENVIRONMENTS_DIR = 'environments';
+export const ENVIRONMENT_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
+
+let validateEnvironment: ValidateFunction | undefined;
+function environmentValidator(): ValidateFunction {
+  validateEnvironment ??= toolAjv().compile(environmentSchema);
+  return validateEnvironment;
+}
+
+/** The built-in contract of every kill switch (seed 001's global.safe_mode). */
+const KILL_SWITCH_SCHEMA = {
+  type: 'object',
+  required: ['enabled'],
+  properties: { enabled: { type: 'boolean' } },
+  additionalProperties: false,
+};
+let validateKillSwitch: ValidateFunction | undefined;
+
+/** A URL with user:password@ in it: a secret that must never be in Git. */
+const URL_WITH_PASSWORD = /\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:[^\s/@]+@/i;
+
+export interface EnvironmentFile {
+  name: string;
+  source: YamlSource;
+  /** The typed model, present when the file has no errors of its own. */
+  environment?: Environment;
+  /** Raw fields other checks need even when the file has errors. */
+  promotesTo?: string;
+  flagKeys: string[];
+  problems: Problem[];
+}
+
+export function readEnvironmentFile(file: string, text: string, contracts: ContractRegistry, now: Date): EnvironmentFile {
+  const name = file.replace(/^.*\//, '').replace(/\.ya?ml$/, '');
+  const source = parseYamlSource(file, text);
+  const problems: Problem[] = [...source.problems];
+  const report = (path: PathToken[], message: string, options: { key?: boolean; severity?: Problem['severity'] } = {}): void => {
+    problems.push({ file, ...locate(source, path, options), severity: options.severity ?? 'error', message });
+  };
+  const result: EnvironmentFile = { name, source, flagKeys: [], problems };
+
+  if (!ENVIRONMENT_NAME.test(name)) {
+    report([], `Invalid environment file name '${name}'. Expected lower-case letters, digits, '-' or '_' (e.g. environments/staging.yaml).`);
+  }
+  const data = source.data;
+  if (data === undefined) return result;
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    report([], 'An environment file is a map with at least `version: 1` and `database:`; see environments/local.yaml for an example.');
+    return result;
+  }
+  const raw = data as Record<string, unknown>;
+  if (typeof raw.promotes_to === 'string') result.promotesTo = raw.promotes_to;
+  const flags = isRecord(raw.flags) ? raw.flags : {};
+  result.flagKeys = Object.keys(flags);
+
+  const validate = environmentValidator();
+  if (!validate(data)) {
+    for (const finding of humanizeSchemaErrors(validate.errors ?? [], data)) {
+      report(finding.path, finding.message, { key: finding.key, severity: finding.severity });
+    }
+  }
+
+  forEachString(source, (value, path) => {
+    if (URL_WITH_PASSWORD.test(value)) {
+      report(
+        path,
+        `${describePath(path)} holds a URL with a literal password. Never put secrets in Git: store the URL in a secret (e.g. STAGING_DATABASE_URL) and write only its name: database: { url_env: STAGING_DATABASE_URL }.`,
+      );
+    }
+  });
+
+  for (const [key, flag] of Object.entries(flags)) {
+    if (isRecord(flag)) checkFlag(key, flag, result.flagKeys, contracts, now, report);
+  }
+
+  if (!problems.some((p) => p.severity === 'error')) result.environment = toModel(name, file, raw);
+  return result;
+}
+
+type Report = (path: PathToken[], message: string, options?: { key?: boolean; severity?: Problem['severity'] }) => void;
+
+function checkFlag(key: string, flag: Record<string, unknown>, allKeys: string[], contracts: ContractRegistry, now: Date, report: Report): void {
+  const at = ['flags', key];
+  if ('value' in flag) {
+    if (typeof flag.contract === 'string') {
+      const found = contracts.get(flag.contract);
+      if (found.ok) {
+        if (!found.validate(flag.value)) {
+          const findings = humanizeSchemaErrors(found.validate.errors ?? [], flag.value, { basePath: [...at, 'value'] });
+          for (const finding of findings) {
+            report(finding.path, `${finding.message.replace(/\.$/, '')} (contract '${flag.contract}', ${found.file}).`, { key: finding.key });
+          }
+        }
+      } else if (found.reason === 'missing') {
+        const available = contracts.available();
+        report(
+          [...at, 'contract'],
+          `contract '${flag.contract}' not found: expected a JSON Schema at ${contracts.fileOf(flag.contract)}${suggestion(flag.contract, available)}${available.length ? ` Available: ${available.join(', ')}.` : ''}`,
+        );
+      }
+    } else if (flag.kill_switch === true) {
+      validateKillSwitch ??= toolAjv().compile(KILL_SWITCH_SCHEMA);
+      if (!validateKillSwitch(flag.value)) {
+        report([...at, 'value'], `flag '${key}' is a kill switch, so its value must be {enabled: true} or {enabled: false}.`);
+      }
+    }
+  }
+  const rollout = flag.rollout;
+  if (isRecord(rollout)) {
+    if (rollout.stage === 'canary' && typeof rollout.percent !== 'number') {
+      report([...at, 'rollout'], `flag '${key}' is at stage canary but has no percent; add e.g. percent: 5.`);
+    }
+    if (rollout.stage !== 'canary' && typeof rollout.percent === 'number' && (STAGES as readonly unknown[]).includes(rollout.stage)) {
+      report([...at, 'rollout', 'percent'], `percent only applies to the canary stage; flag '${key}' is at stage ${rollout.stage}. Remove percent, or set stage: canary.`);
+    }
+  }
+  if (Array.isArray(flag.depends_on)) {
+    flag.depends_on.forEach((dependency, index) => {
+      if (typeof dependency !== 'string') return;
+      if (dependency === key) report([...at, 'depends_on', index], `flag '${key}' cannot depend on itself.`);
+      else if (!allKeys.includes(dependency)) {
+        report([...at, 'depends_on', index], `flag '${key}' depends on '${dependency}', which is not a flag of this environment${suggestion(dependency, allKeys)}`);
+      }
+    });
+  }
+  if (typeof flag.expires === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(flag.expires)) {
+    const expires = Date.parse(`${flag.expires}T00:00:00Z`);
+    if (!Number.isNaN(expires) && expires <= now.getTime()) {
+      report([...at, 'expires'], `flag '${key}' expired on ${flag.expires}: remove the flag once its code path is cleaned up, or extend the date.`, { severity: 'warning' });
+    }
+  }
+}
+
+/** Only called on a file the schema accepted, so the casts below are checked facts. */
+function toModel(name: string, file: string, raw: Record<string, unknown>): Environment {
+  const db = raw.database as { url_env?: string; embedded?: string; readonly_url_env?: string };
+  const migrations = (raw.migrations ?? {}) as {
+    directory?: string;
+    lock_timeout?: string;
+    statement_timeout?: string;
+    advisory_lock?: { mode?: 'wait' | 'fail'; timeout?: string };
+    backup?: { directory: string };
+    allow_out_of_order?: boolean;
+    allow_missing?: boolean;
+  };
+  const defaults = DEFAULT_MIGRATION_SETTINGS;
+  const flags = new Map<string, FlagSpec>();
+  for (const [key, value] of Object.entries((raw.flags ?? {}) as Record<string, Record<string, unknown>>)) {
+    const rollout = value.rollout as { stage: Stage; percent?: number } | undefined;
+    flags.set(key, {
+      key,
+      value: value.value as JsonValue,
+      contract: value.contract as string | undefined,
+      killSwitch: value.kill_switch === true,
+      owner: value.owner as string | undefined,
+      description: value.description as string | undefined,
+      expires: value.expires as string | undefined,
+      dependsOn: (value.depends_on as string[] | undefined) ?? [],
+      rollout: rollout ? { stage: rollout.stage, ...(rollout.percent !== undefined ? { percent: rollout.percent } : {}) } : undefined,
+    });
+  }
+  return {
+    name,
+    file,
+    description: raw.description as string | undefined,
+    database: db.url_env
+      ? { kind: 'url', urlEnv: db.url_env, ...(db.readonly_url_env ? { readonlyUrlEnv: db.readonly_url_env } : {}) }
+      : { kind: 'embedded', dir: db.embedded! },
+    promotesTo: raw.promotes_to as string | undefined,
+    flagTable: (raw.flag_store as { table?: string } | undefined)?.table,
+    migrations: {
+      directory: migrations.directory ?? defaults.directory,
+      lockTimeoutMs: duration(migrations.lock_timeout, defaults.lockTimeoutMs),
+      statementTimeoutMs: duration(migrations.statement_timeout, defaults.statementTimeoutMs),
+      advisoryLock: {
+        mode: migrations.advisory_lock?.mode ?? defaults.advisoryLock.mode,
+        timeoutMs: duration(migrations.advisory_lock?.timeout, defaults.advisoryLock.timeoutMs),
+      },
+      ...(migrations.backup ? { backup: { directory: migrations.backup.directory } } : {}),
+      allowOutOfOrder: migrations.allow_out_of_order ?? defaults.allowOutOfOrder,
+      allowMissing: migrations.allow_missing ?? defaults.allowMissing,
+    },
+    flags,
+    checks: (raw.checks ?? []) as CheckSpec[],
+    monitors: (raw.monitors ?? []) as MonitorSpec[],
+  };
+}
+
+const duration = (text: string | undefined, fallback: number): number => (text === undefined ? fallback : (parseDuration(text) ?? fallback));
+
+const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);

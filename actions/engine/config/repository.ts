@@ -1,0 +1,150 @@
+/**
+ * A repository laid out for rollout: environments/*.yaml, contracts/, migrations/.
+ * Loads every environment, then checks what only the set of files can tell:
+ * promotion targets exist, promotion has no cycles, downstream flags exist upstream.
+ */
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError, ValidationError } from '../errors.ts';
+import { hasErrors, sortProblems, type Problem } from '../problems.ts';
+import { ContractRegistry } from './contracts.ts';
+import { ENVIRONMENTS_DIR, readEnvironmentFile, type EnvironmentFile } from './environment-file.ts';
+import type { Environment } from './model.ts';
+import { suggestion } from './suggest.ts';
+import { locate } from './yaml-source.ts';
+
+export interface Repository {
+  root: string;
+  files: Map<string, EnvironmentFile>;
+  contracts: ContractRegistry;
+  /** Every problem, sorted by file and position. */
+  problems: Problem[];
+}
+
+export interface LoadOptions {
+  /** Only report on these environments (all are still read, for cross-references). */
+  only?: readonly string[];
+  now?: Date;
+}
+
+export function environmentNames(root: string): string[] {
+  const dir = join(root, ENVIRONMENTS_DIR);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .map((f) => f.replace(/\.ya?ml$/, ''))
+    .sort();
+}
+
+export function loadRepository(root: string, options: LoadOptions = {}): Repository {
+  const now = options.now ?? new Date();
+  const contracts = new ContractRegistry(root);
+  const files = new Map<string, EnvironmentFile>();
+  const problems: Problem[] = [];
+  const dir = join(root, ENVIRONMENTS_DIR);
+  const entries = existsSync(dir) ? readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort() : [];
+  if (entries.length === 0) {
+    problems.push({
+      file: `${ENVIRONMENTS_DIR}/`,
+      line: 1,
+      column: 1,
+      severity: 'error',
+      message: `no environments found: create ${ENVIRONMENTS_DIR}/<name>.yaml (see the README for an example), or pass --root DIR to point at your repository.`,
+    });
+  }
+  const names = entries.map((f) => f.replace(/\.ya?ml$/, ''));
+  for (const name of options.only ?? []) {
+    if (!names.includes(name)) throw new UsageError(`unknown environment '${name}'${suggestion(name, names)} Environments: ${names.join(', ') || '(none)'}.`);
+  }
+  for (const entry of entries) {
+    const file = `${ENVIRONMENTS_DIR}/${entry}`;
+    const loaded = readEnvironmentFile(file, readFileSync(join(root, file), 'utf8'), contracts, now);
+    if (files.has(loaded.name)) {
+      problems.push({ file, line: 1, column: 1, severity: 'error', message: `environment '${loaded.name}' is defined twice (.yaml and .yml); keep one file.` });
+      continue;
+    }
+    files.set(loaded.name, loaded);
+  }
+  const crossProblems = checkAcrossFiles(root, files);
+  const selected = new Set(options.only && options.only.length > 0 ? options.only : files.keys());
+  const selectedFiles = new Set([...selected].map((n) => files.get(n)?.source.file));
+  for (const [name, loaded] of files) if (selected.has(name)) problems.push(...loaded.problems);
+  problems.push(...crossProblems.filter((p) => selectedFiles.has(p.file)));
+  problems.push(...contracts.problems);
+  return { root, files, contracts, problems: sortProblems(problems) };
+}
+
+function checkAcrossFiles(root: string, files: Map<string, EnvironmentFile>): Problem[] {
+  const problems: Problem[] = [];
+  const names = [...files.keys()];
+  for (const [name, env] of files) {
+    const target = env.promotesTo;
+    if (target === undefined) continue;
+    const at = { file: env.source.file, ...locate(env.source, ['promotes_to']) };
+    if (target === name) {
+      problems.push({ ...at, severity: 'error', message: `environment '${name}' promotes to itself; remove promotes_to or name the next environment.` });
+    } else if (!files.has(target)) {
+      problems.push({ ...at, severity: 'error', message: `promotes_to names '${target}', but there is no ${ENVIRONMENTS_DIR}/${target}.yaml${suggestion(target, names)}` });
+    }
+  }
+  // Promotion cycles: follow promotes_to from each environment; report each cycle once, at every member.
+  const reported = new Set<string>();
+  for (const start of names) {
+    const chain: string[] = [];
+    let current: string | undefined = start;
+    while (current !== undefined && files.has(current) && !chain.includes(current)) {
+      chain.push(current);
+      current = files.get(current)!.promotesTo;
+    }
+    if (current === undefined || !chain.includes(current)) continue;
+    const cycle = chain.slice(chain.indexOf(current));
+    if (cycle.length < 2) continue; // promoting to itself is reported above
+    const id = [...cycle].sort().join('>');
+    if (reported.has(id)) continue;
+    reported.add(id);
+    const text = [...cycle, cycle[0]].join(' → ');
+    for (const member of cycle) {
+      const source = files.get(member)!.source;
+      problems.push({
+        file: source.file,
+        ...locate(source, ['promotes_to']),
+        severity: 'error',
+        message: `promotion cycle: ${text}. Promotion runs one way (e.g. staging → production); remove promotes_to from the last environment of the chain.`,
+      });
+    }
+  }
+  // A downstream environment may only carry flags its upstream has: promotion brings them down.
+  for (const [name, upstream] of files) {
+    const downstream = upstream.promotesTo === undefined ? undefined : files.get(upstream.promotesTo);
+    if (!downstream || downstream === upstream) continue;
+    const upstreamKeys = new Set(upstream.flagKeys);
+    for (const key of downstream.flagKeys) {
+      if (upstreamKeys.has(key)) continue;
+      problems.push({
+        file: downstream.source.file,
+        ...locate(downstream.source, ['flags', key], { key: true }),
+        severity: 'error',
+        message: `flag '${key}' is in ${downstream.name} but not in ${name}, which promotes to ${downstream.name}${suggestion(key, upstream.flagKeys)} Add it to ${upstream.source.file} first; it reaches ${downstream.name} by promotion.`,
+      });
+    }
+  }
+  // Migration folders named explicitly must exist.
+  for (const env of files.values()) {
+    const directory = env.environment?.migrations.directory;
+    const explicit = (env.source.data as { migrations?: { directory?: string } } | undefined)?.migrations?.directory;
+    if (directory && explicit && !isDirectory(join(root, directory))) {
+      problems.push({ file: env.source.file, ...locate(env.source, ['migrations', 'directory']), severity: 'error', message: `migrations.directory '${directory}' does not exist; create it or fix the path (relative to the repository root).` });
+    }
+  }
+  return problems;
+}
+
+const isDirectory = (path: string): boolean => existsSync(path) && statSync(path).isDirectory();
+
+/** Load one environment for a command that acts on it; any error in the files stops it. */
+export function loadEnvironment(root: string, name: string, options: { now?: Date } = {}): { environment: Environment; repository: Repository } {
+  const repository = loadRepository(root, { only: [name], ...options });
+  const environment = repository.files.get(name)?.environment;
+  if (hasErrors(repository.problems) || !environment) throw new ValidationError(repository.problems);
+  return { environment, repository };
+}

@@ -1,0 +1,24 @@
+import { distance } from 'fastest-levenshtein';
+
+/** The closest candidate to a mistyped word, when it is close enough to be a plausible typo. */
+export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const d = distance(word.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  // Allow about one typo per three characters (two for short words, so a swapped pair
+  // of letters still counts), and never "suggest" something unrelated.
+  const allowed = word.length >= 4 ? Math.max(2, Math.floor(word.length / 3)) : 1;
+  return best !== undefined && bestDistance <= allowed ? best : undefined;
+}
+
+/** The end of a sentence about a mistyped word: "; did you mean 'x'?" or just ".". */
+export const suggestion = (word: string, candidates: Iterable<string>): string => {
+  const best = didYouMean(word, candidates);
+  return best ? `; did you mean '${best}'?` : '.';
+};

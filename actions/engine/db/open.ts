@@ -1,0 +1,23 @@
+import { resolve } from 'node:path';
+import { UserError } from '../errors.ts';
+import type { Environment } from '../config/model.ts';
+import type { Database, OpenDatabaseOptions } from './database.ts';
+import { openEmbedded } from './embedded.ts';
+import { openServer } from './server.ts';
+
+/** Open the database an environment names. The caller must `close()` it. */
+export async function openDatabase(env: Environment, opts: OpenDatabaseOptions): Promise<Database> {
+  const applicationName = opts.applicationName ?? `rollout ${env.name}`;
+  const spec = env.database;
+  if (spec.kind === 'embedded') {
+    return openEmbedded(resolve(opts.root, spec.dir), env.name, applicationName, opts.wait ?? env.migrations.advisoryLock);
+  }
+  const url = (opts.processEnv ?? process.env)[spec.urlEnv];
+  if (!url) {
+    throw new UserError(
+      `Environment variable ${spec.urlEnv} is not set. ${env.file} says the database URL of environment "${env.name}" is in ${spec.urlEnv}. ` +
+        `Set it, e.g. export ${spec.urlEnv}=postgres://USER:PASSWORD@HOST:5432/DATABASE (in GitHub Actions: env: ${spec.urlEnv}: \${{ secrets.${spec.urlEnv} }}).`,
+    );
+  }
+  return openServer(url, env.name, applicationName);
+}

@@ -1,0 +1,55 @@
+/** A real Postgres server, reached by the URL in the environment variable the environment names. */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import pg from 'pg';
+import { DatabaseError, toError } from '../errors.ts';
+import { ClientSet, type Database } from './database.ts';
+import { redactUrl, scrubSecret } from './redact.ts';
+import { backupFileName } from './backup-name.ts';
+
+export function openServer(url: string, environment: string, applicationName: string): Database {
+  const label = redactUrl(url);
+  const clients = new ClientSet();
+  return {
+    kind: 'url',
+    label,
+    async connect() {
+      const client = new pg.Client({ connectionString: url, application_name: applicationName });
+      try {
+        await client.connect();
+      } catch (error) {
+        throw new DatabaseError(`Could not connect to ${label}: ${scrubSecret(toError(error).message, url)}`, { cause: error });
+      }
+      return clients.add(client);
+    },
+    async backup(directory) {
+      await mkdir(directory, { recursive: true });
+      const file = join(directory, backupFileName(environment, 'dump'));
+      await runPgDump(url, file);
+      return file;
+    },
+    async close() {
+      await clients.endAll();
+    },
+  };
+}
+
+/** pg_dump in custom format; the password goes through PGPASSWORD so it never shows in `ps`. */
+function runPgDump(url: string, file: string): Promise<void> {
+  const parsed = new URL(url);
+  const password = decodeURIComponent(parsed.password);
+  parsed.password = '';
+  return new Promise((resolve, reject) => {
+    execFile(
+      'pg_dump',
+      ['--format=custom', `--file=${file}`, `--dbname=${parsed.toString()}`],
+      { env: { ...process.env, ...(password ? { PGPASSWORD: password } : {}) }, maxBuffer: 16 * 1024 * 1024 },
+      (error, _stdout, stderr) => {
+        if (!error) return resolve();
+        const reason = stderr.trim() || error.message;
+        reject(new DatabaseError(`pg_dump of ${redactUrl(url)} failed: ${scrubSecret(reason, url)}`, { cause: error }));
+      },
+    );
+  });
+}
