@@ -3,6 +3,7 @@
  * JSON for scripts, and GitHub workflow commands for annotations on the PR diff.
  */
 import type { Problem } from '../problems.ts';
+import { maskUrlCredentials } from '../secrets.ts';
 
 export type ProblemFormat = 'text' | 'json' | 'github';
 export const PROBLEM_FORMATS: readonly ProblemFormat[] = ['text', 'json', 'github'];
@@ -14,6 +15,11 @@ export interface TextOptions {
 }
 
 export function renderProblems(problems: readonly Problem[], format: ProblemFormat, options: TextOptions = {}): string {
+  // A problem may quote the user's file, and the file may hold the secret it is about.
+  return maskUrlCredentials(renderUnmasked(problems, format, options));
+}
+
+function renderUnmasked(problems: readonly Problem[], format: ProblemFormat, options: TextOptions): string {
   switch (format) {
     case 'json':
       return `${JSON.stringify(problems.map(({ file, line, column, severity, message }) => ({ file, line, column, severity, message })), null, 2)}\n`;
