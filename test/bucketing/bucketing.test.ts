@@ -12,7 +12,7 @@ describe('golden vectors', () => {
   it('has at least 200 vectors covering empty, unicode and long unit ids and dotted keys', () => {
     expect(vectors.length).toBeGreaterThanOrEqual(200);
     expect(vectors.some((v) => v.unitId === '')).toBe(true);
-    expect(vectors.some((v) => /[^\u0000-\u007f]/.test(v.unitId))).toBe(true);
+    expect(vectors.some((v) => [...v.unitId].some((c) => c.codePointAt(0)! > 0x7f))).toBe(true);
     expect(vectors.some((v) => [...v.unitId].length >= 256)).toBe(true);
     expect(vectors.some((v) => v.flagKey.includes('.'))).toBe(true);
   });
@@ -67,7 +67,7 @@ describe('inRollout', () => {
 
   it('spreads 100,000 units evenly over ten bucket ranges (each within ±1 point of 10%)', () => {
     const deciles = new Array<number>(10).fill(0);
-    for (const u of units) deciles[Math.floor(bucketOf('search.ranking', u) / 1_000)]! += 1;
+    for (const u of units) deciles[Math.floor(bucketOf('search.ranking', u) / 1_000)] += 1;
     for (const count of deciles) expect(Math.abs((count / units.length) * 100 - 10)).toBeLessThanOrEqual(1);
   });
 
