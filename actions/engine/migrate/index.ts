@@ -1,0 +1,13 @@
+/** The migrator: plain SQL files in order, history in rollout.schema_migrations. */
+export { inspectMigrations, previewMigrations, applyMigrations, baselineMigrations } from './run.ts';
+export type { MigrationContext, MigrationStatus, MigrationPreview, ApplyReport, ApplyOptions } from './run.ts';
+export { planMigrations, planBaseline } from './planner.ts';
+export type { MigrationPlan, MigrationEntry, MigrationState, PlanRules } from './planner.ts';
+export { readMigrationFiles, type MigrationFile } from './files.ts';
+export { readHistory, ensureHistory, HISTORY_TABLE, type HistoryRecord } from './history.ts';
+export type { PreparedMigration, ProgressEvent, AppliedMigration } from './execute.ts';
+export type { LintFinding } from './lint.ts';
+export { MigrationError } from './migration-error.ts';
+export { checksumSql, normalizeSql } from './checksum.ts';
+export { renderStatus, renderPreview } from './render.ts';
+export { progressReporter } from './progress.ts';

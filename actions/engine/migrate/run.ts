@@ -1,0 +1,128 @@
+/**
+ * The migrator's edge: reads files and history, calls the pure planner, runs what it
+ * decided. Every function takes an already-connected client, so `rollout apply` can run
+ * migrations on the session that holds the environment lock, before its flag writes.
+ */
+import type pg from 'pg';
+import type { Environment } from '../config/model.ts';
+import { ValidationError } from '../errors.ts';
+import { hasErrors, sortProblems, type Problem } from '../problems.ts';
+import { readMigrationFiles, type MigrationFile } from './files.ts';
+import { ensureHistory, readHistory, upsertRecordSql, type HistoryRecord } from './history.ts';
+import { planMigrations, planBaseline, type MigrationPlan } from './planner.ts';
+import { prepareMigrations } from './prepare.ts';
+import { executeMigrations, type AppliedMigration, type PreparedMigration, type ProgressEvent } from './execute.ts';
+import { lintMigrations, type LintFinding } from './lint.ts';
+import { currentActor, currentCommit } from './provenance.ts';
+
+export interface MigrationContext {
+  /** Repository root. */
+  root: string;
+  env: Environment;
+  processEnv?: NodeJS.ProcessEnv;
+}
+
+export interface MigrationStatus {
+  plan: MigrationPlan;
+  history: HistoryRecord[];
+  /** File-naming problems and the planner's blockers/warnings, sorted. */
+  problems: Problem[];
+}
+
+export interface MigrationPreview extends MigrationStatus {
+  /** The files that would run, with how each runs (transaction, statements, script). */
+  prepared: PreparedMigration[];
+  lint: LintFinding[];
+}
+
+export interface ApplyReport {
+  applied: AppliedMigration[];
+  /** Path of the backup taken before the run, if the environment asks for one and anything was pending. */
+  backup?: string;
+  problems: Problem[];
+}
+
+export interface ApplyOptions {
+  retryFailed?: boolean;
+  onProgress?: (event: ProgressEvent) => void;
+  /** Takes the backup migrations.backup asks for; given by the caller that owns the Database. */
+  backup?: (directory: string) => Promise<string>;
+}
+
+/** Read-only: applied, pending, changed, missing and failed migrations. */
+export async function inspectMigrations(client: pg.ClientBase, ctx: MigrationContext, options: { retryFailed?: boolean } = {}): Promise<MigrationStatus> {
+  const settings = ctx.env.migrations;
+  const [{ files, problems: fileProblems }, history] = await Promise.all([readMigrationFiles(ctx.root, settings.directory), readHistory(client)]);
+  const plan = planMigrations(files, history, {
+    allowMissing: settings.allowMissing,
+    allowOutOfOrder: settings.allowOutOfOrder,
+    retryFailed: options.retryFailed ?? false,
+    environment: ctx.env.name,
+    directory: settings.directory,
+  });
+  return { plan, history, problems: sortProblems([...fileProblems, ...plan.problems]) };
+}
+
+/** Read-only: the status plus how each pending file would run and squawk's findings on it. */
+export async function previewMigrations(client: pg.ClientBase, ctx: MigrationContext, options: { retryFailed?: boolean } = {}): Promise<MigrationPreview> {
+  const status = await inspectMigrations(client, ctx, options);
+  const { prepared, problems } = await prepareMigrations(status.plan.toRun, await serverVersion(client));
+  const lint = await lintMigrations(prepared);
+  return { ...status, prepared, lint, problems: sortProblems([...status.problems, ...problems]) };
+}
+
+/**
+ * Apply pending migrations. The caller holds the environment lock (lockEnvironment) on
+ * `client`. Throws ValidationError when something blocks the run (nothing runs then), and
+ * MigrationError when a migration fails (earlier ones stay applied).
+ * Session settings are RESET after each file, so that one file's SETs cannot leak into the next.
+ */
+export async function applyMigrations(client: pg.ClientBase, ctx: MigrationContext, options: ApplyOptions = {}): Promise<ApplyReport> {
+  const processEnv = ctx.processEnv ?? process.env;
+  await ensureHistory(client);
+  const status = await inspectMigrations(client, ctx, options);
+  const { prepared, problems: prepareProblems } = await prepareMigrations(status.plan.toRun, await serverVersion(client));
+  const problems = sortProblems([...status.problems, ...prepareProblems]);
+  if (hasErrors(problems)) throw new ValidationError(problems.filter((p) => p.severity === 'error'));
+  if (prepared.length === 0) return { applied: [], problems };
+
+  const settings = ctx.env.migrations;
+  let backup: string | undefined;
+  if (settings.backup && options.backup) backup = await options.backup(settings.backup.directory);
+
+  const applied = await executeMigrations(client, prepared, {
+    lockTimeoutMs: settings.lockTimeoutMs,
+    statementTimeoutMs: settings.statementTimeoutMs,
+    appliedBy: currentActor(processEnv),
+    commit: await currentCommit(ctx.root, processEnv),
+    environment: ctx.env.name,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  return { applied, problems, ...(backup ? { backup } : {}) };
+}
+
+/**
+ * Adopt an existing database: record every file up to `version` as applied without
+ * running it (and refresh the checksum of applied files that were edited). Caller holds the lock.
+ */
+export async function baselineMigrations(client: pg.ClientBase, ctx: MigrationContext, version: bigint): Promise<MigrationFile[]> {
+  const processEnv = ctx.processEnv ?? process.env;
+  const { files, problems } = await readMigrationFiles(ctx.root, ctx.env.migrations.directory);
+  if (hasErrors(problems)) throw new ValidationError(problems);
+  await ensureHistory(client);
+  const adopt = planBaseline(files, await readHistory(client), version);
+  if (adopt.length === 0) return [];
+  const appliedBy = currentActor(processEnv);
+  const commit = await currentCommit(ctx.root, processEnv);
+  // One statement for all rows: a baseline of 1,000 files is one round trip.
+  const sql = adopt
+    .map((file) => upsertRecordSql({ version: file.version, name: file.name, checksum: file.checksum, status: 'applied', execution: 'baseline', appliedBy, commit, durationSql: '0' }))
+    .join(';\n');
+  await client.query(`BEGIN;\n${sql};\nCOMMIT;`);
+  return adopt;
+}
+
+async function serverVersion(client: pg.ClientBase): Promise<number> {
+  const { rows } = await client.query<{ server_version_num: string }>('SHOW server_version_num');
+  return Number(rows[0]?.server_version_num ?? 0);
+}
