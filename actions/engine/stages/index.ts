@@ -1,0 +1,3 @@
+export * from './ladder.ts';
+export * from './gates.ts';
+export * from './vocabulary.ts';
