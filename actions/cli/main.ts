@@ -6,6 +6,10 @@ import { Command, CommanderError } from 'commander';
 import { UserError, ValidationError, toError } from '../engine/errors.ts';
 import { renderProblems } from '../engine/render/problems.ts';
 import { createContext, type Streams } from './context.ts';
+import { applyCommand } from './commands/apply.ts';
+import { migrateCommand } from './commands/migrate.ts';
+import { planCommand } from './commands/plan.ts';
+import { statusCommand } from './commands/status.ts';
 import { validateCommand } from './commands/validate.ts';
 
 export async function runCli(argv: readonly string[], streams: Streams, env: NodeJS.ProcessEnv): Promise<number> {
@@ -16,8 +20,12 @@ export async function runCli(argv: readonly string[], streams: Streams, env: Nod
     .exitOverride()
     .configureOutput({ writeOut: (s) => streams.stdout.write(s), writeErr: (s) => streams.stderr.write(s) });
   const ctx = createContext(() => program.opts<{ root?: string }>().root, streams, env);
-  program.addCommand(validateCommand(ctx));
-  for (const command of program.commands) command.exitOverride();
+  for (const command of [validateCommand, planCommand, applyCommand, statusCommand, migrateCommand]) program.addCommand(command(ctx));
+  const exitOverrideAll = (command: Command): void => {
+    command.exitOverride();
+    command.commands.forEach(exitOverrideAll);
+  };
+  exitOverrideAll(program);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,0 +1,28 @@
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { currentCommit } from '../../engine/migrate/provenance.ts';
+import { readPlan } from '../../engine/plan/read-plan.ts';
+import { PLAN_FORMATS, renderPlan, type PlanFormat } from '../../engine/render/plan.ts';
+import { readOnly, withSession } from '../../engine/session.ts';
+import type { CliContext } from '../context.ts';
+
+export function planCommand(ctx: CliContext): Command {
+  return new Command('plan')
+    .description('show the difference between an environment file and its live database (never writes)')
+    .requiredOption('--env <name>', 'environment to plan')
+    .addOption(new Option('--format <format>', 'output format').choices(PLAN_FORMATS).default('text'))
+    .option('--out <file>', 'also write the plan to this file (in --format)')
+    .option('--commit <sha>', 'commit the plan is for (default: GITHUB_SHA or git HEAD)')
+    .action(async (options: { env: string; format: PlanFormat; out?: string; commit?: string }) => {
+      const env = await ctx.loadEnvironment(options.env);
+      const commit = options.commit ?? (await currentCommit(ctx.root, ctx.env));
+      const { plan } = await withSession(env, { root: ctx.root, processEnv: ctx.env, lock: false }, ({ client }) =>
+        readOnly(client, () => readPlan(client, { root: ctx.root, env, processEnv: ctx.env, commit })),
+      );
+      const rendered = renderPlan(plan, options.format, { color: ctx.isTTY && options.format === 'text' });
+      if (options.out) writeFileSync(resolve(options.out), options.format === 'text' ? renderPlan(plan, 'text') : rendered);
+      ctx.out(rendered);
+      if (plan.summary.blocked) ctx.setExitCode(1);
+    });
+}

@@ -1,0 +1,115 @@
+/**
+ * apply: make live equal desired. Under the environment lock: migrations first (each
+ * in its own transaction, recorded in the history), then every flag change and its
+ * ledger entry in ONE transaction. A crash leaves either all of the flag changes or none.
+ */
+import { UserError } from '../errors.ts';
+import { applyMigrations, type ProgressEvent } from '../migrate/index.ts';
+import { buildPlan } from '../plan/planner.ts';
+import { readPlan } from '../plan/read-plan.ts';
+import type { FlagChange, Plan } from '../plan/types.ts';
+import type { Session } from '../session.ts';
+import { withTransaction } from '../db/index.ts';
+import { writeFlags, type FlagWrite } from '../store/flag-writer.ts';
+import { appendLedger, type LedgerChange } from '../store/ledger.ts';
+import { readLiveState } from '../store/live-state.ts';
+import { ensureToolSchema } from '../store/tool-schema.ts';
+
+export interface ApplyOptions {
+  root: string;
+  processEnv: NodeJS.ProcessEnv;
+  commit: string | null;
+  actor: string;
+  pullRequest: number | null;
+  /** Refuse unless the plan computed now has this hash (the one that was reviewed). */
+  expectedPlanHash?: string;
+  onMigrationProgress?: (event: ProgressEvent) => void;
+}
+
+export interface ApplyResult {
+  /** The plan as computed before anything was applied (its hash is the one checked). */
+  plan: Plan;
+  migrationsApplied: string[];
+  flagChanges: FlagChange[];
+  ledgerId: number | null;
+  backup?: string;
+}
+
+export class StalePlanError extends UserError {
+  override readonly name = 'StalePlanError';
+}
+
+export async function applyEnvironment(session: Session, options: ApplyOptions): Promise<ApplyResult> {
+  const { client, env, db } = session;
+  await ensureToolSchema(client);
+  const ctx = { root: options.root, env, processEnv: options.processEnv, commit: options.commit };
+  const { plan } = await readPlan(client, ctx);
+  if (options.expectedPlanHash !== undefined && !plan.hash.startsWith(options.expectedPlanHash.toLowerCase())) {
+    throw new StalePlanError(
+      `the reviewed plan (${options.expectedPlanHash.slice(0, 12)}) no longer matches ${env.name}: desired or live state changed since (plan now ${plan.hash.slice(0, 12)}). Nothing was applied. Run rollout plan --env ${env.name} again and review the new plan.`,
+    );
+  }
+  if (plan.migrations.blockers.length > 0) {
+    throw new UserError(`cannot apply ${env.name}: ${plan.migrations.blockers.join('; ')}`);
+  }
+
+  const report = await applyMigrations(client, ctx, {
+    backup: (directory) => db.backup(directory),
+    ...(options.onMigrationProgress ? { onProgress: options.onMigrationProgress } : {}),
+  });
+  const migrationsApplied = report.applied.map((m) => m.file.path);
+
+  // Migrations may have created the flag table or changed rows: plan flags on what is live now.
+  const live = await readLiveState(client, env.flagTable);
+  if (!live.flagTableExists) {
+    throw new UserError(
+      `flag_store.table ${live.flagTable} does not exist in ${env.name}. Create it in a migration: CREATE TABLE ${live.flagTable} (key text PRIMARY KEY, value jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now()).`,
+    );
+  }
+  const flagPlan = buildPlan({ desired: env, live, migrations: { appliedCount: 0, pending: [], blockers: [] }, commit: options.commit });
+  const toApply = flagPlan.flags.filter((c) => c.action !== 'hold');
+  if (toApply.length === 0 && migrationsApplied.length === 0) {
+    return { plan, migrationsApplied, flagChanges: [], ledgerId: null, ...(report.backup ? { backup: report.backup } : {}) };
+  }
+
+  const ledgerId = await withTransaction(client, async () => {
+    const id = await appendLedger(
+      client,
+      {
+        environment: env.name,
+        kind: 'apply',
+        actor: options.actor,
+        commit: options.commit,
+        pullRequest: options.pullRequest,
+        planHash: plan.hash,
+        outcome: 'applied',
+        summary: { flags: toApply.length, migrations: migrationsApplied.length, held: flagPlan.summary.hold },
+      },
+      [...migrationsApplied.map((file): LedgerChange => ({ subject: 'migration', key: file, action: 'applied' })), ...toApply.map(ledgerChangeOf)],
+    );
+    await writeFlags(client, live.flagTable, toApply.map(writeOf), id, 'apply');
+    return id;
+  });
+  return { plan, migrationsApplied, flagChanges: toApply, ledgerId, ...(report.backup ? { backup: report.backup } : {}) };
+}
+
+export function ledgerChangeOf(change: FlagChange): LedgerChange {
+  return {
+    subject: 'flag',
+    key: change.key,
+    action: change.action,
+    oldValue: change.before ?? null,
+    newValue: change.after ?? null,
+    oldStage: change.from?.stage ?? null,
+    newStage: change.to?.stage ?? null,
+    oldPercent: change.from?.percent ?? null,
+    newPercent: change.to?.percent ?? null,
+  };
+}
+
+const writeOf = (change: FlagChange): FlagWrite => ({
+  key: change.key,
+  ...(change.action === 'remove' ? {} : { value: change.after }),
+  position: change.to,
+});
+

@@ -1,0 +1,45 @@
+/** The I/O half of planning: read live state and pending migrations, then call the pure planner. */
+import type pg from 'pg';
+import type { Environment } from '../config/model.ts';
+import { previewMigrations, type MigrationPreview } from '../migrate/index.ts';
+import { readLiveState, type LiveState } from '../store/live-state.ts';
+import { buildPlan } from './planner.ts';
+import type { MigrationPlanPart, Plan } from './types.ts';
+
+export interface PlanContext {
+  root: string;
+  env: Environment;
+  processEnv: NodeJS.ProcessEnv;
+  commit: string | null;
+}
+
+export interface PlanReading {
+  plan: Plan;
+  live: LiveState;
+  preview: MigrationPreview;
+}
+
+export async function readPlan(client: pg.ClientBase, ctx: PlanContext): Promise<PlanReading> {
+  const preview = await previewMigrations(client, { root: ctx.root, env: ctx.env, processEnv: ctx.processEnv });
+  const live = await readLiveState(client, ctx.env.flagTable);
+  const plan = buildPlan({ desired: ctx.env, live, migrations: migrationPart(preview), commit: ctx.commit });
+  return { plan, live, preview };
+}
+
+export function migrationPart(preview: MigrationPreview): MigrationPlanPart {
+  const applied = preview.plan.entries.filter((e) => e.state === 'applied').length;
+  return {
+    appliedCount: applied,
+    pending: preview.prepared.map((p) => ({
+      version: p.file.version.toString(),
+      name: p.file.name,
+      file: p.file.path,
+      checksum: p.file.checksum,
+      transactional: p.execution === 'transaction' || p.execution === 'script',
+      findings: preview.lint
+        .filter((f) => f.file === p.file.path)
+        .map((f) => ({ rule: f.rule, severity: f.severity, message: f.message, line: f.line, column: f.column })),
+    })),
+    blockers: preview.problems.filter((p) => p.severity === 'error').map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`),
+  };
+}

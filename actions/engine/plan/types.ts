@@ -1,0 +1,75 @@
+import type { JsonValue } from '../config/model.ts';
+import type { Stage } from '../stages/ladder.ts';
+import type { DiffLine } from './json-diff.ts';
+
+/** Where a flag stands on the ladder; null stage for a plain value without a rollout. */
+export interface Position {
+  stage: Stage | null;
+  percent: number | null;
+}
+
+export interface LintFinding {
+  rule: string;
+  severity: 'error' | 'warning' | 'info';
+  message: string;
+  line?: number;
+  column?: number;
+}
+
+export interface PendingMigration {
+  version: string;
+  name: string;
+  file: string;
+  checksum: string;
+  transactional: boolean;
+  findings: LintFinding[];
+}
+
+export interface MigrationPlanPart {
+  appliedCount: number;
+  pending: PendingMigration[];
+  /** Reasons apply cannot proceed (changed or missing files, a failed earlier run, …). */
+  blockers: string[];
+}
+
+export interface GateVerdict {
+  allowed: boolean;
+  kind: 'forward' | 'rollback' | 'unchanged' | 'kill-switch';
+  reasons: string[];
+}
+
+export type FlagAction = 'add' | 'change' | 'remove' | 'hold';
+
+export interface FlagChange {
+  key: string;
+  /** hold: live holds a break-glass value that Git does not have yet; apply leaves it. */
+  action: FlagAction;
+  before?: JsonValue;
+  after?: JsonValue;
+  valueChanged: boolean;
+  diff: DiffLine[];
+  from: Position | null;
+  to: Position | null;
+  stageChanged: boolean;
+  killSwitch: boolean;
+  /** Live differs from what rollout last recorded: someone changed it outside Git. */
+  drift?: { recorded: JsonValue | null; live: JsonValue | null };
+  breakGlass?: { ledgerId: number };
+  gate?: GateVerdict;
+}
+
+export interface Plan {
+  format: 1;
+  environment: string;
+  file: string;
+  commit: string | null;
+  flagTable: string;
+  hash: string;
+  migrations: MigrationPlanPart;
+  flags: FlagChange[];
+  /** Live keys that Git does not have and rollout never managed: shown, never touched. */
+  unmanaged: string[];
+  summary: { add: number; change: number; remove: number; hold: number; drift: number; migrations: number; blocked: boolean };
+  /** True when apply would change nothing. */
+  noop: boolean;
+}

@@ -1,0 +1,127 @@
+/**
+ * Plans rendered once per medium: text for terminals, markdown for PR comments and
+ * job summaries (one renderer feeds both), JSON for scripts.
+ */
+import { compactJson, formatDiffLine } from '../plan/json-diff.ts';
+import type { FlagChange, Plan, Position } from '../plan/types.ts';
+import { maskUrlCredentials } from '../secrets.ts';
+
+export type PlanFormat = 'text' | 'markdown' | 'json';
+export const PLAN_FORMATS: readonly PlanFormat[] = ['text', 'markdown', 'json'];
+
+export function renderPlan(plan: Plan, format: PlanFormat, options: { color?: boolean } = {}): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(plan, null, 2)}\n`;
+    case 'markdown':
+      return maskUrlCredentials(renderPlanMarkdown(plan));
+    case 'text':
+      return maskUrlCredentials(renderPlanText(plan, options.color ?? false));
+  }
+}
+
+export function describePosition(position: Position | null): string {
+  if (!position || position.stage === null) return '—';
+  return position.stage === 'canary' && position.percent !== null ? `canary ${position.percent}%` : position.stage;
+}
+
+const ACTION_LABEL: Record<FlagChange['action'], string> = { add: 'add', change: 'change', remove: 'remove', hold: 'hold (break-glass)' };
+
+export function summaryLine(plan: Plan): string {
+  if (plan.noop && plan.summary.hold === 0) return 'No changes: live state matches Git.';
+  const parts: string[] = [];
+  const s = plan.summary;
+  if (s.migrations) parts.push(`${s.migrations} migration${s.migrations === 1 ? '' : 's'} to apply`);
+  if (s.add) parts.push(`${s.add} flag${s.add === 1 ? '' : 's'} to add`);
+  if (s.change) parts.push(`${s.change} to change`);
+  if (s.remove) parts.push(`${s.remove} to remove`);
+  if (s.hold) parts.push(`${s.hold} held by break-glass`);
+  if (s.drift) parts.push(`${s.drift} drifted`);
+  return `${parts.join(', ')}.`;
+}
+
+function stageText(change: FlagChange): string {
+  if (!change.stageChanged) return describePosition(change.to ?? change.from);
+  return `${describePosition(change.from)} → ${describePosition(change.to)}`;
+}
+
+function renderPlanText(plan: Plan, color: boolean): string {
+  const c = color ? ansi : plain;
+  const out: string[] = [];
+  out.push(c.bold(`Plan for ${plan.environment} (${plan.file})`) + c.dim(`  hash ${plan.hash.slice(0, 12)}${plan.commit ? `  commit ${plan.commit.slice(0, 12)}` : ''}`));
+  out.push(summaryLine(plan));
+  for (const blocker of plan.migrations.blockers) out.push(c.red(`✗ blocked: ${blocker}`));
+  if (plan.migrations.pending.length > 0) {
+    out.push('', c.bold(`Migrations (${plan.migrations.pending.length} pending, ${plan.migrations.appliedCount} applied)`));
+    for (const m of plan.migrations.pending) {
+      out.push(`  ${c.green('+')} ${m.file}${m.transactional ? '' : c.yellow('  [outside a transaction]')}`);
+      for (const f of m.findings) {
+        const where = f.line ? `:${f.line}${f.column ? `:${f.column}` : ''}` : '';
+        const paint = f.severity === 'error' ? c.red : f.severity === 'warning' ? c.yellow : c.dim;
+        out.push(`      ${paint(f.severity)} ${f.rule}${where}: ${f.message}`);
+      }
+    }
+  }
+  if (plan.flags.length > 0) {
+    out.push('', c.bold(`Flags (${plan.flagTable})`));
+    for (const change of plan.flags) {
+      const sign = change.action === 'add' ? c.green('+') : change.action === 'remove' ? c.red('-') : change.action === 'hold' ? c.yellow('!') : c.yellow('~');
+      const staged = Boolean(change.from?.stage ?? change.to?.stage);
+      const stage = staged ? `  [${stageText(change)}]` : '';
+      out.push(`  ${sign} ${c.bold(change.key)}  ${ACTION_LABEL[change.action]}${stage}`);
+      if (change.action === 'add') out.push(`      = ${compactJson(change.after)}`);
+      else if (change.action === 'remove') out.push(`      was ${compactJson(change.before)} (kept in the ledger)`);
+      else for (const line of change.diff) out.push(`      ${formatDiffLine(line)}`);
+      if (change.drift) out.push(c.yellow(`      drift: live is ${compactJson(change.drift.live ?? undefined)}, rollout last wrote ${compactJson(change.drift.recorded ?? undefined)} (changed outside Git)`));
+      if (change.breakGlass) out.push(c.yellow(`      break-glass (ledger #${change.breakGlass.ledgerId}) set this value; apply keeps it until Git says the same. Reconcile: put the live value in ${plan.file}.`));
+      for (const reason of change.gate?.reasons ?? []) out.push(`      ${change.gate?.allowed ? c.green('✓') : c.red('✗')} ${reason}`);
+    }
+  }
+  if (plan.unmanaged.length > 0) {
+    out.push('', c.dim(`Not managed by rollout (in ${plan.flagTable}, not in Git; left as is): ${plan.unmanaged.join(', ')}`));
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** One markdown document for both the PR comment and the job summary. */
+export function renderPlanMarkdown(plan: Plan): string {
+  const out: string[] = [];
+  out.push(`### rollout plan for \`${plan.environment}\``);
+  out.push('');
+  out.push(`${summaryLine(plan)} Plan \`${plan.hash.slice(0, 12)}\`${plan.commit ? ` at commit \`${plan.commit.slice(0, 12)}\`` : ''}.`);
+  for (const blocker of plan.migrations.blockers) out.push('', `> [!CAUTION]\n> Apply is blocked: ${blocker}`);
+  if (plan.migrations.pending.length > 0) {
+    out.push('', `#### Migrations (${plan.migrations.pending.length} pending)`, '', '| file | runs | lint |', '| --- | --- | --- |');
+    for (const m of plan.migrations.pending) {
+      const lint = m.findings.length === 0 ? '✓' : m.findings.map((f) => `${f.severity === 'error' ? '⛔' : '⚠️'} \`${f.rule}\`${f.line ? ` line ${f.line}` : ''}: ${escapeCell(f.message)}`).join('<br>');
+      out.push(`| \`${m.file}\` | ${m.transactional ? 'in a transaction' : '**outside a transaction**'} | ${lint} |`);
+    }
+  }
+  if (plan.flags.length > 0) {
+    out.push('', `#### Flags (\`${plan.flagTable}\`)`, '', '| flag | change | stage | value |', '| --- | --- | --- | --- |');
+    for (const change of plan.flags) {
+      const value =
+        change.action === 'add'
+          ? `\`${escapeCell(compactJson(change.after))}\``
+          : change.action === 'remove'
+            ? `was \`${escapeCell(compactJson(change.before))}\``
+            : change.diff.map((l) => `\`${escapeCell(formatDiffLine(l))}\``).join('<br>');
+      const notes: string[] = [];
+      if (change.drift) notes.push(`⚠️ drift: live \`${escapeCell(compactJson(change.drift.live ?? undefined))}\` was changed outside Git`);
+      if (change.breakGlass) notes.push(`🚨 held by break-glass (ledger #${change.breakGlass.ledgerId}): reconcile into Git`);
+      for (const reason of change.gate?.reasons ?? []) notes.push(`${change.gate?.allowed ? '✓' : '✗'} ${escapeCell(reason)}`);
+      out.push(`| \`${change.key}\` | ${ACTION_LABEL[change.action]} | ${stageText(change)} | ${[value, ...notes].filter(Boolean).join('<br>')} |`);
+    }
+  }
+  if (plan.unmanaged.length > 0) {
+    out.push('', `<details><summary>${plan.unmanaged.length} live flag(s) not managed by rollout</summary>`, '', plan.unmanaged.map((k) => `\`${k}\``).join(', '), '', '</details>');
+  }
+  return `${out.join('\n')}\n`;
+}
+
+const escapeCell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+const wrap = (code: number) => (s: string) => `\u001b[${code}m${s}\u001b[0m`;
+const ansi = { red: wrap(31), green: wrap(32), yellow: wrap(33), bold: wrap(1), dim: wrap(2) };
+const identity = (s: string): string => s;
+const plain = { red: identity, green: identity, yellow: identity, bold: identity, dim: identity };

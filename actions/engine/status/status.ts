@@ -1,0 +1,82 @@
+/** status: desired vs live for each flag, its stage and for how long, and the latest ledger entries. */
+import equal from 'fast-deep-equal';
+import type pg from 'pg';
+import type { Environment, JsonValue } from '../config/model.ts';
+import { formatDuration } from '../config/duration.ts';
+import { positionOf } from '../plan/planner.ts';
+import { compactJson } from '../plan/json-diff.ts';
+import type { Position } from '../plan/types.ts';
+import { describePosition } from '../render/plan.ts';
+import { readLedger, type LedgerEntry } from '../store/ledger.ts';
+import { readLiveState } from '../store/live-state.ts';
+
+export interface FlagStatus {
+  key: string;
+  desired?: JsonValue;
+  live?: JsonValue;
+  inSync: boolean;
+  desiredPosition: Position | null;
+  livePosition: Position | null;
+  stageSince: Date | null;
+}
+
+export interface EnvironmentStatus {
+  environment: string;
+  flagTable: string;
+  flags: FlagStatus[];
+  ledger: LedgerEntry[];
+}
+
+export async function readStatus(client: pg.ClientBase, env: Environment, options: { ledgerLimit?: number } = {}): Promise<EnvironmentStatus> {
+  const live = await readLiveState(client, env.flagTable);
+  const keys = [...new Set([...env.flags.keys(), ...live.rollouts.keys()])].sort();
+  const flags = keys.map((key): FlagStatus => {
+    const desired = env.flags.get(key);
+    const liveValue = live.flags.get(key)?.value;
+    const rollout = live.rollouts.get(key);
+    const desiredPosition = desired ? positionOf(desired) : null;
+    const livePosition = rollout ? { stage: rollout.stage, percent: rollout.percent } : null;
+    return {
+      key,
+      ...(desired ? { desired: desired.value } : {}),
+      ...(liveValue !== undefined ? { live: liveValue } : {}),
+      inSync: desired !== undefined && liveValue !== undefined && equal(desired.value, liveValue) && equal(desiredPosition, livePosition),
+      desiredPosition,
+      livePosition,
+      stageSince: rollout?.stageSince ?? null,
+    };
+  });
+  const ledger = await readLedger(client, { environment: env.name, limit: options.ledgerLimit ?? 10 });
+  return { environment: env.name, flagTable: live.flagTable, flags, ledger };
+}
+
+export function renderStatusText(status: EnvironmentStatus, now: Date): string {
+  const out: string[] = [];
+  const inSync = status.flags.filter((f) => f.inSync).length;
+  out.push(`Status of ${status.environment}: ${inSync} of ${status.flags.length} flag(s) in sync (${status.flagTable})`);
+  const rows = status.flags.map((f) => [
+    f.inSync ? '✓' : '≠',
+    f.key,
+    describePosition(f.livePosition),
+    f.stageSince ? `${formatDuration(now.getTime() - f.stageSince.getTime())}` : '',
+    compactJson(f.live),
+    f.inSync ? '' : `Git: ${compactJson(f.desired)}${f.desiredPosition && describePosition(f.desiredPosition) !== describePosition(f.livePosition) ? ` @ ${describePosition(f.desiredPosition)}` : ''}`,
+  ]);
+  out.push(...table(['', 'flag', 'stage', 'held for', 'live value', 'differs from'], rows));
+  out.push('', status.ledger.length ? 'Latest ledger entries:' : 'Ledger: empty (nothing applied yet).');
+  for (const entry of status.ledger) {
+    const flags = entry.changes.filter((c) => c.subject === 'flag').length;
+    const migrations = entry.changes.filter((c) => c.subject === 'migration').length;
+    out.push(
+      `  #${entry.id} ${entry.at.toISOString()} ${entry.kind} by ${entry.actor}: ${entry.outcome}, ${flags} flag change(s), ${migrations} migration(s)` +
+        `${entry.commit ? `, commit ${entry.commit.slice(0, 12)}` : ''}${entry.reason ? ` — ${entry.reason}` : ''}`,
+    );
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.min(48, Math.max(h.length, ...rows.map((r) => r[i].length))));
+  const fit = (cell: string, i: number): string => (cell.length > widths[i] ? `${cell.slice(0, widths[i] - 1)}…` : cell.padEnd(widths[i]));
+  return [header, ...rows].map((r) => `  ${r.map(fit).join('  ')}`.trimEnd());
+}

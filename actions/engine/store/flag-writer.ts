@@ -1,0 +1,52 @@
+/**
+ * Writing flag changes to the flag store and rollout.flag_rollouts. Every statement is
+ * set-based (jsonb_to_recordset), so 1,000 changes cost a handful of round trips.
+ * The caller runs this inside the transaction that also appends the ledger entry.
+ */
+import type pg from 'pg';
+import type { JsonValue } from '../config/model.ts';
+import type { Position } from '../plan/types.ts';
+import type { LedgerKind } from './ledger.ts';
+import { quoteTable } from './live-state.ts';
+
+export interface FlagWrite {
+  key: string;
+  /** undefined: delete the flag (removed from Git). */
+  value?: JsonValue;
+  position: Position | null;
+}
+
+export async function writeFlags(client: pg.ClientBase, flagTable: string, writes: readonly FlagWrite[], ledgerId: number, kind: LedgerKind): Promise<void> {
+  const table = quoteTable(flagTable);
+  const upserts = writes.filter((w) => w.value !== undefined);
+  const deletes = writes.filter((w) => w.value === undefined).map((w) => w.key);
+  if (upserts.length > 0) {
+    const records = JSON.stringify(upserts.map((w) => ({ key: w.key, value: w.value, stage: w.position?.stage ?? null, percent: w.position?.percent ?? null })));
+    await client.query(
+      `INSERT INTO ${table} (key, value, updated_at)
+       SELECT key, value, now() FROM jsonb_to_recordset($1::jsonb) AS r(key text, value jsonb)
+       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
+      [records],
+    );
+    // stage_since moves only when the position moves: it is what soak times are measured from.
+    await client.query(
+      `INSERT INTO rollout.flag_rollouts AS f (key, stage, percent, stage_since, recorded_value, recorded_kind, ledger_id, updated_at)
+       SELECT key, stage, percent, CASE WHEN stage IS NULL THEN NULL ELSE now() END, value, $2, $3, now()
+         FROM jsonb_to_recordset($1::jsonb) AS r(key text, value jsonb, stage text, percent numeric)
+       ON CONFLICT (key) DO UPDATE SET
+         stage = EXCLUDED.stage,
+         percent = EXCLUDED.percent,
+         stage_since = CASE WHEN f.stage IS NOT DISTINCT FROM EXCLUDED.stage AND f.percent IS NOT DISTINCT FROM EXCLUDED.percent
+                            THEN f.stage_since ELSE EXCLUDED.stage_since END,
+         recorded_value = EXCLUDED.recorded_value,
+         recorded_kind = EXCLUDED.recorded_kind,
+         ledger_id = EXCLUDED.ledger_id,
+         updated_at = now()`,
+      [records, kind, ledgerId],
+    );
+  }
+  if (deletes.length > 0) {
+    await client.query(`DELETE FROM ${table} WHERE key = ANY($1::text[])`, [deletes]);
+    await client.query('DELETE FROM rollout.flag_rollouts WHERE key = ANY($1::text[])', [deletes]);
+  }
+}

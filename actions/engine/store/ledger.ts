@@ -1,0 +1,103 @@
+/**
+ * The ledger: one row per action on live state (apply, rollback, break-glass, revert),
+ * with one row per change. Written in the same transaction as the changes it records.
+ */
+import type pg from 'pg';
+import type { JsonValue } from '../config/model.ts';
+
+export type LedgerKind = 'apply' | 'rollback' | 'break-glass' | 'revert' | 'baseline';
+
+export interface LedgerMeta {
+  environment: string;
+  kind: LedgerKind;
+  actor: string;
+  commit: string | null;
+  pullRequest: number | null;
+  planHash: string | null;
+  outcome: string;
+  reason?: string | null;
+  summary?: Record<string, JsonValue>;
+}
+
+export interface LedgerChange {
+  subject: 'flag' | 'migration';
+  key: string;
+  action: string;
+  oldValue?: JsonValue | null;
+  newValue?: JsonValue | null;
+  oldStage?: string | null;
+  newStage?: string | null;
+  oldPercent?: number | null;
+  newPercent?: number | null;
+}
+
+export interface LedgerEntry extends LedgerMeta {
+  id: number;
+  at: Date;
+  changes: LedgerChange[];
+}
+
+/** Append an entry and its changes; returns the entry id. Call inside the transaction that makes the changes. */
+export async function appendLedger(client: pg.ClientBase, meta: LedgerMeta, changes: readonly LedgerChange[]): Promise<number> {
+  const { rows } = await client.query<{ id: string }>(
+    `INSERT INTO rollout.ledger (environment, kind, actor, commit_sha, pull_request, plan_hash, outcome, reason, summary)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb) RETURNING id`,
+    [meta.environment, meta.kind, meta.actor, meta.commit, meta.pullRequest, meta.planHash, meta.outcome, meta.reason ?? null, JSON.stringify(meta.summary ?? {})],
+  );
+  const id = Number(rows[0].id);
+  if (changes.length > 0) {
+    // One statement for every change: 1,000 changes are one round trip, not a thousand.
+    const records = changes.map((c, ordinal) => ({
+      ordinal,
+      subject: c.subject,
+      key: c.key,
+      action: c.action,
+      old_value: c.oldValue ?? null,
+      new_value: c.newValue ?? null,
+      old_stage: c.oldStage ?? null,
+      new_stage: c.newStage ?? null,
+      old_percent: c.oldPercent ?? null,
+      new_percent: c.newPercent ?? null,
+    }));
+    await client.query(
+      `INSERT INTO rollout.ledger_changes (ledger_id, ordinal, subject, key, action, old_value, new_value, old_stage, new_stage, old_percent, new_percent)
+       SELECT $1, ordinal, subject, key, action, old_value, new_value, old_stage, new_stage, old_percent, new_percent
+         FROM jsonb_to_recordset($2::jsonb) AS r(ordinal int, subject text, key text, action text, old_value jsonb, new_value jsonb,
+                                               old_stage text, new_stage text, old_percent numeric, new_percent numeric)`,
+      [id, JSON.stringify(records)],
+    );
+  }
+  return id;
+}
+
+/** The latest entries, newest first, with their changes. Empty on a database rollout never wrote. */
+export async function readLedger(client: pg.ClientBase, options: { environment?: string; limit?: number } = {}): Promise<LedgerEntry[]> {
+  const { rows: present } = await client.query<{ ok: boolean }>("SELECT to_regclass('rollout.ledger') IS NOT NULL AS ok");
+  if (!present[0]?.ok) return [];
+  const { rows } = await client.query<{
+    id: string; at: Date; environment: string; kind: LedgerKind; actor: string; commit_sha: string | null; pull_request: number | null;
+    plan_hash: string | null; outcome: string; reason: string | null; summary: Record<string, JsonValue>; changes: LedgerChange[] | null;
+  }>(
+    `SELECT l.*, (SELECT json_agg(json_build_object('subject', c.subject, 'key', c.key, 'action', c.action, 'oldValue', c.old_value, 'newValue', c.new_value,
+                                                   'oldStage', c.old_stage, 'newStage', c.new_stage, 'oldPercent', c.old_percent, 'newPercent', c.new_percent) ORDER BY c.ordinal)
+                    FROM rollout.ledger_changes c WHERE c.ledger_id = l.id) AS changes
+       FROM rollout.ledger l
+      WHERE $1::text IS NULL OR l.environment = $1
+      ORDER BY l.id DESC LIMIT $2`,
+    [options.environment ?? null, options.limit ?? 20],
+  );
+  return rows.map((r) => ({
+    id: Number(r.id),
+    at: r.at,
+    environment: r.environment,
+    kind: r.kind,
+    actor: r.actor,
+    commit: r.commit_sha,
+    pullRequest: r.pull_request,
+    planHash: r.plan_hash,
+    outcome: r.outcome,
+    reason: r.reason,
+    summary: r.summary,
+    changes: r.changes ?? [],
+  }));
+}
