@@ -37,6 +37,8 @@ export interface ExecuteOptions {
   appliedBy: string;
   commit: string | null;
   environment: string;
+  /** server_version_num: Postgres 14+ can notice a vanished client mid-statement. */
+  serverVersion: number;
   onProgress?: (event: ProgressEvent) => void;
 }
 
@@ -71,13 +73,26 @@ export async function executeMigrations(client: pg.ClientBase, migrations: reado
   return applied;
 }
 
-const timeouts = (migration: PreparedMigration, options: ExecuteOptions): { lockTimeoutMs: number; statementTimeoutMs: number } => ({
+interface Timeouts {
+  lockTimeoutMs: number;
+  statementTimeoutMs: number;
+  checkClient: boolean;
+}
+
+const timeouts = (migration: PreparedMigration, options: ExecuteOptions): Timeouts => ({
   lockTimeoutMs: migration.directives.lockTimeoutMs ?? options.lockTimeoutMs,
   statementTimeoutMs: migration.directives.statementTimeoutMs ?? options.statementTimeoutMs,
+  checkClient: options.serverVersion >= 140_000,
 });
 
-function setTimeoutsSql(scope: 'LOCAL' | 'SESSION', t: { lockTimeoutMs: number; statementTimeoutMs: number }): string {
-  return `SET ${scope} lock_timeout = ${t.lockTimeoutMs}; SET ${scope} statement_timeout = ${t.statementTimeoutMs};`;
+/**
+ * client_connection_check_interval makes the server abort a migration whose process was
+ * killed within a second, instead of finishing a long statement and holding the
+ * environment lock until then.
+ */
+function setTimeoutsSql(scope: 'LOCAL' | 'SESSION', t: Timeouts): string {
+  const check = t.checkClient ? ` SET ${scope} client_connection_check_interval = 1000;` : '';
+  return `SET ${scope} lock_timeout = ${t.lockTimeoutMs}; SET ${scope} statement_timeout = ${t.statementTimeoutMs};${check}`;
 }
 
 async function runInTransaction(client: pg.ClientBase, migration: PreparedMigration, options: ExecuteOptions): Promise<void> {
@@ -142,7 +157,7 @@ async function runOutsideTransaction(client: pg.ClientBase, migration: PreparedM
 async function locateFailingStatement(
   client: pg.ClientBase,
   migration: PreparedMigration,
-  t: { lockTimeoutMs: number; statementTimeoutMs: number },
+  t: Timeouts,
 ): Promise<number | undefined> {
   if (migration.statements.length < 2) return migration.statements[0] ? firstCodeOffset(migration.file.sql, migration.statements[0].start) : undefined;
   try {
@@ -167,7 +182,7 @@ function failure(
   migration: PreparedMigration,
   offset: number | undefined,
   error: Error & { code?: string; position?: string; detail?: string; hint?: string },
-  t: { lockTimeoutMs: number; statementTimeoutMs: number },
+  t: Timeouts,
   consequence: string,
 ): MigrationError {
   const position = lineColumnAt(migration.file.sql, offset ?? 0);

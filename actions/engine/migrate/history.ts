@@ -50,7 +50,7 @@ export async function readHistory(client: pg.ClientBase): Promise<HistoryRecord[
   const { rows } = await client.query<{
     version: string; name: string; checksum: string; status: 'applied' | 'failed'; execution: Execution;
     applied_at: Date; applied_by: string; duration_ms: number; commit: string | null; error: string | null;
-  }>(`SELECT version::text AS version, name, checksum, status, execution, applied_at, applied_by, duration_ms, commit, error FROM ${HISTORY_TABLE} ORDER BY version`);
+  }>(`SELECT version::text AS version, name, checksum, status, execution, applied_at, applied_by, duration_ms, commit, error FROM ${HISTORY_TABLE} h ORDER BY h.version`);
   return rows.map((row) => ({
     version: BigInt(row.version),
     name: row.name,

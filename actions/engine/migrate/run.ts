@@ -81,7 +81,8 @@ export async function applyMigrations(client: pg.ClientBase, ctx: MigrationConte
   const processEnv = ctx.processEnv ?? process.env;
   await ensureHistory(client);
   const status = await inspectMigrations(client, ctx, options);
-  const { prepared, problems: prepareProblems } = await prepareMigrations(status.plan.toRun, await serverVersion(client));
+  const version = await serverVersion(client);
+  const { prepared, problems: prepareProblems } = await prepareMigrations(status.plan.toRun, version);
   const problems = sortProblems([...status.problems, ...prepareProblems]);
   if (hasErrors(problems)) throw new ValidationError(problems.filter((p) => p.severity === 'error'));
   if (prepared.length === 0) return { applied: [], problems };
@@ -96,6 +97,7 @@ export async function applyMigrations(client: pg.ClientBase, ctx: MigrationConte
     appliedBy: currentActor(processEnv),
     commit: await currentCommit(ctx.root, processEnv),
     environment: ctx.env.name,
+    serverVersion: version,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   return { applied, problems, ...(backup ? { backup } : {}) };

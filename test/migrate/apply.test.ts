@@ -1,0 +1,181 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { databaseTargets, type TestDatabase } from '../support/databases.ts';
+import { apply, query, rejection, withClient, writeMigrations } from './support/migrations.ts';
+import { MigrationError, baselineMigrations, inspectMigrations, type ProgressEvent } from '../../actions/engine/migrate/index.ts';
+import { ValidationError } from '../../actions/engine/errors.ts';
+
+describe.each(databaseTargets())('migrate apply on $name', (target) => {
+  let db: TestDatabase;
+  beforeEach(async () => {
+    db = await target.create();
+  });
+  afterEach(() => db.dispose());
+
+  it('applies files in numeric order, records history, and is idempotent', async () => {
+    await writeMigrations(db.root, {
+      '10_second.sql': 'ALTER TABLE items ADD COLUMN price numeric;',
+      '9_first.sql': 'CREATE TABLE items (id bigint PRIMARY KEY, name text);',
+      '0011_third/migration.sql': "INSERT INTO items VALUES (1, 'a', 2.5);",
+    });
+    const events: ProgressEvent['kind'][] = [];
+    const first = await apply(db, { onProgress: (e) => events.push(e.kind) });
+    expect(first.applied.map((a) => a.file.path)).toEqual(['migrations/9_first.sql', 'migrations/10_second.sql', 'migrations/0011_third/migration.sql']);
+    expect(events).toEqual(['start', 'done', 'start', 'done', 'start', 'done']);
+    const history = await query<{ version: string; name: string; status: string; execution: string; applied_by: string; checksum: string }>(
+      db,
+      'SELECT version::text, name, status, execution, applied_by, checksum FROM rollout.schema_migrations m ORDER BY m.version',
+    );
+    expect(history.map((h) => [h.version, h.name, h.status, h.execution])).toEqual([
+      ['9', 'first', 'applied', 'transaction'],
+      ['10', 'second', 'applied', 'transaction'],
+      ['11', 'third', 'applied', 'transaction'],
+    ]);
+    expect(history[0]!.checksum).toMatch(/^[0-9a-f]{64}$/);
+    expect((await apply(db)).applied).toEqual([]);
+  });
+
+  it('rolls back a failing migration alone and names file, line and column', async () => {
+    await writeMigrations(db.root, {
+      '1_ok.sql': 'CREATE TABLE a (id int);',
+      '2_bad.sql': 'CREATE TABLE b (id int);\n-- a comment\nINSERT INTO b\n  SELECT nosuch FROM a;\n',
+      '3_later.sql': 'CREATE TABLE c (id int);',
+    });
+    const error = await rejection(apply(db));
+    expect(error).toBeInstanceOf(MigrationError);
+    expect(error.message).toContain('migrations/2_bad.sql:4:10: column "nosuch" does not exist');
+    expect(error.message).toContain('1 earlier migration(s) of this run stay applied');
+    const tables = await query<{ name: string }>(db, "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");
+    expect(tables.map((t) => t.name)).toEqual(['a']);
+    const versions = await query<{ version: string }>(db, 'SELECT version::text FROM rollout.schema_migrations');
+    expect(versions.map((v) => v.version)).toEqual(['1']);
+  });
+
+  it('locates the failing statement when Postgres gives no position', async () => {
+    await writeMigrations(db.root, {
+      '1_dupes.sql': 'CREATE TABLE u (id int PRIMARY KEY);\nINSERT INTO u VALUES (1);\n\nINSERT INTO u VALUES (1);\n',
+    });
+    const error = await rejection(apply(db));
+    expect(error.message).toMatch(/^migrations\/1_dupes\.sql:4:1: duplicate key value/);
+  });
+
+  it('runs CONCURRENTLY files outside a transaction, statement by statement', async () => {
+    await writeMigrations(db.root, {
+      '1_table.sql': 'CREATE TABLE t (a int);',
+      '2_index.sql': 'CREATE INDEX CONCURRENTLY t_a ON t (a);\nCREATE INDEX CONCURRENTLY t_a2 ON t (a);',
+    });
+    const report = await apply(db);
+    expect(report.applied.map((a) => a.execution)).toEqual(['transaction', 'statements']);
+    const indexes = await query<{ name: string }>(db, "SELECT indexname AS name FROM pg_indexes WHERE tablename = 't' ORDER BY 1");
+    expect(indexes.map((i) => i.name)).toEqual(['t_a', 't_a2']);
+  });
+
+  it('runs files with their own BEGIN/COMMIT as written', async () => {
+    await writeMigrations(db.root, {
+      '1_script.sql': 'BEGIN;\nCREATE TABLE s1 (a int);\nCOMMIT;\nBEGIN;\nCREATE TABLE s2 (a int);\nCOMMIT;\n',
+    });
+    const report = await apply(db);
+    expect(report.applied.map((a) => a.execution)).toEqual(['script']);
+    expect(await query(db, "SELECT 1 FROM pg_tables WHERE tablename IN ('s1', 's2')")).toHaveLength(2);
+  });
+
+  it('records a non-transactional file that fails half-way, blocks, and retries once fixed', async () => {
+    await writeMigrations(db.root, {
+      '1_table.sql': 'CREATE TABLE t (a int);',
+      '2_half.sql': 'CREATE INDEX CONCURRENTLY t_a ON t (a);\nCREATE INDEX CONCURRENTLY t_b ON t (nosuch);\n',
+    });
+    const error = await rejection(apply(db));
+    expect(error.message).toContain('migrations/2_half.sql:2:1: column "nosuch" does not exist');
+    expect(error.message).toContain('--retry-failed');
+    const [row] = await query<{ status: string; error: string }>(db, 'SELECT status, error FROM rollout.schema_migrations WHERE version = 2');
+    expect(row).toMatchObject({ status: 'failed', error: expect.stringContaining('2_half.sql:2:1') as unknown });
+
+    const blocked = await rejection(apply(db));
+    expect(blocked).toBeInstanceOf(ValidationError);
+    expect((blocked as ValidationError).problems[0]!.message).toContain('failed part-way');
+
+    await writeMigrations(db.root, { '2_half.sql': 'CREATE INDEX CONCURRENTLY IF NOT EXISTS t_a ON t (a);\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_b ON t (a);\n' });
+    const retried = await apply(db, { retryFailed: true });
+    expect(retried.applied.map((a) => a.file.name)).toEqual(['half']);
+    expect(await query(db, "SELECT 1 FROM rollout.schema_migrations WHERE version = 2 AND status = 'applied' AND error IS NULL")).toHaveLength(1);
+  });
+
+  it('blocks a changed applied file, but not line-ending or trailing-space changes', async () => {
+    await writeMigrations(db.root, { '1_a.sql': 'CREATE TABLE a (id int);\n' });
+    await apply(db);
+    await writeMigrations(db.root, { '1_a.sql': 'CREATE TABLE a (id int);   \r\n\r\n' });
+    expect((await apply(db)).applied).toEqual([]);
+    await writeMigrations(db.root, { '1_a.sql': 'CREATE TABLE a (id bigint);\n', '2_b.sql': 'SELECT 1;' });
+    const error = await rejection(apply(db));
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).problems[0]!.message).toMatch(/was applied on .* but its content has changed/);
+    expect(await query(db, "SELECT 1 FROM rollout.schema_migrations WHERE version = 2")).toHaveLength(0);
+  });
+
+  it('reports missing and out-of-order files, and allows them when configured', async () => {
+    await writeMigrations(db.root, { '1_a.sql': 'SELECT 1;', '3_c.sql': 'SELECT 3;' });
+    await apply(db);
+    const { rm } = await import('node:fs/promises');
+    await rm(`${db.root}/migrations/1_a.sql`);
+    await writeMigrations(db.root, { '2_b.sql': 'CREATE TABLE b (id int);' });
+    const error = (await rejection(apply(db))) as ValidationError;
+    const messages = error.problems.map((p) => p.message).join('\n');
+    expect(messages).toContain('2_b.sql is new but older than the newest applied migration (3)');
+    expect(messages).toMatch(/1_a was applied on .* but its file is missing/);
+    db.env.migrations.allowMissing = true;
+    db.env.migrations.allowOutOfOrder = true;
+    const report = await apply(db);
+    expect(report.applied.map((a) => a.file.name)).toEqual(['b']);
+    expect(report.problems.every((p) => p.severity === 'warning')).toBe(true);
+  });
+
+  it('baseline adopts an existing database without running the files', async () => {
+    await writeMigrations(db.root, { '1_a.sql': 'CREATE TABLE a (id int);', '2_b.sql': 'CREATE TABLE b (id int);', '3_c.sql': 'CREATE TABLE c (id int);' });
+    await query(db, 'CREATE TABLE a (id int); CREATE TABLE b (id int)');
+    const adopted = await withClient(db, (client) => baselineMigrations(client, { root: db.root, env: db.env }, 2n));
+    expect(adopted.map((f) => f.name)).toEqual(['a', 'b']);
+    expect((await apply(db)).applied.map((a) => a.file.name)).toEqual(['c']);
+    const status = await withClient(db, (client) => inspectMigrations(client, { root: db.root, env: db.env }));
+    expect(status.plan.entries.map((e) => [e.name, e.state, e.record?.execution])).toEqual([
+      ['a', 'applied', 'baseline'],
+      ['b', 'applied', 'baseline'],
+      ['c', 'applied', 'transaction'],
+    ]);
+  });
+
+  it('sets lock_timeout and statement_timeout, per file overridable, and resets session state between files', async () => {
+    db.env.migrations.lockTimeoutMs = 4_000;
+    await writeMigrations(db.root, {
+      '1_seen.sql': "CREATE TABLE seen AS SELECT current_setting('lock_timeout') AS lock, current_setting('statement_timeout') AS stmt;\nSET search_path = nowhere;",
+      '2_override.sql': "-- rollout:lock_timeout=10s\n-- rollout:statement_timeout=1h\nINSERT INTO public.seen SELECT current_setting('lock_timeout'), current_setting('statement_timeout');",
+      '3_path.sql': "INSERT INTO seen SELECT current_setting('search_path'), '';",
+    });
+    await apply(db);
+    const rows = await query<{ lock: string; stmt: string }>(db, 'SELECT lock, stmt FROM seen');
+    expect(rows).toEqual([
+      { lock: '4s', stmt: '15min' },
+      { lock: '10s', stmt: '1h' },
+      { lock: expect.not.stringContaining('nowhere') as unknown as string, stmt: '' },
+    ]);
+  });
+
+  it('forces the mode with -- rollout:transaction=off and stops before running anything on a syntax error', async () => {
+    await writeMigrations(db.root, { '1_off.sql': '-- rollout:transaction=off\nCREATE TABLE off1 (a int);', '2_typo.sql': 'CREAT TABLE x (a int);' });
+    const error = (await rejection(apply(db))) as ValidationError;
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.problems[0]).toMatchObject({ file: 'migrations/2_typo.sql', line: 1, column: 1 });
+    expect(await query(db, "SELECT 1 FROM pg_tables WHERE tablename = 'off1'")).toHaveLength(0);
+    await writeMigrations(db.root, { '2_typo.sql': 'CREATE TABLE x (a int);' });
+    expect((await apply(db)).applied.map((a) => a.execution)).toEqual(['statements', 'transaction']);
+  });
+
+  it('takes a backup before applying when the environment asks for one', async () => {
+    db.env.migrations.backup = { directory: 'backups' };
+    await writeMigrations(db.root, { '1_a.sql': 'CREATE TABLE a (id int);' });
+    const report = await withClient(db, (client, database) =>
+      import('../../actions/engine/migrate/index.ts').then((m) => m.applyMigrations(client, { root: db.root, env: db.env }, { backup: (dir) => database.backup(`${db.root}/${dir}`) })),
+    );
+    expect(report.backup).toMatch(/backups\/test-\d{8}T\d{6}Z\.(dump|tar\.gz)$/);
+    const { stat } = await import('node:fs/promises');
+    expect((await stat(report.backup!)).size).toBeGreaterThan(0);
+  });
+});
