@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { applyEnvironment } from '../../engine/apply/apply-environment.ts';
 import { currentActor, currentCommit } from '../../engine/migrate/provenance.ts';
 import { progressReporter } from '../../engine/migrate/index.ts';
+import { readUpstream } from '../../engine/plan/upstream.ts';
 import { summaryLine } from '../../engine/render/plan.ts';
 import { withSession } from '../../engine/session.ts';
 import type { CliContext } from '../context.ts';
@@ -17,6 +18,8 @@ export function applyCommand(ctx: CliContext): Command {
     .action(async (options: { env: string; planHash?: string; commit?: string; pr?: number }) => {
       const env = await ctx.loadEnvironment(options.env);
       const commit = options.commit ?? (await currentCommit(ctx.root, ctx.env));
+      const upstream = await readUpstream(ctx.root, env, ctx.env);
+      const gates = { now: new Date(), ...(upstream ? { upstream } : {}) };
       const result = await withSession(env, { root: ctx.root, processEnv: ctx.env, lock: true }, (session) =>
         applyEnvironment(session, {
           root: ctx.root,
@@ -25,6 +28,7 @@ export function applyCommand(ctx: CliContext): Command {
           actor: currentActor(ctx.env),
           pullRequest: options.pr ?? pullRequestNumber(ctx.env),
           ...(options.planHash ? { expectedPlanHash: options.planHash } : {}),
+          gates,
           onMigrationProgress: progressReporter({ isTTY: ctx.isTTY, githubActions: ctx.env.GITHUB_ACTIONS === 'true', out: (line) => ctx.out(line) }),
         }),
       );

@@ -5,7 +5,7 @@
  */
 import { UserError } from '../errors.ts';
 import { applyMigrations, type ProgressEvent } from '../migrate/index.ts';
-import { buildPlan } from '../plan/planner.ts';
+import { buildPlan, type GateContext } from '../plan/planner.ts';
 import { readPlan } from '../plan/read-plan.ts';
 import type { FlagChange, Plan } from '../plan/types.ts';
 import type { Session } from '../session.ts';
@@ -23,6 +23,8 @@ export interface ApplyOptions {
   pullRequest: number | null;
   /** Refuse unless the plan computed now has this hash (the one that was reviewed). */
   expectedPlanHash?: string;
+  /** Stage gates as of now; apply refuses a forward move a gate refuses (rollbacks always pass). */
+  gates?: GateContext;
   onMigrationProgress?: (event: ProgressEvent) => void;
 }
 
@@ -42,7 +44,7 @@ export class StalePlanError extends UserError {
 export async function applyEnvironment(session: Session, options: ApplyOptions): Promise<ApplyResult> {
   const { client, env, db } = session;
   await ensureToolSchema(client);
-  const ctx = { root: options.root, env, processEnv: options.processEnv, commit: options.commit };
+  const ctx = { root: options.root, env, processEnv: options.processEnv, commit: options.commit, ...(options.gates ? { gates: options.gates } : {}) };
   const { plan } = await readPlan(client, ctx);
   if (options.expectedPlanHash !== undefined && !plan.hash.startsWith(options.expectedPlanHash.toLowerCase())) {
     throw new StalePlanError(
@@ -51,6 +53,11 @@ export async function applyEnvironment(session: Session, options: ApplyOptions):
   }
   if (plan.migrations.blockers.length > 0) {
     throw new UserError(`cannot apply ${env.name}: ${plan.migrations.blockers.join('; ')}`);
+  }
+  const refused = plan.flags.filter((c) => c.gate && !c.gate.allowed);
+  if (refused.length > 0) {
+    const lines = refused.map((c) => `  ${c.key}: ${(c.gate?.gates ?? []).filter((g) => !g.passed).map((g) => g.reason).join(' ')}`);
+    throw new UserError(`cannot apply ${env.name}: ${refused.length} stage move(s) refused by their gates; nothing was applied.\n${lines.join('\n')}\nWait for the soak, move one step at a time, or promote upstream first. Rollbacks and kill switches are never refused.`);
   }
 
   const report = await applyMigrations(client, ctx, {

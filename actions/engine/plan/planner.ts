@@ -5,6 +5,8 @@
  */
 import equal from 'fast-deep-equal';
 import type { Environment, FlagSpec, JsonValue } from '../config/model.ts';
+import { evaluateMove, type DependencyState, type UpstreamState } from '../stages/gates.ts';
+import { DEFAULT_LADDER, type LadderConfig, type Position as LadderPosition } from '../stages/ladder.ts';
 import type { LiveRollout, LiveState } from '../store/live-state.ts';
 import { planHash } from './hash.ts';
 import { diffJson } from './json-diff.ts';
@@ -15,6 +17,21 @@ export interface PlanInput {
   live: LiveState;
   migrations: MigrationPlanPart;
   commit: string | null;
+  /** Evaluate stage gates as of `now`; without it the plan carries no verdicts. Not part of the hash. */
+  gates?: GateContext;
+}
+
+export interface GateContext {
+  now: Date;
+  ladder?: LadderConfig;
+  /** The environment that promotes to this one, as read from its database. */
+  upstream?: {
+    environment: string;
+    positions: ReadonlyMap<string, { position: Position; enteredAt: Date | null }>;
+    checksPassing: boolean;
+    /** Why the upstream could not be read, if it could not: forward moves are then refused. */
+    unreadable?: string;
+  };
 }
 
 export function buildPlan(input: PlanInput): Plan {
@@ -27,6 +44,7 @@ export function buildPlan(input: PlanInput): Plan {
     if (change === 'unmanaged') unmanaged.push(key);
     else if (change) changes.push(change);
   }
+  if (input.gates) for (const change of changes) attachVerdict(change, input, input.gates);
   const count = (action: FlagChange['action']): number => changes.filter((c) => c.action === action).length;
   const summary = {
     add: count('add'),
@@ -36,6 +54,7 @@ export function buildPlan(input: PlanInput): Plan {
     drift: changes.filter((c) => c.drift).length,
     migrations: input.migrations.pending.length,
     blocked: input.migrations.blockers.length > 0,
+    refused: changes.filter((c) => c.gate && !c.gate.allowed).length,
   };
   const hash = planHash({
     environment: desired.name,
@@ -111,4 +130,62 @@ function planFlag(key: string, desired: FlagSpec | undefined, liveValue: JsonVal
     ...(drift ? { drift } : {}),
     ...(heldByBreakGlass ? { breakGlass: { ledgerId: rollout.ledgerId } } : {}),
   };
+}
+
+const toLadder = (p: Position | null): LadderPosition =>
+  !p || p.stage === null ? { stage: 'off' } : p.stage === 'canary' ? { stage: 'canary', percent: p.percent ?? 0 } : { stage: p.stage };
+
+/** A flag counts as on when it is past 'off' and its value is not false / {enabled: false}. */
+export function isOn(flag: FlagSpec): boolean {
+  if (flag.rollout?.stage === 'off') return false;
+  const value = flag.value;
+  if (value === false || value === null) return false;
+  if (typeof value === 'object' && !Array.isArray(value) && value.enabled === false) return false;
+  return true;
+}
+
+/** Stage gates for one change: kill switches and rollbacks always pass; forward moves meet every gate. */
+function attachVerdict(change: FlagChange, input: PlanInput, gates: GateContext): void {
+  const desired = input.desired.flags.get(change.key);
+  if (!desired || change.action === 'remove' || change.action === 'hold') return;
+  if (desired.killSwitch && change.valueChanged) {
+    change.gate = evaluateMove({ flagKey: change.key, environment: input.desired.name, killSwitch: true, from: toLadder(change.from), to: toLadder(change.to), now: gates.now });
+    return;
+  }
+  if (!change.stageChanged || change.to?.stage == null) return;
+  if (input.live.rollouts.size === 0) {
+    // The first apply to an environment adopts what the file says: the flags are new here
+    // or already live, and there is no history to gate on. Every later move is gated.
+    change.gate = { allowed: true, kind: 'unchanged', reasons: [`First apply to ${input.desired.name}: ${change.key} is adopted at the position the file gives.`], gates: [] };
+    return;
+  }
+  const rollout = input.live.rollouts.get(change.key);
+  const dependencies: DependencyState[] = desired.dependsOn.map((key) => {
+    const dependency = input.desired.flags.get(key);
+    return { flagKey: key, on: dependency ? isOn(dependency) : false, ...(dependency ? { position: toLadder(positionOf(dependency)) } : {}) };
+  });
+  let upstream: UpstreamState | undefined;
+  if (gates.upstream) {
+    const held = gates.upstream.positions.get(change.key);
+    upstream = {
+      environment: gates.upstream.environment,
+      position: toLadder(held?.position ?? null),
+      ...(held?.enteredAt ? { enteredAt: held.enteredAt } : {}),
+      checksPassing: gates.upstream.checksPassing && gates.upstream.unreadable === undefined,
+    };
+  }
+  change.gate = evaluateMove({
+    flagKey: change.key,
+    environment: input.desired.name,
+    from: toLadder(change.from),
+    to: toLadder(change.to),
+    ladder: gates.ladder ?? DEFAULT_LADDER,
+    ...(rollout?.stageSince ? { enteredAt: rollout.stageSince } : {}),
+    now: gates.now,
+    ...(upstream ? { upstream } : {}),
+    dependencies,
+  });
+  if (gates.upstream?.unreadable && change.gate.kind === 'forward') {
+    change.gate = { ...change.gate, allowed: false, reasons: [`${gates.upstream.environment}'s state could not be read (${gates.upstream.unreadable}), so its soak and checks are unknown.`, ...change.gate.reasons] };
+  }
 }

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { Environment } from '../config/model.ts';
 import { previewMigrations, type MigrationPreview } from '../migrate/index.ts';
 import { readLiveState, type LiveState } from '../store/live-state.ts';
-import { buildPlan } from './planner.ts';
+import { buildPlan, type GateContext } from './planner.ts';
 import type { MigrationPlanPart, Plan } from './types.ts';
 
 export interface PlanContext {
@@ -11,6 +11,7 @@ export interface PlanContext {
   env: Environment;
   processEnv: NodeJS.ProcessEnv;
   commit: string | null;
+  gates?: GateContext;
 }
 
 export interface PlanReading {
@@ -22,7 +23,7 @@ export interface PlanReading {
 export async function readPlan(client: pg.ClientBase, ctx: PlanContext): Promise<PlanReading> {
   const preview = await previewMigrations(client, { root: ctx.root, env: ctx.env, processEnv: ctx.processEnv });
   const live = await readLiveState(client, ctx.env.flagTable);
-  const plan = buildPlan({ desired: ctx.env, live, migrations: migrationPart(preview), commit: ctx.commit });
+  const plan = buildPlan({ desired: ctx.env, live, migrations: migrationPart(preview), commit: ctx.commit, ...(ctx.gates ? { gates: ctx.gates } : {}) });
   return { plan, live, preview };
 }
 

@@ -32,11 +32,8 @@ export interface MigrationPlanPart {
   blockers: string[];
 }
 
-export interface GateVerdict {
-  allowed: boolean;
-  kind: 'forward' | 'rollback' | 'unchanged' | 'kill-switch';
-  reasons: string[];
-}
+export type { Verdict as GateVerdict } from '../stages/gates.ts';
+import type { Verdict as GateVerdict } from '../stages/gates.ts';
 
 export type FlagAction = 'add' | 'change' | 'remove' | 'hold';
 
@@ -69,7 +66,7 @@ export interface Plan {
   flags: FlagChange[];
   /** Live keys that Git does not have and rollout never managed: shown, never touched. */
   unmanaged: string[];
-  summary: { add: number; change: number; remove: number; hold: number; drift: number; migrations: number; blocked: boolean };
+  summary: { add: number; change: number; remove: number; hold: number; drift: number; migrations: number; blocked: boolean; refused: number };
   /** True when apply would change nothing. */
   noop: boolean;
 }

@@ -32,9 +32,11 @@ export function summaryLine(plan: Plan): string {
   const parts: string[] = [];
   const s = plan.summary;
   if (s.migrations) parts.push(`${s.migrations} migration${s.migrations === 1 ? '' : 's'} to apply`);
-  if (s.add) parts.push(`${s.add} flag${s.add === 1 ? '' : 's'} to add`);
-  if (s.change) parts.push(`${s.change} to change`);
-  if (s.remove) parts.push(`${s.remove} to remove`);
+  const flags = (n: number): string => `${n} flag${n === 1 ? '' : 's'}`;
+  if (s.add) parts.push(`${flags(s.add)} to add`);
+  if (s.change) parts.push(`${flags(s.change)} to change`);
+  if (s.remove) parts.push(`${flags(s.remove)} to remove`);
+  if (s.refused) parts.push(`${s.refused} stage move${s.refused === 1 ? '' : 's'} refused by gates`);
   if (s.hold) parts.push(`${s.hold} held by break-glass`);
   if (s.drift) parts.push(`${s.drift} drifted`);
   return `${parts.join(', ')}.`;

@@ -1,0 +1,38 @@
+/**
+ * The upstream of an environment (the one that promotes to it) as the gates need it:
+ * each flag's position and since when, and whether its latest apply held up.
+ */
+import { loadRepository } from '../config/repository.ts';
+import type { Environment } from '../config/model.ts';
+import { toError } from '../errors.ts';
+import { readOnly, withSession } from '../session.ts';
+import { readLedger } from '../store/ledger.ts';
+import { readLiveState } from '../store/live-state.ts';
+import type { GateContext } from './planner.ts';
+
+export function findUpstream(root: string, env: Environment): Environment | undefined {
+  const repository = loadRepository(root);
+  for (const file of repository.files.values()) {
+    if (file.environment && file.environment.promotesTo === env.name) return file.environment;
+  }
+  return undefined;
+}
+
+export async function readUpstream(root: string, env: Environment, processEnv: NodeJS.ProcessEnv): Promise<GateContext['upstream']> {
+  const upstream = findUpstream(root, env);
+  if (!upstream) return undefined;
+  try {
+    return await withSession(upstream, { root, processEnv, lock: false }, ({ client }) =>
+      readOnly(client, async () => {
+        const live = await readLiveState(client, upstream.flagTable);
+        const [latest] = await readLedger(client, { environment: upstream.name, limit: 1 });
+        const positions = new Map(
+          [...live.rollouts].map(([key, r]) => [key, { position: { stage: r.stage, percent: r.percent }, enteredAt: r.stageSince }] as const),
+        );
+        return { environment: upstream.name, positions, checksPassing: latest === undefined || latest.outcome !== 'reverted' };
+      }),
+    );
+  } catch (thrown) {
+    return { environment: upstream.name, positions: new Map(), checksPassing: false, unreadable: toError(thrown).message };
+  }
+}
