@@ -10,6 +10,8 @@ import { hasErrors, sortProblems, type Problem } from '../problems.ts';
 import { ContractRegistry } from './contracts.ts';
 import { ENVIRONMENTS_DIR, readEnvironmentFile, type EnvironmentFile } from './environment-file.ts';
 import type { Environment } from './model.ts';
+import { loadRepositorySettings } from './repository-settings.ts';
+import { checkStages } from './stage-checks.ts';
 import { suggestion } from './suggest.ts';
 import { locate } from './yaml-source.ts';
 
@@ -65,12 +67,14 @@ export function loadRepository(root: string, options: LoadOptions = {}): Reposit
     }
     files.set(loaded.name, loaded);
   }
-  const crossProblems = checkAcrossFiles(root, files);
+  const settings = loadRepositorySettings(root);
+  const crossProblems = [...checkAcrossFiles(root, files), ...checkStages(files, settings.ladder)];
   const selected = new Set(options.only && options.only.length > 0 ? options.only : files.keys());
   const selectedFiles = new Set([...selected].map((n) => files.get(n)?.source.file));
   for (const [name, loaded] of files) if (selected.has(name)) problems.push(...loaded.problems);
   problems.push(...crossProblems.filter((p) => selectedFiles.has(p.file)));
   problems.push(...contracts.problems);
+  problems.push(...settings.problems);
   return { root, files, contracts, problems: sortProblems(problems) };
 }
 
