@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import type { Environment, FlagSpec, JsonValue } from '../../actions/engine/config/model.ts';
+import { DEFAULT_MIGRATION_SETTINGS } from '../../actions/engine/config/model.ts';
+import { buildPlan } from '../../actions/engine/plan/planner.ts';
+import { diffJson, formatDiffLine } from '../../actions/engine/plan/json-diff.ts';
+import type { LiveRollout, LiveState } from '../../actions/engine/store/live-state.ts';
+import { renderPlan } from '../../actions/engine/render/plan.ts';
+
+function flag(key: string, value: JsonValue, extra: Partial<FlagSpec> = {}): FlagSpec {
+  return { key, value, killSwitch: false, dependsOn: [], ...extra };
+}
+
+function env(flags: FlagSpec[]): Environment {
+  return {
+    name: 'staging',
+    file: 'environments/staging.yaml',
+    database: { kind: 'url', urlEnv: 'X' },
+    migrations: DEFAULT_MIGRATION_SETTINGS,
+    flags: new Map(flags.map((f) => [f.key, f])),
+    checks: [],
+    monitors: [],
+  };
+}
+
+function rollout(recordedValue: JsonValue, extra: Partial<LiveRollout> = {}): LiveRollout {
+  return { stage: null, percent: null, stageSince: null, recordedValue, recordedKind: 'apply', ledgerId: 1, ...extra };
+}
+
+function live(flags: Record<string, JsonValue>, rollouts: Record<string, LiveRollout> = {}): LiveState {
+  return {
+    flagTable: 'rollout.flags',
+    flagTableExists: true,
+    flags: new Map(Object.entries(flags).map(([k, v]) => [k, { value: v }])),
+    rollouts: new Map(Object.entries(rollouts)),
+  };
+}
+
+const noMigrations = { appliedCount: 0, pending: [], blockers: [] };
+const plan = (desired: Environment, state: LiveState, commit: string | null = 'abc') => buildPlan({ desired, live: state, migrations: noMigrations, commit });
+
+describe('planner', () => {
+  it('adds, changes and removes flags, and leaves equal ones alone', () => {
+    const p = plan(
+      env([flag('a', true), flag('b', { epsilon: 0.1, version: 'v1' }), flag('c', 1)]),
+      live({ b: { epsilon: 0.08, version: 'v1' }, c: 1, d: 'old' }, { b: rollout({ epsilon: 0.08, version: 'v1' }), c: rollout(1), d: rollout('old') }),
+    );
+    expect(p.flags.map((c) => [c.key, c.action])).toEqual([
+      ['a', 'add'],
+      ['b', 'change'],
+      ['d', 'remove'],
+    ]);
+    expect(p.summary).toMatchObject({ add: 1, change: 1, remove: 1, drift: 0 });
+    expect(p.flags[2]!.before).toBe('old');
+    expect(p.noop).toBe(false);
+  });
+
+  it('shows a changed JSON value as per-path lines, not two blobs', () => {
+    const lines = diffJson({ version: 'v1', epsilon: 0.08, tags: ['a'] }, { version: 'v2', epsilon: 0.08, tags: ['a', 'b'], region: 'eu' }).map(formatDiffLine);
+    expect(lines).toEqual(['~ version: "v1" → "v2"', '+ tags[1]: "b"', '+ region: "eu"']);
+    expect(diffJson(true, false).map(formatDiffLine)).toEqual(['~ true → false']);
+  });
+
+  it('tells drift (changed outside Git) from a Git change', () => {
+    const desired = env([flag('a', { enabled: true })]);
+    const gitChange = plan(desired, live({ a: { enabled: false } }, { a: rollout({ enabled: false }) }));
+    expect(gitChange.flags[0]).toMatchObject({ action: 'change' });
+    expect(gitChange.flags[0]!.drift).toBeUndefined();
+    const drifted = plan(env([flag('a', { enabled: false })]), live({ a: { enabled: true } }, { a: rollout({ enabled: false }) }));
+    expect(drifted.flags[0]).toMatchObject({ action: 'change', drift: { recorded: { enabled: false }, live: { enabled: true } } });
+    expect(drifted.summary.drift).toBe(1);
+  });
+
+  it('holds a value set by break-glass until Git says the same', () => {
+    const desired = env([flag('global.safe_mode', { enabled: false }, { killSwitch: true })]);
+    const state = live({ 'global.safe_mode': { enabled: true } }, { 'global.safe_mode': rollout({ enabled: true }, { recordedKind: 'break-glass', ledgerId: 7 }) });
+    const p = plan(desired, state);
+    expect(p.flags[0]).toMatchObject({ action: 'hold', breakGlass: { ledgerId: 7 } });
+    expect(p.noop).toBe(true);
+    expect(renderPlan(p, 'text')).toContain('break-glass (ledger #7)');
+    const reconciled = plan(env([flag('global.safe_mode', { enabled: true }, { killSwitch: true })]), state);
+    expect(reconciled.flags).toEqual([]);
+  });
+
+  it('never touches live flags rollout does not manage', () => {
+    const p = plan(env([]), live({ legacy: 1 }));
+    expect(p.flags).toEqual([]);
+    expect(p.unmanaged).toEqual(['legacy']);
+    expect(p.noop).toBe(true);
+  });
+
+  it('hashes desired × live × commit, independent of key order', () => {
+    const a = plan(env([flag('x', { a: 1, b: 2 })]), live({ y: 1 }));
+    const b = plan(env([flag('x', { b: 2, a: 1 })]), live({ y: 1 }));
+    expect(a.hash).toBe(b.hash);
+    expect(plan(env([flag('x', { a: 1, b: 3 })]), live({ y: 1 })).hash).not.toBe(a.hash);
+    expect(plan(env([flag('x', { a: 1, b: 2 })]), live({ y: 2 })).hash).not.toBe(a.hash);
+    expect(plan(env([flag('x', { a: 1, b: 2 })]), live({ y: 1 }), 'def').hash).not.toBe(a.hash);
+  });
+
+  it('moves stages with gates: forward one step after soak, rollbacks always', () => {
+    const now = new Date('2026-11-25T12:00:00Z');
+    const desired = env([flag('r', true, { rollout: { stage: 'canary', percent: 25 } }), flag('s', true, { rollout: { stage: 'dark' } })]);
+    const state = live(
+      { r: true, s: true },
+      {
+        r: rollout(true, { stage: 'canary', percent: 5, stageSince: new Date('2026-11-25T00:00:00Z') }),
+        s: rollout(true, { stage: 'canary', percent: 50, stageSince: new Date('2026-11-25T11:00:00Z') }),
+      },
+    );
+    const p = buildPlan({ desired, live: state, migrations: noMigrations, commit: null, gates: { now } });
+    const r = p.flags.find((c) => c.key === 'r')!;
+    expect(r.gate).toMatchObject({ allowed: false, kind: 'forward' });
+    expect(r.gate!.reasons.join(' ')).toMatch(/12 h of/);
+    expect(p.flags.find((c) => c.key === 's')!.gate).toMatchObject({ allowed: true, kind: 'rollback' });
+    expect(p.summary.refused).toBe(1);
+  });
+
+  it('renders markdown with a table of flags and the diff', () => {
+    const p = plan(env([flag('b', { epsilon: 0.1 })]), live({ b: { epsilon: 0.08 } }, { b: rollout({ epsilon: 0.08 }) }));
+    const md = renderPlan(p, 'markdown');
+    expect(md).toContain('### rollout plan for `staging`');
+    expect(md).toContain('| `b` | change |');
+    expect(md).toContain('`~ epsilon: 0.08 → 0.1`');
+  });
+});
