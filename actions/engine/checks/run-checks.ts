@@ -1,0 +1,144 @@
+/**
+ * Running an environment's checks: a fixed number of workers (default 4) take checks
+ * from one queue; each worker owns one connection, so a slow check delays only its
+ * worker. Each check has a timeout (its own `timeout`, or the run's default). On the
+ * embedded database every connection shares PGlite's one session, so checks there are
+ * correct but not faster in parallel; on a real server they are.
+ */
+import type pg from 'pg';
+import equal from 'fast-deep-equal';
+import { ContractRegistry } from '../config/contracts.ts';
+import { formatDuration, parseDuration } from '../config/duration.ts';
+import type { Environment, JsonValue } from '../config/model.ts';
+import { toError } from '../errors.ts';
+import { checkConnection, RefusedQueryError, SideEffectError, type CheckConnection } from './guard.ts';
+import { CheckConfigError, kindOf, runKind, type KindContext } from './kinds.ts';
+import { resolveChecks } from './shared-checks.ts';
+import { summarize, type CheckReport, type CheckResult, type ResolvedCheck } from './types.ts';
+
+export const DEFAULT_CONCURRENCY = 4;
+export const DEFAULT_CHECK_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_VIOLATIONS = 5;
+
+export interface RunChecksOptions {
+  root: string;
+  processEnv: NodeJS.ProcessEnv;
+  /** A new connection to the environment's database; the runner ends the ones it opens. */
+  connect: () => Promise<pg.Client>;
+  /** Live flag values, for when_flag. */
+  flags: ReadonlyMap<string, JsonValue>;
+  concurrency?: number;
+  /** Default per-check timeout; a check's own `timeout` wins. */
+  timeoutMs?: number;
+  maxViolations?: number;
+  contracts?: ContractRegistry;
+}
+
+/** Resolve `use` entries and run every check of an environment. */
+export function runEnvironmentChecks(env: Environment, options: RunChecksOptions): Promise<CheckReport> {
+  return runChecks(env.name, resolveChecks(options.root, env), options);
+}
+
+export async function runChecks(environment: string, checks: readonly ResolvedCheck[], options: RunChecksOptions): Promise<CheckReport> {
+  const started = performance.now();
+  const results: CheckResult[] = new Array<CheckResult>(checks.length);
+  const contracts = options.contracts ?? new ContractRegistry(options.root);
+  const concurrency = Math.max(1, Math.min(options.concurrency ?? DEFAULT_CONCURRENCY, checks.length || 1));
+  let next = 0;
+
+  const worker = async (): Promise<void> => {
+    let connection: CheckConnection | undefined;
+    const connect = async (): Promise<CheckConnection> => (connection ??= await checkConnection(await options.connect()));
+    try {
+      for (;;) {
+        const index = next++;
+        if (index >= checks.length) return;
+        const { result, broken } = await runOne(checks[index], options, contracts, connect);
+        results[index] = result;
+        if (broken && connection) {
+          // A timed-out query may still be running on that connection: drop it, open a fresh one.
+          await connection.client.end().catch(() => undefined);
+          connection = undefined;
+        }
+      }
+    } finally {
+      await connection?.client.end().catch(() => undefined);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return summarize(environment, results, performance.now() - started);
+}
+
+async function runOne(
+  check: ResolvedCheck,
+  options: RunChecksOptions,
+  contracts: ContractRegistry,
+  connection: () => Promise<CheckConnection>,
+): Promise<{ result: CheckResult; broken: boolean }> {
+  const base = { name: check.name, kind: kindOf(check.spec), source: check.source };
+  if (check.problem) return { result: { ...base, status: 'error', durationMs: 0, detail: check.problem }, broken: false };
+  const unmet = check.conditions.find((c) => !conditionHolds(c, options.flags));
+  if (unmet) {
+    const live = options.flags.get(unmet.key);
+    const detail = `skipped: runs only when flag ${unmet.key} ${'equals' in unmet ? `is ${JSON.stringify(unmet.equals)}` : 'is on'}; live value is ${live === undefined ? 'unset' : JSON.stringify(live)}`;
+    return { result: { ...base, status: 'skipped', durationMs: 0, detail }, broken: false };
+  }
+  const own = typeof check.spec.timeout === 'string' ? parseDuration(check.spec.timeout) : undefined;
+  const timeoutMs = own ?? options.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
+  const ctx: KindContext = { connection, timeoutMs, processEnv: options.processEnv, contracts, maxViolations: options.maxViolations ?? DEFAULT_MAX_VIOLATIONS };
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  // The server enforces statement_timeout; this is the backstop for a server (or PGlite) that does not answer.
+  const backstop = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs + 2_000);
+  });
+  try {
+    const outcome = await Promise.race([runKind(check.spec, ctx), backstop]);
+    const durationMs = performance.now() - started;
+    if (outcome === 'timeout') {
+      return { result: { ...base, status: 'error', durationMs, detail: `timed out after ${formatDuration(timeoutMs)}; raise its timeout or make it faster` }, broken: true };
+    }
+    return { result: { ...base, ...outcome, durationMs, source: check.source }, broken: false };
+  } catch (thrown) {
+    const durationMs = performance.now() - started;
+    return { result: { ...base, status: 'error', durationMs, detail: describeError(thrown, timeoutMs), ...targetOf(check) }, broken: isConnectionError(thrown) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** when_flag: with `equals`, the live value must equal it; without, the flag must be on (not false, null or {enabled: false}). */
+export function conditionHolds(condition: { key: string; equals?: JsonValue }, flags: ReadonlyMap<string, JsonValue>): boolean {
+  const live = flags.get(condition.key);
+  if ('equals' in condition) return live !== undefined && equal(live, condition.equals);
+  if (live === undefined || live === null || live === false) return false;
+  if (typeof live === 'object' && !Array.isArray(live) && 'enabled' in live) return live.enabled === true;
+  return true;
+}
+
+function describeError(thrown: unknown, timeoutMs: number): string {
+  if (thrown instanceof RefusedQueryError) return `refused, nothing ran: ${thrown.message}`;
+  if (thrown instanceof SideEffectError) return `side effect undone: ${thrown.message}`;
+  if (thrown instanceof CheckConfigError) return thrown.message;
+  const error = toError(thrown);
+  const code = (thrown as { code?: string }).code;
+  if (code === '57014') return `timed out after ${formatDuration(timeoutMs)} (statement_timeout); raise its timeout or make the query faster`;
+  if (code === '25006') return `refused by the server: ${error.message} (checks run in READ ONLY transactions)`;
+  if (code === '55P03') return `could not get a lock within ${formatDuration(timeoutMs)}: ${error.message}`;
+  return code ? `database error ${code}: ${error.message}` : error.message;
+}
+
+function isConnectionError(thrown: unknown): boolean {
+  const message = toError(thrown).message;
+  return /Connection terminated|ECONNRESET|not queryable|Client has encountered a connection error/i.test(message);
+}
+
+function targetOf(check: ResolvedCheck): Pick<CheckResult, 'query' | 'url'> {
+  const spec = check.spec;
+  if (typeof spec.sql === 'string') return { query: spec.sql };
+  const nested = (spec.rows_satisfy ?? spec.explain) as { sql?: string } | undefined;
+  if (nested?.sql) return { query: nested.sql };
+  const http = spec.http as { method?: string; url?: string } | undefined;
+  if (http?.url) return { url: `${http.method ?? 'GET'} ${http.url}` };
+  return {};
+}

@@ -1,0 +1,162 @@
+/**
+ * Hostile checks: every write attempt a PR could smuggle into a check has no effect —
+ * on the data, on sequences, and on the session (advisory locks, settings, prepared
+ * statements, LISTEN). Run on the embedded database and, with TEST_DATABASE_URL, a real server.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import { databaseTargets, type TestDatabase } from '../support/databases.ts';
+import { openDatabase, type Database } from '../../actions/engine/db/index.ts';
+import { checkConnection, runReadOnly, type CheckConnection } from '../../actions/engine/checks/guard.ts';
+import { runChecks } from '../../actions/engine/checks/run-checks.ts';
+import type { ResolvedCheck } from '../../actions/engine/checks/types.ts';
+
+const SETUP = `
+CREATE TABLE victim (id int PRIMARY KEY, note text);
+INSERT INTO victim VALUES (1, 'original'), (2, 'original');
+CREATE SEQUENCE victim_seq;
+SELECT nextval('victim_seq');
+CREATE TABLE audit (at timestamptz DEFAULT now());
+CREATE FUNCTION sneaky_insert() RETURNS int LANGUAGE plpgsql AS $$ BEGIN INSERT INTO victim VALUES (99, 'sneaky'); RETURN 1; END $$;
+CREATE FUNCTION sneaky_lock() RETURNS int LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_advisory_lock(424242); RETURN 1; END $$;
+CREATE FUNCTION sneaky_setting() RETURNS int LANGUAGE plpgsql AS $$ BEGIN PERFORM set_config('work_mem', '77MB', false); RETURN 1; END $$;
+CREATE PROCEDURE sneaky_proc() LANGUAGE sql AS $$ DELETE FROM victim $$;
+`;
+
+/** Each entry: a check's SQL that tries to change something. None may have any effect. */
+const HOSTILE: [string, string][] = [
+  ['INSERT', "INSERT INTO victim VALUES (3, 'x')"],
+  ['UPDATE', "UPDATE victim SET note = 'changed'"],
+  ['DELETE', 'DELETE FROM victim'],
+  ['data-modifying CTE', 'WITH gone AS (DELETE FROM victim RETURNING *) SELECT count(*) FROM gone'],
+  ['CREATE TABLE', 'CREATE TABLE evil (id int)'],
+  ['DROP TABLE', 'DROP TABLE victim'],
+  ['ALTER TABLE', 'ALTER TABLE victim ADD COLUMN evil int'],
+  ['TRUNCATE', 'TRUNCATE victim'],
+  ['SELECT INTO', 'SELECT * INTO evil_copy FROM victim'],
+  ['nextval', "SELECT nextval('victim_seq')"],
+  ['setval', "SELECT setval('victim_seq', 1000)"],
+  ['advisory lock', 'SELECT pg_advisory_lock(1)'],
+  ['advisory lock, schema-qualified', 'SELECT pg_catalog.pg_try_advisory_lock(2)'],
+  ['COPY TO PROGRAM', "COPY victim TO PROGRAM 'touch /tmp/rollout-evil'"],
+  ['COPY FROM', "COPY victim FROM '/etc/hostname'"],
+  ['set_config session-level', "SELECT set_config('work_mem', '64MB', false)"],
+  ['SET', "SET work_mem = '65MB'"],
+  ['function with side effects', 'SELECT sneaky_insert()'],
+  ['function taking a session advisory lock', 'SELECT sneaky_lock()'],
+  ['SELECT FOR UPDATE', 'SELECT * FROM victim FOR UPDATE'],
+  ['LISTEN', 'LISTEN evil_channel'],
+  ['NOTIFY', "NOTIFY evil_channel, 'x'"],
+  ['pg_notify', "SELECT pg_notify('evil_channel', 'x')"],
+  ['dblink (absent or not)', "SELECT * FROM dblink('dbname=postgres', 'DELETE FROM victim') AS t(x text)"],
+  ['query_to_xml running hidden SQL', "SELECT query_to_xml('SELECT pg_advisory_lock(3)', true, true, '')"],
+  ['COMMIT; DELETE', 'COMMIT; DELETE FROM victim'],
+  ['SELECT; DELETE', 'SELECT 1; DELETE FROM victim'],
+  ['ROLLBACK then write', 'ROLLBACK; INSERT INTO victim VALUES (5, $$x$$)'],
+  ['CALL procedure', 'CALL sneaky_proc()'],
+  ['DO block', "DO $$ BEGIN DELETE FROM victim; END $$"],
+  ['VACUUM', 'VACUUM victim'],
+  ['PREPARE', 'PREPARE evil AS DELETE FROM victim'],
+  ['EXPLAIN ANALYZE DELETE', 'EXPLAIN ANALYZE DELETE FROM victim'],
+  ['LOCK TABLE', 'LOCK TABLE victim IN ACCESS EXCLUSIVE MODE'],
+  ['set transaction read write', "SELECT set_config('transaction_read_only', 'off', true)"],
+  ['lo_export', "SELECT lo_export(1, '/tmp/rollout-evil')"],
+];
+
+describe.each(databaseTargets())('checks cannot write, on $name', (target) => {
+  let db: TestDatabase;
+  let database: Database;
+  let admin: pg.Client;
+
+  beforeAll(async () => {
+    db = await target.create();
+    database = await openDatabase(db.env, { root: db.root, processEnv: db.processEnv });
+    admin = await database.connect();
+    await admin.query(SETUP);
+  });
+  afterAll(async () => {
+    await database?.close();
+    await db?.dispose();
+  });
+
+  const state = async (client: pg.Client) => {
+    const { rows } = await client.query<{ victim: string; seq: string; evil: boolean; columns: string; audit: string }>(
+      `SELECT (SELECT json_agg(v ORDER BY id)::text FROM victim v) AS victim,
+              (SELECT last_value::text FROM victim_seq) AS seq,
+              to_regclass('evil') IS NOT NULL OR to_regclass('evil_copy') IS NOT NULL AS evil,
+              (SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'victim'::regclass AND attnum > 0 AND NOT attisdropped) AS columns,
+              (SELECT count(*)::text FROM audit) AS audit`,
+    );
+    return rows[0];
+  };
+  const session = async (client: pg.Client) => {
+    const { rows } = await client.query<{ locks: string; work_mem: string; prepared: string; channels: string; read_only: string }>(
+      `SELECT (SELECT count(*)::text FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()) AS locks,
+              current_setting('work_mem') AS work_mem,
+              (SELECT count(*)::text FROM pg_prepared_statements) AS prepared,
+              (SELECT count(*)::text FROM pg_listening_channels()) AS channels,
+              current_setting('transaction_read_only') AS read_only`,
+    );
+    return rows[0];
+  };
+
+  it('runs every hostile check through the runner with no effect on the data', async () => {
+    const before = await state(admin);
+    const checks: ResolvedCheck[] = HOSTILE.map(([name, sql]) => ({ name, spec: { name, sql, expect: { min_rows: 0 } }, source: 'environments/test.yaml', conditions: [] }));
+    const report = await runChecks('test', checks, { root: db.root, processEnv: {}, connect: () => database.connect(), flags: new Map(), concurrency: 3, timeoutMs: 5_000 });
+    for (const result of report.results) {
+      expect.soft(result.status, `${result.name}: ${result.detail}`).not.toBe('pass');
+    }
+    expect(report.ok).toBe(false);
+    expect(await state(admin)).toEqual(before);
+  });
+
+  it('reports a check that outlives its timeout as an error', async () => {
+    // PGlite runs in-process and cannot be interrupted: the runner's own deadline ends the wait there.
+    const checks: ResolvedCheck[] = [{ name: 'slow', spec: { name: 'slow', sql: 'SELECT pg_sleep(3)', expect: { rows: 1 } }, source: 'x', conditions: [] }];
+    const report = await runChecks('test', checks, { root: db.root, processEnv: {}, connect: () => database.connect(), flags: new Map(), timeoutMs: 300 });
+    expect(report.results[0]).toMatchObject({ status: 'error', detail: expect.stringMatching(/timed out after 300 ms/) as unknown });
+  });
+
+  describe('on one connection, session state is left as it was', () => {
+    let client: pg.Client;
+    let connection: CheckConnection;
+    let baseline: Awaited<ReturnType<typeof session>>;
+    beforeAll(async () => {
+      client = await database.connect();
+      connection = await checkConnection(client);
+      baseline = await session(client);
+    });
+    afterAll(() => client.end());
+
+    it.each(HOSTILE)('%s', async (_name, sql) => {
+      const before = await state(admin);
+      await expect(runReadOnly(connection, { text: sql }, 5_000)).rejects.toThrow();
+      expect(await session(client)).toEqual(baseline);
+      expect(await state(admin)).toEqual(before);
+    });
+
+    it('catches an advisory lock taken inside a user function and releases it', async () => {
+      // The parser cannot see inside sneaky_lock(): this is what the post-ROLLBACK lock audit is for.
+      await expect(runReadOnly(connection, { text: 'SELECT sneaky_lock()' }, 5_000)).rejects.toThrow(/advisory lock/);
+      expect((await session(client)).locks).toBe(baseline.locks);
+    });
+
+    it('lets a function change a setting, and ROLLBACK undoes it', async () => {
+      // set_config(..., false) inside a transaction is transactional: the ROLLBACK reverts it.
+      await runReadOnly(connection, { text: 'SELECT sneaky_setting()' }, 5_000).catch(() => undefined);
+      expect(await session(client)).toEqual(baseline);
+    });
+
+    it('still answers ordinary reads', async () => {
+      const result = await runReadOnly<{ n: string }>(connection, { text: 'SELECT count(*) AS n FROM victim' }, 5_000);
+      expect(result.rows).toEqual([{ n: '2' }]);
+      expect(await session(client)).toEqual(baseline);
+    });
+
+    it.runIf(target.name === 'server')('stops a query at its statement timeout', async () => {
+      await expect(runReadOnly(connection, { text: 'SELECT pg_sleep(5)' }, 200)).rejects.toMatchObject({ code: '57014' });
+      expect(await session(client)).toEqual(baseline);
+    });
+  });
+});
