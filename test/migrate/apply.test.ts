@@ -30,7 +30,7 @@ describe.each(databaseTargets())('migrate apply on $name', (target) => {
       ['10', 'second', 'applied', 'transaction'],
       ['11', 'third', 'applied', 'transaction'],
     ]);
-    expect(history[0]!.checksum).toMatch(/^[0-9a-f]{64}$/);
+    expect(history[0].checksum).toMatch(/^[0-9a-f]{64}$/);
     expect((await apply(db)).applied).toEqual([]);
   });
 
@@ -91,7 +91,7 @@ describe.each(databaseTargets())('migrate apply on $name', (target) => {
 
     const blocked = await rejection(apply(db));
     expect(blocked).toBeInstanceOf(ValidationError);
-    expect((blocked as ValidationError).problems[0]!.message).toContain('failed part-way');
+    expect((blocked as ValidationError).problems[0].message).toContain('failed part-way');
 
     await writeMigrations(db.root, { '2_half.sql': 'CREATE INDEX CONCURRENTLY IF NOT EXISTS t_a ON t (a);\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_b ON t (a);\n' });
     const retried = await apply(db, { retryFailed: true });
@@ -107,7 +107,7 @@ describe.each(databaseTargets())('migrate apply on $name', (target) => {
     await writeMigrations(db.root, { '1_a.sql': 'CREATE TABLE a (id bigint);\n', '2_b.sql': 'SELECT 1;' });
     const error = await rejection(apply(db));
     expect(error).toBeInstanceOf(ValidationError);
-    expect((error as ValidationError).problems[0]!.message).toMatch(/was applied on .* but its content has changed/);
+    expect((error as ValidationError).problems[0].message).toMatch(/was applied on .* but its content has changed/);
     expect(await query(db, "SELECT 1 FROM rollout.schema_migrations WHERE version = 2")).toHaveLength(0);
   });
 
@@ -151,11 +151,12 @@ describe.each(databaseTargets())('migrate apply on $name', (target) => {
     });
     await apply(db);
     const rows = await query<{ lock: string; stmt: string }>(db, 'SELECT lock, stmt FROM seen');
-    expect(rows).toEqual([
+    expect(rows.slice(0, 2)).toEqual([
       { lock: '4s', stmt: '15min' },
       { lock: '10s', stmt: '1h' },
-      { lock: expect.not.stringContaining('nowhere') as unknown as string, stmt: '' },
     ]);
+    // 1_seen.sql's SET search_path did not leak into 3_path.sql.
+    expect(rows[2].lock).not.toContain('nowhere');
   });
 
   it('forces the mode with -- rollout:transaction=off and stops before running anything on a syntax error', async () => {
