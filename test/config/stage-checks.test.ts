@@ -64,7 +64,7 @@ describe('rollout.yaml', () => {
   it('is reported by validate (loadRepository), and needs version', () => {
     const root = repo({ 'rollout.yaml': 'ladder: {}\n', 'environments/staging.yaml': env(flag('a', '{ stage: dark }')) });
     const { problems } = loadRepository(root);
-    expect(problems).toEqual([expect.objectContaining({ file: 'rollout.yaml', line: 1, column: 1, message: expect.stringContaining("missing the required key 'version'") })]);
+    expect(problems).toEqual([expect.objectContaining({ file: 'rollout.yaml', line: 1, column: 1, message: expect.stringContaining("missing the required key 'version'") as string })]);
   });
 });
 
@@ -81,7 +81,7 @@ describe('stage checks across environments', () => {
         line: 7,
         column: 14,
         severity: 'error',
-        message: expect.stringMatching(/^flag 'checkout\.v2' is at canary 25% in production but only at canary 5% in staging, which promotes to production; .*Move environments\/staging\.yaml first/),
+        message: expect.stringMatching(/^flag 'checkout\.v2' is at canary 25% in production but only at canary 5% in staging, which promotes to production; .*Move environments\/staging\.yaml first/) as string,
       },
     ]);
   });

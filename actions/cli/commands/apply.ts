@@ -5,6 +5,8 @@ import { progressReporter } from '../../engine/migrate/index.ts';
 import { readUpstream } from '../../engine/plan/upstream.ts';
 import { summaryLine } from '../../engine/render/plan.ts';
 import { withSession } from '../../engine/session.ts';
+import { loadRepositorySettings } from '../../engine/config/repository-settings.ts';
+import { clockFrom } from '../../engine/promote/clock.ts';
 import type { CliContext } from '../context.ts';
 import { parsePositiveInt, pullRequestNumber } from './options.ts';
 
@@ -19,7 +21,7 @@ export function applyCommand(ctx: CliContext): Command {
       const env = await ctx.loadEnvironment(options.env);
       const commit = options.commit ?? (await currentCommit(ctx.root, ctx.env));
       const upstream = await readUpstream(ctx.root, env, ctx.env);
-      const gates = { now: new Date(), ...(upstream ? { upstream } : {}) };
+      const gates = { now: clockFrom(ctx.env), ladder: loadRepositorySettings(ctx.root).ladder, ...(upstream ? { upstream } : {}) };
       const result = await withSession(env, { root: ctx.root, processEnv: ctx.env, lock: true }, (session) =>
         applyEnvironment(session, {
           root: ctx.root,

@@ -6,6 +6,8 @@ import { readPlan } from '../../engine/plan/read-plan.ts';
 import { readUpstream } from '../../engine/plan/upstream.ts';
 import { PLAN_FORMATS, renderPlan, type PlanFormat } from '../../engine/render/plan.ts';
 import { readOnly, withSession } from '../../engine/session.ts';
+import { loadRepositorySettings } from '../../engine/config/repository-settings.ts';
+import { clockFrom } from '../../engine/promote/clock.ts';
 import type { CliContext } from '../context.ts';
 
 export function planCommand(ctx: CliContext): Command {
@@ -19,7 +21,7 @@ export function planCommand(ctx: CliContext): Command {
       const env = await ctx.loadEnvironment(options.env);
       const commit = options.commit ?? (await currentCommit(ctx.root, ctx.env));
       const upstream = await readUpstream(ctx.root, env, ctx.env);
-      const gates = { now: new Date(), ...(upstream ? { upstream } : {}) };
+      const gates = { now: clockFrom(ctx.env), ladder: loadRepositorySettings(ctx.root).ladder, ...(upstream ? { upstream } : {}) };
       const { plan } = await withSession(env, { root: ctx.root, processEnv: ctx.env, lock: false }, ({ client }) =>
         readOnly(client, () => readPlan(client, { root: ctx.root, env, processEnv: ctx.env, commit, gates })),
       );

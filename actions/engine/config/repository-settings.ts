@@ -56,7 +56,7 @@ export function readRepositorySettings(text: string): RepositorySettings {
     for (const finding of humanizeSchemaErrors(validate.errors ?? [], data)) report(finding.path, finding.message, finding.key);
     return failed();
   }
-  const spec = ((data as { ladder?: LadderSpec }).ladder ?? {}) as LadderSpec;
+  const spec: LadderSpec = (data as { ladder?: LadderSpec }).ladder ?? {};
   const before = problems.length;
   checkLadderSpec(spec, report);
   if (problems.length > before) return failed();

@@ -9,8 +9,10 @@
  *                          last value rollout wrote, to tell drift from Git changes
  * - rollout.ledger         append-only: one row per apply / rollback / break-glass
  * - rollout.ledger_changes append-only: one row per change of that action
+ * - rollout.bucket_of / rollout.in_rollout  bucketing for services (docs/bucketing.md)
  */
 import type pg from 'pg';
+import { BUCKETING_SQL } from '../bucketing/bucketing-sql.ts';
 
 export const TOOL_SCHEMA_SQL = `
 CREATE SCHEMA IF NOT EXISTS rollout;
@@ -91,5 +93,5 @@ $$;
 
 /** Create or upgrade the tool's tables. Runs under the environment lock, in its own transaction. */
 export async function ensureToolSchema(client: pg.ClientBase): Promise<void> {
-  await client.query(`BEGIN;\n${TOOL_SCHEMA_SQL}\nCOMMIT;`);
+  await client.query(`BEGIN;\n${TOOL_SCHEMA_SQL}\n${BUCKETING_SQL}\nCOMMIT;`);
 }

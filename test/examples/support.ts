@@ -1,0 +1,113 @@
+/**
+ * The examples/ repositories as test fixtures: copied to a temp directory, every
+ * environment given its own fresh database (embedded always; on the server target each
+ * `embedded:` line becomes a url_env naming a fresh server database), and the real CLI
+ * run in-process on them.
+ */
+import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { runCli } from '../../actions/cli/main.ts';
+import { loadEnvironment } from '../../actions/engine/config/repository.ts';
+import { openDatabase } from '../../actions/engine/db/index.ts';
+import { EMBEDDED_DIR, type DatabaseTarget, type TestDatabase } from '../support/databases.ts';
+
+export const EXAMPLES = join(import.meta.dirname, '../../examples');
+
+export interface ExampleRepo {
+  root: string;
+  env: NodeJS.ProcessEnv;
+  /** Run `rollout <args> --root <root>`; `now` sets ROLLOUT_NOW. */
+  run(args: string[], options?: { now?: Date; env?: NodeJS.ProcessEnv }): Promise<CliRun>;
+  /** Run SQL on an environment's database (after the CLI released it). */
+  query<T extends pg.QueryResultRow = Record<string, unknown>>(environment: string, sql: string, params?: unknown[]): Promise<T[]>;
+  /** Rewrite an environment file with a function of its text. */
+  edit(environment: string, change: (text: string) => string): Promise<void>;
+  read(path: string): Promise<string>;
+  dispose(): Promise<void>;
+}
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function runIn(root: string, args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(
+    ['--root', root, ...args],
+    { stdout: { write: (s: string) => (stdout += s), isTTY: false }, stderr: { write: (s: string) => (stderr += s) } },
+    { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+  );
+  return { code, stdout, stderr };
+}
+
+export async function exampleRepo(example: string, target: DatabaseTarget): Promise<ExampleRepo> {
+  const root = await mkdtemp(join(tmpdir(), `rollout-example-${example}-`));
+  await cp(join(EXAMPLES, example), root, { recursive: true, filter: (source) => !source.includes(`${join(EXAMPLES, example)}/.rollout`) });
+  const databases: TestDatabase[] = [];
+  const env: NodeJS.ProcessEnv = {};
+  for (const file of (await readdir(join(root, 'environments'))).filter((f) => f.endsWith('.yaml'))) {
+    const name = file.replace(/\.yaml$/, '');
+    const path = join(root, 'environments', file);
+    const text = await readFile(path, 'utf8');
+    const embedded = /^( *)embedded: *([^\s#]+)/m.exec(text);
+    if (!embedded) continue;
+    const db = await target.create();
+    databases.push(db);
+    if (db.url) {
+      const variable = `ROLLOUT_TEST_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_URL`;
+      env[variable] = db.url;
+      await writeFile(path, text.replace(embedded[0], `${embedded[1]}url_env: ${variable}`));
+    } else {
+      // A fresh, initialised data directory (copied from the shared template) where the file says.
+      await cp(join(db.root, EMBEDDED_DIR), join(root, embedded[2]), { recursive: true });
+    }
+  }
+  const repo: ExampleRepo = {
+    root,
+    env,
+    run: (args, options = {}) => runIn(root, args, { ...env, ...options.env, ...(options.now ? { ROLLOUT_NOW: options.now.toISOString() } : {}) }),
+    async query<T extends pg.QueryResultRow>(environment: string, sql: string, params: unknown[] = []): Promise<T[]> {
+      const { environment: model } = loadEnvironment(root, environment);
+      const db = await openDatabase(model, { root, processEnv: env });
+      try {
+        const client = await db.connect();
+        return (await client.query<T>(sql, params)).rows;
+      } finally {
+        await db.close();
+      }
+    },
+    async edit(environment, change) {
+      const path = join(root, 'environments', `${environment}.yaml`);
+      await writeFile(path, change(await readFile(path, 'utf8')));
+    },
+    read: (path) => readFile(join(root, path), 'utf8'),
+    async dispose() {
+      await Promise.all(databases.map((db) => db.dispose()));
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+  return repo;
+}
+
+/** Set a flag's rollout line in an environment file's text: `rollout: { ... }` under `key:`. */
+export function setRollout(text: string, key: string, rollout: string): string {
+  const pattern = new RegExp(`(^  ${key.replace(/\./g, '\\.')}:\\n(?:    .*\\n)*?    rollout: ).*$`, 'm');
+  if (!pattern.test(text)) throw new Error(`no rollout line for ${key}`);
+  return text.replace(pattern, `$1${rollout}`);
+}
+
+/** Set a flag's value line in an environment file's text. */
+export function setValue(text: string, key: string, value: string): string {
+  const pattern = new RegExp(`(^  ${key.replace(/\./g, '\\.')}:\\n(?:    .*\\n)*?    value: ).*$`, 'm');
+  if (!pattern.test(text)) throw new Error(`no value line for ${key}`);
+  return text.replace(pattern, `$1${value}`);
+}
+
+export const days = (n: number): number => n * 86_400_000;
+/** A time `ms` after the real clock: soaks count from stage_since, which the database stamps with its own clock. */
+export const later = (ms: number): Date => new Date(Date.now() + ms);
