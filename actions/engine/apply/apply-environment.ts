@@ -95,6 +95,7 @@ export async function applyEnvironment(session: Session, options: ApplyOptions):
       [...migrationsApplied.map((file): LedgerChange => ({ subject: 'migration', key: file, action: 'applied' })), ...toApply.map(ledgerChangeOf)],
     );
     await writeFlags(client, live.flagTable, toApply.map(writeOf), id, 'apply');
+    await faultPause(options.processEnv);
     return id;
   });
   return { plan, migrationsApplied, flagChanges: toApply, ledgerId, ...(report.backup ? { backup: report.backup } : {}) };
@@ -120,3 +121,14 @@ const writeOf = (change: FlagChange): FlagWrite => ({
   position: change.to,
 });
 
+
+/**
+ * Fault injection for the crash-safety tests: hold the flag transaction open, fully
+ * written but not committed, so a test can SIGKILL the process at exactly that point.
+ */
+async function faultPause(processEnv: NodeJS.ProcessEnv): Promise<void> {
+  const ms = Number(processEnv.ROLLOUT_FAULT_PAUSE_BEFORE_COMMIT_MS ?? 0);
+  if (!(ms > 0)) return;
+  process.stderr.write('rollout: fault injection: paused before COMMIT\n');
+  await new Promise((resolve) => setTimeout(resolve, ms));
+}
