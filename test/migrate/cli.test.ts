@@ -1,0 +1,60 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Command } from 'commander';
+import { migrateCommand } from '../../actions/cli/commands/migrate.ts';
+import type { CliContext } from '../../actions/cli/context.ts';
+import { databaseTargets, type TestDatabase } from '../support/databases.ts';
+import { writeMigrations } from './support/migrations.ts';
+
+/** Run `rollout migrate …` against a test database, capturing output. */
+async function run(db: TestDatabase, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ out: string[]; err: string[]; exitCode: number }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  let exitCode = 0;
+  const ctx: CliContext = {
+    root: db.root,
+    out: (line) => out.push(line),
+    err: (line) => err.push(line),
+    isTTY: false,
+    env: { ...db.processEnv, ...env },
+    loadEnvironment: () => Promise.resolve(db.env),
+    setExitCode: (code) => {
+      exitCode = Math.max(exitCode, code);
+    },
+  };
+  const program = new Command('rollout').exitOverride().addCommand(migrateCommand(ctx));
+  await program.parseAsync(['migrate', ...args], { from: 'user' });
+  return { out, err, exitCode };
+}
+
+describe.each(databaseTargets())('rollout migrate on $name', (target) => {
+  let db: TestDatabase;
+  beforeEach(async () => {
+    db = await target.create();
+  });
+  afterEach(() => db.dispose());
+
+  it('plans with lint findings, applies with grouped CI output, then shows status', async () => {
+    await writeMigrations(db.root, {
+      '1_accounts.sql': 'CREATE TABLE accounts (id bigint PRIMARY KEY);',
+      '2_tier.sql': 'ALTER TABLE accounts ADD COLUMN tier text NOT NULL;',
+      '3_index.sql': '-- squawk-ignore prefer-robust-stmts\nCREATE INDEX CONCURRENTLY accounts_tier ON accounts (tier);',
+    });
+    const plan = await run(db, ['plan', '--env', 'test']);
+    expect(plan.out[0]).toBe('3 pending migration(s) for test:');
+    expect(plan.out.join('\n')).toContain('3. migrations/3_index.sql  (outside a transaction, statement by statement: CREATE INDEX CONCURRENTLY at line 2)');
+    expect(plan.out.join('\n')).toMatch(/error\s+1:\d+ .*\(adding-required-field\)/);
+    expect(plan.out.join('\n')).not.toContain('prefer-robust-stmts)');
+
+    const apply = await run(db, ['apply', '--env', 'test'], { GITHUB_ACTIONS: 'true' });
+    expect(apply.out.filter((l) => l.startsWith('::'))).toEqual([
+      '::group::[1/3] migrations/1_accounts.sql', '::endgroup::',
+      '::group::[2/3] migrations/2_tier.sql', '::endgroup::',
+      '::group::[3/3] migrations/3_index.sql', '::endgroup::',
+    ]);
+    expect(apply.out.at(-1)).toMatch(/^Applied 3 migration\(s\) to test in /);
+
+    const status = await run(db, ['status', '--env', 'test']);
+    expect(status.out[0]).toBe('Migrations of test: 3 applied, 0 pending, 0 changed, 0 missing, 0 failed');
+    expect(status.exitCode).toBe(0);
+  });
+});
