@@ -43,7 +43,8 @@ export function summaryLine(plan: Plan): string {
 }
 
 function stageText(change: FlagChange): string {
-  if (!change.stageChanged) return describePosition(change.to ?? change.from);
+  const staged = Boolean(change.from?.stage ?? change.to?.stage);
+  if (!change.stageChanged || !staged) return describePosition(change.to ?? change.from);
   return `${describePosition(change.from)} → ${describePosition(change.to)}`;
 }
 
@@ -68,8 +69,7 @@ function renderPlanText(plan: Plan, color: boolean): string {
     out.push('', c.bold(`Flags (${plan.flagTable})`));
     for (const change of plan.flags) {
       const sign = change.action === 'add' ? c.green('+') : change.action === 'remove' ? c.red('-') : change.action === 'hold' ? c.yellow('!') : c.yellow('~');
-      const staged = Boolean(change.from?.stage ?? change.to?.stage);
-      const stage = staged ? `  [${stageText(change)}]` : '';
+      const stage = change.from?.stage || change.to?.stage ? `  [${stageText(change)}]` : '';
       out.push(`  ${sign} ${c.bold(change.key)}  ${ACTION_LABEL[change.action]}${stage}`);
       if (change.action === 'add') out.push(`      = ${compactJson(change.after)}`);
       else if (change.action === 'remove') out.push(`      was ${compactJson(change.before)} (kept in the ledger)`);
