@@ -10,7 +10,7 @@ import { toolAjv } from './ajv.ts';
 import type { ContractRegistry } from './contracts.ts';
 import { parseDuration } from './duration.ts';
 import { DEFAULT_MIGRATION_SETTINGS, type CheckSpec, type Environment, type FlagSpec, type JsonValue, type MonitorSpec } from './model.ts';
-import { describePath, humanizeSchemaErrors } from './schema-errors.ts';
+import { clip, describePath, humanizeSchemaErrors } from './schema-errors.ts';
 import { suggestion } from './suggest.ts';
 import { forEachString, locate, parseYamlSource, type PathToken, type YamlSource } from './yaml-source.ts';
 
@@ -32,8 +32,11 @@ const KILL_SWITCH_SCHEMA = {
 };
 let validateKillSwitch: ValidateFunction | undefined;
 
-/** A URL with user:password@ in it: a secret that must never be in Git. */
-const URL_WITH_PASSWORD = /\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:[^\s/@]+@/i;
+/**
+ * A URL with user:password@ in it: a secret that must never be in Git. The scheme is
+ * bounded (RFC 3986 schemes are short) so a long run like "a.a.a.…" stays linear to scan.
+ */
+const URL_WITH_PASSWORD = /\b[a-z][a-z0-9+.-]{0,31}:\/\/[^\s/:@]+:[^\s/@]+@/i;
 
 export interface EnvironmentFile {
   name: string;
@@ -56,7 +59,7 @@ export function readEnvironmentFile(file: string, text: string, contracts: Contr
   const result: EnvironmentFile = { name, source, flagKeys: [], problems };
 
   if (!ENVIRONMENT_NAME.test(name)) {
-    report([], `Invalid environment file name '${name}'. Expected lower-case letters, digits, '-' or '_' (e.g. environments/staging.yaml).`);
+    report([], `Invalid environment file name '${clip(name)}'. Expected lower-case letters, digits, '-' or '_' (e.g. environments/staging.yaml).`);
   }
   const data = source.data;
   if (data === undefined) return result;
@@ -76,17 +79,20 @@ export function readEnvironmentFile(file: string, text: string, contracts: Contr
     }
   }
 
+  // Name the secret after this environment (production → PRODUCTION_DATABASE_URL), so the fix can be pasted.
+  const secretName = `${ENVIRONMENT_NAME.test(name) ? name.toUpperCase().replace(/-/g, '_') : 'STAGING'}_DATABASE_URL`;
   forEachString(source, (value, path) => {
     if (URL_WITH_PASSWORD.test(value)) {
       report(
         path,
-        `${describePath(path)} holds a URL with a literal password. Never put secrets in Git: store the URL in a secret (e.g. STAGING_DATABASE_URL) and write only its name: database: { url_env: STAGING_DATABASE_URL }.`,
+        `${describePath(path)} holds a URL with a literal password. Never put secrets in Git: store the URL in a secret (e.g. ${secretName}) and write only its name: database: { url_env: ${secretName} }.`,
       );
     }
   });
 
+  const flagKeySet = new Set(result.flagKeys);
   for (const [key, flag] of Object.entries(flags)) {
-    if (isRecord(flag)) checkFlag(key, flag, result.flagKeys, contracts, now, report);
+    if (isRecord(flag)) checkFlag(key, flag, flagKeySet, contracts, now, report);
   }
 
   if (!problems.some((p) => p.severity === 'error')) result.environment = toModel(name, file, raw);
@@ -95,8 +101,9 @@ export function readEnvironmentFile(file: string, text: string, contracts: Contr
 
 type Report = (path: PathToken[], message: string, options?: { key?: boolean; severity?: Problem['severity'] }) => void;
 
-function checkFlag(key: string, flag: Record<string, unknown>, allKeys: string[], contracts: ContractRegistry, now: Date, report: Report): void {
+function checkFlag(key: string, flag: Record<string, unknown>, allKeys: ReadonlySet<string>, contracts: ContractRegistry, now: Date, report: Report): void {
   const at = ['flags', key];
+  const name = clip(key);
   if ('value' in flag) {
     if (typeof flag.contract === 'string') {
       const found = contracts.get(flag.contract);
@@ -111,38 +118,38 @@ function checkFlag(key: string, flag: Record<string, unknown>, allKeys: string[]
         const available = contracts.available();
         report(
           [...at, 'contract'],
-          `contract '${flag.contract}' not found: expected a JSON Schema at ${contracts.fileOf(flag.contract)}${suggestion(flag.contract, available)}${available.length ? ` Available: ${available.join(', ')}.` : ''}`,
+          `contract '${clip(flag.contract)}' not found: expected a JSON Schema at ${contracts.fileOf(clip(flag.contract))}${suggestion(flag.contract, available)}${available.length ? ` Available: ${available.join(', ')}.` : ''}`,
         );
       }
     } else if (flag.kill_switch === true) {
       validateKillSwitch ??= toolAjv().compile(KILL_SWITCH_SCHEMA);
       if (!validateKillSwitch(flag.value)) {
-        report([...at, 'value'], `flag '${key}' is a kill switch, so its value must be {enabled: true} or {enabled: false}.`);
+        report([...at, 'value'], `flag '${name}' is a kill switch, so its value must be {enabled: true} or {enabled: false}.`);
       }
     }
   }
   const rollout = flag.rollout;
   if (isRecord(rollout)) {
     if (rollout.stage === 'canary' && typeof rollout.percent !== 'number') {
-      report([...at, 'rollout'], `flag '${key}' is at stage canary but has no percent; add e.g. percent: 5.`);
+      report([...at, 'rollout'], `flag '${name}' is at stage canary but has no percent; add e.g. percent: 5.`);
     }
     if (rollout.stage !== 'canary' && typeof rollout.percent === 'number' && (STAGES as readonly unknown[]).includes(rollout.stage)) {
-      report([...at, 'rollout', 'percent'], `percent only applies to the canary stage; flag '${key}' is at stage ${rollout.stage}. Remove percent, or set stage: canary.`);
+      report([...at, 'rollout', 'percent'], `percent only applies to the canary stage; flag '${name}' is at stage ${rollout.stage as Stage}. Remove percent, or set stage: canary.`);
     }
   }
   if (Array.isArray(flag.depends_on)) {
     flag.depends_on.forEach((dependency, index) => {
       if (typeof dependency !== 'string') return;
-      if (dependency === key) report([...at, 'depends_on', index], `flag '${key}' cannot depend on itself.`);
-      else if (!allKeys.includes(dependency)) {
-        report([...at, 'depends_on', index], `flag '${key}' depends on '${dependency}', which is not a flag of this environment${suggestion(dependency, allKeys)}`);
+      if (dependency === key) report([...at, 'depends_on', index], `flag '${name}' cannot depend on itself.`);
+      else if (!allKeys.has(dependency)) {
+        report([...at, 'depends_on', index], `flag '${name}' depends on '${clip(dependency)}', which is not a flag of this environment${suggestion(dependency, allKeys)}`);
       }
     });
   }
   if (typeof flag.expires === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(flag.expires)) {
     const expires = Date.parse(`${flag.expires}T00:00:00Z`);
     if (!Number.isNaN(expires) && expires <= now.getTime()) {
-      report([...at, 'expires'], `flag '${key}' expired on ${flag.expires}: remove the flag once its code path is cleaned up, or extend the date.`, { severity: 'warning' });
+      report([...at, 'expires'], `flag '${name}' expired on ${flag.expires}: remove the flag once its code path is cleaned up, or extend the date.`, { severity: 'warning' });
     }
   }
 }

@@ -11,6 +11,7 @@ import { ContractRegistry } from './contracts.ts';
 import { ENVIRONMENTS_DIR, readEnvironmentFile, type EnvironmentFile } from './environment-file.ts';
 import type { Environment } from './model.ts';
 import { loadRepositorySettings } from './repository-settings.ts';
+import { clip } from './schema-errors.ts';
 import { checkStages } from './stage-checks.ts';
 import { suggestion } from './suggest.ts';
 import { locate } from './yaml-source.ts';
@@ -88,11 +89,12 @@ function checkAcrossFiles(root: string, files: Map<string, EnvironmentFile>): Pr
     if (target === name) {
       problems.push({ ...at, severity: 'error', message: `environment '${name}' promotes to itself; remove promotes_to or name the next environment.` });
     } else if (!files.has(target)) {
-      problems.push({ ...at, severity: 'error', message: `promotes_to names '${target}', but there is no ${ENVIRONMENTS_DIR}/${target}.yaml${suggestion(target, names)}` });
+      problems.push({ ...at, severity: 'error', message: `promotes_to names '${clip(target)}', but there is no ${ENVIRONMENTS_DIR}/${clip(target)}.yaml${suggestion(target, names)}` });
     }
   }
   // Promotion cycles: follow promotes_to from each environment; report each cycle once, at every member.
   const reported = new Set<string>();
+  const inCycle = new Set<string>();
   for (const start of names) {
     const chain: string[] = [];
     let current: string | undefined = start;
@@ -106,6 +108,7 @@ function checkAcrossFiles(root: string, files: Map<string, EnvironmentFile>): Pr
     const id = [...cycle].sort().join('>');
     if (reported.has(id)) continue;
     reported.add(id);
+    for (const member of cycle) inCycle.add(member);
     const text = [...cycle, cycle[0]].join(' → ');
     for (const member of cycle) {
       const source = files.get(member)!.source;
@@ -113,14 +116,15 @@ function checkAcrossFiles(root: string, files: Map<string, EnvironmentFile>): Pr
         file: source.file,
         ...locate(source, ['promotes_to']),
         severity: 'error',
-        message: `promotion cycle: ${text}. Promotion runs one way (e.g. staging → production); remove promotes_to from the last environment of the chain.`,
+        message: `promotion cycle: ${text}. Promotion runs one way (e.g. staging → production): remove promotes_to from whichever of ${[...cycle].sort().join(', ')} should come last.`,
       });
     }
   }
   // A downstream environment may only carry flags its upstream has: promotion brings them down.
+  // Inside a promotion cycle "upstream" means nothing yet: the cycle is reported, not every flag.
   for (const [name, upstream] of files) {
     const downstream = upstream.promotesTo === undefined ? undefined : files.get(upstream.promotesTo);
-    if (!downstream || downstream === upstream) continue;
+    if (!downstream || downstream === upstream || (inCycle.has(name) && inCycle.has(downstream.name))) continue;
     const upstreamKeys = new Set(upstream.flagKeys);
     for (const key of downstream.flagKeys) {
       if (upstreamKeys.has(key)) continue;
@@ -128,7 +132,7 @@ function checkAcrossFiles(root: string, files: Map<string, EnvironmentFile>): Pr
         file: downstream.source.file,
         ...locate(downstream.source, ['flags', key], { key: true }),
         severity: 'error',
-        message: `flag '${key}' is in ${downstream.name} but not in ${name}, which promotes to ${downstream.name}${suggestion(key, upstream.flagKeys)} Add it to ${upstream.source.file} first; it reaches ${downstream.name} by promotion.`,
+        message: `flag '${clip(key)}' is in ${downstream.name} but not in ${name}, which promotes to ${downstream.name}${suggestion(key, upstream.flagKeys)} Add it to ${upstream.source.file} first; it reaches ${downstream.name} by promotion.`,
       });
     }
   }

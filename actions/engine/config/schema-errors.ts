@@ -42,12 +42,19 @@ export function pointerTokens(pointer: string, data: unknown): PathToken[] {
   return tokens;
 }
 
+/**
+ * A user's word quoted in a message, shortened when long: a 1 MB key must not become a
+ * 1 MB message (nor feed a 1 MB token to the output's secret masking).
+ */
+export const clip = (text: string, max = 80): string => (text.length > max ? `${text.slice(0, max - 3)}...` : text);
+
 /** A readable path: flags["ranker.policy"].value.epsilon */
 export function describePath(path: readonly PathToken[]): string {
   if (path.length === 0) return 'the file';
   return path
-    .map((token, i) => {
-      if (typeof token === 'number') return `[${token}]`;
+    .map((raw, i) => {
+      if (typeof raw === 'number') return `[${raw}]`;
+      const token = clip(raw);
       if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(token)) return i === 0 ? token : `.${token}`;
       return `[${JSON.stringify(token)}]`;
     })
@@ -112,7 +119,7 @@ function humanize(error: ErrorObject, data: unknown, base: PathToken[], subject:
       const allowed = Object.keys(parent.properties ?? {});
       const hint = suggestion(name, allowed);
       const list = allowed.length > 0 && hint === '.' ? ` Allowed here: ${allowed.join(', ')}.` : '';
-      return at(`unknown key '${name}' in ${where}${hint}${list}`, true, [name]);
+      return at(`unknown key '${clip(name)}' in ${where}${hint}${list}`, true, [name]);
     }
     case 'required':
       return at(`${where} is missing the required key '${String(params.missingProperty)}'; add it.`);

@@ -2,7 +2,7 @@
  * A YAML file parsed with positions, so that every problem found later (schema,
  * contract, cross-file) can be pinned to the exact node that caused it.
  */
-import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
 import type { Problem } from '../problems.ts';
 
 export type PathToken = string | number;
@@ -16,7 +16,8 @@ export interface YamlSource {
   file: string;
   text: string;
   doc: Document.Parsed;
-  lineCounter: LineCounter;
+  /** 1-based line and column of an offset, counting lines by \n as editors do. */
+  position(offset: number): Position;
   /** The plain JS data, or undefined when the file could not be read as data. */
   data: unknown;
   /** Syntax errors and warnings; when any is fatal, `data` is undefined. */
@@ -26,27 +27,66 @@ export interface YamlSource {
 /** Anchors and aliases are legitimate YAML, but a few hundred expansions is already abuse ("billion laughs"). */
 const MAX_ALIAS_COUNT = 200;
 
-/** Error codes after which the document is still a faithful reading of the file. */
-const RECOVERABLE = new Set(['DUPLICATE_KEY']);
+/**
+ * Deeper than this is not configuration but an attack or an accident; refusing it here
+ * keeps every later recursive step (toJS, ajv, locate, the string walk) far from the stack limit.
+ */
+export const MAX_DEPTH = 100;
 
 const MESSAGES: Partial<Record<string, string>> = {
-  DUPLICATE_KEY: 'duplicate key: this key is already set above in the same map; keep one of them',
   TAB_AS_INDENT: 'tab used for indentation: YAML indents with spaces only; replace the tab with spaces',
   BAD_INDENT: 'bad indentation: align this line with its siblings (spaces only)',
+  // The parser ran out of stack on deeply nested [ or {: say so instead of "maximum call stack size exceeded".
+  RESOURCE_EXHAUSTION: `nesting too deep: lists and maps here are nested far more than ${MAX_DEPTH} levels; flatten the structure (or close the brackets you opened)`,
 };
 
 export function parseYamlSource(file: string, text: string): YamlSource {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true, stringKeys: false });
-  const at = (offset: number): Position => {
-    const pos = lineCounter.linePos(Math.max(0, Math.min(offset, text.length)));
-    return { line: pos.line, column: pos.col };
-  };
+  const position = lineIndex(text);
+  const at = (offset: number): Position => position(offset);
+  let doc: Document.Parsed;
+  try {
+    // logLevel 'error': the library would print its own warnings (e.g. about map keys) with
+    // process.emitWarning; we report them as positioned problems instead. uniqueKeys: false
+    // because its check compares each key with every earlier one (O(n²): 10 s for 10,000
+    // flags); inspectTree finds duplicates with a set per map instead.
+    doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false, strict: true, stringKeys: false, logLevel: 'error' });
+  } catch (thrown) {
+    // The parser recurses per nesting level; thousands of levels ("- - - - …") overflow
+    // the stack before it can report anything. That is the file's fault, not ours.
+    if (!(thrown instanceof RangeError && /call stack/i.test(thrown.message))) throw thrown;
+    const problem: Problem = { file, ...at(deepestOffset(text)), severity: 'error', message: MESSAGES.RESOURCE_EXHAUSTION! };
+    return { file, text, doc: parseDocument(''), position, data: undefined, problems: [problem] };
+  }
   const problems: Problem[] = [];
   let fatal = false;
+  let exhausted = false;
   for (const error of doc.errors) {
-    if (!RECOVERABLE.has(error.code)) fatal = true;
+    fatal = true;
+    // One stack overflow surfaces at many levels of the same nesting; one problem says it all.
+    if (error.code === 'RESOURCE_EXHAUSTION') {
+      if (exhausted) continue;
+      exhausted = true;
+    }
     problems.push({ file, ...at(error.pos[0]), severity: 'error', message: yamlMessage(error.code, error.message) });
+  }
+  const found = inspectTree(doc.contents, MAX_DEPTH);
+  for (const duplicate of found.duplicates) {
+    const first = at(duplicate.first);
+    problems.push({
+      file,
+      ...at(duplicate.offset),
+      severity: 'error',
+      message: `duplicate key '${duplicate.key.length > 80 ? `${duplicate.key.slice(0, 77)}...` : duplicate.key}': it is already set on line ${first.line} in the same map, and only one value can win; keep one of them`,
+    });
+  }
+  if (!fatal) {
+    if (found.tooDeep !== undefined) {
+      fatal = true;
+      problems.push({ file, ...at(found.tooDeep), severity: 'error', message: `nesting too deep: lists and maps here are nested more than ${MAX_DEPTH} levels; flatten the structure` });
+    } else if (found.collectionKey !== undefined) {
+      fatal = true;
+      problems.push({ file, ...at(found.collectionKey), severity: 'error', message: 'a key must be a plain name, not a list or map; write `name: value` (a "?" or a "{" before the key makes it a map)' });
+    }
   }
   for (const warning of doc.warnings) {
     problems.push({ file, ...at(warning.pos[0]), severity: 'warning', message: yamlMessage(warning.code, warning.message) });
@@ -60,8 +100,7 @@ export function parseYamlSource(file: string, text: string): YamlSource {
       const message = thrown instanceof Error ? thrown.message : String(thrown);
       problems.push({
         file,
-        line: 1,
-        column: 1,
+        ...at(firstAliasOffset(doc.contents) ?? 0),
         severity: 'error',
         message: /alias/i.test(message)
           ? `too many alias expansions (more than ${MAX_ALIAS_COUNT}): write the values out instead of nesting anchors`
@@ -69,7 +108,108 @@ export function parseYamlSource(file: string, text: string): YamlSource {
       });
     }
   }
-  return { file, text, doc, lineCounter, data, problems };
+  return { file, text, doc, position, data, problems };
+}
+
+/**
+ * Line and column by our own index of line starts. (The parser's LineCounter misses
+ * line breaks inside some broken tokens and then puts columns past the end of a line.)
+ */
+function lineIndex(text: string): (offset: number) => Position {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return (offset) => {
+    const clamped = Math.max(0, Math.min(Math.trunc(offset) || 0, text.length));
+    let low = 0;
+    let high = starts.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if (starts[mid] <= clamped) low = mid;
+      else high = mid - 1;
+    }
+    return { line: low + 1, column: clamped - starts[low] + 1 };
+  };
+}
+
+/**
+ * Where a file too deeply nested for the parser most likely goes wrong: the first line
+ * with the most nesting (indentation, "- ", "? ", "[" and "{"), at its first non-blank.
+ */
+function deepestOffset(text: string): number {
+  let best = 0;
+  let bestScore = -1;
+  let start = 0;
+  for (const line of text.split('\n')) {
+    const indent = line.length - line.trimStart().length;
+    const score = indent + (line.match(/(?:^|\s)[-?](?=\s|$)|[[{]/g)?.length ?? 0);
+    if (score > bestScore) {
+      bestScore = score;
+      best = start + Math.min(indent, line.length);
+    }
+    start += line.length + 1;
+  }
+  return best;
+}
+
+interface TreeFindings {
+  /** The first collection nested deeper than the limit. */
+  tooDeep?: number;
+  /** The first map key that is itself a list or map. */
+  collectionKey?: number;
+  /** Keys set twice in one map: where, which key, and where it was first set. */
+  duplicates: Array<{ offset: number; key: string; first: number }>;
+}
+
+/** One walk over the document, without recursion (the nesting may be anything). */
+function inspectTree(root: unknown, limit: number): TreeFindings {
+  const findings: TreeFindings = { duplicates: [] };
+  const stack: Array<[unknown, number]> = [[root, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (!isCollection(node)) continue;
+    if (depth >= limit) {
+      const offset = node.range?.[0] ?? 0;
+      if (findings.tooDeep === undefined || offset < findings.tooDeep) findings.tooDeep = offset;
+      continue;
+    }
+    const keys = isMap(node) ? new Map<string, number>() : undefined;
+    for (const item of node.items) {
+      if (!isPair(item)) {
+        stack.push([item, depth + 1]);
+        continue;
+      }
+      const offset = (item.key as Node | null)?.range?.[0] ?? 0;
+      if (isCollection(item.key)) {
+        if (findings.collectionKey === undefined || offset < findings.collectionKey) findings.collectionKey = offset;
+      } else if (keys && isScalar(item.key)) {
+        // The same identity the parser's own check uses: the scalar's value, with its type (1 and "1" differ).
+        const value = item.key.value;
+        const id = `${typeof value}:${String(value)}`;
+        const first = keys.get(id);
+        if (first === undefined) keys.set(id, offset);
+        else findings.duplicates.push({ offset, key: String(value), first });
+      }
+      stack.push([item.key, depth + 1], [item.value, depth + 1]);
+    }
+  }
+  findings.duplicates.sort((a, b) => a.offset - b.offset);
+  return findings;
+}
+
+/** Where the first alias (*name) is, to point at the expansion that blew up. */
+function firstAliasOffset(root: unknown): number | undefined {
+  const stack: unknown[] = [root];
+  let first: number | undefined;
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isAlias(node)) {
+      const offset = node.range?.[0];
+      if (offset !== undefined && (first === undefined || offset < first)) first = offset;
+    } else if (isCollection(node)) {
+      for (const item of node.items) stack.push(...(isPair(item) ? [item.key, item.value] : [item]));
+    }
+  }
+  return first;
 }
 
 function yamlMessage(code: string, raw: string): string {
@@ -90,7 +230,7 @@ export function locate(source: YamlSource, path: readonly PathToken[], options: 
   let best: [number, number] | undefined = rangeOf(node);
   for (let i = 0; i < path.length; i++) {
     if (isAlias(node)) node = node.resolve(source.doc);
-    const token = path[i]!;
+    const token = path[i];
     if (isMap(node)) {
       const pair = node.items.find((item) => isPair(item) && keyText(item.key) === String(token));
       if (!pair) break;
@@ -109,9 +249,7 @@ export function locate(source: YamlSource, path: readonly PathToken[], options: 
       break;
     }
   }
-  const offset = best ? best[0] : 0;
-  const pos = source.lineCounter.linePos(offset);
-  return { line: pos.line, column: pos.col };
+  return source.position(best ? best[0] : 0);
 }
 
 function keyText(key: unknown): string | undefined {
@@ -131,7 +269,8 @@ export function forEachString(source: YamlSource, visit: (value: string, path: P
       if (typeof node.value === 'string') visit(node.value, path);
     } else if (isMap(node)) {
       for (const pair of node.items) {
-        if (isScalar(pair.key) && pair.key.value !== null) walk(pair.value, [...path, String(pair.key.value)]);
+        const key = isScalar(pair.key) && pair.key.value !== null ? keyText(pair.key) : undefined;
+        if (key !== undefined) walk(pair.value, [...path, key]);
       }
     } else if (isSeq(node)) {
       node.items.forEach((item, index) => walk(item, [...path, index]));
