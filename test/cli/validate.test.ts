@@ -1,0 +1,181 @@
+/**
+ * `rollout validate` as a user runs it, through runCli in-process with fake streams:
+ * exit codes, --env, --root, and the shape of each output format.
+ */
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../actions/cli/main.ts';
+import type { Problem } from '../../actions/engine/problems.ts';
+
+const REPO_ROOT = join(import.meta.dirname, '..', '..');
+const GOLDEN_REPO = join(REPO_ROOT, 'test', 'fixtures', 'golden', 'repo');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function rollout(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(args, { stdout: { write: (s: string) => void out.push(s), isTTY: false }, stderr: { write: (s: string) => void err.push(s) } }, env);
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+/** A copy of the example repository whose staging file we can break. */
+let scratch: string;
+beforeAll(() => {
+  scratch = mkdtempSync(join(tmpdir(), 'rollout-validate-'));
+  for (const dir of ['environments', 'contracts', 'migrations']) cpSync(join(REPO_ROOT, dir), join(scratch, dir), { recursive: true });
+  const staging = join(scratch, 'environments', 'staging.yaml');
+  // One error in staging only: an unknown key, with a literal password nearby for masking.
+  writeFileSync(staging, `${'\n'}unknwon_key: 1\n`, { flag: 'a' });
+});
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const expectNoStack = (run: Run): void => {
+  expect(run.stdout + run.stderr).not.toMatch(/^\s+at .*:\d+:\d+\)?$/m);
+  expect(run.stdout + run.stderr).not.toContain('internal error');
+};
+
+describe('rollout validate: exit codes', () => {
+  it('the example repository (this one) validates clean: exit 0', async () => {
+    const run = await rollout(['validate', '--root', REPO_ROOT]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^✓ 3 environment\(s\) valid: local, production, staging\n$/);
+  });
+
+  it('clean in json and github too: an empty list, and no annotations', async () => {
+    expect(await rollout(['validate', '--root', REPO_ROOT, '--format', 'json'])).toEqual({ code: 0, stdout: '[]\n', stderr: '' });
+    expect(await rollout(['validate', '--root', REPO_ROOT, '--format', 'github'])).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+
+  it('problems: exit 1, each as file:line:column: severity: message', async () => {
+    const run = await rollout(['validate', '--root', scratch]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^environments\/staging\.yaml:\d+:1: error: unknown key 'unknwon_key' in the file\./m);
+    expect(run.stdout).toMatch(/1 error, 0 warnings\n$/);
+    expectNoStack(run);
+  });
+
+  it('--root is relative to the current directory and defaults to it (ROLLOUT_ROOT too)', async () => {
+    expect((await rollout(['validate'], { ROLLOUT_ROOT: REPO_ROOT })).code).toBe(0);
+    expect((await rollout(['validate'], { ROLLOUT_ROOT: scratch })).code).toBe(1);
+    expect((await rollout(['--root', scratch, 'validate'])).code).toBe(1);
+  });
+
+  it('an unknown environment is a usage error (exit 2) with a suggestion', async () => {
+    const run = await rollout(['validate', '--root', REPO_ROOT, '--env', 'stagign']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/unknown environment 'stagign'; did you mean 'staging'\? Environments: local, production, staging\./);
+    expect(run.stdout).toBe('');
+  });
+
+  it('an unknown format is a usage error (exit 2)', async () => {
+    const run = await rollout(['validate', '--root', REPO_ROOT, '--format', 'xml']);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+  });
+
+  // Known bug, left to the owner of actions/cli/main.ts: configureOutput is set on the
+  // program only, so a subcommand's own errors (bad --format choice, unknown option)
+  // go to process.stderr instead of the streams runCli was given. Flip to `it` once fixed.
+  it.fails('an unknown format says why on the given stderr, listing the formats', async () => {
+    const run = await rollout(['validate', '--root', REPO_ROOT, '--format', 'xml']);
+    expect(run.stderr).toMatch(/'xml' is invalid\. Allowed choices are text, json, github/);
+  });
+
+  it('an unknown command or option is a usage error (exit 2)', async () => {
+    const command = await rollout(['validat']);
+    expect(command.code).toBe(2);
+    expect(command.stderr).toMatch(/unknown command 'validat'/);
+    expect((await rollout(['validate', '--frmat', 'json'])).code).toBe(2);
+  });
+
+  it('a directory without environments is a problem (exit 1) that says what to create', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'rollout-empty-'));
+    try {
+      const run = await rollout(['validate', '--root', empty]);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(/no environments found: create environments\/<name>\.yaml/);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('rollout validate --env', () => {
+  it('reports only the named environments (the others are still read for cross-checks)', async () => {
+    expect((await rollout(['validate', '--root', scratch, '--env', 'local', '--env', 'production'])).code).toBe(0);
+    const staging = await rollout(['validate', '--root', scratch, '--env', 'staging', '--format', 'json']);
+    expect(staging.code).toBe(1);
+    const problems = JSON.parse(staging.stdout) as Problem[];
+    expect(new Set(problems.map((p) => p.file))).toEqual(new Set(['environments/staging.yaml']));
+  });
+
+  it('several names after one --env work too', async () => {
+    const run = await rollout(['validate', '--root', GOLDEN_REPO, '--env', 'dr', 'production', '--format', 'json']);
+    const files = new Set((JSON.parse(run.stdout) as Problem[]).map((p) => p.file));
+    expect(files).toEqual(new Set(['environments/dr.yaml', 'environments/production.yaml']));
+  });
+});
+
+describe('rollout validate output formats, on the repository with many problems', () => {
+  it('json: a list of {file, line, column, severity, message} with 1-based integer positions', async () => {
+    const run = await rollout(['validate', '--root', GOLDEN_REPO, '--format', 'json']);
+    expect(run.code).toBe(1);
+    const problems = JSON.parse(run.stdout) as Problem[];
+    expect(problems.length).toBeGreaterThan(10);
+    for (const p of problems) {
+      expect(Object.keys(p).sort()).toEqual(['column', 'file', 'line', 'message', 'severity']);
+      expect(Number.isInteger(p.line) && p.line >= 1, JSON.stringify(p)).toBe(true);
+      expect(Number.isInteger(p.column) && p.column >= 1, JSON.stringify(p)).toBe(true);
+      expect(['error', 'warning']).toContain(p.severity);
+      expect(p.file).toMatch(/^environments\/[a-z]+\.yaml$/);
+      expect(p.message.length).toBeGreaterThan(10);
+    }
+    expect(run.stdout).not.toContain('hunter2');
+  });
+
+  it('github: one workflow command per problem', async () => {
+    const run = await rollout(['validate', '--root', GOLDEN_REPO, '--format', 'github']);
+    expect(run.code).toBe(1);
+    const lines = run.stdout.trimEnd().split('\n');
+    expect(lines.length).toBeGreaterThan(10);
+    for (const line of lines) expect(line).toMatch(/^::(error|warning) file=environments\/[a-z]+\.yaml,line=\d+,col=\d+::\S/);
+    expect(lines.some((l) => l.startsWith('::warning '))).toBe(true);
+    expect(run.stdout).not.toContain('hunter2');
+  });
+
+  it('text: the offending line under each problem, with a caret, and the password masked', async () => {
+    const run = await rollout(['validate', '--root', GOLDEN_REPO]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('postgres://admin:***@db.internal');
+    expect(run.stdout).not.toContain('hunter2');
+    expect(run.stdout).toMatch(/\n {3}25 \| {5}value: \{ version: greedy, epsilon: 1\.5 \}\n {6}\| {40}\^\n/);
+    expect(run.stdout).not.toContain('\u001b[');
+    expectNoStack(run);
+  });
+
+  it('--strict fails on warnings alone', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'rollout-strict-'));
+    try {
+      for (const dir of ['environments', 'contracts', 'migrations']) cpSync(join(REPO_ROOT, dir), join(root, dir), { recursive: true });
+      // The example's crush_mode flag expires 2027-06-30; one that expired long ago only warns.
+      writeFileSync(
+        join(root, 'environments', 'local.yaml'),
+        'version: 1\ndatabase: { embedded: .rollout/local }\nflags:\n  old.flag: { value: 1, expires: 2000-01-01 }\n',
+      );
+      expect((await rollout(['validate', '--root', root, '--env', 'local'])).code).toBe(0);
+      const strict = await rollout(['validate', '--root', root, '--env', 'local', '--strict']);
+      expect(strict.code).toBe(1);
+      expect(strict.stdout).toMatch(/warning: flag 'old\.flag' expired on 2000-01-01/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
