@@ -1,5 +1,6 @@
 // The README's main command: the pipeline's main job on the embedded database.
-// Every step is the real CLI (bin/rollout.js) on this repository.
+// Every step runs the real CLI (bin/rollout.js) on a scratch copy of this repository,
+// so the demo never changes your checkout and always starts from an empty database.
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,32 +9,58 @@ import { join } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const cli = join(root, 'bin/rollout.js');
 
-function step(title, args, { expectExit = 0, cwd = root } = {}) {
+function step(title, args, { expectExit = 0 } = {}) {
   console.log(`\n\u001b[1m── ${title}\u001b[0m\n$ rollout ${args.join(' ')}`);
-  const run = spawnSync(process.execPath, [cli, ...args], { cwd, stdio: 'inherit', env: { ...process.env, FORCE_COLOR: '0' } });
+  const run = spawnSync(process.execPath, [cli, ...args], { stdio: 'inherit', env: { ...process.env, NO_COLOR: '1' } });
   if (run.status !== expectExit) {
     console.error(`demo: expected exit ${expectExit} from 'rollout ${args.join(' ')}', got ${run.status}`);
     process.exit(1);
   }
 }
 
-step('1. Validate every environment of this repository', ['validate']);
+function scratchCopy() {
+  const dir = mkdtempSync(join(tmpdir(), 'rollout-demo-'));
+  for (const entry of ['environments', 'contracts', 'migrations', 'checks', 'rollout.yaml']) {
+    try {
+      cpSync(join(root, entry), join(dir, entry), { recursive: true });
+    } catch {
+      // optional entries
+    }
+  }
+  return dir;
+}
 
-// A copy of the repository with a broken staging file, to show what validate reports.
-const broken = mkdtempSync(join(tmpdir(), 'rollout-demo-'));
+function edit(file, from, to) {
+  const text = readFileSync(file, 'utf8');
+  if (!text.includes(from)) throw new Error(`demo: cannot find ${JSON.stringify(from)} in ${file}`);
+  writeFileSync(file, text.replace(from, to));
+}
+
+const work = scratchCopy();
+const broken = scratchCopy();
 try {
-  for (const dir of ['environments', 'contracts', 'migrations']) cpSync(join(root, dir), join(broken, dir), { recursive: true });
+  const local = join(work, 'environments/local.yaml');
+  step('1. Validate every environment', ['--root', work, 'validate']);
+
   const staging = join(broken, 'environments/staging.yaml');
-  writeFileSync(
-    staging,
-    readFileSync(staging, 'utf8')
-      .replace('epsilon: 0.08 }\n    contract: ranker-policy\n    owner: "@ranking"\n    rollout: { stage: canary, percent: 25 }', 'epsilon: 1.5 }\n    contract: ranker-policy\n    owner: "@ranking"\n    rollout: { stage: canarie, percent: 25 }')
-      .replace('promotes_to: production', 'promotes_to: prod')
-      .replace('url_env: STAGING_DATABASE_URL', 'url_env: postgres://app:hunter2@db.internal/app')
-      .replace('flag_store:', 'flag_stor:'),
-  );
-  step('2. A broken staging file: every problem at once, with file:line:column and the fix', ['validate', '--root', broken], { expectExit: 1 });
+  edit(staging, 'epsilon: 0.08 }\n    contract: ranker-policy', 'epsilon: 1.5 }\n    contract: ranker-policy');
+  edit(staging, 'rollout: { stage: canary, percent: 25 }', 'rollout: { stage: canarie, percent: 25 }');
+  edit(staging, 'promotes_to: production', 'promotes_to: prod');
+  edit(staging, 'url_env: STAGING_DATABASE_URL', 'url_env: postgres://app:hunter2@db.internal/app');
+  edit(staging, 'flag_store:', 'flag_stor:');
+  step('2. A broken staging file: every problem at once, with file:line:column and the fix (the password is masked)', ['--root', broken, 'validate'], { expectExit: 1 });
+
+  step('3. Plan the local environment (embedded Postgres, created on first use)', ['--root', work, 'plan', '--env', 'local']);
+  step('4. Apply it: migrations, then flags and their ledger entry in one transaction', ['--root', work, 'apply', '--env', 'local']);
+  step('5. Status: desired vs live, stages, the ledger', ['--root', work, 'status', '--env', 'local']);
+  step('6. Apply again: nothing to do, it converges', ['--root', work, 'apply', '--env', 'local']);
+
+  edit(local, 'value: { version: epsilon_greedy_v1, epsilon: 0.08 }', 'value: { version: epsilon_greedy_v2, epsilon: 0.05 }');
+  edit(local, 'rollout: { stage: off }', 'rollout: { stage: dark }');
+  step('7. A PR changes the ranker policy and moves crush mode to dark: the second plan', ['--root', work, 'plan', '--env', 'local']);
+  step('8. The same plan as the markdown a PR comment shows', ['--root', work, 'plan', '--env', 'local', '--format', 'markdown']);
 } finally {
+  rmSync(work, { recursive: true, force: true });
   rmSync(broken, { recursive: true, force: true });
 }
 console.log('\ndemo: done');
