@@ -5,6 +5,7 @@ import { progressReporter } from '../../engine/migrate/index.ts';
 import { readUpstream } from '../../engine/plan/upstream.ts';
 import { summaryLine } from '../../engine/render/plan.ts';
 import { withSession } from '../../engine/session.ts';
+import { renderCheckReport, verifyAfterApply, type VerifyAfterApplyResult } from '../../engine/checks/index.ts';
 import { loadRepositorySettings } from '../../engine/config/repository-settings.ts';
 import { clockFrom } from '../../engine/promote/clock.ts';
 import type { CliContext } from '../context.ts';
@@ -17,25 +18,32 @@ export function applyCommand(ctx: CliContext): Command {
     .option('--plan-hash <hash>', 'refuse unless the plan still has this hash (the reviewed plan)')
     .option('--commit <sha>', 'commit being applied (default: GITHUB_SHA or git HEAD)')
     .option('--pr <number>', 'pull request being applied, for the ledger', parsePositiveInt)
-    .action(async (options: { env: string; planHash?: string; commit?: string; pr?: number }) => {
+    .option('--no-verify', 'do not run the checks after applying (and so never revert flags)')
+    .action(async (options: { env: string; planHash?: string; commit?: string; pr?: number; verify: boolean }) => {
       const env = await ctx.loadEnvironment(options.env);
       const commit = options.commit ?? (await currentCommit(ctx.root, ctx.env));
       const upstream = await readUpstream(ctx.root, env, ctx.env);
       const gates = { now: clockFrom(ctx.env), ladder: loadRepositorySettings(ctx.root).ladder, ...(upstream ? { upstream } : {}) };
-      const result = await withSession(env, { root: ctx.root, processEnv: ctx.env, lock: true }, (session) =>
-        applyEnvironment(session, {
+      const actor = currentActor(ctx.env);
+      const pullRequest = options.pr ?? pullRequestNumber(ctx.env);
+      const { result, verified } = await withSession(env, { root: ctx.root, processEnv: ctx.env, lock: true }, async (session) => {
+        const applied = await applyEnvironment(session, {
           root: ctx.root,
           processEnv: ctx.env,
           commit,
-          actor: currentActor(ctx.env),
-          pullRequest: options.pr ?? pullRequestNumber(ctx.env),
+          actor,
+          pullRequest,
           ...(options.planHash ? { expectedPlanHash: options.planHash } : {}),
           gates,
           onMigrationProgress: progressReporter({ isTTY: ctx.isTTY, githubActions: ctx.env.GITHUB_ACTIONS === 'true', out: (line) => ctx.out(line) }),
-        }),
-      );
+        });
+        // Checks run while the lock is still held, so that a revert cannot race another apply.
+        const checked = options.verify && env.checks.length > 0 ? await verifyAfterApply(session, applied, { root: ctx.root, processEnv: ctx.env, actor, commit, pullRequest }) : null;
+        return { result: applied, verified: checked };
+      });
       if (result.ledgerId === null) {
         ctx.out(`${env.name}: nothing to apply; live state matches Git (plan ${result.plan.hash.slice(0, 12)}).`);
+        reportVerification(ctx, env.name, verified);
         return;
       }
       ctx.out(`${env.name}: applied plan ${result.plan.hash.slice(0, 12)} — ${summaryLine(result.plan)}`);
@@ -45,5 +53,29 @@ export function applyCommand(ctx: CliContext): Command {
       const held = result.plan.flags.filter((c) => c.action === 'hold');
       for (const change of held) ctx.out(`  kept ${change.key}: held by break-glass (ledger #${change.breakGlass?.ledgerId}); reconcile it into ${env.file}`);
       ctx.out(`  ledger entry #${result.ledgerId}`);
+      reportVerification(ctx, env.name, verified);
     });
+}
+
+/** The checks after apply, and what was reverted (flags) and what was not (migrations, forward only). */
+function reportVerification(ctx: CliContext, environment: string, verified: VerifyAfterApplyResult | null): void {
+  if (!verified) return;
+  ctx.out('');
+  ctx.out(renderCheckReport(verified.report, 'text'));
+  if (verified.report.ok) return;
+  ctx.setExitCode(1);
+  if (verified.revert) {
+    ctx.out('');
+    ctx.out(`${environment}: checks failed, so this apply's flag changes were REVERTED (ledger entry #${verified.revert.ledgerId}, kind revert):`);
+    for (const r of verified.revert.reverted) {
+      ctx.out(`  ${r.key}: ${JSON.stringify(r.undone ?? null)} → ${r.restored === undefined ? '(removed)' : JSON.stringify(r.restored)}`);
+    }
+  } else {
+    ctx.out(`${environment}: checks failed; this apply changed no flags, so there was nothing to revert.`);
+  }
+  if (verified.migrationsKept.length > 0) {
+    ctx.out(`  migrations are forward-only and were NOT reverted: ${verified.migrationsKept.join(', ')}. Fix forward with a new migration if they are the cause.`);
+  } else {
+    ctx.out('  (migrations are forward-only: none were applied by this run, none reverted.)');
+  }
 }

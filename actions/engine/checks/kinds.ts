@@ -289,21 +289,8 @@ async function httpCheck(spec: CheckSpec, ctx: KindContext): Promise<KindResult>
 const expectedStatus = (status: number | undefined): string => (status !== undefined ? `HTTP ${status}` : 'HTTP 2xx');
 
 async function readLimited(response: Response): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.byteLength;
-    if (size >= MAX_BODY) {
-      await reader.cancel().catch(() => undefined);
-      break;
-    }
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  const bytes = Buffer.from(await response.arrayBuffer());
+  return bytes.subarray(0, MAX_BODY).toString('utf8');
 }
 
 function contractErrors(errors: readonly { instancePath: string; message?: string }[] | null | undefined, max = 3): string[] {

@@ -60,7 +60,7 @@ function expand(root: string, checks: readonly CheckSpec[], source: string, cond
 function whenFlagOf(spec: CheckSpec): ResolvedCheck['conditions'] {
   const when = spec.when_flag;
   if (typeof when !== 'object' || when === null || Array.isArray(when) || typeof when.key !== 'string') return [];
-  return [{ key: when.key, ...('equals' in when ? { equals: when.equals as JsonValue } : {}) }];
+  return [{ key: when.key, ...('equals' in when ? { equals: when.equals } : {}) }];
 }
 
 export function loadSharedFile(root: string, file: string): { checks: CheckSpec[] } | { problem: string } {
@@ -76,7 +76,7 @@ export function loadSharedFile(root: string, file: string): { checks: CheckSpec[
     const p = fatal ?? { line: 1, column: 1, message: 'not YAML' };
     return { problem: `${file}:${p.line}:${p.column}: ${p.message}` };
   }
-  const data = source.data as unknown;
+  const data = source.data;
   const list = Array.isArray(data) ? data : typeof data === 'object' && data !== null && Array.isArray((data as { checks?: unknown }).checks) ? (data as { checks: unknown[] }).checks : undefined;
   if (!list) return { problem: `${file} must be a YAML list of checks (or a map with checks: [...]).` };
   const base = Array.isArray(data) ? [] : ['checks'];

@@ -1,0 +1,31 @@
+import { Command, Option } from 'commander';
+import { currentActor } from '../../engine/migrate/provenance.ts';
+import { HEALTH_EXIT_CODES, renderHealthReport, runMonitors } from '../../engine/monitors/index.ts';
+import { withSession } from '../../engine/session.ts';
+import type { CliContext } from '../context.ts';
+import { parseDurationOption } from './verify.ts';
+
+export function healthCommand(ctx: CliContext): Command {
+  return new Command('health')
+    .description('measure an environment\'s monitors; a breach reports or trips its kill switch (exit 0 healthy, 1 breach, 3 unknown)')
+    .requiredOption('--env <name>', 'environment to measure')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown']).default('text'))
+    .option('--no-act', 'measure and report only: never trip a kill switch (dry run)')
+    .option('--timeout <duration>', 'timeout per measurement, e.g. 10s (default 30s)', parseDurationOption)
+    .addHelpText('after', '\nExit codes: 0 every monitor healthy; 1 at least one breach; 3 no breach but some monitor unknown (no data or a failing query: never counted as healthy).')
+    .action(async (options: { env: string; format: 'text' | 'json' | 'markdown'; act: boolean; timeout?: number }) => {
+      const env = await ctx.loadEnvironment(options.env);
+      const report = await withSession(env, { root: ctx.root, processEnv: ctx.env, lock: false }, ({ client, db }) =>
+        runMonitors(env, {
+          root: ctx.root,
+          connect: () => db.connect(),
+          writer: client,
+          actor: currentActor(ctx.env),
+          act: options.act,
+          ...(options.timeout ? { timeoutMs: options.timeout } : {}),
+        }),
+      );
+      ctx.out(renderHealthReport(report, options.format));
+      ctx.setExitCode(HEALTH_EXIT_CODES[report.status]);
+    });
+}

@@ -1,0 +1,105 @@
+/**
+ * Break-glass: set a kill switch NOW, without a PR and without any gate — the manual
+ * `rollout kill` and a monitor's breach action both come here. The flag and its ledger
+ * row (kind 'break-glass') are written in one transaction under the environment lock;
+ * plan then shows the flag as a hold until Git is reconciled to the same value.
+ */
+import type pg from 'pg';
+import equal from 'fast-deep-equal';
+import { ContractRegistry } from '../config/contracts.ts';
+import type { Environment, JsonValue } from '../config/model.ts';
+import { lockEnvironment, withTransaction } from '../db/index.ts';
+import { UserError } from '../errors.ts';
+import { writeFlags } from '../store/flag-writer.ts';
+import { appendLedger } from '../store/ledger.ts';
+import { readLiveState } from '../store/live-state.ts';
+import { ensureToolSchema } from '../store/tool-schema.ts';
+
+export const DEFAULT_KILL_VALUE: JsonValue = { enabled: true };
+
+export interface BreakGlassRequest {
+  flag: string;
+  /** Default {enabled: true}: the switch is on (safe mode). */
+  value?: JsonValue;
+  reason: string;
+  actor: string;
+  commit?: string | null;
+  /** Where the action came from, for the ledger summary: 'cli' or 'monitor: NAME'. */
+  trigger: string;
+  /** Repository root, to check the value against the flag's contract. */
+  root: string;
+}
+
+export interface BreakGlassResult {
+  flag: string;
+  before: JsonValue | null;
+  after: JsonValue;
+  /** null when the switch already had this value (nothing written). */
+  ledgerId: number | null;
+}
+
+/** Refuse what break-glass may never do: unknown flags, flags not marked kill_switch, values breaking the contract. */
+export function validateBreakGlass(env: Environment, request: Pick<BreakGlassRequest, 'flag' | 'value' | 'reason' | 'root'>): JsonValue {
+  const spec = env.flags.get(request.flag);
+  const switches = [...env.flags.values()].filter((f) => f.killSwitch).map((f) => f.key);
+  const listed = switches.length ? `Kill switches in ${env.file}: ${switches.join(', ')}.` : `${env.file} marks no flag kill_switch: true.`;
+  if (!spec) throw new UserError(`flag ${request.flag} is not in ${env.file}. ${listed}`);
+  if (!spec.killSwitch) throw new UserError(`flag ${request.flag} is not a kill switch, so break-glass may not change it (change it by PR). ${listed}`);
+  if (!request.reason.trim()) throw new UserError('a reason is required: say why (it goes in the ledger), e.g. --reason "burn rate 3.1 on checkout".');
+  const value = request.value ?? DEFAULT_KILL_VALUE;
+  const validate = spec.contract ? new ContractRegistry(request.root).get(spec.contract) : undefined;
+  if (validate?.ok && !validate.validate(value)) {
+    throw new UserError(`value ${JSON.stringify(value)} breaks contract '${spec.contract}' of ${request.flag} (${validate.file}): ${validate.validate.errors?.map((e) => `${e.instancePath || '(root)'} ${e.message ?? ''}`).join('; ')}`);
+  }
+  if (!spec.contract && (typeof value !== 'object' || value === null || Array.isArray(value) || typeof value.enabled !== 'boolean' || Object.keys(value).length !== 1)) {
+    throw new UserError(`value ${JSON.stringify(value)} is not a kill switch value: use {"enabled": true} or {"enabled": false}.`);
+  }
+  return value;
+}
+
+/** Set the switch. The caller holds the environment lock (see tripKillSwitch for one that takes it). */
+export async function breakGlass(client: pg.ClientBase, env: Environment, request: BreakGlassRequest): Promise<BreakGlassResult> {
+  const value = validateBreakGlass(env, request);
+  await ensureToolSchema(client);
+  const live = await readLiveState(client, env.flagTable);
+  if (!live.flagTableExists) {
+    throw new UserError(`flag table ${live.flagTable} does not exist in ${env.name} yet: run rollout apply --env ${env.name} once first.`);
+  }
+  const before = live.flags.get(request.flag)?.value ?? null;
+  if (before !== null && equal(before, value)) return { flag: request.flag, before, after: value, ledgerId: null };
+  const rollout = live.rollouts.get(request.flag);
+  const spec = env.flags.get(request.flag);
+  // The switch's rollout position is not what break-glass changes: keep the live one.
+  const position = rollout ? { stage: rollout.stage, percent: rollout.percent } : { stage: spec?.rollout?.stage ?? null, percent: spec?.rollout?.percent ?? null };
+  const ledgerId = await withTransaction(client, async () => {
+    const id = await appendLedger(
+      client,
+      {
+        environment: env.name,
+        kind: 'break-glass',
+        actor: request.actor,
+        commit: request.commit ?? null,
+        pullRequest: null,
+        planHash: null,
+        outcome: 'applied',
+        reason: request.reason,
+        summary: { trigger: request.trigger, flag: request.flag },
+      },
+      [{ subject: 'flag', key: request.flag, action: 'break-glass', oldValue: before, newValue: value, oldStage: position.stage, newStage: position.stage, oldPercent: position.percent, newPercent: position.percent }],
+    );
+    await writeFlags(client, live.flagTable, [{ key: request.flag, value, position }], id, 'break-glass');
+    return id;
+  });
+  return { flag: request.flag, before, after: value, ledgerId };
+}
+
+/** Take the environment lock (never gated, but serialised with applies), set the switch, release. */
+export async function tripKillSwitch(client: pg.ClientBase, env: Environment, request: BreakGlassRequest): Promise<BreakGlassResult> {
+  validateBreakGlass(env, request);
+  const release = await lockEnvironment(client, env.name, env.migrations.advisoryLock);
+  try {
+    return await breakGlass(client, env, request);
+  } finally {
+    await release();
+  }
+}

@@ -1,0 +1,1 @@
+export { breakGlass, tripKillSwitch, validateBreakGlass, DEFAULT_KILL_VALUE, type BreakGlassRequest, type BreakGlassResult } from './break-glass.ts';

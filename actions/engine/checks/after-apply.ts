@@ -1,0 +1,117 @@
+/**
+ * After apply: run the environment's checks against what was just applied. When one
+ * fails, put that apply's flag changes back to their previous values — in ONE
+ * transaction with a ledger entry of kind 'revert' — so that a bad flag flip undoes
+ * itself. Migrations are forward-only: they are never reverted, and the report says so.
+ */
+import type pg from 'pg';
+import type { ApplyResult } from '../apply/apply-environment.ts';
+import type { Environment, JsonValue } from '../config/model.ts';
+import { withTransaction } from '../db/index.ts';
+import type { FlagChange } from '../plan/types.ts';
+import { readOnly, type Session } from '../session.ts';
+import { writeFlags, type FlagWrite } from '../store/flag-writer.ts';
+import { appendLedger, type LedgerChange } from '../store/ledger.ts';
+import { readLiveState } from '../store/live-state.ts';
+import { runEnvironmentChecks } from './run-checks.ts';
+import type { CheckReport } from './types.ts';
+
+export interface VerifyAfterApplyOptions {
+  root: string;
+  processEnv: NodeJS.ProcessEnv;
+  actor: string;
+  commit: string | null;
+  pullRequest: number | null;
+  concurrency?: number;
+  timeoutMs?: number;
+}
+
+export interface RevertResult {
+  ledgerId: number;
+  /** The flags put back, with the value they had before the apply (undefined: removed again). */
+  reverted: { key: string; restored?: JsonValue; undone?: JsonValue }[];
+}
+
+export interface VerifyAfterApplyResult {
+  report: CheckReport;
+  /** Set when checks failed and the apply's flag changes were reverted. */
+  revert: RevertResult | null;
+  /** Migrations of this apply that stay applied whatever the checks say (forward only). */
+  migrationsKept: string[];
+}
+
+/** Live flag values by key, read in a read-only snapshot (empty before the flag table exists). */
+export async function liveFlagValues(client: pg.ClientBase, env: Environment): Promise<Map<string, JsonValue>> {
+  const live = await readOnly(client, () => readLiveState(client, env.flagTable));
+  return new Map([...live.flags].map(([key, flag]) => [key, flag.value]));
+}
+
+/** Call with the session that applied (it still holds the environment lock). */
+export async function verifyAfterApply(session: Session, applied: ApplyResult, options: VerifyAfterApplyOptions): Promise<VerifyAfterApplyResult> {
+  const { env, db, client } = session;
+  const report = await runEnvironmentChecks(env, {
+    root: options.root,
+    processEnv: options.processEnv,
+    connect: () => db.connect(),
+    flags: await liveFlagValues(client, env),
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+  });
+  if (report.ok || applied.flagChanges.length === 0) return { report, revert: null, migrationsKept: applied.migrationsApplied };
+  const failing = report.results.filter((r) => r.status === 'fail' || r.status === 'error').map((r) => r.name);
+  const reason = `checks failed after apply${applied.ledgerId !== null ? ` #${applied.ledgerId}` : ''}: ${failing.join(', ')}`;
+  const revert = await revertFlagChanges(client, env, applied, reason, options);
+  return { report, revert, migrationsKept: applied.migrationsApplied };
+}
+
+/** Put every flag change of `applied` back to its previous value and position, with a 'revert' ledger entry, in one transaction. */
+export async function revertFlagChanges(
+  client: pg.ClientBase,
+  env: Environment,
+  applied: ApplyResult,
+  reason: string,
+  meta: { actor: string; commit: string | null; pullRequest: number | null },
+): Promise<RevertResult> {
+  const changes = applied.flagChanges.filter((c) => c.action !== 'hold');
+  const ledgerId = await withTransaction(client, async () => {
+    const id = await appendLedger(
+      client,
+      {
+        environment: env.name,
+        kind: 'revert',
+        actor: meta.actor,
+        commit: meta.commit,
+        pullRequest: meta.pullRequest,
+        planHash: applied.plan.hash,
+        outcome: 'reverted',
+        reason,
+        summary: { reverts: applied.ledgerId, flags: changes.length, migrations_kept: applied.migrationsApplied },
+      },
+      changes.map(revertLedgerChange),
+    );
+    await writeFlags(client, applied.plan.flagTable, changes.map(revertWrite), id, 'revert');
+    return id;
+  });
+  return { ledgerId, reverted: changes.map((c) => ({ key: c.key, ...(c.before !== undefined ? { restored: c.before } : {}), ...(c.after !== undefined ? { undone: c.after } : {}) })) };
+}
+
+function revertLedgerChange(change: FlagChange): LedgerChange {
+  return {
+    subject: 'flag',
+    key: change.key,
+    action: 'revert',
+    oldValue: change.after ?? null,
+    newValue: change.before ?? null,
+    oldStage: change.to?.stage ?? null,
+    newStage: change.from?.stage ?? null,
+    oldPercent: change.to?.percent ?? null,
+    newPercent: change.from?.percent ?? null,
+  };
+}
+
+/** An added flag is removed again; a changed or removed one gets its old value and position back. */
+const revertWrite = (change: FlagChange): FlagWrite => ({
+  key: change.key,
+  ...(change.before === undefined ? {} : { value: change.before }),
+  position: change.from,
+});
