@@ -9,6 +9,7 @@ import { createContext, type Streams } from './context.ts';
 import { applyCommand } from './commands/apply.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { planCommand } from './commands/plan.ts';
+import { promoteCommand } from './commands/promote.ts';
 import { statusCommand } from './commands/status.ts';
 import { validateCommand } from './commands/validate.ts';
 
@@ -20,7 +21,7 @@ export async function runCli(argv: readonly string[], streams: Streams, env: Nod
     .exitOverride()
     .configureOutput({ writeOut: (s) => streams.stdout.write(s), writeErr: (s) => streams.stderr.write(s) });
   const ctx = createContext(() => program.opts<{ root?: string }>().root, streams, env);
-  for (const command of [validateCommand, planCommand, applyCommand, statusCommand, migrateCommand]) program.addCommand(command(ctx));
+  for (const command of [validateCommand, planCommand, applyCommand, promoteCommand, statusCommand, migrateCommand]) program.addCommand(command(ctx));
   const exitOverrideAll = (command: Command): void => {
     command.exitOverride();
     command.commands.forEach(exitOverrideAll);
