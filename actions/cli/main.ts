@@ -12,6 +12,9 @@ import { planCommand } from './commands/plan.ts';
 import { promoteCommand } from './commands/promote.ts';
 import { statusCommand } from './commands/status.ts';
 import { validateCommand } from './commands/validate.ts';
+import { verifyCommand } from './commands/verify.ts';
+import { healthCommand } from './commands/health.ts';
+import { killCommand } from './commands/kill.ts';
 
 export async function runCli(argv: readonly string[], streams: Streams, env: NodeJS.ProcessEnv): Promise<number> {
   const program = new Command('rollout')
@@ -21,7 +24,7 @@ export async function runCli(argv: readonly string[], streams: Streams, env: Nod
     .exitOverride()
     .configureOutput({ writeOut: (s) => streams.stdout.write(s), writeErr: (s) => streams.stderr.write(s) });
   const ctx = createContext(() => program.opts<{ root?: string }>().root, streams, env);
-  for (const command of [validateCommand, planCommand, applyCommand, promoteCommand, statusCommand, migrateCommand]) program.addCommand(command(ctx));
+  for (const command of [validateCommand, planCommand, applyCommand, promoteCommand, statusCommand, migrateCommand, verifyCommand, healthCommand, killCommand]) program.addCommand(command(ctx));
   const exitOverrideAll = (command: Command): void => {
     command.exitOverride();
     command.commands.forEach(exitOverrideAll);
