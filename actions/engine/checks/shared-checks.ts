@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import environmentSchema from '../../../contracts/environment.schema.json' with { type: 'json' };
 import { toolAjv } from '../config/ajv.ts';
-import type { CheckSpec, Environment, JsonValue } from '../config/model.ts';
+import type { CheckSpec, Environment } from '../config/model.ts';
 import { humanizeSchemaErrors } from '../config/schema-errors.ts';
 import { locate, parseYamlSource } from '../config/yaml-source.ts';
 import type { ResolvedCheck } from './types.ts';
