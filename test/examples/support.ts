@@ -10,7 +10,10 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { runCli } from '../../actions/cli/main.ts';
 import { loadEnvironment } from '../../actions/engine/config/repository.ts';
+import type { JsonValue } from '../../actions/engine/config/model.ts';
 import { openDatabase } from '../../actions/engine/db/index.ts';
+import { editEnvironmentText } from '../../actions/engine/promote/edit-file.ts';
+import type { Position } from '../../actions/engine/stages/ladder.ts';
 import { EMBEDDED_DIR, type DatabaseTarget, type TestDatabase } from '../support/databases.ts';
 
 export const EXAMPLES = join(import.meta.dirname, '../../examples');
@@ -94,19 +97,11 @@ export async function exampleRepo(example: string, target: DatabaseTarget): Prom
   return repo;
 }
 
-/** Set a flag's rollout line in an environment file's text: `rollout: { ... }` under `key:`. */
-export function setRollout(text: string, key: string, rollout: string): string {
-  const pattern = new RegExp(`(^  ${key.replace(/\./g, '\\.')}:\\n(?:    .*\\n)*?    rollout: ).*$`, 'm');
-  if (!pattern.test(text)) throw new Error(`no rollout line for ${key}`);
-  return text.replace(pattern, `$1${rollout}`);
-}
+/** Move a flag in an environment file's text, with promote's minimal editor (comments and layout stay). */
+export const setRollout = (text: string, key: string, to: Position): string => editEnvironmentText('environment', text, [{ kind: 'position', key, to }]);
 
-/** Set a flag's value line in an environment file's text. */
-export function setValue(text: string, key: string, value: string): string {
-  const pattern = new RegExp(`(^  ${key.replace(/\./g, '\\.')}:\\n(?:    .*\\n)*?    value: ).*$`, 'm');
-  if (!pattern.test(text)) throw new Error(`no value line for ${key}`);
-  return text.replace(pattern, `$1${value}`);
-}
+/** Set a flag's value in an environment file's text. */
+export const setValue = (text: string, key: string, value: JsonValue): string => editEnvironmentText('environment', text, [{ kind: 'value', key, value }]);
 
 export const days = (n: number): number => n * 86_400_000;
 /** A time `ms` after the real clock: soaks count from stage_since, which the database stamps with its own clock. */
