@@ -58,7 +58,7 @@ export function promotionBody(result: PromoteResult): string {
   }
   out.push('');
   if (result.plan) {
-    out.push(`#### The plan for ${result.to} after this change`, '', renderPlanMarkdown(result.plan).replace(/^### /, '##### '));
+    out.push(`#### The plan for ${result.to} after this change`, '', demoteHeadings(renderPlanMarkdown(result.plan), 2));
   } else {
     out.push(`> [!WARNING]`, `> ${cell(result.planUnavailable ?? `${result.to}'s database could not be read`)} — so its plan (gates, migrations, drift) is not shown; the change to \`${result.file}\`:`);
     if (result.diff) out.push('', '```diff', result.diff.trimEnd(), '```');
@@ -100,5 +100,8 @@ export function renderPromotion(result: PromoteResult, format: PromoteFormat): s
   out.push(`PR title: ${promotionTitle(result)}`, '', 'PR body:', promotionBody(result));
   return maskUrlCredentials(`${out.join('\n').trimEnd()}\n`);
 }
+
+/** The plan's own headings, nested under the PR body's. */
+const demoteHeadings = (markdown: string, by: number): string => markdown.replace(/^(#{1,6}) /gm, (_, hashes: string) => `${'#'.repeat(Math.min(6, hashes.length + by))} `);
 
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
