@@ -1,15 +1,74 @@
-// One multi-entry build: the CLI now, one entry per GitHub Action later.
+// One multi-entry build: the CLI, and one entry per GitHub Action.
 // Dependencies stay external for the CLI: PGlite loads its WASM relative to its own files.
+// The actions are bundled whole (they run from a checkout, without node_modules) into
+// dist/actions/, which is committed; `node scripts/build.mjs --actions-only --outdir DIR`
+// builds them elsewhere, for the freshness check (test/actions/dist-fresh.test.ts).
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const ACTIONS = ['validate', 'plan', 'apply', 'verify', 'promote', 'health'];
+
+const args = process.argv.slice(2);
+const actionsOnly = args.includes('--actions-only');
+const outIndex = args.indexOf('--outdir');
+const actionsOut = outIndex >= 0 ? resolve(args[outIndex + 1]) : join(root, 'dist', 'actions');
+
+if (!actionsOnly) {
+  await build({
+    entryPoints: { cli: join(root, 'actions/cli/index.ts') },
+    outdir: join(root, 'dist'),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: 'linked',
+    logLevel: 'warning',
+  });
+}
+
+/**
+ * Actions talk to real servers only (database.url_env): the embedded database (PGlite, whose
+ * WASM and data files cannot be bundled) is replaced by a stub that says so.
+ */
+const noEmbeddedDatabase = {
+  name: 'no-embedded-database',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /\/embedded\.ts$/ }, (args) => (args.importer.endsWith(join('db', 'open.ts')) ? { path: 'embedded-stub', namespace: 'rollout-stub' } : undefined));
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'rollout-stub' }, () => ({
+      resolveDir: join(root, 'actions/engine/db'),
+      loader: 'ts',
+      contents: `import { UserError } from '../errors.ts';
+export async function openEmbedded(): Promise<never> {
+  throw new UserError('This environment uses the embedded database, which exists only on your machine. In GitHub Actions, set database: { url_env: NAME } and pass the URL as a secret in env:.');
+}`,
+    }));
+  },
+};
+
+rmSync(actionsOut, { recursive: true, force: true });
+mkdirSync(actionsOut, { recursive: true });
 await build({
-  entryPoints: { cli: 'actions/cli/index.ts' },
-  outdir: 'dist',
+  entryPoints: Object.fromEntries(ACTIONS.map((verb) => [verb, join(root, `actions/${verb}/main.ts`)])),
+  outdir: actionsOut,
   bundle: true,
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  packages: 'external',
-  sourcemap: 'linked',
+  minify: true,
+  legalComments: 'none',
+  external: ['@electric-sql/*', 'pg-native'],
+  plugins: [noEmbeddedDatabase],
+  // CommonJS dependencies (pg, ajv) call require() for Node built-ins.
+  banner: { js: "import { createRequire as __rolloutCreateRequire } from 'node:module'; const require = __rolloutCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+// The SQL parser loads its WASM from next to the script that loaded it.
+const requireFromRoot = createRequire(join(root, 'package.json'));
+copyFileSync(join(dirname(requireFromRoot.resolve('libpg-query')), 'libpg-query.wasm'), join(actionsOut, 'chunks', 'libpg-query.wasm'));

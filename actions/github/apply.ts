@@ -1,0 +1,73 @@
+/**
+ * The apply step: a GitHub deployment around the engine's apply (refusing a stale plan),
+ * then the checks while the lock is held; the deployment's status says how it ended.
+ */
+import { applyEnvironment, type ApplyResult } from '../engine/apply/apply-environment.ts';
+import { renderCheckReport, verifyAfterApply, type VerifyAfterApplyResult } from '../engine/checks/index.ts';
+import { renderPlanMarkdown } from '../engine/render/plan.ts';
+import { withSession } from '../engine/session.ts';
+import { gatesFor, loadTarget } from './environment.ts';
+import type { ApplyInputs } from './inputs.ts';
+import type { Runtime } from './runtime.ts';
+import type { DeploymentState, ScmClient } from './scm.ts';
+
+export interface ApplyStepResult {
+  result: ApplyResult;
+  verified: VerifyAfterApplyResult | null;
+  deploymentId: number | null;
+  /** False when the checks after apply failed (and its flag changes were reverted). */
+  ok: boolean;
+}
+
+export async function applyStep(inputs: ApplyInputs, processEnv: NodeJS.ProcessEnv, runtime: Runtime, scm: () => ScmClient): Promise<ApplyStepResult> {
+  const env = loadTarget(inputs.root, inputs.environment);
+  const gates = await gatesFor(inputs.root, env, processEnv);
+  const { context } = inputs;
+  const deploymentId = inputs.deployment
+    ? await scm().createDeployment({ ref: context.sha, environment: env.name, description: `rollout apply ${env.name}`, production: !env.promotesTo })
+    : null;
+  const setStatus = async (state: DeploymentState, description: string): Promise<void> => {
+    if (deploymentId !== null) await scm().setDeploymentStatus(deploymentId, state, { description, logUrl: context.runUrl });
+  };
+  await setStatus('in_progress', `applying ${env.name}`);
+  try {
+    const { result, verified } = await withSession(env, { root: inputs.root, processEnv, lock: true }, async (session) => {
+      const applied = await applyEnvironment(session, {
+        root: inputs.root,
+        processEnv,
+        commit: context.sha || null,
+        actor: context.actor || 'github-actions',
+        pullRequest: context.pullRequest,
+        ...(inputs.planHash ? { expectedPlanHash: inputs.planHash } : {}),
+        gates,
+      });
+      // Checks run while the lock is still held, so that a revert cannot race another apply.
+      const checked = inputs.verify && env.checks.length > 0 ? await verifyAfterApply(session, applied, { root: inputs.root, processEnv, actor: context.actor || 'github-actions', commit: context.sha || null, pullRequest: context.pullRequest }) : null;
+      return { result: applied, verified: checked };
+    });
+    const ok = verified === null || verified.report.ok;
+    await runtime.summary(runtime.scrub(applyMarkdown(env.name, result, verified)));
+    await setStatus(ok ? 'success' : 'failure', ok ? `applied plan ${result.plan.hash.slice(0, 12)}` : 'checks failed after apply; flag changes reverted');
+    return { result, verified, deploymentId, ok };
+  } catch (thrown) {
+    await setStatus('error', 'apply failed; see the run log').catch((cleanup: unknown) => runtime.warning(`Could not mark deployment ${deploymentId} as failed: ${String(cleanup)}`));
+    throw thrown;
+  }
+}
+
+export function applyMarkdown(environment: string, result: ApplyResult, verified: VerifyAfterApplyResult | null): string {
+  const out: string[] = [];
+  out.push(
+    result.ledgerId === null
+      ? `### rollout apply \`${environment}\`: nothing to apply\n\nLive state already matches Git (plan \`${result.plan.hash.slice(0, 12)}\`).`
+      : `### rollout apply \`${environment}\`: applied\n\nLedger entry #${result.ledgerId}; ${result.migrationsApplied.length} migration(s), ${result.flagChanges.length} flag change(s).`,
+  );
+  if (result.ledgerId !== null) out.push('', '<details><summary>The plan that was applied</summary>', '', renderPlanMarkdown(result.plan), '</details>');
+  if (verified) {
+    out.push('', renderCheckReport(verified.report, 'markdown'));
+    if (!verified.report.ok) {
+      out.push('', verified.revert ? `> [!CAUTION]\n> Checks failed, so this apply's flag changes were reverted (ledger entry #${verified.revert.ledgerId}). Migrations are forward-only and were kept.` : '> [!CAUTION]\n> Checks failed; this apply changed no flags, so nothing was reverted.');
+    }
+  }
+  return `${out.join('\n')}\n`;
+}

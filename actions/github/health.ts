@@ -1,0 +1,86 @@
+/**
+ * The health step: monitors and drift for one environment, one issue per environment
+ * (opened or updated on breach or drift, closed when green), and break-glass: a kill
+ * switch set at once, then the PR that records it in Git.
+ */
+import { breakGlass, validateBreakGlass } from '../engine/breakglass/index.ts';
+import { renderHealthReport, runMonitors, type HealthReport } from '../engine/monitors/index.ts';
+import { readPlan } from '../engine/plan/read-plan.ts';
+import type { Plan } from '../engine/plan/types.ts';
+import { renderPlanMarkdown, summaryLine } from '../engine/render/plan.ts';
+import { readOnly, withSession } from '../engine/session.ts';
+import { healthMarker, stickyBody } from './comment.ts';
+import { gatesFor, loadTarget } from './environment.ts';
+import type { HealthInputs } from './inputs.ts';
+import { recordKillSwitch } from './record.ts';
+import type { Runtime } from './runtime.ts';
+import type { ScmClient } from './scm.ts';
+
+export type HealthVerdict = 'healthy' | 'breach' | 'drift' | 'unknown' | 'break-glass';
+
+export interface HealthStepResult {
+  verdict: HealthVerdict;
+  report: HealthReport | null;
+  issue: number | null;
+  pullRequests: number[];
+}
+
+const LABELS = ['rollout-health'];
+
+export async function healthStep(inputs: HealthInputs, processEnv: NodeJS.ProcessEnv, workspace: string, runtime: Runtime, scm: () => ScmClient): Promise<HealthStepResult> {
+  const env = loadTarget(inputs.root, inputs.environment);
+  const actor = inputs.context.actor || 'github-actions';
+  const record = { root: inputs.root, workspace, base: inputs.base, runUrl: inputs.context.runUrl };
+  if (inputs.killSwitch !== null) {
+    const request = { flag: inputs.killSwitch, reason: inputs.reason ?? '', actor, commit: inputs.context.sha || null, trigger: `github: workflow_dispatch by ${actor}`, root: inputs.root };
+    validateBreakGlass(env, request); // refuse before connecting
+    const result = await withSession(env, { root: inputs.root, processEnv, lock: true }, ({ client }) => breakGlass(client, env, request));
+    runtime.info(result.ledgerId === null ? `${env.name}: ${result.flag} already is ${JSON.stringify(result.after)}.` : `${env.name}: ${result.flag} set to ${JSON.stringify(result.after)} by break-glass, ledger entry #${result.ledgerId}.`);
+    const pr = await recordKillSwitch(scm(), { ...record, record: { environment: env.name, file: env.file, flag: result.flag, value: result.after, reason: request.reason, ledgerId: result.ledgerId, trigger: request.trigger } });
+    await runtime.summary(`### rollout break-glass \`${env.name}\`\n\n\`${result.flag}\` = \`${JSON.stringify(result.after)}\` (was \`${JSON.stringify(result.before)}\`). Recorded in Git by PR #${pr}.\n`);
+    return { verdict: 'break-glass', report: null, issue: null, pullRequests: [pr] };
+  }
+
+  const gates = await gatesFor(inputs.root, env, processEnv);
+  const { report, plan } = await withSession(env, { root: inputs.root, processEnv, lock: false }, async ({ client, db }) => {
+    const measured = await runMonitors(env, { root: inputs.root, connect: () => db.connect(), writer: client, actor, act: inputs.act });
+    const planned = await readOnly(client, () => readPlan(client, { root: inputs.root, env, processEnv, commit: inputs.context.sha || null, gates }));
+    return { report: measured, plan: planned.plan };
+  });
+  const pullRequests: number[] = [];
+  for (const result of report.results) {
+    const action = result.action;
+    if (action?.kind !== 'kill_switch' || action.outcome !== 'tripped') continue;
+    const reason = `monitor ${result.name} breached: ${result.detail}`;
+    pullRequests.push(await recordKillSwitch(scm(), { ...record, record: { environment: env.name, file: env.file, flag: action.flag, value: action.value, reason, ledgerId: action.ledgerId ?? null, trigger: `monitor: ${result.name}` } }));
+  }
+  const drift = plan.summary.drift > 0;
+  const verdict: HealthVerdict = report.status === 'breach' ? 'breach' : drift ? 'drift' : report.status;
+  const markdown = runtime.scrub(healthMarkdown(report, plan, drift));
+  await runtime.summary(markdown);
+  const issue = inputs.issue ? await syncIssue(scm, env.name, verdict, markdown, inputs.context.runUrl, runtime) : null;
+  return { verdict, report, issue, pullRequests };
+}
+
+export function healthMarkdown(report: HealthReport, plan: Plan, drift: boolean): string {
+  const out = [renderHealthReport(report, 'markdown').trimEnd()];
+  out.push('', drift ? `#### Drift\n\nLive state differs from Git: ${summaryLine(plan)}\n\n${renderPlanMarkdown(plan)}` : `#### Drift\n\nNone: live state matches Git (plan \`${plan.hash.slice(0, 12)}\`).`);
+  return `${out.join('\n').trimEnd()}\n`;
+}
+
+async function syncIssue(scm: () => ScmClient, environment: string, verdict: HealthVerdict, markdown: string, runUrl: string, runtime: Runtime): Promise<number | null> {
+  const marker = healthMarker(environment);
+  if (verdict === 'healthy') {
+    const closed = await scm().closeIssue({ marker, labels: LABELS, comment: `${environment} is healthy again and matches Git ([run](${runUrl})): closing.` });
+    if (closed !== null) runtime.info(`Closed issue #${closed}: ${environment} is healthy.`);
+    return closed;
+  }
+  if (verdict === 'unknown') {
+    runtime.warning(`${environment}: some monitors could not be measured (no data or a failing query); the issue is left as it is.`);
+    return null;
+  }
+  const title = verdict === 'breach' ? `rollout: ${environment} breaches its monitors` : `rollout: ${environment} drifted from Git`;
+  const issue = await scm().upsertIssue({ marker, title, body: stickyBody(marker, `${markdown}\n[The run that found it](${runUrl})\n`, runUrl), labels: LABELS });
+  runtime.info(`${issue.action === 'created' ? 'Opened' : 'Updated'} issue #${issue.number} for ${environment}.`);
+  return issue.number;
+}
