@@ -1,0 +1,82 @@
+/**
+ * Seed 002 (Phase 6 staging rollout) walked with the real CLI: index migrations after a
+ * backup, both switches off by default, then enabled one stage at a time; enabling
+ * consolidated metrics before Phase 6 metrics is refused; switching both off never is.
+ */
+import { existsSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Position } from '../../actions/engine/stages/ladder.ts';
+import { databaseTargets } from '../support/databases.ts';
+import { days, exampleRepo, later, setRollout, type ExampleRepo } from './support.ts';
+
+const ON: Position = { stage: 'canary', percent: 100 };
+
+describe.each(databaseTargets())('examples/seed-002-staging-rollout on $name', (target) => {
+  let repo: ExampleRepo;
+  beforeEach(async () => {
+    repo = await exampleRepo('seed-002-staging-rollout', target);
+  });
+  afterEach(() => repo.dispose());
+
+  const set = (key: string, to: Position) => repo.edit('staging', (text) => setRollout(text, key, to));
+
+  it('backs up, migrates, and enables the switches one stage at a time', { timeout: 300_000 }, async () => {
+    const first = await repo.run(['apply', '--env', 'staging']);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    const backup = /^ {2}backup: (.+)$/m.exec(first.stdout)?.[1];
+    expect(backup).toBeDefined();
+    // Where the CLI says it wrote it. (Today a relative migrations.backup.directory resolves
+    // against the working directory, not the repository root: reported to the migrate owner.)
+    const backupFile = resolve(backup!);
+    try {
+      expect(existsSync(backupFile)).toBe(true);
+      expect(backupFile).toMatch(/staging-\d{8}T\d{6}Z\.(tar\.gz|dump)$/);
+    } finally {
+      if (!backupFile.startsWith(repo.root)) rmSync(backupFile, { force: true });
+    }
+    const indexes = await repo.query<{ indexname: string }>('staging', "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND indexname LIKE 'idx_%' ORDER BY 1");
+    expect(indexes.map((r) => r.indexname)).toEqual([
+      'idx_ab_test_id',
+      'idx_ab_validity',
+      'idx_dashboard_events_event_type',
+      'idx_dashboard_events_run_id',
+      'idx_phase_metrics_created_at',
+      'idx_phase_metrics_run_created',
+      'idx_phase_metrics_run_id',
+      'idx_phases_run_state',
+    ]);
+
+    // Stage 2 before Stage 1: refused, nothing applied.
+    await set('consolidated_metrics', ON);
+    const early = await repo.run(['apply', '--env', 'staging']);
+    expect(early.code).toBe(1);
+    expect(early.stderr).toContain('consolidated_metrics depends on phase6_metrics, which is off; turn phase6_metrics on first.');
+
+    // Stage 1: telemetry only.
+    await set('consolidated_metrics', { stage: 'off' });
+    await set('phase6_metrics', ON);
+    expect((await repo.run(['apply', '--env', 'staging'])).code).toBe(0);
+    // Stage 2: consolidated metrics, now that Phase 6 metrics are on.
+    await set('consolidated_metrics', ON);
+    expect((await repo.run(['apply', '--env', 'staging'])).code).toBe(0);
+    // Stage 3: full, Phase 6 first (consolidated may not be ahead of it), each after a day.
+    await set('consolidated_metrics', { stage: 'full' });
+    const ahead = await repo.run(['plan', '--env', 'staging'], { now: later(days(2)) });
+    expect(ahead.code).toBe(1);
+    expect(ahead.stdout).toContain('consolidated_metrics would be ahead of phase6_metrics, which it depends on');
+    await set('phase6_metrics', { stage: 'full' });
+    expect((await repo.run(['apply', '--env', 'staging'], { now: later(days(1) + 60_000) })).code).toBe(0);
+
+    // Rollback (seed 002, 5a): both switches off at once, never refused.
+    await set('phase6_metrics', { stage: 'off' });
+    await set('consolidated_metrics', { stage: 'off' });
+    expect((await repo.run(['apply', '--env', 'staging'])).code).toBe(0);
+    const stages = await repo.query<{ key: string; stage: string }>('staging', 'SELECT key, stage FROM rollout.flag_rollouts ORDER BY key');
+    expect(stages).toEqual([
+      { key: 'consolidated_metrics', stage: 'off' },
+      { key: 'phase6_metrics', stage: 'off' },
+    ]);
+  });
+});
