@@ -1,12 +1,11 @@
 /** `rollout migrate status|plan|apply|baseline --env NAME`: thin wiring of the migrator to the terminal. */
 import { Command } from 'commander';
-import type pg from 'pg';
 import type { CliContext } from '../context.ts';
 import type { Environment } from '../../engine/config/model.ts';
 import { UsageError } from '../../engine/errors.ts';
 import { hasErrors } from '../../engine/problems.ts';
 import { formatDuration } from '../../engine/config/duration.ts';
-import { lockEnvironment, openDatabase, type Database } from '../../engine/db/index.ts';
+import { readOnly, withSession, type Session } from '../../engine/session.ts';
 import {
   applyMigrations,
   baselineMigrations,
@@ -17,12 +16,6 @@ import {
   renderStatus,
 } from '../../engine/migrate/index.ts';
 
-interface Session {
-  env: Environment;
-  db: Database;
-  client: pg.Client;
-}
-
 export function migrateCommand(ctx: CliContext): Command {
   const migrate = new Command('migrate').description('Apply plain-SQL migrations from migrations/ (history in rollout.schema_migrations)');
 
@@ -31,8 +24,9 @@ export function migrateCommand(ctx: CliContext): Command {
     .description('Show applied, pending, changed, missing and failed migrations')
     .requiredOption('--env <name>', 'environment (environments/<name>.yaml)')
     .action(async (opts: { env: string }) => {
-      await withSession(ctx, opts.env, false, async ({ env, client }) => {
-        const status = await inspectMigrations(client, context(ctx, env));
+      await session(ctx, opts.env, false, async ({ env, client }) => {
+        // A read-only snapshot: status cannot write, and sees files × history at one instant.
+        const status = await readOnly(client, () => inspectMigrations(client, context(ctx, env)));
         for (const line of renderStatus(status, env.name)) ctx.out(line);
         if (hasErrors(status.problems)) ctx.setExitCode(1);
       });
@@ -44,8 +38,8 @@ export function migrateCommand(ctx: CliContext): Command {
     .requiredOption('--env <name>', 'environment (environments/<name>.yaml)')
     .option('--retry-failed', 'include migrations recorded as failed')
     .action(async (opts: { env: string; retryFailed?: boolean }) => {
-      await withSession(ctx, opts.env, false, async ({ env, client }) => {
-        const preview = await previewMigrations(client, context(ctx, env), { retryFailed: opts.retryFailed ?? false });
+      await session(ctx, opts.env, false, async ({ env, client }) => {
+        const preview = await readOnly(client, () => previewMigrations(client, context(ctx, env), { retryFailed: opts.retryFailed ?? false }));
         for (const line of renderPreview(preview, env.name)) ctx.out(line);
         if (hasErrors(preview.problems)) ctx.setExitCode(1);
       });
@@ -57,7 +51,7 @@ export function migrateCommand(ctx: CliContext): Command {
     .requiredOption('--env <name>', 'environment (environments/<name>.yaml)')
     .option('--retry-failed', 're-run migrations recorded as failed, once you fixed them')
     .action(async (opts: { env: string; retryFailed?: boolean }) => {
-      await withSession(ctx, opts.env, true, async ({ env, db, client }) => {
+      await session(ctx, opts.env, true, async ({ env, db, client }) => {
         const started = performance.now();
         const report = await applyMigrations(client, context(ctx, env), {
           retryFailed: opts.retryFailed ?? false,
@@ -84,7 +78,7 @@ export function migrateCommand(ctx: CliContext): Command {
     .requiredOption('--version <version>', 'the newest migration the database already has')
     .action(async (opts: { env: string; version: string }) => {
       if (!/^\d+$/.test(opts.version)) throw new UsageError(`Invalid --version '${opts.version}'. Expected the digits of a migration version, e.g. 20261125120000.`);
-      await withSession(ctx, opts.env, true, async ({ env, client }) => {
+      await session(ctx, opts.env, true, async ({ env, client }) => {
         const adopted = await baselineMigrations(client, context(ctx, env), BigInt(opts.version));
         for (const file of adopted) ctx.out(`  baselined ${file.path}`);
         ctx.out(`Recorded ${adopted.length} migration(s) up to ${opts.version} as applied to ${env.name} (nothing was run).`);
@@ -96,19 +90,8 @@ export function migrateCommand(ctx: CliContext): Command {
 
 const context = (ctx: CliContext, env: Environment) => ({ root: ctx.root, env, processEnv: ctx.env });
 
-/** Open the environment's database, optionally take its lock, run `fn`, and always clean up. */
-async function withSession(ctx: CliContext, name: string, lock: boolean, fn: (session: Session) => Promise<void>): Promise<void> {
+/** Load the environment, open its database (taking the environment lock for writers), run `fn`, always clean up. */
+async function session(ctx: CliContext, name: string, lock: boolean, fn: (session: Session) => Promise<void>): Promise<void> {
   const env = await ctx.loadEnvironment(name);
-  const db = await openDatabase(env, { root: ctx.root, processEnv: ctx.env, applicationName: `rollout migrate ${env.name}` });
-  try {
-    const client = await db.connect();
-    const release = lock ? await lockEnvironment(client, env.name, env.migrations.advisoryLock) : undefined;
-    try {
-      await fn({ env, db, client });
-    } finally {
-      await release?.();
-    }
-  } finally {
-    await db.close();
-  }
+  await withSession(env, { root: ctx.root, processEnv: ctx.env, lock }, fn);
 }

@@ -2,7 +2,6 @@ import { resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { Environment } from '../config/model.ts';
 import type { Database, OpenDatabaseOptions } from './database.ts';
-import { openEmbedded } from './embedded.ts';
 import { openServer } from './server.ts';
 
 /** Open the database an environment names. The caller must `close()` it. */
@@ -10,6 +9,8 @@ export async function openDatabase(env: Environment, opts: OpenDatabaseOptions):
   const applicationName = opts.applicationName ?? `rollout ${env.name}`;
   const spec = env.database;
   if (spec.kind === 'embedded') {
+    // PGlite is large (WASM Postgres): load it only for an environment that uses it.
+    const { openEmbedded } = await import('./embedded.ts');
     return openEmbedded(resolve(opts.root, spec.dir), env.name, applicationName, opts.wait ?? env.migrations.advisoryLock);
   }
   const url = (opts.processEnv ?? process.env)[spec.urlEnv];

@@ -1,11 +1,21 @@
 /**
  * Running migrations on one connection. Speed comes from the simple-query protocol and
- * few round trips: a transactional file is ONE query string —
- *   BEGIN; SET LOCAL timeouts; <file as written>; INSERT history row; COMMIT; RESET ALL
- * — so its history row commits atomically with it and a crash leaves either both or neither.
- * Files that cannot run in a transaction run statement by statement, bracketed by a
- * 'failed' row written first and turned into 'applied' at the end, so that a crash
- * part-way is visible and blocks the next run instead of being silently re-run.
+ * few round trips and commits (each synchronous commit waits for a WAL flush, which is
+ * most of what a migration of small DDL files costs):
+ *
+ * - a transactional file is ONE query and one commit:
+ *     BEGIN; SET LOCAL timeouts; <file as written>; INSERT history row; COMMIT; RESET ALL
+ *   so its history row commits atomically with it and a crash leaves either both or neither;
+ * - a file with its own BEGIN/COMMIT ('script') is ONE query, sent as written after a
+ *   'failed' marker row; when it ends with COMMIT, its history row is written just before
+ *   that COMMIT, inside the file's own last transaction;
+ * - a file that cannot run in a transaction ('statements') runs statement by statement,
+ *   after the marker, and its row is turned into 'applied' at the end.
+ *
+ * The marker makes a crash part-way visible: it blocks the next run instead of the file
+ * being silently re-run. It is committed with synchronous_commit off, which costs no WAL
+ * flush and is still safe: WAL is flushed in order, so the marker is durable before any
+ * effect of the file is (the file's first commit flushes it).
  */
 import type pg from 'pg';
 import type { MigrationFile } from './files.ts';
@@ -14,6 +24,7 @@ import type { Execution } from './history.ts';
 import { upsertRecordSql } from './history.ts';
 import type { Statement } from './statements.ts';
 import { firstCodeOffset } from './statements.ts';
+import { loadParser, parseSql } from './statements.ts';
 import { lineColumnAt } from './position.ts';
 import { MigrationError, describePostgresError, isPostgresError } from './migration-error.ts';
 
@@ -22,8 +33,11 @@ export interface PreparedMigration {
   execution: Exclude<Execution, 'baseline'>;
   /** Why it runs outside one transaction (empty for 'transaction'). */
   reasons: string[];
-  statements: Statement[];
+  /** The file's statements, from the parser; undefined when the pre-scan showed the file needs no parse (split on demand). */
+  statements: Statement[] | undefined;
   directives: Directives;
+  /** Offset of a final COMMIT that ends a transaction the file opened ('script' files): the history row goes just before it. */
+  finalCommitAt?: number;
 }
 
 export type ProgressEvent =
@@ -58,7 +72,8 @@ export async function executeMigrations(client: pg.ClientBase, migrations: reado
     const started = performance.now();
     try {
       if (migration.execution === 'transaction') await runInTransaction(client, migration, options);
-      else await runOutsideTransaction(client, migration, options);
+      else if (migration.execution === 'script') await runScript(client, migration, options);
+      else await runStatements(client, migration, options);
     } catch (error) {
       if (error instanceof MigrationError) {
         options.onProgress?.({ kind: 'failed', index, total, migration, error });
@@ -119,34 +134,90 @@ async function runInTransaction(client: pg.ClientBase, migration: PreparedMigrat
   }
 }
 
-async function runOutsideTransaction(client: pg.ClientBase, migration: PreparedMigration, options: ExecuteOptions): Promise<void> {
+/** SQL that records the 'failed' marker and sets the session's timeouts, committed without a WAL flush (see the top of this file). */
+function markerSql(migration: PreparedMigration, options: ExecuteOptions, t: Timeouts): string {
+  const marker = upsertRecordSql({
+    ...recordBase(migration, options),
+    status: 'failed',
+    execution: migration.execution,
+    durationSql: '0',
+    error: 'started but did not finish (the process stopped)',
+  });
+  return `BEGIN; SET LOCAL synchronous_commit = off; ${marker}; ${setTimeoutsSql('SESSION', t)} COMMIT;`;
+}
+
+/** Duration of the current simple query, in ms: statement_timestamp() is when the server received it. */
+const QUERY_DURATION_SQL = '(extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::integer';
+
+/**
+ * A file with its own BEGIN/COMMIT, as written, in one query: marker, file, history row.
+ * Postgres parses the whole query before running any of it, so a syntax error runs nothing.
+ */
+async function runScript(client: pg.ClientBase, migration: PreparedMigration, options: ExecuteOptions): Promise<void> {
   const t = timeouts(migration, options);
   const base = recordBase(migration, options);
-  await client.query(
-    `${upsertRecordSql({ ...base, status: 'failed', execution: migration.execution, durationSql: '0', error: 'started but did not finish (the process stopped)' })}; ${setTimeoutsSql('SESSION', t)}`,
-  );
+  const sql = migration.file.sql;
+  const prefix = `${markerSql(migration, options, t)}\n`;
+  const applied = upsertRecordSql({ ...base, status: 'applied', execution: 'script', durationSql: QUERY_DURATION_SQL });
+  const at = migration.finalCommitAt;
+  // Just before the file's final COMMIT: the row commits with the file's last transaction.
+  const injected = at !== undefined ? `\n${applied};\n` : '';
+  const body = at !== undefined ? sql.slice(0, at) + injected + sql.slice(at) : sql;
+  const suffix = at !== undefined ? '\n;\nRESET ALL;' : `\n;\n${applied};\nRESET ALL;`;
   const started = performance.now();
-  // A file with its own BEGIN/COMMIT and nothing non-transactional is sent whole, as written.
-  const chunks = migration.execution === 'script' ? [{ sql: migration.file.sql, start: 0 }] : migration.statements;
-  for (const chunk of chunks) {
+  try {
+    await client.query(prefix + body + suffix);
+  } catch (error) {
+    // The file's own transaction, if one was open, is aborted: end it before recording.
+    await client.query('ROLLBACK').catch(() => undefined);
+    if (!isPostgresError(error)) throw error;
+    let offset = error.position ? Number(error.position) - 1 - prefix.length : undefined;
+    if (offset !== undefined && at !== undefined && offset >= at) offset = offset >= at + injected.length ? offset - injected.length : at;
+    if (offset === undefined || offset < 0 || offset > sql.length) offset = firstCodeOffset(sql, 0);
+    const consequence = 'It ran as written, with its own transactions: those it committed before this statement stay applied, and the file is recorded as failed';
+    const result = failure(migration, offset, error, t, consequence);
+    await recordFailure(client, migration, options, performance.now() - started, `${migration.file.path}:${result.position.line}:${result.position.column}: ${error.message}`);
+    throw result;
+  }
+}
+
+/** A file that cannot run in a transaction: statement by statement, each in autocommit, after the marker. */
+async function runStatements(client: pg.ClientBase, migration: PreparedMigration, options: ExecuteOptions): Promise<void> {
+  const t = timeouts(migration, options);
+  await client.query(markerSql(migration, options, t));
+  const started = performance.now();
+  for (const statement of await statementsOf(migration)) {
     try {
-      await client.query(chunk.sql);
+      await client.query(statement.sql);
     } catch (error) {
-      // The file's own transaction, if one was open, is aborted: end it before recording.
+      // A transaction the file opened itself, if any, is aborted: end it before recording.
       await client.query('ROLLBACK').catch(() => undefined);
       if (!isPostgresError(error)) throw error;
-      const offset = chunk.start + (error.position ? Number(error.position) - 1 : firstCodeOffset(chunk.sql, 0));
+      const offset = statement.start + (error.position ? Number(error.position) - 1 : firstCodeOffset(statement.sql, 0));
       const consequence = 'It ran outside a transaction: statements before this one stay applied, and the file is recorded as failed';
       const result = failure(migration, offset, error, t, consequence);
-      await client
-        .query(`${upsertRecordSql({ ...base, status: 'failed', execution: migration.execution, durationSql: String(Math.round(performance.now() - started)), error: `${migration.file.path}:${result.position.line}:${result.position.column}: ${error.message}` })}; RESET ALL;`)
-        .catch(() => undefined);
+      await recordFailure(client, migration, options, performance.now() - started, `${migration.file.path}:${result.position.line}:${result.position.column}: ${error.message}`);
       throw result;
     }
   }
   await client.query(
-    `${upsertRecordSql({ ...base, status: 'applied', execution: migration.execution, durationSql: String(Math.round(performance.now() - started)) })}; RESET ALL;`,
+    `${upsertRecordSql({ ...recordBase(migration, options), status: 'applied', execution: migration.execution, durationSql: String(Math.round(performance.now() - started)) })}; RESET ALL;`,
   );
+}
+
+async function recordFailure(client: pg.ClientBase, migration: PreparedMigration, options: ExecuteOptions, durationMs: number, message: string): Promise<void> {
+  await client
+    .query(`${upsertRecordSql({ ...recordBase(migration, options), status: 'failed', execution: migration.execution, durationSql: String(Math.round(durationMs)), error: message })}; RESET ALL;`)
+    .catch(() => undefined);
+}
+
+/** The file's statements: from prepare, or parsed now (a file the pre-scan let through unparsed). */
+async function statementsOf(migration: PreparedMigration): Promise<Statement[]> {
+  if (migration.statements) return migration.statements;
+  await loadParser();
+  const { parsed } = parseSql(migration.file.path, migration.file.sql, Number.MAX_SAFE_INTEGER);
+  migration.statements = parsed?.statements ?? [];
+  return migration.statements;
 }
 
 /**
@@ -159,10 +230,11 @@ async function locateFailingStatement(
   migration: PreparedMigration,
   t: Timeouts,
 ): Promise<number | undefined> {
-  if (migration.statements.length < 2) return migration.statements[0] ? firstCodeOffset(migration.file.sql, migration.statements[0].start) : undefined;
+  const statements = await statementsOf(migration);
+  if (statements.length < 2) return statements[0] ? firstCodeOffset(migration.file.sql, statements[0].start) : undefined;
   try {
     await client.query(`BEGIN; ${setTimeoutsSql('LOCAL', t)}`);
-    for (const statement of migration.statements) {
+    for (const statement of statements) {
       try {
         await client.query(statement.sql);
       } catch (error) {

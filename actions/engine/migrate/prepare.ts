@@ -1,19 +1,49 @@
-/** Decide how each file runs, before anything runs: a syntax error in file 7 stops the run before file 1. */
+/**
+ * Decide how each file runs, before anything runs.
+ *
+ * `parse: 'all'` (plan, preview) runs every file through the real Postgres parser, so that
+ * a syntax error in file 7 is reported on the pull request, before anything is merged.
+ * `parse: 'needed'` (apply) runs the parser only on files that need it to be classified or
+ * split: the lexical pre-scan (prescan.ts) found a keyword that may make a statement
+ * non-transactional or control transactions, a directive asks for statement-by-statement
+ * execution, or the server is older than Postgres 12. Every other file is an ordinary
+ * transactional file; Postgres reports its syntax errors, with their position, when it runs,
+ * and rolls it back alone.
+ */
 import type { Problem } from '../problems.ts';
 import type { MigrationFile } from './files.ts';
 import { parseDirectives } from './directives.ts';
-import { loadParser, parseSql } from './statements.ts';
+import { loadParser, parseSql, type ParsedSql } from './statements.ts';
+import { prescanSql } from './prescan.ts';
 import type { PreparedMigration } from './execute.ts';
 
-export async function prepareMigrations(files: readonly MigrationFile[], serverVersion: number): Promise<{ prepared: PreparedMigration[]; problems: Problem[] }> {
-  await loadParser();
+export interface PrepareOptions {
+  parse: 'all' | 'needed';
+}
+
+export async function prepareMigrations(
+  files: readonly MigrationFile[],
+  serverVersion: number,
+  options: PrepareOptions = { parse: 'all' },
+): Promise<{ prepared: PreparedMigration[]; problems: Problem[] }> {
   const prepared: PreparedMigration[] = [];
   const problems: Problem[] = [];
   for (const file of files) {
     const { directives, problems: directiveProblems } = parseDirectives(file.path, file.sql);
-    const { parsed, problems: parseProblems } = parseSql(file.path, file.sql, serverVersion);
-    problems.push(...directiveProblems, ...parseProblems);
-    if (!parsed) continue;
+    problems.push(...directiveProblems);
+    const needsParser =
+      options.parse === 'all' || directives.transaction === false || serverVersion < 120_000 || prescanSql(file.sql).parserNeeded.length > 0;
+    let parsed: ParsedSql | undefined;
+    if (needsParser) {
+      await loadParser();
+      const result = parseSql(file.path, file.sql, serverVersion);
+      problems.push(...result.problems);
+      if (!result.parsed) continue;
+      parsed = result.parsed;
+    } else {
+      // The pre-scan found no keyword that could make this file anything but one ordinary transaction.
+      parsed = { statements: [], nonTransactional: [], managesTransactions: false };
+    }
     let execution: PreparedMigration['execution'];
     let reasons: string[];
     if (directives.transaction === true) {
@@ -30,7 +60,15 @@ export async function prepareMigrations(files: readonly MigrationFile[], serverV
     if (directives.transaction === true && parsed.managesTransactions) {
       problems.push({ file: file.path, line: 1, column: 1, severity: 'error', message: `${file.path} says -- rollout:transaction=on but has its own BEGIN/COMMIT. Remove one of them.` });
     }
-    prepared.push({ file, execution, reasons, statements: parsed.statements, directives });
+    prepared.push({
+      file,
+      execution,
+      reasons,
+      // Not parsed: split lazily, only if a failure needs the failing statement located.
+      statements: needsParser ? parsed.statements : undefined,
+      directives,
+      ...(parsed.finalCommitAt !== undefined ? { finalCommitAt: parsed.finalCommitAt } : {}),
+    });
   }
   return { prepared, problems };
 }

@@ -13,6 +13,8 @@ import { planMigrations, planBaseline, type MigrationPlan } from './planner.ts';
 import { prepareMigrations } from './prepare.ts';
 import { executeMigrations, type AppliedMigration, type PreparedMigration, type ProgressEvent } from './execute.ts';
 import { lintMigrations, type LintFinding } from './lint.ts';
+import { checkSyntax } from './syntax-check.ts';
+import { loadParser, parseSql } from './statements.ts';
 import { currentActor, currentCommit } from './provenance.ts';
 
 export interface MigrationContext {
@@ -66,7 +68,7 @@ export async function inspectMigrations(client: pg.ClientBase, ctx: MigrationCon
 /** Read-only: the status plus how each pending file would run and squawk's findings on it. */
 export async function previewMigrations(client: pg.ClientBase, ctx: MigrationContext, options: { retryFailed?: boolean } = {}): Promise<MigrationPreview> {
   const status = await inspectMigrations(client, ctx, options);
-  const { prepared, problems } = await prepareMigrations(status.plan.toRun, await serverVersion(client));
+  const { prepared, problems } = await prepareMigrations(status.plan.toRun, await serverVersion(client), { parse: 'all' });
   const lint = await lintMigrations(prepared);
   return { ...status, prepared, lint, problems: sortProblems([...status.problems, ...problems]) };
 }
@@ -79,11 +81,15 @@ export async function previewMigrations(client: pg.ClientBase, ctx: MigrationCon
  */
 export async function applyMigrations(client: pg.ClientBase, ctx: MigrationContext, options: ApplyOptions = {}): Promise<ApplyReport> {
   const processEnv = ctx.processEnv ?? process.env;
+  // `git rev-parse` runs while the database answers.
+  const commit = currentCommit(ctx.root, processEnv);
   await ensureHistory(client);
-  const status = await inspectMigrations(client, ctx, options);
-  const version = await serverVersion(client);
-  const { prepared, problems: prepareProblems } = await prepareMigrations(status.plan.toRun, version);
-  const problems = sortProblems([...status.problems, ...prepareProblems]);
+  const [status, version] = await Promise.all([inspectMigrations(client, ctx, options), serverVersion(client)]);
+  // Only files the pre-scan cannot classify go through the parser (see prepare.ts); plan parses them all.
+  const { prepared, problems: prepareProblems } = await prepareMigrations(status.plan.toRun, version, { parse: 'needed' });
+  // The files it did not parse are syntax-checked by the server, all in one round trip, before any runs.
+  const syntaxProblems = await checkUnparsedSyntax(client, prepared, version);
+  const problems = sortProblems([...status.problems, ...prepareProblems, ...syntaxProblems]);
   if (hasErrors(problems)) throw new ValidationError(problems.filter((p) => p.severity === 'error'));
   if (prepared.length === 0) return { applied: [], problems };
 
@@ -95,7 +101,7 @@ export async function applyMigrations(client: pg.ClientBase, ctx: MigrationConte
     lockTimeoutMs: settings.lockTimeoutMs,
     statementTimeoutMs: settings.statementTimeoutMs,
     appliedBy: currentActor(processEnv),
-    commit: await currentCommit(ctx.root, processEnv),
+    commit: await commit,
     environment: ctx.env.name,
     serverVersion: version,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
@@ -122,6 +128,17 @@ export async function baselineMigrations(client: pg.ClientBase, ctx: MigrationCo
     .join(';\n');
   await client.query(`BEGIN;\n${sql};\nCOMMIT;`);
   return adopt;
+}
+
+async function checkUnparsedSyntax(client: pg.ClientBase, prepared: readonly PreparedMigration[], version: number): Promise<Problem[]> {
+  const unparsed = prepared.filter((m) => m.statements === undefined).map((m) => m.file);
+  if (unparsed.length === 0) return [];
+  const { problems, unchecked } = await checkSyntax(client, unparsed);
+  if (unchecked.length > 0) {
+    await loadParser();
+    for (const file of unchecked) problems.push(...parseSql(file.path, file.sql, version).problems);
+  }
+  return problems;
 }
 
 async function serverVersion(client: pg.ClientBase): Promise<number> {

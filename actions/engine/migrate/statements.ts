@@ -3,7 +3,6 @@
  * statements with their offsets, whether any cannot run inside a transaction block, and
  * whether the file manages its own transactions (BEGIN/COMMIT).
  */
-import { loadModule, parseSync } from 'libpg-query';
 import type { Problem } from '../problems.ts';
 import { byteToCharOffset, lineColumnAt } from './position.ts';
 
@@ -20,6 +19,12 @@ export interface ParsedSql {
   nonTransactional: string[];
   /** The file has its own BEGIN/START TRANSACTION/COMMIT/ROLLBACK. */
   managesTransactions: boolean;
+  /**
+   * When the file's last statement is a COMMIT that ends a transaction the file opened
+   * (… BEGIN; …; COMMIT;), the character offset where that statement starts: the history
+   * row can be written just before it, in the file's own last transaction.
+   */
+  finalCommitAt?: number;
 }
 
 interface RawStatement {
@@ -28,15 +33,25 @@ interface RawStatement {
   stmt_len?: number;
 }
 
+type ParseSync = (sql: string) => unknown;
 let ready: Promise<void> | undefined;
-/** The parser is WASM: load it once per process. */
-export const loadParser = (): Promise<void> => (ready ??= loadModule());
+let parseSync: ParseSync | undefined;
+/**
+ * The parser is WASM (~0.1–0.3 s to import and instantiate): load it once per process, and
+ * only when a file needs it — an apply whose files pass the pre-scan never loads it.
+ */
+export const loadParser = (): Promise<void> =>
+  (ready ??= import('libpg-query').then(async (module) => {
+    await module.loadModule();
+    parseSync = module.parseSync;
+  }));
 
 /**
  * Parse a file. `serverVersion` is server_version_num: ALTER TYPE … ADD VALUE became
  * transactional in Postgres 12. Requires `await loadParser()` first.
  */
 export function parseSql(path: string, sql: string, serverVersion: number): { parsed?: ParsedSql; problems: Problem[] } {
+  if (!parseSync) throw new Error('parseSql called before loadParser() resolved');
   let stmts: RawStatement[];
   const bytes = Buffer.from(sql, 'utf8');
   try {
@@ -50,18 +65,31 @@ export function parseSql(path: string, sql: string, serverVersion: number): { pa
   const statements: Statement[] = [];
   const nonTransactional: string[] = [];
   let managesTransactions = false;
+  let open = false;
+  let finalCommitAt: number | undefined;
+  // Byte and character offsets coincide in ASCII text: skip the conversion (it is O(n) per statement).
+  const ascii = bytes.length === sql.length;
   for (const raw of stmts) {
     const byteStart = raw.stmt_location ?? 0;
     const byteEnd = raw.stmt_len ? byteStart + raw.stmt_len : bytes.length;
-    const start = byteToCharOffset(bytes, byteStart);
-    const text = bytes.subarray(byteStart, byteEnd).toString('utf8');
+    const start = ascii ? byteStart : byteToCharOffset(bytes, byteStart);
+    const text = ascii ? sql.slice(byteStart, byteEnd) : bytes.subarray(byteStart, byteEnd).toString('utf8');
     statements.push({ sql: text, start });
     const [type, node] = Object.entries(raw.stmt)[0] ?? ['', {}];
     const reason = nonTransactionalReason(type, node, serverVersion);
     if (reason) nonTransactional.push(`${reason} at line ${lineColumnAt(sql, firstCodeOffset(sql, start)).line}`);
-    if (type === 'TransactionStmt') managesTransactions = true;
+    finalCommitAt = undefined;
+    if (type === 'TransactionStmt') {
+      managesTransactions = true;
+      const kind = node.kind;
+      if (kind === 'TRANS_STMT_BEGIN' || kind === 'TRANS_STMT_START') open = true;
+      else if (kind === 'TRANS_STMT_COMMIT' || kind === 'TRANS_STMT_ROLLBACK' || kind === 'TRANS_STMT_PREPARE') {
+        if (kind === 'TRANS_STMT_COMMIT' && open && !node.chain) finalCommitAt = start;
+        open = Boolean(node.chain) && kind !== 'TRANS_STMT_PREPARE';
+      }
+    }
   }
-  return { parsed: { statements, nonTransactional, managesTransactions }, problems: [] };
+  return { parsed: { statements, nonTransactional, managesTransactions, ...(finalCommitAt !== undefined ? { finalCommitAt } : {}) }, problems: [] };
 }
 
 /** Statements Postgres refuses inside a transaction block (PreventInTransactionBlock callers). */

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { prescanSql } from '../../actions/engine/migrate/prescan.ts';
+import { loadParser, parseSql } from '../../actions/engine/migrate/statements.ts';
+import { generateHistory, sqlText } from '../../bench/migrate/generate.ts';
+
+await loadParser();
+const needsParser = (sql: string): boolean => prescanSql(sql).parserNeeded.length > 0;
+
+/** What the authority (libpg-query) says: does the file need anything but one plain transaction? */
+function parserVerdict(sql: string): 'special' | 'plain' | 'syntax error' {
+  const { parsed } = parseSql('m.sql', sql, 150_000);
+  if (!parsed) return 'syntax error';
+  return parsed.nonTransactional.length > 0 || parsed.managesTransactions ? 'special' : 'plain';
+}
+
+describe('prescanSql', () => {
+  it.each([
+    'CREATE INDEX CONCURRENTLY i ON t (a);',
+    'create index concurrently i on t (a);',
+    'DROP INDEX CONCURRENTLY i;',
+    'REINDEX TABLE t;',
+    'VACUUM t;',
+    'vacuum;',
+    "ALTER SYSTEM SET work_mem = '8MB';",
+    'CREATE DATABASE d;',
+    'DROP TABLESPACE s;',
+    "CREATE SUBSCRIPTION s CONNECTION 'x' PUBLICATION p;",
+    'DISCARD ALL;',
+    'BEGIN;\nCREATE TABLE a (id int);\nCOMMIT;',
+    'SELECT 1;\n  -- then\n  start transaction;',
+    'SELECT 1; END;',
+    'SELECT 1;/* c */ROLLBACK;',
+    'SAVEPOINT a;',
+    "PREPARE TRANSACTION 'x';",
+    'ABORT;',
+    'SELECT 1; RELEASE a;',
+    // The parser, not the pre-scan, reports what the pre-scan cannot follow.
+    "SELECT 'unterminated;",
+    'SELECT $$ unterminated;',
+    'SELECT 1 /* unterminated /* nested */;',
+    'SELECT "unterminated;',
+  ])('sends %j to the parser', (sql) => {
+    expect(needsParser(sql)).toBe(true);
+  });
+
+  it.each([
+    'CREATE TABLE t (id bigserial PRIMARY KEY, name text NOT NULL);',
+    "SELECT CASE WHEN a THEN 'x' ELSE 'y' END FROM t;",
+    'CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n  COMMIT;\n  VACUUM;\nEND;\n$$;',
+    'CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $body$ SELECT 1; END $body$;',
+    "-- CREATE INDEX CONCURRENTLY in a comment\nSELECT 'VACUUM';",
+    '/* BEGIN; /* nested VACUUM */ still a comment: CONCURRENTLY */ SELECT 1;',
+    "SELECT E'it\\'s; BEGIN; VACUUM';",
+    "SELECT 'it''s; COMMIT';",
+    'SELECT "VACUUM", "begin" FROM "Concurrently";',
+    "SELECT U&'d\\0061t\\+000061 VACUUM', N'COMMIT', B'101', X'1F';",
+    'SELECT a$concurrently$ FROM t;',
+    'CREATE SEQUENCE s START WITH 1;',
+    'CREATE TEMP TABLE x (a int) ON COMMIT DROP;',
+    'SELECT $1::text;',
+    "ALTER TYPE mood ADD VALUE 'meh';",
+  ])('classifies %j without the parser', (sql) => {
+    expect(needsParser(sql)).toBe(false);
+    expect(parserVerdict(sql)).not.toBe('special');
+  });
+
+  it('agrees with libpg-query on every file of the benchmark history', () => {
+    for (const migration of generateHistory(1000)) {
+      const sql = sqlText(migration);
+      const verdict = parserVerdict(sql);
+      if (verdict === 'special') expect(needsParser(sql), sql).toBe(true);
+      expect(needsParser(sql), sql).toBe(migration.nonTransactional || migration.ownTransaction);
+    }
+  });
+
+  it('never lets a file the parser finds special skip the parser (random SQL from tricky pieces)', () => {
+    const piece = fc.constantFrom(
+      'CREATE INDEX CONCURRENTLY i ON t (a)', 'VACUUM t', 'REINDEX TABLE t', 'BEGIN', 'COMMIT', 'END', 'START TRANSACTION', 'ROLLBACK',
+      'SAVEPOINT s', 'RELEASE s', 'DISCARD ALL', "ALTER SYSTEM SET work_mem = '1MB'", 'SELECT 1', 'CREATE TABLE t (a int)',
+      "SELECT 'x;'", "SELECT 'it''s'", "SELECT E'\\''", "SELECT E'\\\\'", 'SELECT $$;$$', 'SELECT $a$ $$ ; $a$', 'SELECT "a;""b"',
+      "SELECT U&'x'", 'SELECT a$b$', 'SELECT $1', 'SELECT 1$$x$$', 'SELECT CASE WHEN true THEN 1 END',
+      'DO $$ BEGIN PERFORM 1; END $$', 'CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END',
+    );
+    // Mostly statement separators (so that most samples parse), sometimes a stray quote or comment mark.
+    const glue = fc.oneof(
+      { arbitrary: fc.constantFrom(';', ';\n', '; -- c;\n', ';/* ; */ ', ';/* /* ; */ */\n'), weight: 8 },
+      { arbitrary: fc.constantFrom(' ', "'", '$$', '"', 'E', '--', '/*', '*/', '(', ')'), weight: 1 },
+    );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(piece, glue), { maxLength: 8 }), (parts) => {
+        const sql = parts.map(([p, g]) => p + g).join('');
+        if (parserVerdict(sql) === 'special') expect(needsParser(sql), sql).toBe(true);
+      }),
+      { numRuns: 3000, seed: 7 },
+    );
+  });
+});
