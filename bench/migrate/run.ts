@@ -1,14 +1,14 @@
 /**
  * Migration benchmark: the same generated history of 1,000 migrations applied to a fresh
  * database by this tool, psql (one connection, files in order), node-pg-migrate and dbmate,
- * interleaved in the same run; medians of BENCH_RUNS runs (default 3) go into
+ * interleaved in the same run; medians of BENCH_RUNS runs (default 5, at least 3) go into
  * bench/RESULTS.md, section "Migrations".
  *   node --import tsx bench/migrate/run.ts
  * Needs a server: BENCH_DATABASE_URL or TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import pg from 'pg';
@@ -16,7 +16,7 @@ import { generateHistory, writeDbmateLayout, writeNodePgMigrateLayout, writeSqlL
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const COUNT = Number(process.env.BENCH_MIGRATIONS ?? 1000);
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const RUNS = Math.max(3, Number(process.env.BENCH_RUNS ?? 5));
 const ROOT = resolve(import.meta.dirname, '../..');
 const WORK = join(ROOT, 'bench/.work/migrate');
 const BIN = join(ROOT, 'node_modules/.bin');
@@ -28,9 +28,13 @@ const history = generateHistory(COUNT);
 const sqlFiles = await writeSqlLayout(join(WORK, 'sql'), history);
 await writeDbmateLayout(join(WORK, 'dbmate'), history);
 await writeNodePgMigrateLayout(join(WORK, 'npm'), history);
+// Built like the CLI (scripts/build.mjs): dependencies external, code splitting, so that
+// lazily imported modules (PGlite, libpg-query) load only when used, as in `rollout`.
 await build({
-  entryPoints: [join(ROOT, 'bench/migrate/ours-entry.ts')],
-  outfile: join(WORK, 'ours.mjs'),
+  entryPoints: { ours: join(ROOT, 'bench/migrate/ours-entry.ts') },
+  outdir: join(WORK, 'ours'),
+  outExtension: { '.js': '.mjs' },
+  splitting: true,
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -58,7 +62,7 @@ async function admin(sql: string): Promise<void> {
 function command(tool: Tool, url: string): [string, string[], NodeJS.ProcessEnv] {
   switch (tool) {
     case 'rollout':
-      return [process.execPath, [join(WORK, 'ours.mjs'), WORK, 'sql', url], process.env];
+      return [process.execPath, [join(WORK, 'ours', 'ours.mjs'), WORK, 'sql', url], process.env];
     case 'psql':
       return ['psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, ...sqlFiles.flatMap((f) => ['-f', f])], process.env];
     case 'node-pg-migrate':
@@ -75,6 +79,9 @@ async function runOnce(tool: Tool, run: number): Promise<number> {
   const database = `bench_${tool.replace(/-/g, '_')}_${run}`;
   await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   await admin(`CREATE DATABASE ${database}`);
+  // Start every tool from the same server state: nothing left for the checkpointer to write
+  // from the previous run or the CREATE DATABASE (needs superuser or pg_checkpoint; skipped otherwise).
+  await admin('CHECKPOINT').catch(() => undefined);
   const url = urlFor(database);
   const [bin, args, env] = command(tool, url);
   const started = performance.now();
@@ -91,6 +98,10 @@ async function verify(tool: Tool, url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
+    if (tool === 'rollout') {
+      const { rows } = await client.query<{ n: string }>("SELECT count(*) AS n FROM rollout.schema_migrations WHERE status = 'applied'");
+      if (Number(rows[0].n) !== COUNT) throw new Error(`rollout recorded ${rows[0].n} applied migrations, expected ${COUNT}`);
+    }
     const { rows } = await client.query<{ n: string }>(
       "SELECT (SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 't\\_%') + (SELECT count(*) FROM pg_views WHERE schemaname = 'public') + (SELECT count(*) FROM pg_indexes WHERE schemaname = 'public' AND indexname LIKE 'idx\\_%') AS n",
     );
@@ -101,6 +112,9 @@ async function verify(tool: Tool, url: string): Promise<void> {
   }
 }
 
+const loadAtStart = loadavg();
+const startedAt = new Date();
+process.stdout.write(`load average at start: ${loadAtStart.map((l) => l.toFixed(2)).join(', ')}\n`);
 const times = new Map<Tool, number[]>(TOOLS.map((t) => [t, []]));
 for (let run = 0; run < RUNS; run += 1) {
   // Rotate the order each round so no tool always runs on a warm (or cold) server.
@@ -130,11 +144,28 @@ const serverVersion = await (async () => {
     await client.end();
   }
 })();
+const loadAtEnd = loadavg();
 const nproc = execFileSync('nproc', { encoding: 'utf8' }).trim();
+const versionOf = (bin: string, args: string[]): string => {
+  const result = spawnSync(bin, args, { encoding: 'utf8' });
+  return (result.stdout || result.stderr || '?').trim().split('\n')[0];
+};
+const toolVersions = [
+  `psql ${versionOf('psql', ['--version']).replace(/^psql \(PostgreSQL\) /, '')}`,
+  `node-pg-migrate ${(JSON.parse(await readFile(join(ROOT, 'node_modules/node-pg-migrate/package.json'), 'utf8')) as { version: string }).version}`,
+  `dbmate ${versionOf(join(BIN, 'dbmate'), ['--version']).replace(/^dbmate version /, '')}`,
+].join(', ');
 const counts = {
   concurrently: history.filter((m) => m.nonTransactional).length,
   ownTransaction: history.filter((m) => m.ownTransaction).length,
 };
+const fastestPeer = Math.min(medians.get('node-pg-migrate')!, medians.get('dbmate')!);
+const withinPsql = ours <= 1.2 * psql;
+const beatsPeers = ours < fastestPeer;
+const verdict =
+  withinPsql && beatsPeers
+    ? `**Goal met in this run**: rollout is ${(ours / psql).toFixed(2)}× psql (target ≤ 1.2×) and faster than both peers (${(ours / fastestPeer).toFixed(2)}× the faster of them).`
+    : `**Goal not met in this run**: rollout is ${(ours / psql).toFixed(2)}× psql (target ≤ 1.2×) and ${(ours / fastestPeer).toFixed(2)}× the faster peer (target < 1).`;
 const rows = TOOLS.map((tool) => {
   const m = medians.get(tool)!;
   const all = times.get(tool)!.map((t) => (t / 1000).toFixed(2)).join(', ');
@@ -146,13 +177,19 @@ const section = [
   `Applying a generated history of ${COUNT} migrations (${counts.concurrently} with CREATE INDEX CONCURRENTLY, ${counts.ownTransaction} with their own BEGIN/COMMIT, plus tables, columns, indexes, views, functions and triggers, enums, seed rows, RLS policies) to a fresh database, end to end (process start to exit).`,
   `Median of ${RUNS} runs per tool, tools interleaved in one run. Produced by \`node --import tsx bench/migrate/run.ts\`.`,
   '',
-  `Machine: ${nproc} CPU(s) (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, PostgreSQL ${serverVersion} on localhost, ${new Date().toISOString().slice(0, 10)}.`,
+  `Machine: ${nproc} CPU(s) (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, PostgreSQL ${serverVersion} on localhost; ${toolVersions}. ` +
+    `Run ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC; load average (1, 5, 15 min) ${loadAtStart.map((l) => l.toFixed(2)).join(', ')} at start, ${loadAtEnd.map((l) => l.toFixed(2)).join(', ')} at end.`,
   '',
   '| tool | median | vs psql | vs rollout | runs |',
   '| --- | --- | --- | --- | --- |',
   ...rows,
   '',
-  'How each tool runs the files: rollout — one connection, one simple query per transactional file (BEGIN, the file, its history row, COMMIT), statement by statement for CONCURRENTLY files; ' +
+  verdict,
+  '',
+  'Every run starts from a fresh database (CREATE DATABASE, then CHECKPOINT) and is timed from process start to exit; the order of the tools rotates each round. ' +
+    'rollout and psql read the same generated .sql files; dbmate gets the same SQL under its `-- migrate:up` header, node-pg-migrate the same SQL in `pgm.sql()` calls.',
+  '',
+  'How each tool runs the files: rollout — one connection, one simple query and one commit per transactional file (BEGIN, the file, its history row, COMMIT), one query per BEGIN/COMMIT file (history row inside its last transaction), statement by statement for CONCURRENTLY files, plus a server-side syntax check of all pending files in one round trip before the first; ' +
     'psql — `psql -X -q -v ON_ERROR_STOP=1 -f` for every file on one connection (autocommit: each statement commits, no history table); ' +
     'node-pg-migrate 9 — `up --no-single-transaction` over JS files, one pgm.sql per file (per statement with noTransaction for CONCURRENTLY); ' +
     'dbmate 2 — `up --no-dump-schema`, `transaction:false` for CONCURRENTLY and BEGIN/COMMIT files.',
@@ -166,12 +203,20 @@ try {
 } catch {
   results = '# Benchmark results\n\n';
 }
-// Replace only our section: other benchmarks write theirs into the same file.
-const start = results.indexOf('## Migrations');
-if (start === -1) results = `${results.trimEnd()}\n\n${section}`;
-else {
-  const end = results.indexOf('\n## ', start + 1);
-  results = results.slice(0, start) + section + (end === -1 ? '' : results.slice(end + 1));
+// Replace only our section, between its markers: other benchmarks write theirs into the same file.
+const START = '<!-- migrate:start -->';
+const END = '<!-- migrate:end -->';
+const block = `${START}\n${section.trimEnd()}\n${END}\n`;
+if (results.includes(START) && results.includes(END)) {
+  results = results.slice(0, results.indexOf(START)) + block + results.slice(results.indexOf(END) + END.length).replace(/^\n/, '');
+} else if (results.includes('## Migrations')) {
+  // Written before the markers existed: the section runs to the next heading or marker comment.
+  const start = results.indexOf('## Migrations');
+  const ends = [results.indexOf('\n## ', start + 1), results.indexOf('\n<!--', start + 1)].filter((i) => i !== -1);
+  const end = ends.length > 0 ? Math.min(...ends) + 1 : results.length;
+  results = results.slice(0, start) + block + (end < results.length ? `\n${results.slice(end)}` : '');
+} else {
+  results = `${results.trimEnd()}\n\n${block}`;
 }
 await writeFile(resultsPath, results);
 process.stdout.write(`\n${section}`);

@@ -12,7 +12,7 @@
  */
 import type { Problem } from '../problems.ts';
 import type { MigrationFile } from './files.ts';
-import { parseDirectives } from './directives.ts';
+import { parseDirectives, type Directives } from './directives.ts';
 import { loadParser, parseSql, type ParsedSql } from './statements.ts';
 import { prescanSql } from './prescan.ts';
 import type { PreparedMigration } from './execute.ts';
@@ -21,21 +21,44 @@ export interface PrepareOptions {
   parse: 'all' | 'needed';
 }
 
+/** A file whose directives are read and whose need for the parser is decided (synchronous, cheap). */
+export interface Classified {
+  file: MigrationFile;
+  directives: Directives;
+  needsParser: boolean;
+}
+
+/** Read directives and pre-scan: which files need the parser. */
+export function classifyMigrations(files: readonly MigrationFile[], serverVersion: number, options: PrepareOptions): { classified: Classified[]; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const classified = files.map((file) => {
+    const { directives, problems: directiveProblems } = parseDirectives(file.path, file.sql);
+    problems.push(...directiveProblems);
+    const needsParser =
+      options.parse === 'all' || directives.transaction === false || serverVersion < 120_000 || prescanSql(file.sql).parserNeeded.length > 0;
+    return { file, directives, needsParser };
+  });
+  return { classified, problems };
+}
+
 export async function prepareMigrations(
   files: readonly MigrationFile[],
   serverVersion: number,
   options: PrepareOptions = { parse: 'all' },
 ): Promise<{ prepared: PreparedMigration[]; problems: Problem[] }> {
+  const { classified, problems } = classifyMigrations(files, serverVersion, options);
+  const parsed = await parseClassified(classified, serverVersion);
+  return { prepared: parsed.prepared, problems: [...problems, ...parsed.problems] };
+}
+
+/** Parse the files that need it (loading the parser only then) and decide how each file runs. */
+export async function parseClassified(classified: readonly Classified[], serverVersion: number): Promise<{ prepared: PreparedMigration[]; problems: Problem[] }> {
   const prepared: PreparedMigration[] = [];
   const problems: Problem[] = [];
-  for (const file of files) {
-    const { directives, problems: directiveProblems } = parseDirectives(file.path, file.sql);
-    problems.push(...directiveProblems);
-    const needsParser =
-      options.parse === 'all' || directives.transaction === false || serverVersion < 120_000 || prescanSql(file.sql).parserNeeded.length > 0;
+  if (classified.some((c) => c.needsParser)) await loadParser();
+  for (const { file, directives, needsParser } of classified) {
     let parsed: ParsedSql | undefined;
     if (needsParser) {
-      await loadParser();
       const result = parseSql(file.path, file.sql, serverVersion);
       problems.push(...result.problems);
       if (!result.parsed) continue;

@@ -10,7 +10,7 @@ import { hasErrors, sortProblems, type Problem } from '../problems.ts';
 import { readMigrationFiles, type MigrationFile } from './files.ts';
 import { ensureHistory, readHistory, upsertRecordSql, type HistoryRecord } from './history.ts';
 import { planMigrations, planBaseline, type MigrationPlan } from './planner.ts';
-import { prepareMigrations } from './prepare.ts';
+import { classifyMigrations, parseClassified, prepareMigrations } from './prepare.ts';
 import { executeMigrations, type AppliedMigration, type PreparedMigration, type ProgressEvent } from './execute.ts';
 import { lintMigrations, type LintFinding } from './lint.ts';
 import { checkSyntax } from './syntax-check.ts';
@@ -86,10 +86,15 @@ export async function applyMigrations(client: pg.ClientBase, ctx: MigrationConte
   await ensureHistory(client);
   const [status, version] = await Promise.all([inspectMigrations(client, ctx, options), serverVersion(client)]);
   // Only files the pre-scan cannot classify go through the parser (see prepare.ts); plan parses them all.
-  const { prepared, problems: prepareProblems } = await prepareMigrations(status.plan.toRun, version, { parse: 'needed' });
-  // The files it did not parse are syntax-checked by the server, all in one round trip, before any runs.
-  const syntaxProblems = await checkUnparsedSyntax(client, prepared, version);
-  const problems = sortProblems([...status.problems, ...prepareProblems, ...syntaxProblems]);
+  const { classified, problems: directiveProblems } = classifyMigrations(status.plan.toRun, version, { parse: 'needed' });
+  // The others are syntax-checked by the server, all in one round trip, while the parser loads and runs here.
+  const syntaxProblems = checkUnparsedSyntax(
+    client,
+    classified.filter((c) => !c.needsParser).map((c) => c.file),
+    version,
+  );
+  const { prepared, problems: parseProblems } = await parseClassified(classified, version);
+  const problems = sortProblems([...status.problems, ...directiveProblems, ...parseProblems, ...(await syntaxProblems)]);
   if (hasErrors(problems)) throw new ValidationError(problems.filter((p) => p.severity === 'error'));
   if (prepared.length === 0) return { applied: [], problems };
 
@@ -130,8 +135,7 @@ export async function baselineMigrations(client: pg.ClientBase, ctx: MigrationCo
   return adopt;
 }
 
-async function checkUnparsedSyntax(client: pg.ClientBase, prepared: readonly PreparedMigration[], version: number): Promise<Problem[]> {
-  const unparsed = prepared.filter((m) => m.statements === undefined).map((m) => m.file);
+async function checkUnparsedSyntax(client: pg.ClientBase, unparsed: readonly MigrationFile[], version: number): Promise<Problem[]> {
   if (unparsed.length === 0) return [];
   const { problems, unchecked } = await checkSyntax(client, unparsed);
   if (unchecked.length > 0) {
