@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -63,7 +64,7 @@ export async function startMockGitHub(): Promise<MockGitHub> {
   const spec = require.resolve('@octokit/openapi/generated/api.github.com.deref.json');
   const port = await freePort();
   const bin = join(dirname(require.resolve('@stoplight/prism-cli/package.json')), 'dist', 'index.js');
-  const child: ChildProcess = spawn(process.execPath, [bin, 'mock', '--host', '127.0.0.1', '--port', String(port), '--errors', spec], {
+  const child: ChildProcess = spawn(process.execPath, [bin, 'mock', '--host', '127.0.0.1', '--port', String(port), spec], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { PATH: process.env.PATH, NODE_OPTIONS: '--max-old-space-size=2048' },
   });
@@ -83,18 +84,53 @@ export async function startMockGitHub(): Promise<MockGitHub> {
       fail(new Error(`Prism exited (${code}) before listening:\n${log.slice(-2000)}`));
     });
   });
+  // eslint-disable-next-line no-control-regex -- ANSI colour codes in Prism's log
   const plain = (): string => log.replace(/\u001b\[[0-9;]*m/g, '');
+  // Prism does not negotiate GitHub's vendor media type (application/vnd.github.v3+json, which
+  // octokit sends), so a loopback relay asks for the plain JSON the description declares. It
+  // changes that one header and nothing else; it also records what was asked, in order.
+  const seen: string[] = [];
+  const requestProblems: string[] = [];
+  const relay = createHttpServer((req, res) => {
+    seen.push(`${req.method} ${(req.url ?? '').replace(/\?.*$/, '')}`);
+    const upstream = httpRequest({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: { ...req.headers, accept: 'application/json' } }, (answer) => {
+      // Prism lists what the request broke in sl-violations. GitHub's own response examples
+      // break its schemas in places (so --errors is off); a request violation is ours, and fails.
+      const found = requestViolations(answer.headers['sl-violations']);
+      if (found.length > 0) {
+        requestProblems.push(...found.map((v) => `${req.method} ${req.url}: ${v}`));
+        res.writeHead(422, { 'content-type': 'application/json' }).end(JSON.stringify({ message: found.join('; ') }));
+        answer.resume();
+        return;
+      }
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', (error) => res.writeHead(502).end(String(error)));
+    req.pipe(upstream);
+  });
+  await new Promise<void>((ready) => relay.listen(0, '127.0.0.1', ready));
+  const address = relay.address();
+  const relayPort = typeof address === 'object' && address ? address.port : 0;
   return {
-    url: `http://127.0.0.1:${port}`,
-    requests: () => [...plain().matchAll(/\[HTTP SERVER\] (get|post|patch|put|delete) (\S+) .*Request received/g)].map((m) => `${m[1]!.toUpperCase()} ${m[2]!.replace(/\?.*$/, '')}`),
-    violations: () => plain().split('\n').filter((line) => /\[VALIDATOR\].*error.*Violation: request/.test(line)),
-    stop: () =>
-      new Promise<void>((done) => {
+    url: `http://127.0.0.1:${relayPort}`,
+    requests: () => [...seen],
+    violations: () => [...requestProblems, ...plain().split('\n').filter((line) => /Request terminated with error/.test(line))],
+    stop: async () => {
+      await new Promise<void>((done) => relay.close(() => done()));
+      await new Promise<void>((done) => {
         if (child.exitCode !== null) return done();
         child.once('exit', () => done());
         child.kill('SIGTERM');
-      }),
+      });
+    },
   };
+}
+
+function requestViolations(header: string | string[] | undefined): string[] {
+  if (typeof header !== 'string') return [];
+  const parsed = JSON.parse(header) as Array<{ location?: string[]; severity?: string; message?: string }>;
+  return parsed.filter((v) => v.location?.[0] === 'request' && v.severity === 'Error').map((v) => `${v.location?.join('.')}: ${v.message ?? ''}`);
 }
 
 // ---------------------------------------------------------------- running an entry
@@ -164,7 +200,7 @@ export async function runEntry(verb: string, options: EntryOptions): Promise<Ent
 export function parseOutputFile(text: string): Record<string, string> {
   const outputs: Record<string, string> = {};
   const pattern = /^([^\n<]+)<<(\S+)\n([\s\S]*?)\n\2$/gm;
-  for (const m of text.matchAll(pattern)) outputs[m[1]!] = m[3]!;
+  for (const m of text.matchAll(pattern)) outputs[m[1]] = m[3]!;
   return outputs;
 }
 
