@@ -93,7 +93,8 @@ describe('actions against a mock GitHub API (Prism, OpenAPI-validated)', () => {
       expect(killed.stderr).toBe('');
       expect(killed.outputs.status, killed.stdout).toBe('break-glass');
       expect(github.requests().slice(before)).toEqual(
-        expect.arrayContaining(['GET /repos/Codertocat/Hello-World/git/ref/heads/main', expect.stringMatching(/^PUT \/repos\/Codertocat\/Hello-World\/contents\/environments\/staging\.yaml$/)]),
+        // The branch from main, the edited file on it, then the PR (found among open ones, or created).
+        expect.arrayContaining(['GET /repos/octo-org/octo-repo/git/ref/heads%2Fmain', 'POST /repos/octo-org/octo-repo/git/refs', 'PUT /repos/octo-org/octo-repo/contents/environments%2Fstaging.yaml']),
       );
       expectGolden('health-break-glass', describeRun(killed, names()));
     });
