@@ -22,6 +22,9 @@ if (!actionsOnly) {
     entryPoints: { cli: join(root, 'actions/cli/index.ts') },
     outdir: join(root, 'dist'),
     bundle: true,
+    // Commands are imported on demand; splitting keeps each in its own chunk.
+    splitting: true,
+    chunkNames: 'cli-chunks/[name]-[hash]',
     platform: 'node',
     format: 'esm',
     target: 'node20',
@@ -62,11 +65,22 @@ await build({
   format: 'esm',
   target: 'node20',
   minify: true,
+  // ESM builds first: libpg-query's CommonJS build does not expose loadModule to an ESM import.
+  mainFields: ['module', 'main'],
   legalComments: 'none',
   external: ['@electric-sql/*', 'pg-native'],
   plugins: [noEmbeddedDatabase],
-  // CommonJS dependencies (pg, ajv) call require() for Node built-ins.
-  banner: { js: "import { createRequire as __rolloutCreateRequire } from 'node:module'; const require = __rolloutCreateRequire(import.meta.url);" },
+  // CommonJS dependencies call require() for Node built-ins, and libpg-query finds its WASM by __dirname.
+  banner: {
+    js: [
+      "import { createRequire as __rolloutCreateRequire } from 'node:module';",
+      "import { dirname as __rolloutDirname } from 'node:path';",
+      "import { fileURLToPath as __rolloutFileURLToPath } from 'node:url';",
+      'const require = __rolloutCreateRequire(import.meta.url);',
+      'const __filename = __rolloutFileURLToPath(import.meta.url);',
+      'const __dirname = __rolloutDirname(__filename);',
+    ].join(' '),
+  },
   logLevel: 'warning',
 });
 // The SQL parser loads its WASM from next to the script that loaded it.
