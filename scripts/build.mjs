@@ -1,8 +1,10 @@
 // One multi-entry build: the CLI, and one entry per GitHub Action.
 // Dependencies stay external for the CLI: PGlite loads its WASM relative to its own files.
 // The actions are bundled whole (they run from a checkout, without node_modules) into
-// dist/actions/, which is committed; `node scripts/build.mjs --actions-only --outdir DIR`
-// builds them elsewhere, for the freshness check (test/actions/dist-fresh.test.ts).
+// dist/actions/, which is committed. `node scripts/build.mjs` (npm's prepare) builds the CLI
+// only, so that an install never rewrites the committed bundles and the freshness check
+// (test/actions/dist-fresh.test.ts) still sees what was committed; `--actions` builds both;
+// `--actions-only --outdir DIR` builds the actions elsewhere, for that check.
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -14,6 +16,7 @@ export const ACTIONS = ['validate', 'plan', 'apply', 'verify', 'promote', 'healt
 
 const args = process.argv.slice(2);
 const actionsOnly = args.includes('--actions-only');
+const withActions = actionsOnly || args.includes('--actions');
 const outIndex = args.indexOf('--outdir');
 const actionsOut = outIndex >= 0 ? resolve(args[outIndex + 1]) : join(root, 'dist', 'actions');
 
@@ -53,6 +56,9 @@ export async function openEmbedded(): Promise<never> {
   },
 };
 
+if (withActions) await buildActions();
+
+async function buildActions() {
 rmSync(actionsOut, { recursive: true, force: true });
 mkdirSync(actionsOut, { recursive: true });
 await build({
@@ -86,3 +92,4 @@ await build({
 // The SQL parser loads its WASM from next to the script that loaded it.
 const requireFromRoot = createRequire(join(root, 'package.json'));
 copyFileSync(join(dirname(requireFromRoot.resolve('libpg-query')), 'libpg-query.wasm'), join(actionsOut, 'chunks', 'libpg-query.wasm'));
+}

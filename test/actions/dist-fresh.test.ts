@@ -16,7 +16,7 @@ function files(dir: string): string[] {
     .sort();
 }
 
-it('dist/actions matches a fresh build (run npm run build and commit dist/actions)', () => {
+it('dist/actions matches a fresh build (run node scripts/build.mjs --actions and commit dist/actions)', () => {
   execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--actions-only', '--outdir', fresh], { cwd: ROOT });
   const committed = join(ROOT, 'dist/actions');
   expect(files(committed)).toEqual(files(fresh));
