@@ -7,7 +7,7 @@
  * Needs a server: BENCH_DATABASE_URL or TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -21,8 +21,14 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const WORK = join(ROOT, 'bench/.work/migrate');
 const BIN = join(ROOT, 'node_modules/.bin');
 
-type Tool = 'rollout' | 'psql' | 'node-pg-migrate' | 'dbmate';
-const TOOLS: Tool[] = ['rollout', 'psql', 'node-pg-migrate', 'dbmate'];
+/**
+ * BENCH_BASELINE_REF=<git ref> adds "rollout@<ref>": the migrator as it was at that commit,
+ * built the same way and run in the same rounds, for an honest before/after on one machine state.
+ */
+const BASELINE_REF = process.env.BENCH_BASELINE_REF;
+type Tool = 'rollout' | 'psql' | 'node-pg-migrate' | 'dbmate' | 'baseline';
+const TOOLS: Tool[] = ['rollout', 'psql', 'node-pg-migrate', 'dbmate', ...(BASELINE_REF ? (['baseline'] as const) : [])];
+const label = (tool: Tool): string => (tool === 'baseline' ? `rollout@${BASELINE_REF}` : tool);
 
 const history = generateHistory(COUNT);
 const sqlFiles = await writeSqlLayout(join(WORK, 'sql'), history);
@@ -30,9 +36,9 @@ await writeDbmateLayout(join(WORK, 'dbmate'), history);
 await writeNodePgMigrateLayout(join(WORK, 'npm'), history);
 // Built like the CLI (scripts/build.mjs): dependencies external, code splitting, so that
 // lazily imported modules (PGlite, libpg-query) load only when used, as in `rollout`.
-await build({
-  entryPoints: { ours: join(ROOT, 'bench/migrate/ours-entry.ts') },
-  outdir: join(WORK, 'ours'),
+const buildOurs = (entry: string, outdir: string) => build({
+  entryPoints: { ours: entry },
+  outdir,
   outExtension: { '.js': '.mjs' },
   splitting: true,
   bundle: true,
@@ -42,6 +48,15 @@ await build({
   packages: 'external',
   logLevel: 'warning',
 });
+await buildOurs(join(ROOT, 'bench/migrate/ours-entry.ts'), join(WORK, 'ours'));
+if (BASELINE_REF) {
+  const source = join(WORK, 'baseline-src');
+  await rm(source, { recursive: true, force: true });
+  await mkdir(source, { recursive: true });
+  execFileSync('sh', ['-c', `git -C "${ROOT}" archive "${BASELINE_REF}" actions bench/migrate | tar -x -C "${source}"`]);
+  // Built inside WORK so that its external packages resolve to this repository's node_modules.
+  await buildOurs(join(source, 'bench/migrate/ours-entry.ts'), join(WORK, 'baseline'));
+}
 
 function urlFor(database: string): string {
   const url = new URL(ADMIN_URL);
@@ -62,7 +77,8 @@ async function admin(sql: string): Promise<void> {
 function command(tool: Tool, url: string): [string, string[], NodeJS.ProcessEnv] {
   switch (tool) {
     case 'rollout':
-      return [process.execPath, [join(WORK, 'ours', 'ours.mjs'), WORK, 'sql', url], process.env];
+    case 'baseline':
+      return [process.execPath, [join(WORK, tool === 'rollout' ? 'ours' : 'baseline', 'ours.mjs'), WORK, 'sql', url], process.env];
     case 'psql':
       return ['psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, ...sqlFiles.flatMap((f) => ['-f', f])], process.env];
     case 'node-pg-migrate':
@@ -98,7 +114,7 @@ async function verify(tool: Tool, url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    if (tool === 'rollout') {
+    if (tool === 'rollout' || tool === 'baseline') {
       const { rows } = await client.query<{ n: string }>("SELECT count(*) AS n FROM rollout.schema_migrations WHERE status = 'applied'");
       if (Number(rows[0].n) !== COUNT) throw new Error(`rollout recorded ${rows[0].n} applied migrations, expected ${COUNT}`);
     }
@@ -122,7 +138,7 @@ for (let run = 0; run < RUNS; run += 1) {
   for (const tool of order) {
     const ms = await runOnce(tool, run);
     times.get(tool)!.push(ms);
-    process.stdout.write(`run ${run + 1}/${RUNS} ${tool.padEnd(16)} ${(ms / 1000).toFixed(2)} s\n`);
+    process.stdout.write(`run ${run + 1}/${RUNS} ${label(tool).padEnd(20)} ${(ms / 1000).toFixed(2)} s\n`);
   }
 }
 
@@ -169,7 +185,7 @@ const verdict =
 const rows = TOOLS.map((tool) => {
   const m = medians.get(tool)!;
   const all = times.get(tool)!.map((t) => (t / 1000).toFixed(2)).join(', ');
-  return `| ${tool} | ${(m / 1000).toFixed(2)} s | ${(m / psql).toFixed(2)}× | ${(m / ours).toFixed(2)}× | ${all} |`;
+  return `| ${label(tool)} | ${(m / 1000).toFixed(2)} s | ${(m / psql).toFixed(2)}× | ${(m / ours).toFixed(2)}× | ${all} |`;
 });
 const section = [
   '## Migrations',
@@ -185,6 +201,11 @@ const section = [
   ...rows,
   '',
   verdict,
+  ...(BASELINE_REF
+    ? ['', `rollout@${BASELINE_REF} is the migrator before the changes being measured, built and run the same way in the same rounds: rollout now takes ${(ours / medians.get('baseline')!).toFixed(2)}× its time.`]
+    : []),
+  '',
+  'Timings on this shared 2-core machine vary up to 4× between runs of the same tool, mostly with the disk (a small migration costs one WAL flush per commit, ~1–7 ms here depending on what else is writing): compare the medians of one run, not numbers across runs.',
   '',
   'Every run starts from a fresh database (CREATE DATABASE, then CHECKPOINT) and is timed from process start to exit; the order of the tools rotates each round. ' +
     'rollout and psql read the same generated .sql files; dbmate gets the same SQL under its `-- migrate:up` header, node-pg-migrate the same SQL in `pgm.sql()` calls.',

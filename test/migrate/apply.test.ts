@@ -78,6 +78,35 @@ describe.each(databaseTargets())('migrate apply on $name', (target) => {
     expect(await query(db, "SELECT 1 FROM pg_tables WHERE tablename IN ('s1', 's2')")).toHaveLength(2);
   });
 
+  it('records a BEGIN/COMMIT file whose last transaction fails as failed, keeping what it committed before', async () => {
+    await writeMigrations(db.root, {
+      '1_script.sql': 'BEGIN;\nCREATE TABLE s1 (a int);\nCOMMIT;\nBEGIN;\nCREATE TABLE s2 (a int);\nINSERT INTO nosuch VALUES (1);\nCOMMIT;\n',
+    });
+    const error = await rejection(apply(db));
+    expect(error).toBeInstanceOf(MigrationError);
+    expect(error.message).toContain('migrations/1_script.sql:6:13: relation "nosuch" does not exist');
+    expect(await query(db, "SELECT tablename FROM pg_tables WHERE tablename IN ('s1', 's2')")).toEqual([{ tablename: 's1' }]);
+    const rows = await query<{ status: string; execution: string }>(db, 'SELECT status, execution FROM rollout.schema_migrations');
+    expect(rows).toEqual([{ status: 'failed', execution: 'script' }]);
+  });
+
+  it('reports syntax errors in several unparsed files at once, from the server, before running any file', async () => {
+    await writeMigrations(db.root, {
+      '1_ok.sql': 'CREATE TABLE ok1 (a int);',
+      '2_typo.sql': 'CREATE TABLE t2 (a int);\nSELEC 1;',
+      '3_ok.sql': 'CREATE TABLE ok3 (a int);',
+      '4_typo.sql': '-- note\nCREATE TABLE t4 (a int,);',
+    });
+    const error = (await rejection(apply(db))) as ValidationError;
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.problems.map((p) => [p.file, p.line, p.column])).toEqual([
+      ['migrations/2_typo.sql', 2, 1],
+      ['migrations/4_typo.sql', 2, 24],
+    ]);
+    expect(error.problems[0].message).toContain('syntax error at or near "SELEC"');
+    expect(await query(db, "SELECT 1 FROM pg_tables WHERE tablename LIKE 'ok%'")).toHaveLength(0);
+  });
+
   it('records a non-transactional file that fails half-way, blocks, and retries once fixed', async () => {
     await writeMigrations(db.root, {
       '1_table.sql': 'CREATE TABLE t (a int);',
