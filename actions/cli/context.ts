@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { loadEnvironment } from '../engine/config/repository.ts';
 import type { Environment } from '../engine/config/model.ts';
-import { maskUrlCredentials } from '../engine/secrets.ts';
+import { secretScrubber } from '../engine/secrets.ts';
 
 export interface CliContext {
   /** Absolute path of the repository (--root, default the current directory). */
@@ -22,9 +22,8 @@ export interface Streams {
 }
 
 export function createContext(getRoot: () => string | undefined, streams: Streams, env: NodeJS.ProcessEnv): CliContext & { exitCode: number } {
-  const secrets = secretValues(env);
   // Everything the CLI prints passes through here: no password reaches a terminal or a CI log.
-  const scrub = (text: string): string => secrets.reduce((acc, secret) => acc.split(secret).join('***'), maskUrlCredentials(text));
+  const scrub = secretScrubber(env);
   const withNewline = (text: string): string => scrub(text.endsWith('\n') || text === '' ? text : `${text}\n`);
   const ctx = {
     exitCode: 0,
@@ -43,22 +42,4 @@ export function createContext(getRoot: () => string | undefined, streams: Stream
     },
   };
   return ctx;
-}
-
-/** Passwords inside URL-valued variables (DATABASE_URL and friends), and token-like variables. */
-export function secretValues(env: NodeJS.ProcessEnv): string[] {
-  const secrets = new Set<string>();
-  for (const [name, value] of Object.entries(env)) {
-    if (!value) continue;
-    if (/(PASSWORD|TOKEN|SECRET)$/.test(name) && value.length >= 6) secrets.add(value);
-    if (/:\/\//.test(value)) {
-      try {
-        const password = decodeURIComponent(new URL(value).password);
-        if (password.length >= 3) secrets.add(password);
-      } catch {
-        // not a URL
-      }
-    }
-  }
-  return [...secrets].sort((a, b) => b.length - a.length);
 }

@@ -6,15 +6,35 @@ import { Command, CommanderError } from 'commander';
 import { UserError, ValidationError, toError } from '../engine/errors.ts';
 import { renderProblems } from '../engine/render/problems.ts';
 import { createContext, type Streams } from './context.ts';
-import { applyCommand } from './commands/apply.ts';
-import { migrateCommand } from './commands/migrate.ts';
-import { planCommand } from './commands/plan.ts';
-import { promoteCommand } from './commands/promote.ts';
-import { statusCommand } from './commands/status.ts';
-import { validateCommand } from './commands/validate.ts';
-import { verifyCommand } from './commands/verify.ts';
-import { healthCommand } from './commands/health.ts';
-import { killCommand } from './commands/kill.ts';
+import type { CliContext } from './context.ts';
+
+type CommandFactory = (ctx: CliContext) => Command;
+
+/**
+ * Commands load on demand: `rollout validate` never loads the database driver, the
+ * embedded Postgres or the SQL parser, which is most of a cold start.
+ */
+const COMMANDS: Record<string, () => Promise<CommandFactory>> = {
+  validate: async () => (await import('./commands/validate.ts')).validateCommand,
+  plan: async () => (await import('./commands/plan.ts')).planCommand,
+  apply: async () => (await import('./commands/apply.ts')).applyCommand,
+  promote: async () => (await import('./commands/promote.ts')).promoteCommand,
+  status: async () => (await import('./commands/status.ts')).statusCommand,
+  migrate: async () => (await import('./commands/migrate.ts')).migrateCommand,
+  verify: async () => (await import('./commands/verify.ts')).verifyCommand,
+  health: async () => (await import('./commands/health.ts')).healthCommand,
+  kill: async () => (await import('./commands/kill.ts')).killCommand,
+};
+
+/** The command a command line names (skipping global options), if it is one of ours. */
+function commandName(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--root') i++;
+    else if (!arg.startsWith('-')) return Object.hasOwn(COMMANDS, arg) ? arg : undefined;
+  }
+  return undefined;
+}
 
 export async function runCli(argv: readonly string[], streams: Streams, env: NodeJS.ProcessEnv): Promise<number> {
   const program = new Command('rollout')
@@ -24,12 +44,16 @@ export async function runCli(argv: readonly string[], streams: Streams, env: Nod
     .exitOverride()
     .configureOutput({ writeOut: (s) => streams.stdout.write(s), writeErr: (s) => streams.stderr.write(s) });
   const ctx = createContext(() => program.opts<{ root?: string }>().root, streams, env);
-  for (const command of [validateCommand, planCommand, applyCommand, promoteCommand, statusCommand, migrateCommand, verifyCommand, healthCommand, killCommand]) program.addCommand(command(ctx));
-  const exitOverrideAll = (command: Command): void => {
-    command.exitOverride();
-    command.commands.forEach(exitOverrideAll);
+  const name = commandName(argv);
+  // Help and unknown commands need every command's definition; a known command only its own.
+  const wanted = name ? [name] : Object.keys(COMMANDS);
+  for (const factory of await Promise.all(wanted.map((n) => COMMANDS[n]()))) program.addCommand(factory(ctx));
+  // Subcommands print their usage errors through the same streams, and exit through us.
+  const configureAll = (command: Command): void => {
+    command.exitOverride().configureOutput({ writeOut: (s) => streams.stdout.write(s), writeErr: (s) => streams.stderr.write(s) });
+    command.commands.forEach(configureAll);
   };
-  exitOverrideAll(program);
+  configureAll(program);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -2,11 +2,11 @@
  * The apply step: a GitHub deployment around the engine's apply (refusing a stale plan),
  * then the checks while the lock is held; the deployment's status says how it ended.
  */
-import { applyEnvironment, type ApplyResult } from '../engine/apply/apply-environment.ts';
-import { renderCheckReport, verifyAfterApply, type VerifyAfterApplyResult } from '../engine/checks/index.ts';
+import type { ApplyResult } from '../engine/apply/apply-environment.ts';
+import { renderCheckReport, type VerifyAfterApplyResult } from '../engine/checks/index.ts';
+import { applyOperation } from '../engine/operations.ts';
 import { renderPlanMarkdown } from '../engine/render/plan.ts';
-import { withSession } from '../engine/session.ts';
-import { gatesFor, loadTarget } from './environment.ts';
+import { loadTarget } from './environment.ts';
 import type { ApplyInputs } from './inputs.ts';
 import type { Runtime } from './runtime.ts';
 import type { DeploymentState, ScmClient } from './scm.ts';
@@ -21,7 +21,6 @@ export interface ApplyStepResult {
 
 export async function applyStep(inputs: ApplyInputs, processEnv: NodeJS.ProcessEnv, runtime: Runtime, scm: () => ScmClient): Promise<ApplyStepResult> {
   const env = loadTarget(inputs.root, inputs.environment);
-  const gates = await gatesFor(inputs.root, env, processEnv);
   const { context } = inputs;
   const deploymentId = inputs.deployment
     ? await scm().createDeployment({ ref: context.sha, environment: env.name, description: `rollout apply ${env.name}`, production: !env.promotesTo })
@@ -31,19 +30,16 @@ export async function applyStep(inputs: ApplyInputs, processEnv: NodeJS.ProcessE
   };
   await setStatus('in_progress', `applying ${env.name}`);
   try {
-    const { result, verified } = await withSession(env, { root: inputs.root, processEnv, lock: true }, async (session) => {
-      const applied = await applyEnvironment(session, {
-        root: inputs.root,
-        processEnv,
-        commit: context.sha || null,
-        actor: context.actor || 'github-actions',
-        pullRequest: context.pullRequest,
-        ...(inputs.planHash ? { expectedPlanHash: inputs.planHash } : {}),
-        gates,
-      });
-      // Checks run while the lock is still held, so that a revert cannot race another apply.
-      const checked = inputs.verify && env.checks.length > 0 ? await verifyAfterApply(session, applied, { root: inputs.root, processEnv, actor: context.actor || 'github-actions', commit: context.sha || null, pullRequest: context.pullRequest }) : null;
-      return { result: applied, verified: checked };
+    const actor = context.actor || 'github-actions';
+    const { result, verified } = await applyOperation({
+      root: inputs.root,
+      env,
+      processEnv,
+      commit: context.sha || null,
+      actor,
+      pullRequest: context.pullRequest,
+      verify: inputs.verify,
+      ...(inputs.planHash ? { planHash: inputs.planHash } : {}),
     });
     const ok = verified === null || verified.report.ok;
     await runtime.summary(runtime.scrub(applyMarkdown(env.name, result, verified)));

@@ -1,10 +1,9 @@
 /** The plan step: render once (renderPlanMarkdown), publish twice (job summary and sticky PR comment). */
-import { readPlan } from '../engine/plan/read-plan.ts';
+import { planOperation } from '../engine/operations.ts';
 import type { Plan } from '../engine/plan/types.ts';
 import { renderPlanMarkdown } from '../engine/render/plan.ts';
-import { readOnly, withSession } from '../engine/session.ts';
 import { planMarker, stickyBody } from './comment.ts';
-import { gatesFor, loadTarget, readOnlyTarget } from './environment.ts';
+import { loadTarget } from './environment.ts';
 import type { PlanInputs } from './inputs.ts';
 import type { Runtime } from './runtime.ts';
 import type { ScmClient } from './scm.ts';
@@ -15,12 +14,8 @@ export interface PlanStepResult {
 }
 
 export async function planStep(inputs: PlanInputs, processEnv: NodeJS.ProcessEnv, runtime: Runtime, scm: () => ScmClient): Promise<PlanStepResult> {
-  const env = readOnlyTarget(loadTarget(inputs.root, inputs.environment), processEnv);
-  const gates = await gatesFor(inputs.root, env, processEnv);
-  const commit = inputs.context.sha || null;
-  const { plan } = await withSession(env, { root: inputs.root, processEnv, lock: false }, ({ client }) =>
-    readOnly(client, () => readPlan(client, { root: inputs.root, env, processEnv, commit, gates })),
-  );
+  const env = loadTarget(inputs.root, inputs.environment);
+  const plan = await planOperation({ root: inputs.root, env, processEnv, commit: inputs.context.sha || null });
   const markdown = runtime.scrub(renderPlanMarkdown(plan));
   await runtime.summary(markdown);
   let commentId: number | null = null;

@@ -4,8 +4,7 @@
  * through the same masking as the CLI, so no database password reaches a log or summary.
  */
 import * as core from '@actions/core';
-import { maskUrlCredentials } from '../engine/secrets.ts';
-import { secretValues } from '../cli/context.ts';
+import { secretScrubber, secretValues } from '../engine/secrets.ts';
 import type { Env } from './inputs.ts';
 
 export interface Runtime {
@@ -22,10 +21,9 @@ export interface Runtime {
 }
 
 export function githubRuntime(env: Env): Runtime {
-  const secrets = secretValues({ ...env });
   // Registered with the runner too, so that its own log masking covers them.
-  for (const secret of secrets) core.setSecret(secret);
-  const scrub = (text: string): string => secrets.reduce((acc, secret) => acc.split(secret).join('***'), maskUrlCredentials(text));
+  for (const secret of secretValues({ ...env })) core.setSecret(secret);
+  const scrub = secretScrubber({ ...env });
   return {
     setOutput: (name, value) => core.setOutput(name, typeof value === 'string' ? scrub(value) : value),
     info: (text) => core.info(scrub(text)),

@@ -1,13 +1,9 @@
 import { Command } from 'commander';
-import { applyEnvironment } from '../../engine/apply/apply-environment.ts';
 import { currentActor, currentCommit } from '../../engine/migrate/provenance.ts';
 import { progressReporter } from '../../engine/migrate/index.ts';
-import { readUpstream } from '../../engine/plan/upstream.ts';
 import { summaryLine } from '../../engine/render/plan.ts';
-import { withSession } from '../../engine/session.ts';
-import { renderCheckReport, verifyAfterApply, type VerifyAfterApplyResult } from '../../engine/checks/index.ts';
-import { loadRepositorySettings } from '../../engine/config/repository-settings.ts';
-import { clockFrom } from '../../engine/promote/clock.ts';
+import { renderCheckReport, type VerifyAfterApplyResult } from '../../engine/checks/index.ts';
+import { applyOperation } from '../../engine/operations.ts';
 import type { CliContext } from '../context.ts';
 import { parsePositiveInt, pullRequestNumber } from './options.ts';
 
@@ -22,24 +18,16 @@ export function applyCommand(ctx: CliContext): Command {
     .action(async (options: { env: string; planHash?: string; commit?: string; pr?: number; verify: boolean }) => {
       const env = await ctx.loadEnvironment(options.env);
       const commit = options.commit ?? (await currentCommit(ctx.root, ctx.env));
-      const upstream = await readUpstream(ctx.root, env, ctx.env);
-      const gates = { now: clockFrom(ctx.env), ladder: loadRepositorySettings(ctx.root).ladder, ...(upstream ? { upstream } : {}) };
-      const actor = currentActor(ctx.env);
-      const pullRequest = options.pr ?? pullRequestNumber(ctx.env);
-      const { result, verified } = await withSession(env, { root: ctx.root, processEnv: ctx.env, lock: true }, async (session) => {
-        const applied = await applyEnvironment(session, {
-          root: ctx.root,
-          processEnv: ctx.env,
-          commit,
-          actor,
-          pullRequest,
-          ...(options.planHash ? { expectedPlanHash: options.planHash } : {}),
-          gates,
-          onMigrationProgress: progressReporter({ isTTY: ctx.isTTY, githubActions: ctx.env.GITHUB_ACTIONS === 'true', out: (line) => ctx.out(line) }),
-        });
-        // Checks run while the lock is still held, so that a revert cannot race another apply.
-        const checked = options.verify && env.checks.length > 0 ? await verifyAfterApply(session, applied, { root: ctx.root, processEnv: ctx.env, actor, commit, pullRequest }) : null;
-        return { result: applied, verified: checked };
+      const { result, verified } = await applyOperation({
+        root: ctx.root,
+        env,
+        processEnv: ctx.env,
+        commit,
+        actor: currentActor(ctx.env),
+        pullRequest: options.pr ?? pullRequestNumber(ctx.env),
+        verify: options.verify,
+        ...(options.planHash ? { planHash: options.planHash } : {}),
+        onMigrationProgress: progressReporter({ isTTY: ctx.isTTY, githubActions: ctx.env.GITHUB_ACTIONS === 'true', out: (line) => ctx.out(line) }),
       });
       if (result.ledgerId === null) {
         ctx.out(`${env.name}: nothing to apply; live state matches Git (plan ${result.plan.hash.slice(0, 12)}).`);

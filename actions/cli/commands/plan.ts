@@ -2,12 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { currentCommit } from '../../engine/migrate/provenance.ts';
-import { readPlan } from '../../engine/plan/read-plan.ts';
-import { readUpstream } from '../../engine/plan/upstream.ts';
 import { PLAN_FORMATS, renderPlan, type PlanFormat } from '../../engine/render/plan.ts';
-import { readOnly, withSession } from '../../engine/session.ts';
-import { loadRepositorySettings } from '../../engine/config/repository-settings.ts';
-import { clockFrom } from '../../engine/promote/clock.ts';
+import { planOperation } from '../../engine/operations.ts';
 import type { CliContext } from '../context.ts';
 
 export function planCommand(ctx: CliContext): Command {
@@ -20,11 +16,7 @@ export function planCommand(ctx: CliContext): Command {
     .action(async (options: { env: string; format: PlanFormat; out?: string; commit?: string }) => {
       const env = await ctx.loadEnvironment(options.env);
       const commit = options.commit ?? (await currentCommit(ctx.root, ctx.env));
-      const upstream = await readUpstream(ctx.root, env, ctx.env);
-      const gates = { now: clockFrom(ctx.env), ladder: loadRepositorySettings(ctx.root).ladder, ...(upstream ? { upstream } : {}) };
-      const { plan } = await withSession(env, { root: ctx.root, processEnv: ctx.env, lock: false }, ({ client }) =>
-        readOnly(client, () => readPlan(client, { root: ctx.root, env, processEnv: ctx.env, commit, gates })),
-      );
+      const plan = await planOperation({ root: ctx.root, env, processEnv: ctx.env, commit });
       const rendered = renderPlan(plan, options.format, { color: ctx.isTTY && options.format === 'text' });
       if (options.out) writeFileSync(resolve(options.out), options.format === 'text' ? renderPlan(plan, 'text') : rendered);
       ctx.out(rendered);

@@ -2,10 +2,10 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { liveFlagValues, renderCheckReport, renderJunit, runEnvironmentChecks, type ReportFormat } from '../../engine/checks/index.ts';
-import type { Environment } from '../../engine/config/model.ts';
-import { maskUrlCredentials } from '../../engine/secrets.ts';
 import { withSession } from '../../engine/session.ts';
-import { secretValues, type CliContext } from '../context.ts';
+import type { CliContext } from '../context.ts';
+import { readOnlyTarget } from '../../engine/operations.ts';
+import { secretScrubber } from '../../engine/secrets.ts';
 import { parseDuration } from '../../engine/config/duration.ts';
 import { parsePositiveInt } from './options.ts';
 
@@ -30,21 +30,9 @@ export function verifyCommand(ctx: CliContext): Command {
         }),
       );
       ctx.out(renderCheckReport(report, options.format));
-      if (options.junit) writeFileSync(resolve(ctx.root, options.junit), scrub(renderJunit(report), ctx.env));
+      if (options.junit) writeFileSync(resolve(ctx.root, options.junit), secretScrubber(ctx.env)(renderJunit(report)));
       if (!report.ok) ctx.setExitCode(1);
     });
-}
-
-/** Checks read: when the environment names a read-only role's URL and it is set, connect with that. */
-export function readOnlyTarget(env: Environment, processEnv: NodeJS.ProcessEnv): Environment {
-  const db = env.database;
-  if (db.kind === 'url' && db.readonlyUrlEnv && processEnv[db.readonlyUrlEnv]) return { ...env, database: { ...db, urlEnv: db.readonlyUrlEnv } };
-  return env;
-}
-
-/** Files are not printed through ctx.out, so mask them the same way. */
-export function scrub(text: string, env: NodeJS.ProcessEnv): string {
-  return secretValues(env).reduce((acc, secret) => acc.split(secret).join('***'), maskUrlCredentials(text));
 }
 
 /** "10s", "500ms", "2m": a duration in milliseconds. */

@@ -10,8 +10,8 @@ import { contractAjv } from './ajv.ts';
 import { parseYamlSource } from './yaml-source.ts';
 
 export const CONTRACTS_DIR = 'contracts';
-/** The environment file format's own schema lives beside the contracts but is not one. */
-const RESERVED = new Set(['environment']);
+/** The tool's own file formats live beside the contracts but are not contracts. */
+const RESERVED = new Set(['environment', 'repository']);
 const SUFFIX = '.schema.json';
 
 export type ContractLookup =

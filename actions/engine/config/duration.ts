@@ -4,7 +4,7 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, min: 60_00
 export function parseDuration(text: string): number | undefined {
   const match = /^(\d+)(ms|s|min|m|h|d)$/.exec(text.trim());
   if (!match) return undefined;
-  return Number(match[1]) * UNIT_MS[match[2]!]!;
+  return Number(match[1]) * UNIT_MS[match[2]];
 }
 
 /** Render milliseconds the way people say them: "31 h", "5 min", "2.5 s". */

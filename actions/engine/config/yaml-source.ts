@@ -2,6 +2,7 @@
  * A YAML file parsed with positions, so that every problem found later (schema,
  * contract, cross-file) can be pinned to the exact node that caused it.
  */
+import { CORE_SCHEMA, load as loadFast } from 'js-yaml';
 import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
 import type { Problem } from '../problems.ts';
 
@@ -15,7 +16,8 @@ export interface Position {
 export interface YamlSource {
   file: string;
   text: string;
-  doc: Document.Parsed;
+  /** The positioned document; built on first use when the file was read by the fast path. */
+  readonly doc: Document.Parsed;
   /** 1-based line and column of an offset, counting lines by \n as editors do. */
   position(offset: number): Position;
   /** The plain JS data, or undefined when the file could not be read as data. */
@@ -40,7 +42,63 @@ const MESSAGES: Partial<Record<string, string>> = {
   RESOURCE_EXHAUSTION: `nesting too deep: lists and maps here are nested far more than ${MAX_DEPTH} levels; flatten the structure (or close the brackets you opened)`,
 };
 
+const PARSE_OPTIONS = { prettyErrors: false, uniqueKeys: false, strict: true, stringKeys: false, logLevel: 'error' } as const;
+
+/**
+ * Text the fast reader leaves to the full parser: anchors, aliases and tags (alias bombs,
+ * custom types), explicit or flow-collection keys, tabs and directives. Conservative: a
+ * false match only costs speed.
+ */
+const NEEDS_FULL_PARSE = /(?:^|[\s[{,])[&*!][^\s,\]}]|^[ -]*\?(?:\s|$)|^[ -]*[[{][^\n]*[\]}]\s*:(?:\s|$)|\t|^%/m;
+
+/**
+ * Read a file. A clean file (the common case, and the one that must be fast: 10,000
+ * flags) is read by js-yaml's core schema, ~30× faster than building the positioned
+ * document; that document is built only when a problem needs a position. Anything the
+ * fast reader rejects or might read differently goes through the full parser.
+ */
 export function parseYamlSource(file: string, text: string): YamlSource {
+  const fast = readFast(text);
+  if (fast.ok) {
+    let doc: Document.Parsed | undefined;
+    return {
+      file,
+      text,
+      get doc() {
+        return (doc ??= parseDocument(text, PARSE_OPTIONS));
+      },
+      position: lineIndex(text),
+      data: fast.data,
+      problems: [],
+    };
+  }
+  return parseFull(file, text);
+}
+
+function readFast(text: string): { ok: true; data: unknown } | { ok: false } {
+  if (NEEDS_FULL_PARSE.test(text)) return { ok: false };
+  try {
+    // js-yaml refuses duplicate keys (json: false), so a duplicate falls back for its message.
+    // An empty file (or only comments) is null, as the full parser reads it.
+    const data = loadFast(text, { schema: CORE_SCHEMA }) ?? null;
+    return withinDepth(data, MAX_DEPTH) ? { ok: true, data } : { ok: false };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function withinDepth(root: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[root, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth >= limit) return false;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return true;
+}
+
+function parseFull(file: string, text: string): YamlSource {
   const position = lineIndex(text);
   const at = (offset: number): Position => position(offset);
   let doc: Document.Parsed;
@@ -49,7 +107,7 @@ export function parseYamlSource(file: string, text: string): YamlSource {
     // process.emitWarning; we report them as positioned problems instead. uniqueKeys: false
     // because its check compares each key with every earlier one (O(n²): 10 s for 10,000
     // flags); inspectTree finds duplicates with a set per map instead.
-    doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false, strict: true, stringKeys: false, logLevel: 'error' });
+    doc = parseDocument(text, PARSE_OPTIONS);
   } catch (thrown) {
     // The parser recurses per nesting level; thousands of levels ("- - - - …") overflow
     // the stack before it can report anything. That is the file's fault, not ours.
@@ -262,19 +320,13 @@ function rangeOf(node: unknown): [number, number] | undefined {
   return range ? [range[0], range[1]] : undefined;
 }
 
-/** Visit every string scalar with its path (used to find secrets written into the file). */
+/** Visit every string value in the data with its path (used to find secrets written into the file). */
 export function forEachString(source: YamlSource, visit: (value: string, path: PathToken[]) => void): void {
-  const walk = (node: unknown, path: PathToken[]): void => {
-    if (isScalar(node)) {
-      if (typeof node.value === 'string') visit(node.value, path);
-    } else if (isMap(node)) {
-      for (const pair of node.items) {
-        const key = isScalar(pair.key) && pair.key.value !== null ? keyText(pair.key) : undefined;
-        if (key !== undefined) walk(pair.value, [...path, key]);
-      }
-    } else if (isSeq(node)) {
-      node.items.forEach((item, index) => walk(item, [...path, index]));
-    }
-  };
-  walk(source.doc.contents, []);
+  const stack: Array<[unknown, PathToken[]]> = [[source.data, []]];
+  while (stack.length > 0) {
+    const [node, path] = stack.pop()!;
+    if (typeof node === 'string') visit(node, path);
+    else if (Array.isArray(node)) node.forEach((item, index) => stack.push([item, [...path, index]]));
+    else if (node !== null && typeof node === 'object') for (const [key, value] of Object.entries(node)) stack.push([value, [...path, key]]);
+  }
 }

@@ -186,6 +186,7 @@ function attachVerdict(change: FlagChange, input: PlanInput, gates: GateContext)
     dependencies,
   });
   if (gates.upstream?.unreadable && change.gate.kind === 'forward') {
-    change.gate = { ...change.gate, allowed: false, reasons: [`${gates.upstream.environment}'s state could not be read (${gates.upstream.unreadable}), so its soak and checks are unknown.`, ...change.gate.reasons] };
+    const reason = `${gates.upstream.environment}'s state could not be read (${gates.upstream.unreadable}), so its soak and checks are unknown.`;
+    change.gate = { ...change.gate, allowed: false, reasons: [reason, ...change.gate.reasons], gates: [{ gate: 'upstream', passed: false, reason }, ...change.gate.gates] };
   }
 }

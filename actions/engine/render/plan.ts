@@ -76,7 +76,7 @@ function renderPlanText(plan: Plan, color: boolean): string {
       else for (const line of change.diff) out.push(`      ${formatDiffLine(line)}`);
       if (change.drift) out.push(c.yellow(`      drift: live is ${compactJson(change.drift.live ?? undefined)}, rollout last wrote ${compactJson(change.drift.recorded ?? undefined)} (changed outside Git)`));
       if (change.breakGlass) out.push(c.yellow(`      break-glass (ledger #${change.breakGlass.ledgerId}) set this value; apply keeps it until Git says the same. Reconcile: put the live value in ${plan.file}.`));
-      for (const reason of change.gate?.reasons ?? []) out.push(`      ${change.gate?.allowed ? c.green('✓') : c.red('✗')} ${reason}`);
+      for (const { passed, reason } of gateLines(change)) out.push(`      ${passed ? c.green('✓') : c.red('✗')} ${reason}`);
     }
   }
   if (plan.unmanaged.length > 0) {
@@ -111,7 +111,7 @@ export function renderPlanMarkdown(plan: Plan): string {
       const notes: string[] = [];
       if (change.drift) notes.push(`⚠️ drift: live \`${escapeCell(compactJson(change.drift.live ?? undefined))}\` was changed outside Git`);
       if (change.breakGlass) notes.push(`🚨 held by break-glass (ledger #${change.breakGlass.ledgerId}): reconcile into Git`);
-      for (const reason of change.gate?.reasons ?? []) notes.push(`${change.gate?.allowed ? '✓' : '✗'} ${escapeCell(reason)}`);
+      for (const { passed, reason } of gateLines(change)) notes.push(`${passed ? '✓' : '✗'} ${escapeCell(reason)}`);
       out.push(`| \`${change.key}\` | ${ACTION_LABEL[change.action]} | ${stageText(change)} | ${[value, ...notes].filter(Boolean).join('<br>')} |`);
     }
   }
@@ -119,6 +119,14 @@ export function renderPlanMarkdown(plan: Plan): string {
     out.push('', `<details><summary>${plan.unmanaged.length} live flag(s) not managed by rollout</summary>`, '', plan.unmanaged.map((k) => `\`${k}\``).join(', '), '', '</details>');
   }
   return `${out.join('\n')}\n`;
+}
+
+/** Each gate with its own verdict: a refused move still shows which gates it passed. */
+function gateLines(change: FlagChange): Array<{ passed: boolean; reason: string }> {
+  const gate = change.gate;
+  if (!gate) return [];
+  if (gate.gates.length === 0) return gate.reasons.map((reason) => ({ passed: gate.allowed, reason }));
+  return [...gate.gates.filter((g) => !g.passed), ...gate.gates.filter((g) => g.passed)].map(({ passed, reason }) => ({ passed, reason }));
 }
 
 const escapeCell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');

@@ -1,0 +1,82 @@
+/**
+ * The pipeline's operations as both adapters run them (the CLI and the GitHub Actions):
+ * the gate context, a read-only plan, and apply followed by the checks that may revert it.
+ * Adapters add only what is theirs: output, comments, deployments.
+ */
+import type { Environment } from './config/model.ts';
+import { loadRepositorySettings } from './config/repository-settings.ts';
+import { applyEnvironment, type ApplyResult } from './apply/apply-environment.ts';
+import { verifyAfterApply, type VerifyAfterApplyResult } from './checks/index.ts';
+import type { ProgressEvent } from './migrate/index.ts';
+import type { GateContext } from './plan/planner.ts';
+import { readPlan } from './plan/read-plan.ts';
+import type { Plan } from './plan/types.ts';
+import { readUpstream } from './plan/upstream.ts';
+import { clockFrom } from './promote/clock.ts';
+import { readOnly, withSession } from './session.ts';
+
+/** Gates as of now (or ROLLOUT_NOW), with the repository's ladder and the upstream's live state. */
+export async function gatesFor(root: string, env: Environment, processEnv: NodeJS.ProcessEnv): Promise<GateContext> {
+  const upstream = await readUpstream(root, env, processEnv);
+  return { now: clockFrom(processEnv), ladder: loadRepositorySettings(root).ladder, ...(upstream ? { upstream } : {}) };
+}
+
+/** Reads connect as the read-only role when the environment names one and the run has it. */
+export function readOnlyTarget(env: Environment, processEnv: NodeJS.ProcessEnv): Environment {
+  const db = env.database;
+  if (db.kind === 'url' && db.readonlyUrlEnv && processEnv[db.readonlyUrlEnv]) return { ...env, database: { ...db, urlEnv: db.readonlyUrlEnv } };
+  return env;
+}
+
+export interface PlanRequest {
+  root: string;
+  env: Environment;
+  processEnv: NodeJS.ProcessEnv;
+  commit: string | null;
+}
+
+/** The plan, computed in a read-only snapshot (as the read-only role when there is one). */
+export async function planOperation(request: PlanRequest): Promise<Plan> {
+  const { root, processEnv, commit } = request;
+  const env = readOnlyTarget(request.env, processEnv);
+  const gates = await gatesFor(root, env, processEnv);
+  const { plan } = await withSession(env, { root, processEnv, lock: false }, ({ client }) =>
+    readOnly(client, () => readPlan(client, { root, env, processEnv, commit, gates })),
+  );
+  return plan;
+}
+
+export interface ApplyRequest extends PlanRequest {
+  actor: string;
+  pullRequest: number | null;
+  planHash?: string;
+  /** Run the environment's checks after applying, and revert its flag changes if one fails. */
+  verify: boolean;
+  onMigrationProgress?: (event: ProgressEvent) => void;
+}
+
+export interface ApplyOutcome {
+  result: ApplyResult;
+  /** Null when checks were not run (none declared, or verify off). */
+  verified: VerifyAfterApplyResult | null;
+}
+
+export async function applyOperation(request: ApplyRequest): Promise<ApplyOutcome> {
+  const { root, env, processEnv, commit, actor, pullRequest } = request;
+  const gates = await gatesFor(root, env, processEnv);
+  return withSession(env, { root, processEnv, lock: true }, async (session) => {
+    const result = await applyEnvironment(session, {
+      root,
+      processEnv,
+      commit,
+      actor,
+      pullRequest,
+      gates,
+      ...(request.planHash ? { expectedPlanHash: request.planHash } : {}),
+      ...(request.onMigrationProgress ? { onMigrationProgress: request.onMigrationProgress } : {}),
+    });
+    // Checks run while the lock is still held, so that a revert cannot race another apply.
+    const verified = request.verify && env.checks.length > 0 ? await verifyAfterApply(session, result, { root, processEnv, actor, commit, pullRequest }) : null;
+    return { result, verified };
+  });
+}
