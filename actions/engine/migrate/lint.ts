@@ -54,7 +54,15 @@ export async function lintMigrations(migrations: readonly PreparedMigration[]): 
   // Squawk judges robustness differently inside a transaction: lint each group with the right assumption.
   const inTransaction = migrations.filter((m) => m.execution === 'transaction').map((m) => m.file.absolutePath);
   const outside = migrations.filter((m) => m.execution !== 'transaction').map((m) => m.file.absolutePath);
-  const findings = [...(await runSquawk(inTransaction, true)), ...(await runSquawk(outside, false))];
+  const binary = squawkBinary();
+  if (binary === undefined) {
+    // A bundled action runs without node_modules: say lint was skipped rather than fail the plan.
+    const first = migrations[0];
+    return first
+      ? [{ file: first.file.path, line: 1, column: 1, severity: 'warning', rule: 'lint-unavailable', message: 'migration lint skipped: squawk is not installed here (npm install squawk-cli)' }]
+      : [];
+  }
+  const findings = [...(await runSquawk(binary, inTransaction, true)), ...(await runSquawk(binary, outside, false))];
   return findings.map((f) => ({
     file: byPath.get(f.file) ?? f.file,
     line: f.line + 1,
@@ -66,12 +74,12 @@ export async function lintMigrations(migrations: readonly PreparedMigration[]): 
   }));
 }
 
-async function runSquawk(paths: string[], assumeInTransaction: boolean): Promise<SquawkFinding[]> {
+async function runSquawk(binary: string, paths: string[], assumeInTransaction: boolean): Promise<SquawkFinding[]> {
   if (paths.length === 0) return [];
   const args = ['--reporter', 'json', `--exclude=${EXCLUDED_RULES.join(',')}`, ...(assumeInTransaction ? ['--assume-in-transaction'] : []), ...paths];
   const stdout = await new Promise<string>((resolve, reject) => {
     // Exit code 1 means "found something": the JSON on stdout is still the answer.
-    execFile(squawkBinary(), args, { maxBuffer: 64 * 1024 * 1024 }, (error, out, stderr) => {
+    execFile(binary, args, { maxBuffer: 64 * 1024 * 1024 }, (error, out, stderr) => {
       if (error && out.trim() === '') reject(new Error(`squawk failed: ${stderr.trim() || error.message}`, { cause: error }));
       else resolve(out);
     });
@@ -79,7 +87,11 @@ async function runSquawk(paths: string[], assumeInTransaction: boolean): Promise
   return JSON.parse(stdout) as SquawkFinding[];
 }
 
-function squawkBinary(): string {
-  const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve('squawk-cli/package.json')), 'js', 'bin', 'squawk');
+function squawkBinary(): string | undefined {
+  try {
+    const require = createRequire(import.meta.url);
+    return join(dirname(require.resolve('squawk-cli/package.json')), 'js', 'bin', 'squawk');
+  } catch {
+    return undefined;
+  }
 }

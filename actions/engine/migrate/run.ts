@@ -3,6 +3,7 @@
  * decided. Every function takes an already-connected client, so `rollout apply` can run
  * migrations on the session that holds the environment lock, before its flag writes.
  */
+import { resolve } from 'node:path';
 import type pg from 'pg';
 import type { Environment } from '../config/model.ts';
 import { ValidationError } from '../errors.ts';
@@ -100,7 +101,8 @@ export async function applyMigrations(client: pg.ClientBase, ctx: MigrationConte
 
   const settings = ctx.env.migrations;
   let backup: string | undefined;
-  if (settings.backup && options.backup) backup = await options.backup(settings.backup.directory);
+  // The backup folder is written relative to the repository, like every path in the environment file.
+  if (settings.backup && options.backup) backup = await options.backup(resolve(ctx.root, settings.backup.directory));
 
   const applied = await executeMigrations(client, prepared, {
     lockTimeoutMs: settings.lockTimeoutMs,
