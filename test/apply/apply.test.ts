@@ -100,7 +100,7 @@ describe.each(databaseTargets())('plan and apply on $name', (target) => {
     await cliOn(db, ['apply', '--env', 'test']);
     expect(await sql(db, "SELECT value FROM rollout.flags WHERE key = 'ranker.policy'")).toEqual([{ value: { version: 'epsilon_greedy_v1', epsilon: 0.08 } }]);
     const [entry] = await sql<{ old_value: unknown }>(db, "SELECT old_value FROM rollout.ledger_changes WHERE ledger_id = 2 AND key = 'ranker.policy'");
-    expect(entry!.old_value).toEqual({ version: 'hotfix_v9', epsilon: 0.5 });
+    expect(entry.old_value).toEqual({ version: 'hotfix_v9', epsilon: 0.5 });
   });
 
   it("writes to the team's own flag table, created by a migration in the same apply", async () => {

@@ -24,7 +24,7 @@ async function snapshot(db: TestDatabase): Promise<{ generations: number[]; ledg
       'SELECT count(*)::int AS n, (SELECT count(*)::int FROM rollout.ledger_changes WHERE ledger_id = (SELECT max(id) FROM rollout.ledger)) AS last FROM rollout.ledger',
     );
     expect(rows.reduce((sum, r) => sum + r.n, 0)).toBe(FLAGS);
-    return { generations: rows.map((r) => r.g), ledger: ledger.rows[0]!.n, lastChanged: ledger.rows[0]!.last ?? 0 };
+    return { generations: rows.map((r) => r.g), ledger: ledger.rows[0].n, lastChanged: ledger.rows[0].last ?? 0 };
   } finally {
     await database.close();
   }

@@ -50,7 +50,7 @@ describe('planner', () => {
       ['d', 'remove'],
     ]);
     expect(p.summary).toMatchObject({ add: 1, change: 1, remove: 1, drift: 0 });
-    expect(p.flags[2]!.before).toBe('old');
+    expect(p.flags[2].before).toBe('old');
     expect(p.noop).toBe(false);
   });
 
@@ -64,7 +64,7 @@ describe('planner', () => {
     const desired = env([flag('a', { enabled: true })]);
     const gitChange = plan(desired, live({ a: { enabled: false } }, { a: rollout({ enabled: false }) }));
     expect(gitChange.flags[0]).toMatchObject({ action: 'change' });
-    expect(gitChange.flags[0]!.drift).toBeUndefined();
+    expect(gitChange.flags[0].drift).toBeUndefined();
     const drifted = plan(env([flag('a', { enabled: false })]), live({ a: { enabled: true } }, { a: rollout({ enabled: false }) }));
     expect(drifted.flags[0]).toMatchObject({ action: 'change', drift: { recorded: { enabled: false }, live: { enabled: true } } });
     expect(drifted.summary.drift).toBe(1);
