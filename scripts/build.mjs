@@ -59,6 +59,29 @@ export async function openEmbedded(): Promise<never> {
 if (withActions) await buildActions();
 
 async function buildActions() {
+/**
+ * @actions/core imports its OIDC client (and with it an HTTP stack, undici) at load time,
+ * though only getIDToken uses it: load it when called, so a step that never asks for a token
+ * (validate) starts without parsing ~500 KB it does not run.
+ */
+const lazyOidc = {
+  name: 'lazy-oidc',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^\.\/oidc-utils\.js$/ }, (args) =>
+      args.kind === 'dynamic-import' || !args.importer.includes(join('@actions', 'core')) ? undefined : { path: join(args.resolveDir, 'oidc-utils.js'), namespace: 'lazy-oidc' },
+    );
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'lazy-oidc' }, (args) => ({
+      resolveDir: dirname(args.path),
+      contents: `export class OidcClient {
+  static async getIDToken(audience) {
+    const { OidcClient: Real } = await import('./oidc-utils.js');
+    return Real.getIDToken(audience);
+  }
+}`,
+    }));
+  },
+};
+
 rmSync(actionsOut, { recursive: true, force: true });
 mkdirSync(actionsOut, { recursive: true });
 await build({
@@ -75,7 +98,7 @@ await build({
   mainFields: ['module', 'main'],
   legalComments: 'none',
   external: ['@electric-sql/*', 'pg-native'],
-  plugins: [noEmbeddedDatabase],
+  plugins: [noEmbeddedDatabase, lazyOidc],
   // CommonJS dependencies call require() for Node built-ins, and libpg-query finds its WASM by __dirname.
   banner: {
     js: [
