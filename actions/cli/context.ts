@@ -1,6 +1,6 @@
 /** What every CLI command gets: where the repository is, where to print, and how to load it. */
 import { resolve } from 'node:path';
-import { loadEnvironment } from '../engine/config/repository.ts';
+import { loadEnvironment, type Repository } from '../engine/config/repository.ts';
 import type { Environment } from '../engine/config/model.ts';
 import { secretScrubber } from '../engine/secrets.ts';
 
@@ -12,6 +12,8 @@ export interface CliContext {
   readonly isTTY: boolean;
   readonly env: NodeJS.ProcessEnv;
   loadEnvironment(name: string): Promise<Environment>;
+  /** The repository the last loadEnvironment read (every environment file, parsed once). */
+  readonly repository?: Repository;
   /** The exit code the process ends with (the highest one set wins). */
   setExitCode(code: number): void;
 }
@@ -25,7 +27,7 @@ export function createContext(getRoot: () => string | undefined, streams: Stream
   // Everything the CLI prints passes through here: no password reaches a terminal or a CI log.
   const scrub = secretScrubber(env);
   const withNewline = (text: string): string => scrub(text.endsWith('\n') || text === '' ? text : `${text}\n`);
-  const ctx = {
+  const ctx: CliContext & { exitCode: number; repository?: Repository } = {
     exitCode: 0,
     get root() {
       return resolve(getRoot() ?? env.ROLLOUT_ROOT ?? process.cwd());
@@ -35,7 +37,9 @@ export function createContext(getRoot: () => string | undefined, streams: Stream
     isTTY: Boolean(streams.stdout.isTTY) && env.NO_COLOR === undefined && env.CI !== 'true',
     env,
     loadEnvironment(name: string) {
-      return Promise.resolve(loadEnvironment(ctx.root, name).environment);
+      const loaded = loadEnvironment(ctx.root, name);
+      ctx.repository = loaded.repository;
+      return Promise.resolve(loaded.environment);
     },
     setExitCode(code: number) {
       ctx.exitCode = Math.max(ctx.exitCode, code);

@@ -4,6 +4,7 @@
  * Adapters add only what is theirs: output, comments, deployments.
  */
 import type { Environment } from './config/model.ts';
+import type { Repository } from './config/repository.ts';
 import { loadRepositorySettings } from './config/repository-settings.ts';
 import { applyEnvironment, type ApplyResult } from './apply/apply-environment.ts';
 import { verifyAfterApply, type VerifyAfterApplyResult } from './checks/index.ts';
@@ -16,8 +17,8 @@ import { clockFrom } from './promote/clock.ts';
 import { readOnly, withSession } from './session.ts';
 
 /** Gates as of now (or ROLLOUT_NOW), with the repository's ladder and the upstream's live state. */
-export async function gatesFor(root: string, env: Environment, processEnv: NodeJS.ProcessEnv): Promise<GateContext> {
-  const upstream = await readUpstream(root, env, processEnv);
+export async function gatesFor(root: string, env: Environment, processEnv: NodeJS.ProcessEnv, repository?: Repository): Promise<GateContext> {
+  const upstream = await readUpstream(root, env, processEnv, repository);
   return { now: clockFrom(processEnv), ladder: loadRepositorySettings(root).ladder, ...(upstream ? { upstream } : {}) };
 }
 
@@ -33,13 +34,15 @@ export interface PlanRequest {
   env: Environment;
   processEnv: NodeJS.ProcessEnv;
   commit: string | null;
+  /** The repository the environment was loaded from, when the caller has it. */
+  repository?: Repository;
 }
 
 /** The plan, computed in a read-only snapshot (as the read-only role when there is one). */
 export async function planOperation(request: PlanRequest): Promise<Plan> {
   const { root, processEnv, commit } = request;
   const env = readOnlyTarget(request.env, processEnv);
-  const gates = await gatesFor(root, env, processEnv);
+  const gates = await gatesFor(root, env, processEnv, request.repository);
   const { plan } = await withSession(env, { root, processEnv, lock: false }, ({ client }) =>
     readOnly(client, () => readPlan(client, { root, env, processEnv, commit, gates })),
   );
@@ -63,7 +66,7 @@ export interface ApplyOutcome {
 
 export async function applyOperation(request: ApplyRequest): Promise<ApplyOutcome> {
   const { root, env, processEnv, commit, actor, pullRequest } = request;
-  const gates = await gatesFor(root, env, processEnv);
+  const gates = await gatesFor(root, env, processEnv, request.repository);
   return withSession(env, { root, processEnv, lock: true }, async (session) => {
     const result = await applyEnvironment(session, {
       root,

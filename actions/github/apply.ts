@@ -6,7 +6,7 @@ import type { ApplyResult } from '../engine/apply/apply-environment.ts';
 import { renderCheckReport, type VerifyAfterApplyResult } from '../engine/checks/index.ts';
 import { applyOperation } from '../engine/operations.ts';
 import { renderPlanMarkdown } from '../engine/render/plan.ts';
-import { loadTarget } from './environment.ts';
+import { loadEnvironment } from '../engine/config/repository.ts';
 import type { ApplyInputs } from './inputs.ts';
 import type { Runtime } from './runtime.ts';
 import type { DeploymentState, ScmClient } from './scm.ts';
@@ -20,7 +20,7 @@ export interface ApplyStepResult {
 }
 
 export async function applyStep(inputs: ApplyInputs, processEnv: NodeJS.ProcessEnv, runtime: Runtime, scm: () => ScmClient): Promise<ApplyStepResult> {
-  const env = loadTarget(inputs.root, inputs.environment);
+  const { environment: env, repository } = loadEnvironment(inputs.root, inputs.environment);
   const { context } = inputs;
   const deploymentId = inputs.deployment
     ? await scm().createDeployment({ ref: context.sha, environment: env.name, description: `rollout apply ${env.name}`, production: !env.promotesTo })
@@ -34,6 +34,7 @@ export async function applyStep(inputs: ApplyInputs, processEnv: NodeJS.ProcessE
     const { result, verified } = await applyOperation({
       root: inputs.root,
       env,
+      repository,
       processEnv,
       commit: context.sha || null,
       actor,

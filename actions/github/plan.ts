@@ -3,7 +3,7 @@ import { planOperation } from '../engine/operations.ts';
 import type { Plan } from '../engine/plan/types.ts';
 import { renderPlanMarkdown } from '../engine/render/plan.ts';
 import { planMarker, stickyBody } from './comment.ts';
-import { loadTarget } from './environment.ts';
+import { loadEnvironment } from '../engine/config/repository.ts';
 import type { PlanInputs } from './inputs.ts';
 import type { Runtime } from './runtime.ts';
 import type { ScmClient } from './scm.ts';
@@ -14,8 +14,8 @@ export interface PlanStepResult {
 }
 
 export async function planStep(inputs: PlanInputs, processEnv: NodeJS.ProcessEnv, runtime: Runtime, scm: () => ScmClient): Promise<PlanStepResult> {
-  const env = loadTarget(inputs.root, inputs.environment);
-  const plan = await planOperation({ root: inputs.root, env, processEnv, commit: inputs.context.sha || null });
+  const { environment: env, repository } = loadEnvironment(inputs.root, inputs.environment);
+  const plan = await planOperation({ root: inputs.root, env, processEnv, commit: inputs.context.sha || null, repository });
   const markdown = runtime.scrub(renderPlanMarkdown(plan));
   await runtime.summary(markdown);
   let commentId: number | null = null;

@@ -23,6 +23,7 @@ export function applyCommand(ctx: CliContext): Command {
         env,
         processEnv: ctx.env,
         commit,
+        ...(ctx.repository ? { repository: ctx.repository } : {}),
         actor: currentActor(ctx.env),
         pullRequest: options.pr ?? pullRequestNumber(ctx.env),
         verify: options.verify,

@@ -16,7 +16,7 @@ export function planCommand(ctx: CliContext): Command {
     .action(async (options: { env: string; format: PlanFormat; out?: string; commit?: string }) => {
       const env = await ctx.loadEnvironment(options.env);
       const commit = options.commit ?? (await currentCommit(ctx.root, ctx.env));
-      const plan = await planOperation({ root: ctx.root, env, processEnv: ctx.env, commit });
+      const plan = await planOperation({ root: ctx.root, env, processEnv: ctx.env, commit, ...(ctx.repository ? { repository: ctx.repository } : {}) });
       const rendered = renderPlan(plan, options.format, { color: ctx.isTTY && options.format === 'text' });
       if (options.out) writeFileSync(resolve(options.out), options.format === 'text' ? renderPlan(plan, 'text') : rendered);
       ctx.out(rendered);

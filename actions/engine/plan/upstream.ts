@@ -2,7 +2,7 @@
  * The upstream of an environment (the one that promotes to it) as the gates need it:
  * each flag's position and since when, and whether its latest apply held up.
  */
-import { loadRepository } from '../config/repository.ts';
+import { loadRepository, type Repository } from '../config/repository.ts';
 import type { Environment } from '../config/model.ts';
 import { toError } from '../errors.ts';
 import { readOnly, withSession } from '../session.ts';
@@ -10,16 +10,17 @@ import { readLedger } from '../store/ledger.ts';
 import { readLiveState } from '../store/live-state.ts';
 import type { GateContext } from './planner.ts';
 
-export function findUpstream(root: string, env: Environment): Environment | undefined {
-  const repository = loadRepository(root);
+/** The environment that promotes to `env`; pass the repository already loaded to avoid reading every file again. */
+export function findUpstream(root: string, env: Environment, loaded?: Repository): Environment | undefined {
+  const repository = loaded ?? loadRepository(root);
   for (const file of repository.files.values()) {
     if (file.environment && file.environment.promotesTo === env.name) return file.environment;
   }
   return undefined;
 }
 
-export async function readUpstream(root: string, env: Environment, processEnv: NodeJS.ProcessEnv): Promise<GateContext['upstream']> {
-  const upstream = findUpstream(root, env);
+export async function readUpstream(root: string, env: Environment, processEnv: NodeJS.ProcessEnv, loaded?: Repository): Promise<GateContext['upstream']> {
+  const upstream = findUpstream(root, env, loaded);
   if (!upstream) return undefined;
   try {
     return await withSession(upstream, { root, processEnv, lock: false }, ({ client }) =>
