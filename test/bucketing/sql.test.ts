@@ -3,7 +3,6 @@
  * at TEST_DATABASE_URL when it is set (in a database created for this run and dropped
  * after). Both must match every golden vector and the TypeScript evaluator.
  */
-import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import fc from 'fast-check';
@@ -20,10 +19,6 @@ interface Sql {
   rows<T>(text: string, params?: unknown[]): Promise<T[]>;
 }
 
-it('bucketing.sql is the same text as BUCKETING_SQL', () => {
-  const file = readFileSync(new URL('../../actions/engine/bucketing/bucketing.sql', import.meta.url), 'utf8');
-  expect(file, 'Copy bucketing.sql into BUCKETING_SQL in bucketing-sql.ts (or back) so that they are equal.').toBe(BUCKETING_SQL);
-});
 
 function bucketingSuite(name: string, connect: () => Promise<{ sql: Sql; close: () => Promise<void> }>): void {
   describe(name, () => {

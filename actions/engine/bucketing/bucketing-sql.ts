@@ -2,8 +2,6 @@
  * The bucketing functions as SQL, to install in a database (idempotent):
  * rollout.murmur3_32(bytea, seed), rollout.bucket_of(flag_key, unit_id) and
  * rollout.in_rollout(flag_key, unit_id, percent). Same rule as bucketing.ts.
- * This text is also the file bucketing.sql beside it (for psql and for reading);
- * test/bucketing/sql.test.ts fails when the two differ.
  */
 export const BUCKETING_SQL = String.raw`
 -- Deterministic bucketing for rollouts; the algorithm is documented in docs/bucketing.md.
@@ -11,7 +9,6 @@ export const BUCKETING_SQL = String.raw`
 --   rollout.in_rollout(flag_key, unit_id, percent) -> bucket_of(...) < round(percent * 100)
 -- Plain SQL and PL/pgSQL, no extensions: runs on stock Postgres and on PGlite.
 -- Idempotent: running it again replaces the functions with identical ones.
--- The same text is BUCKETING_SQL in bucketing-sql.ts; test/bucketing/sql.test.ts keeps them equal.
 
 CREATE SCHEMA IF NOT EXISTS rollout;
 

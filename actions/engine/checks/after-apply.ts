@@ -5,7 +5,7 @@
  * itself. Migrations are forward-only: they are never reverted, and the report says so.
  */
 import type pg from 'pg';
-import type { ApplyResult } from '../apply/apply-environment.ts';
+import { ledgerChangeOf, type ApplyResult } from '../apply/apply-environment.ts';
 import type { Environment, JsonValue } from '../config/model.ts';
 import { withTransaction } from '../db/index.ts';
 import type { FlagChange } from '../plan/types.ts';
@@ -95,18 +95,10 @@ export async function revertFlagChanges(
   return { ledgerId, reverted: changes.map((c) => ({ key: c.key, ...(c.before !== undefined ? { restored: c.before } : {}), ...(c.after !== undefined ? { undone: c.after } : {}) })) };
 }
 
+/** The ledger row of undoing a change: the change with its two sides swapped. */
 function revertLedgerChange(change: FlagChange): LedgerChange {
-  return {
-    subject: 'flag',
-    key: change.key,
-    action: 'revert',
-    oldValue: change.after ?? null,
-    newValue: change.before ?? null,
-    oldStage: change.to?.stage ?? null,
-    newStage: change.from?.stage ?? null,
-    oldPercent: change.to?.percent ?? null,
-    newPercent: change.from?.percent ?? null,
-  };
+  const { before, after, from, to } = change;
+  return { ...ledgerChangeOf({ ...change, before: after, after: before, from: to, to: from }), action: 'revert' };
 }
 
 /** An added flag is removed again; a changed or removed one gets its old value and position back. */
