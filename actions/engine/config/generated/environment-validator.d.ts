@@ -1,0 +1,5 @@
+import type { ValidateFunction } from 'ajv';
+
+/** contracts/environment.schema.json, compiled ahead of time (scripts/compile-schemas.mjs). */
+declare const validate: ValidateFunction;
+export default validate;
