@@ -1,19 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../actions/engine/db/index.ts';
 import { databaseTargets, type TestDatabase } from '../support/databases.ts';
 import { cliOn, writeEnvironment } from '../support/cli.ts';
+import { sql } from '../support/sql.ts';
 
-async function sql<T>(db: TestDatabase, text: string, values: unknown[] = []): Promise<T[]> {
-  const database = await openDatabase(db.env, { root: db.root, processEnv: db.processEnv });
-  try {
-    const client = await database.connect();
-    return (await client.query(text, values)).rows as T[];
-  } finally {
-    await database.close();
-  }
-}
 
 const FLAGS_V1 = `flags:
   global.safe_mode:

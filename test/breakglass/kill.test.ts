@@ -1,18 +1,9 @@
 /** rollout kill: manual break-glass on kill switches only, never gated, recorded in the ledger. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../actions/engine/db/index.ts';
 import { databaseTargets, type TestDatabase } from '../support/databases.ts';
 import { cliOn, writeEnvironment } from '../support/cli.ts';
+import { sql } from '../support/sql.ts';
 
-async function sql<T>(db: TestDatabase, text: string): Promise<T[]> {
-  const database = await openDatabase(db.env, { root: db.root, processEnv: db.processEnv });
-  try {
-    const client = await database.connect();
-    return (await client.query(text)).rows as T[];
-  } finally {
-    await database.close();
-  }
-}
 
 const ENV = `flags:
   global.safe_mode:

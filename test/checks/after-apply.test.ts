@@ -2,19 +2,10 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../actions/engine/db/index.ts';
 import { databaseTargets, type TestDatabase } from '../support/databases.ts';
 import { cliOn, writeEnvironment } from '../support/cli.ts';
+import { sql } from '../support/sql.ts';
 
-async function sql<T>(db: TestDatabase, text: string): Promise<T[]> {
-  const database = await openDatabase(db.env, { root: db.root, processEnv: db.processEnv });
-  try {
-    const client = await database.connect();
-    return (await client.query(text)).rows as T[];
-  } finally {
-    await database.close();
-  }
-}
 
 // The check reads the flag it guards: "ranker epsilon must stay below 0.5".
 const env = (epsilon: number, extraFlag = ''): string => `flags:

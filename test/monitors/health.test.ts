@@ -2,20 +2,11 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../actions/engine/db/index.ts';
 import type { HealthReport } from '../../actions/engine/monitors/index.ts';
 import { databaseTargets, type TestDatabase } from '../support/databases.ts';
 import { cliOn, writeEnvironment } from '../support/cli.ts';
+import { sql } from '../support/sql.ts';
 
-async function sql<T>(db: TestDatabase, text: string): Promise<T[]> {
-  const database = await openDatabase(db.env, { root: db.root, processEnv: db.processEnv });
-  try {
-    const client = await database.connect();
-    return (await client.query(text)).rows as T[];
-  } finally {
-    await database.close();
-  }
-}
 
 // Requests over the last 6 hours, all good at first (health is healthy, not unknown: there is traffic).
 const MIGRATION = `
