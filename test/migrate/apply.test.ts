@@ -188,6 +188,28 @@ describe.each(databaseTargets())('migrate apply on $name', (target) => {
     expect(rows[2].lock).not.toContain('nowhere');
   });
 
+  it('commits files without waiting for the WAL flush and ends the run with one flush (flush: run, on a server), or waits at every file (flush: file, and always when embedded)', async () => {
+    const early = target.name === 'embedded' ? 'on' : 'off';
+    const seen = "INSERT INTO commits SELECT current_setting('synchronous_commit');";
+    await writeMigrations(db.root, {
+      '1_table.sql': 'CREATE TABLE commits (setting text);',
+      '2_tx.sql': seen,
+      '3_script.sql': `BEGIN;\n${seen}\nCOMMIT;`,
+      '4_statements.sql': `-- rollout:transaction=off\n${seen}`,
+    });
+    await apply(db);
+    expect((await query<{ setting: string }>(db, 'SELECT setting FROM commits')).map((r) => r.setting)).toEqual([early, early, early]);
+    // The session is back to the server's own setting after the run.
+    await withClient(db, async (client) => {
+      expect((await client.query('SHOW synchronous_commit')).rows[0].synchronous_commit).toBe('on');
+    });
+
+    db.env.migrations.flush = 'file';
+    await writeMigrations(db.root, { '5_tx.sql': seen, '6_script.sql': `BEGIN;\n${seen}\nCOMMIT;`, '7_statements.sql': `-- rollout:transaction=off\n${seen}` });
+    await apply(db);
+    expect((await query<{ setting: string }>(db, 'SELECT setting FROM commits')).map((r) => r.setting).slice(3)).toEqual(['on', 'on', 'on']);
+  });
+
   it('forces the mode with -- rollout:transaction=off and stops before running anything on a syntax error', async () => {
     await writeMigrations(db.root, { '1_off.sql': '-- rollout:transaction=off\nCREATE TABLE off1 (a int);', '2_typo.sql': 'CREAT TABLE x (a int);' });
     const error = (await rejection(apply(db))) as ValidationError;

@@ -162,6 +162,7 @@ function toModel(name: string, file: string, raw: Record<string, unknown>): Envi
     backup?: { directory: string };
     allow_out_of_order?: boolean;
     allow_missing?: boolean;
+    flush?: 'run' | 'file';
   };
   const defaults = DEFAULT_MIGRATION_SETTINGS;
   const flags = new Map<string, FlagSpec>();
@@ -199,6 +200,7 @@ function toModel(name: string, file: string, raw: Record<string, unknown>): Envi
       ...(migrations.backup ? { backup: { directory: migrations.backup.directory } } : {}),
       allowOutOfOrder: migrations.allow_out_of_order ?? defaults.allowOutOfOrder,
       allowMissing: migrations.allow_missing ?? defaults.allowMissing,
+      flush: migrations.flush ?? defaults.flush,
     },
     flags,
     checks: (raw.checks ?? []) as CheckSpec[],

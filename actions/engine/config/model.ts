@@ -21,6 +21,11 @@ export interface MigrationSettings {
   backup?: { directory: string };
   allowOutOfOrder: boolean;
   allowMissing: boolean;
+  /**
+   * When migration commits must reach disk: 'run' waits for one WAL flush at the end of the
+   * run (each file commits with synchronous_commit off); 'file' waits at every file's commit.
+   */
+  flush: 'run' | 'file';
 }
 
 export interface FlagSpec {
@@ -61,4 +66,5 @@ export const DEFAULT_MIGRATION_SETTINGS: MigrationSettings = {
   advisoryLock: { mode: 'wait', timeoutMs: 60_000 },
   allowOutOfOrder: false,
   allowMissing: false,
+  flush: 'run',
 };

@@ -6,7 +6,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import pg from 'pg';
+import { loadPg } from './pg.ts';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { DatabaseError, toError } from '../errors.ts';
@@ -42,6 +42,7 @@ export async function openEmbedded(dir: string, environment: string, application
     kind: 'embedded',
     label,
     async connect() {
+      const pg = await loadPg();
       const client = new pg.Client({ host, port, user: 'postgres', database: 'postgres', application_name: applicationName });
       try {
         await client.connect();

@@ -2,7 +2,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
-import pg from 'pg';
+import { loadPg } from './pg.ts';
 import { DatabaseError, toError } from '../errors.ts';
 import { ClientSet, type Database } from './database.ts';
 import { redactUrl, scrubSecret } from './redact.ts';
@@ -15,6 +15,7 @@ export function openServer(url: string, environment: string, applicationName: st
     kind: 'url',
     label,
     async connect() {
+      const pg = await loadPg();
       const client = new pg.Client({ connectionString: url, application_name: applicationName });
       try {
         await client.connect();

@@ -16,6 +16,13 @@
  * being silently re-run. It is committed with synchronous_commit off, which costs no WAL
  * flush and is still safe: WAL is flushed in order, so the marker is durable before any
  * effect of the file is (the file's first commit flushes it).
+ *
+ * With `flush: 'run'` (the default) the files themselves commit with synchronous_commit off
+ * too, and the run ends with one commit that waits for the flush of everything before it.
+ * Asynchronous commit never tears a transaction: a server crash during the run can only undo
+ * whole files, newest first, each together with its history row, and the next run applies
+ * them again. The run returns only after that flush (when a file fails, after flushing the
+ * files ahead of it).
  */
 import type pg from 'pg';
 import type { MigrationFile } from './files.ts';
@@ -53,6 +60,8 @@ export interface ExecuteOptions {
   environment: string;
   /** server_version_num: Postgres 14+ can notice a vanished client mid-statement. */
   serverVersion: number;
+  /** Wait for the WAL flush once at the end of the run ('run') or at every commit ('file'). */
+  flush: 'run' | 'file';
   onProgress?: (event: ProgressEvent) => void;
 }
 
@@ -65,6 +74,29 @@ export interface AppliedMigration {
 /** Run `migrations` in order; stop at the first failure (earlier ones stay applied) and throw a MigrationError. */
 export async function executeMigrations(client: pg.ClientBase, migrations: readonly PreparedMigration[], options: ExecuteOptions): Promise<AppliedMigration[]> {
   const applied: AppliedMigration[] = [];
+  const flush = options.flush === 'run';
+  try {
+    await runAll(client, migrations, options, applied);
+  } catch (error) {
+    // The files ahead of the failing one stay applied: make them durable before saying so.
+    if (flush && applied.length > 0) await flushWal(client).catch(() => undefined);
+    throw error;
+  }
+  if (flush && applied.length > 0) await flushWal(client);
+  return applied;
+}
+
+/**
+ * A commit that waits for the WAL flush (under the session's own synchronous_commit, e.g.
+ * remote_apply with a synchronous standby): WAL is flushed in order, so every earlier
+ * asynchronous commit is durable when it returns. txid_current() makes the transaction
+ * write a commit record; a transaction without one would not wait.
+ */
+async function flushWal(client: pg.ClientBase): Promise<void> {
+  await client.query('SELECT txid_current()');
+}
+
+async function runAll(client: pg.ClientBase, migrations: readonly PreparedMigration[], options: ExecuteOptions, applied: AppliedMigration[]): Promise<void> {
   const total = migrations.length;
   for (const [i, migration] of migrations.entries()) {
     const index = i + 1;
@@ -85,19 +117,21 @@ export async function executeMigrations(client: pg.ClientBase, migrations: reado
     applied.push({ file: migration.file, execution: migration.execution, durationMs });
     options.onProgress?.({ kind: 'done', index, total, migration, durationMs });
   }
-  return applied;
 }
 
 interface Timeouts {
   lockTimeoutMs: number;
   statementTimeoutMs: number;
   checkClient: boolean;
+  /** Commit without waiting for the flush (flush: 'run'; the run's last query waits for it). */
+  asyncCommit: boolean;
 }
 
 const timeouts = (migration: PreparedMigration, options: ExecuteOptions): Timeouts => ({
   lockTimeoutMs: migration.directives.lockTimeoutMs ?? options.lockTimeoutMs,
   statementTimeoutMs: migration.directives.statementTimeoutMs ?? options.statementTimeoutMs,
   checkClient: options.serverVersion >= 140_000,
+  asyncCommit: options.flush === 'run',
 });
 
 /**
@@ -107,7 +141,8 @@ const timeouts = (migration: PreparedMigration, options: ExecuteOptions): Timeou
  */
 function setTimeoutsSql(scope: 'LOCAL' | 'SESSION', t: Timeouts): string {
   const check = t.checkClient ? ` SET ${scope} client_connection_check_interval = 1000;` : '';
-  return `SET ${scope} lock_timeout = ${t.lockTimeoutMs}; SET ${scope} statement_timeout = ${t.statementTimeoutMs};${check}`;
+  const commit = t.asyncCommit ? ` SET ${scope} synchronous_commit = off;` : '';
+  return `SET ${scope} lock_timeout = ${t.lockTimeoutMs}; SET ${scope} statement_timeout = ${t.statementTimeoutMs};${check}${commit}`;
 }
 
 async function runInTransaction(client: pg.ClientBase, migration: PreparedMigration, options: ExecuteOptions): Promise<void> {

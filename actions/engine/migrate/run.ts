@@ -111,6 +111,9 @@ export async function applyMigrations(client: pg.ClientBase, ctx: MigrationConte
     commit: await commit,
     environment: ctx.env.name,
     serverVersion: version,
+    // The embedded database lives in this process: a killed process is a crashed server, and
+    // PGlite has no WAL writer to flush asynchronous commits in the background. Flush each file.
+    flush: ctx.env.database.kind === 'embedded' ? 'file' : settings.flush,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   return { applied, problems, ...(backup ? { backup } : {}) };
