@@ -95,6 +95,16 @@ describe('planner', () => {
     expect(plan(env([flag('x', { a: 1, b: 3 })]), live({ y: 1 })).hash).not.toBe(a.hash);
     expect(plan(env([flag('x', { a: 1, b: 2 })]), live({ y: 2 })).hash).not.toBe(a.hash);
     expect(plan(env([flag('x', { a: 1, b: 2 })]), live({ y: 1 }), 'def').hash).not.toBe(a.hash);
+    // A flag whose desired value equals the live one is hashed from the live side: every part still counts.
+    const same = plan(env([flag('x', { a: 1 })]), live({ x: { a: 1 } }));
+    expect(plan(env([flag('x', { a: 1 })]), live({ x: { a: 1 } })).hash).toBe(same.hash);
+    expect(plan(env([flag('x', { a: 2 })]), live({ x: { a: 1 } })).hash).not.toBe(same.hash);
+    expect(plan(env([flag('x', { a: 1 })]), live({ x: { a: 2 } })).hash).not.toBe(same.hash);
+    expect(plan(env([flag('x', { a: 1 }, { rollout: { stage: 'dark' } })]), live({ x: { a: 1 } })).hash).not.toBe(same.hash);
+    expect(plan(env([flag('x', { a: 1 })]), live({ x: { a: 1 } }, { x: rollout({ a: 1 }) })).hash).not.toBe(same.hash);
+    expect(plan(env([flag('x', { a: 1 })]), live({ x: { a: 1 } }, { x: rollout({ a: 1 }, { recordedKind: 'break-glass' }) })).hash).not.toBe(
+      plan(env([flag('x', { a: 1 })]), live({ x: { a: 1 } }, { x: rollout({ a: 1 }) })).hash,
+    );
   });
 
   it('moves stages with gates: forward one step after soak, rollbacks always', () => {

@@ -16,8 +16,10 @@ export function applyCommand(ctx: CliContext): Command {
     .option('--pr <number>', 'pull request being applied, for the ledger', parsePositiveInt)
     .option('--no-verify', 'do not run the checks after applying (and so never revert flags)')
     .action(async (options: { env: string; planHash?: string; commit?: string; pr?: number; verify: boolean }) => {
+      // `git rev-parse` runs while the environment file is parsed (it never rejects).
+      const pendingCommit = options.commit ?? currentCommit(ctx.root, ctx.env);
       const env = await ctx.loadEnvironment(options.env);
-      const commit = options.commit ?? (await currentCommit(ctx.root, ctx.env));
+      const commit = await pendingCommit;
       const { result, verified } = await applyOperation({
         root: ctx.root,
         env,

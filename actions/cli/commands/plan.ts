@@ -14,8 +14,10 @@ export function planCommand(ctx: CliContext): Command {
     .option('--out <file>', 'also write the plan to this file (in --format)')
     .option('--commit <sha>', 'commit the plan is for (default: GITHUB_SHA or git HEAD)')
     .action(async (options: { env: string; format: PlanFormat; out?: string; commit?: string }) => {
+      // `git rev-parse` runs while the environment file is parsed (it never rejects).
+      const pendingCommit = options.commit ?? currentCommit(ctx.root, ctx.env);
       const env = await ctx.loadEnvironment(options.env);
-      const commit = options.commit ?? (await currentCommit(ctx.root, ctx.env));
+      const commit = await pendingCommit;
       const plan = await planOperation({ root: ctx.root, env, processEnv: ctx.env, commit, ...(ctx.repository ? { repository: ctx.repository } : {}) });
       const rendered = renderPlan(plan, options.format, { color: ctx.isTTY && options.format === 'text' });
       if (options.out) writeFileSync(resolve(options.out), options.format === 'text' ? renderPlan(plan, 'text') : rendered);

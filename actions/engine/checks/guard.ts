@@ -16,8 +16,7 @@
  *    function) survives ROLLBACK, so rollout releases it and fails the check.
  */
 import type pg from 'pg';
-import { parseSync } from 'libpg-query';
-import { loadParser } from '../migrate/statements.ts';
+import { loadParser, rawParser } from '../migrate/statements.ts';
 
 /** The query was refused before it reached the database. */
 export class RefusedQueryError extends Error {
@@ -63,7 +62,7 @@ export function isForbiddenFunction(name: string): boolean {
 export function assertReadOnlyStatement(sql: string): void {
   let stmts: { stmt: Record<string, unknown> }[];
   try {
-    stmts = (parseSync(sql) as { stmts?: { stmt: Record<string, unknown> }[] }).stmts ?? [];
+    stmts = (rawParser()(sql) as { stmts?: { stmt: Record<string, unknown> }[] }).stmts ?? [];
   } catch (error) {
     throw new RefusedQueryError(`syntax error: ${error instanceof Error ? error.message : String(error)}. Fix the SQL.`);
   }

@@ -46,6 +46,12 @@ export const loadParser = (): Promise<void> =>
     parseSync = module.parseSync;
   }));
 
+/** libpg-query's parseSync, once loadParser() has resolved (it is never imported statically: see above). */
+export function rawParser(): ParseSync {
+  if (!parseSync) throw new Error('the SQL parser was used before loadParser() resolved');
+  return parseSync;
+}
+
 /**
  * Parse a file. `serverVersion` is server_version_num: ALTER TYPE … ADD VALUE became
  * transactional in Postgres 12. Requires `await loadParser()` first.

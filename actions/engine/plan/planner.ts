@@ -7,8 +7,8 @@ import equal from 'fast-deep-equal';
 import type { Environment, FlagSpec, JsonValue } from '../config/model.ts';
 import { evaluateMove, type DependencyState, type UpstreamState } from '../stages/gates.ts';
 import { DEFAULT_LADDER, type LadderConfig, type Position as LadderPosition } from '../stages/ladder.ts';
-import type { LiveRollout, LiveState } from '../store/live-state.ts';
-import { planHash } from './hash.ts';
+import type { LiveFlag, LiveRollout, LiveState } from '../store/live-state.ts';
+import { PlanHasher, canonicalJson } from './hash.ts';
 import { diffJson } from './json-diff.ts';
 import type { FlagChange, MigrationPlanPart, Plan, Position } from './types.ts';
 
@@ -38,11 +38,19 @@ export function buildPlan(input: PlanInput): Plan {
   const { desired, live } = input;
   const changes: FlagChange[] = [];
   const unmanaged: string[] = [];
+  const hasher = new PlanHasher();
+  hasher.record('rollout plan 1', JSON.stringify(desired.name), JSON.stringify(input.commit), JSON.stringify(live.flagTable));
   const keys = new Set<string>([...desired.flags.keys(), ...live.flags.keys(), ...live.rollouts.keys()]);
   for (const key of [...keys].sort()) {
-    const change = planFlag(key, desired.flags.get(key), live.flags.get(key)?.value, live.rollouts.get(key));
+    const want = desired.flags.get(key);
+    const have = live.flags.get(key);
+    const rollout = live.rollouts.get(key);
+    const change = planFlag(key, want, have?.value, rollout);
     if (change === 'unmanaged') unmanaged.push(key);
     else if (change) changes.push(change);
+    // planFlag found the desired value equal to the live one: no change, or a move of stage only.
+    const sameValue = want !== undefined && have !== undefined && (change === undefined || (change !== 'unmanaged' && !change.valueChanged));
+    hashFlag(hasher, key, want, have, rollout, sameValue);
   }
   if (input.gates) for (const change of changes) attachVerdict(change, input, input.gates);
   const count = (action: FlagChange['action']): number => changes.filter((c) => c.action === action).length;
@@ -56,16 +64,8 @@ export function buildPlan(input: PlanInput): Plan {
     blocked: input.migrations.blockers.length > 0,
     refused: changes.filter((c) => c.gate && !c.gate.allowed).length,
   };
-  const hash = planHash({
-    environment: desired.name,
-    commit: input.commit,
-    flagTable: live.flagTable,
-    desired: [...desired.flags.values()].map((f) => [f.key, f.value, positionOf(f)]),
-    live: [...live.flags.entries()].map(([k, v]) => [k, v.value]),
-    rollouts: [...live.rollouts.entries()].map(([k, r]) => [k, r.stage, r.percent, r.recordedValue, r.recordedKind]),
-    migrations: input.migrations.pending.map((m) => [m.version, m.checksum]),
-    blockers: input.migrations.blockers,
-  });
+  hasher.record(canonicalJson(input.migrations.pending.map((m) => [m.version, m.checksum])), canonicalJson(input.migrations.blockers));
+  const hash = hasher.digest();
   return {
     format: 1,
     environment: desired.name,
@@ -79,6 +79,22 @@ export function buildPlan(input: PlanInput): Plan {
     summary,
     noop: changes.every((c) => c.action === 'hold') && input.migrations.pending.length === 0,
   };
+}
+
+/**
+ * One record per flag: desired value and position, live value, rollout row. A desired value
+ * equal to the live one is written as "=" (the live text already says what it is), so an
+ * unchanged flag is hashed from text the database wrote, with no JSON to build.
+ */
+function hashFlag(hasher: PlanHasher, key: string, want: FlagSpec | undefined, have: LiveFlag | undefined, rollout: LiveRollout | undefined, sameValue: boolean): void {
+  const liveText = have === undefined ? '-' : (have.text ?? canonicalJson(have.value));
+  const desiredText = want === undefined ? '-' : sameValue ? '=' : canonicalJson(want.value);
+  const position = want === undefined ? '-' : `${JSON.stringify(want.rollout?.stage ?? null)}\t${want.rollout?.percent ?? null}`;
+  const recorded =
+    rollout === undefined
+      ? '-'
+      : `${JSON.stringify(rollout.stage)}\t${rollout.percent}\t${rollout.recordedText ?? canonicalJson(rollout.recordedValue)}\t${JSON.stringify(rollout.recordedKind)}`;
+  hasher.record(JSON.stringify(key), desiredText, position, liveText, recorded);
 }
 
 export function positionOf(flag: FlagSpec): Position {

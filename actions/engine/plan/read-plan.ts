@@ -21,8 +21,11 @@ export interface PlanReading {
 }
 
 export async function readPlan(client: pg.ClientBase, ctx: PlanContext): Promise<PlanReading> {
-  const preview = await previewMigrations(client, { root: ctx.root, env: ctx.env, processEnv: ctx.processEnv });
-  const live = await readLiveState(client, ctx.env.flagTable);
+  // Together: the migration files are read from disk while the database answers.
+  const [preview, live] = await Promise.all([
+    previewMigrations(client, { root: ctx.root, env: ctx.env, processEnv: ctx.processEnv }),
+    readLiveState(client, ctx.env.flagTable),
+  ]);
   const plan = buildPlan({ desired: ctx.env, live, migrations: migrationPart(preview), commit: ctx.commit, ...(ctx.gates ? { gates: ctx.gates } : {}) });
   return { plan, live, preview };
 }

@@ -11,6 +11,8 @@ export const DEFAULT_FLAG_TABLE = 'rollout.flags';
 
 export interface LiveFlag {
   value: JsonValue;
+  /** The value as the database wrote it (jsonb output, canonical): the plan hash uses it as is. */
+  text?: string;
 }
 
 export interface LiveRollout {
@@ -20,6 +22,8 @@ export interface LiveRollout {
   stageSince: Date | null;
   /** The value rollout last wrote (or break-glass set); differing from live means drift. */
   recordedValue: JsonValue | null;
+  /** recordedValue as the database wrote it. */
+  recordedText?: string | null;
   recordedKind: string;
   ledgerId: number;
 }
@@ -50,7 +54,7 @@ export async function readLiveState(client: pg.ClientBase, flagTable: string | u
   if (state.flagTableExists) {
     // value::text and JSON.parse: pg would parse jsonb too, but this keeps big numbers' text stable.
     const { rows } = await client.query<{ key: string; value: string }>(`SELECT key, value::text AS value FROM ${quoteTable(table)}`);
-    for (const row of rows) state.flags.set(row.key, { value: JSON.parse(row.value) as JsonValue });
+    for (const row of rows) state.flags.set(row.key, { value: JSON.parse(row.value) as JsonValue, text: row.value });
   }
   if (present[0]?.rollouts) {
     const { rows } = await client.query<{
@@ -62,6 +66,7 @@ export async function readLiveState(client: pg.ClientBase, flagTable: string | u
         percent: row.percent === null ? null : Number(row.percent),
         stageSince: row.stage_since,
         recordedValue: row.recorded_value === null ? null : (JSON.parse(row.recorded_value) as JsonValue),
+        recordedText: row.recorded_value,
         recordedKind: row.recorded_kind,
         ledgerId: Number(row.ledger_id),
       });
