@@ -201,7 +201,7 @@ describe.each(databaseTargets())('migrate apply on $name', (target) => {
     expect((await query<{ setting: string }>(db, 'SELECT setting FROM commits')).map((r) => r.setting)).toEqual([early, early, early]);
     // The session is back to the server's own setting after the run.
     await withClient(db, async (client) => {
-      expect((await client.query('SHOW synchronous_commit')).rows[0].synchronous_commit).toBe('on');
+      expect((await client.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0].synchronous_commit).toBe('on');
     });
 
     db.env.migrations.flush = 'file';
