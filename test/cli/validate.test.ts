@@ -2,7 +2,7 @@
  * `rollout validate` as a user runs it, through runCli in-process with fake streams:
  * exit codes, --env, --root, and the shape of each output format.
  */
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,6 +104,36 @@ describe('rollout validate: exit codes', () => {
       expect(run.stdout).toMatch(/no environments found: create environments\/<name>\.yaml/);
     } finally {
       rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('rollout validate: contracts', () => {
+  it('a contract that is not a valid JSON Schema (2020-12 or draft-07) is a problem in that file, naming the keyword', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'rollout-contracts-'));
+    try {
+      for (const dir of ['environments', 'contracts']) mkdirSync(join(root, dir));
+      writeFileSync(join(root, 'contracts/modern.schema.json'), JSON.stringify({ type: 'object', properties: { mode: { type: 'strin' } } }));
+      writeFileSync(join(root, 'contracts/classic.schema.json'), JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: { n: { minimum: '5' } } }));
+      writeFileSync(join(root, 'contracts/fine.schema.json'), JSON.stringify({ type: 'object', required: ['on'], properties: { on: { type: 'boolean' } } }));
+      writeFileSync(
+        join(root, 'environments/dev.yaml'),
+        'version: 1\ndatabase:\n  embedded: .rollout/dev\nflags:\n  a:\n    value: { mode: x }\n    contract: modern\n  b:\n    value: { n: 1 }\n    contract: classic\n  c:\n    value: { on: 1 }\n    contract: fine\n',
+      );
+      const run = await rollout(['validate', '--root', root, '--format', 'json']);
+      expect(run.code).toBe(1);
+      const problems = JSON.parse(run.stdout) as Problem[];
+      expect(problems.find((p) => p.file === 'contracts/modern.schema.json')).toMatchObject({
+        line: 1,
+        column: 47,
+        message: expect.stringMatching(/^not a valid JSON Schema: schema\/properties\/mode\/type must be equal to one of the allowed values/) as unknown,
+      });
+      expect(problems.find((p) => p.file === 'contracts/classic.schema.json')).toMatchObject({ message: 'not a valid JSON Schema: schema/properties/n/minimum must be number' });
+      // A valid contract still checks its flags.
+      expect(problems.find((p) => p.file === 'environments/dev.yaml')).toMatchObject({ line: 12, message: expect.stringContaining("contract 'fine'") as unknown });
+      expectNoStack(run);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });

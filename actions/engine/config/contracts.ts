@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import type { Problem } from '../problems.ts';
 import { contractAjv } from './ajv.ts';
-import { parseYamlSource } from './yaml-source.ts';
+import { validateSchema2020, validateSchemaDraft07 } from './generated/meta-schema-validators.js';
+import { locate, parseYamlSource } from './yaml-source.ts';
+import { pointerTokens } from './schema-errors.ts';
 
 export const CONTRACTS_DIR = 'contracts';
 /** The tool's own file formats live beside the contracts but are not contracts. */
@@ -68,6 +70,14 @@ export class ContractRegistry {
     const schema = source.data as Record<string, unknown>;
     const dialect = typeof schema.$schema === 'string' && schema.$schema.includes('draft-07') ? 'draft-07' : '2020-12';
     const ajv = contractAjv(dialect);
+    const validSchema = dialect === '2020-12' ? validateSchema2020 : validateSchemaDraft07;
+    if (!validSchema(schema)) {
+      // At the first offending keyword; the message names every one (anyOf alternatives included).
+      const errors = validSchema.errors ?? [];
+      const at = locate(source, pointerTokens(errors[0]?.instancePath ?? '', schema));
+      this.problems.push({ file, ...at, severity: 'error', message: `not a valid JSON Schema: ${ajv.errorsText(errors, { dataVar: 'schema' })}` });
+      return { ok: false, reason: 'broken' };
+    }
     try {
       // Contracts may share $ids across files; key by file so two repos in one process do not collide.
       const { $id: _ignored, ...withoutId } = schema;

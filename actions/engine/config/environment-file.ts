@@ -14,7 +14,7 @@ import { parseDuration } from './duration.ts';
 import { DEFAULT_MIGRATION_SETTINGS, type CheckSpec, type Environment, type FlagSpec, type JsonValue, type MonitorSpec } from './model.ts';
 import { clip, describePath, humanizeSchemaErrors } from './schema-errors.ts';
 import { suggestion } from './suggest.ts';
-import { forEachString, locate, parseYamlSource, type PathToken, type YamlSource } from './yaml-source.ts';
+import { findStrings, locate, parseYamlSource, type PathToken, type YamlSource } from './yaml-source.ts';
 
 export const ENVIRONMENTS_DIR = 'environments';
 export const ENVIRONMENT_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
@@ -78,14 +78,12 @@ export function readEnvironmentFile(file: string, text: string, contracts: Contr
 
   // Name the secret after this environment (production → PRODUCTION_DATABASE_URL), so the fix can be pasted.
   const secretName = `${ENVIRONMENT_NAME.test(name) ? name.toUpperCase().replace(/-/g, '_') : 'STAGING'}_DATABASE_URL`;
-  forEachString(source, (value, path) => {
-    if (URL_WITH_PASSWORD.test(value)) {
-      report(
-        path,
-        `${describePath(path)} holds a URL with a literal password. Never put secrets in Git: store the URL in a secret (e.g. ${secretName}) and write only its name: database: { url_env: ${secretName} }.`,
-      );
-    }
-  });
+  for (const { path } of findStrings(source, (value) => URL_WITH_PASSWORD.test(value))) {
+    report(
+      path,
+      `${describePath(path)} holds a URL with a literal password. Never put secrets in Git: store the URL in a secret (e.g. ${secretName}) and write only its name: database: { url_env: ${secretName} }.`,
+    );
+  }
 
   const flagKeySet = new Set(result.flagKeys);
   for (const [key, flag] of Object.entries(flags)) {

@@ -87,13 +87,25 @@ function readFast(text: string): { ok: true; data: unknown } | { ok: false } {
   }
 }
 
+/** No list or map nested `limit` levels deep. Iterative, and only containers are stacked: 10,000 flags are ~80,000 nodes. */
 function withinDepth(root: unknown, limit: number): boolean {
-  const stack: Array<[unknown, number]> = [[root, 0]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop()!;
-    if (node === null || typeof node !== 'object') continue;
+  const nodes: object[] = [];
+  const depths: number[] = [];
+  if (root !== null && typeof root === 'object') {
+    nodes.push(root);
+    depths.push(0);
+  }
+  while (nodes.length > 0) {
+    const node = nodes.pop()!;
+    const depth = depths.pop()!;
     if (depth >= limit) return false;
-    for (const child of Array.isArray(node) ? node : Object.values(node)) stack.push([child, depth + 1]);
+    const children: unknown[] = Array.isArray(node) ? (node as unknown[]) : Object.values(node);
+    for (const child of children) {
+      if (child !== null && typeof child === 'object') {
+        nodes.push(child);
+        depths.push(depth + 1);
+      }
+    }
   }
   return true;
 }
@@ -320,13 +332,35 @@ function rangeOf(node: unknown): [number, number] | undefined {
   return range ? [range[0], range[1]] : undefined;
 }
 
-/** Visit every string value in the data with its path (used to find secrets written into the file). */
-export function forEachString(source: YamlSource, visit: (value: string, path: PathToken[]) => void): void {
-  const stack: Array<[unknown, PathToken[]]> = [[source.data, []]];
-  while (stack.length > 0) {
-    const [node, path] = stack.pop()!;
-    if (typeof node === 'string') visit(node, path);
-    else if (Array.isArray(node)) node.forEach((item, index) => stack.push([item, [...path, index]]));
-    else if (node !== null && typeof node === 'object') for (const [key, value] of Object.entries(node)) stack.push([value, [...path, key]]);
+/**
+ * Every string value in the data that `matches`, with its path (used to find secrets written
+ * into the file). Iterative (aliases can nest data deeper than the file is); a container
+ * remembers only its parent and key, and a path is spelled out only for a match.
+ */
+export function findStrings(source: YamlSource, matches: (value: string) => boolean): Array<{ value: string; path: PathToken[] }> {
+  interface Container {
+    node: object;
+    parent: Container | undefined;
+    key: PathToken;
   }
+  const pathOf = (container: Container | undefined, key: PathToken): PathToken[] => {
+    const path = [key];
+    for (let at = container; at?.parent !== undefined; at = at.parent) path.push(at.key);
+    return path.reverse();
+  };
+  const found: Array<{ value: string; path: PathToken[] }> = [];
+  if (typeof source.data === 'string') return matches(source.data) ? [{ value: source.data, path: [] }] : [];
+  const stack: Container[] = source.data !== null && typeof source.data === 'object' ? [{ node: source.data, parent: undefined, key: '' }] : [];
+  while (stack.length > 0) {
+    const container = stack.pop()!;
+    const entries: Iterable<[PathToken, unknown]> = Array.isArray(container.node) ? (container.node as unknown[]).entries() : Object.entries(container.node);
+    for (const [key, child] of entries) {
+      if (typeof child === 'string') {
+        if (matches(child)) found.push({ value: child, path: pathOf(container, key) });
+      } else if (child !== null && typeof child === 'object') {
+        stack.push({ node: child, parent: container, key });
+      }
+    }
+  }
+  return found;
 }
