@@ -1,5 +1,6 @@
 // One multi-entry build: the CLI, and one entry per GitHub Action.
-// Dependencies stay external for the CLI: PGlite loads its WASM relative to its own files.
+// The CLI bundles its pure-JavaScript dependencies (scripts/cli-bundle.mjs); PGlite, which
+// loads its WASM relative to its own files, and the other packages with files stay external.
 // The actions are bundled whole (they run from a checkout, without node_modules) into
 // dist/actions/, which is committed. `node scripts/build.mjs` (npm's prepare) builds the CLI
 // only, so that an install never rewrites the committed bundles and the freshness check
@@ -10,6 +11,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { CLI_BANNER, CLI_EXTERNAL } from './cli-bundle.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const ACTIONS = ['validate', 'plan', 'apply', 'verify', 'promote', 'health'];
@@ -19,14 +21,6 @@ const actionsOnly = args.includes('--actions-only');
 const withActions = actionsOnly || args.includes('--actions');
 const outIndex = args.indexOf('--outdir');
 const actionsOut = outIndex >= 0 ? resolve(args[outIndex + 1]) : join(root, 'dist', 'actions');
-
-/**
- * The CLI bundles its pure-JavaScript dependencies: resolving and compiling ~150 separate
- * package files cost every command ~40 ms of start-up. Packages that find files next to
- * their own code (PGlite's WASM and data, libpg-query's WASM, squawk's binary) stay external,
- * as do optional native add-ons.
- */
-const CLI_EXTERNAL = ['@electric-sql/*', 'libpg-query', 'squawk-cli', 'pg-native', 'pg-cloudflare'];
 
 if (!actionsOnly) {
   // Chunk names carry content hashes: clear the old ones so that dist/ holds one build.
@@ -42,8 +36,7 @@ if (!actionsOnly) {
     format: 'esm',
     target: 'node20',
     external: CLI_EXTERNAL,
-    // Bundled CommonJS packages require Node's built-in modules.
-    banner: { js: "import { createRequire as __rolloutCreateRequire } from 'node:module'; const require = __rolloutCreateRequire(import.meta.url);" },
+    banner: CLI_BANNER,
     sourcemap: 'linked',
     logLevel: 'warning',
   });

@@ -1,7 +1,7 @@
 /**
  * This tool as the benchmark runs it: a bundled process that opens the database, takes
  * the environment lock and applies the history, exactly the path `rollout migrate apply` takes.
- *   node ours.mjs <root> <migrations-dir> <url>
+ *   node ours.mjs <root> <migrations-dir> <url>     (BENCH_FLUSH=file for migrations.flush: file)
  */
 import { lockEnvironment, openDatabase } from '../../actions/engine/db/index.ts';
 import { applyMigrations } from '../../actions/engine/migrate/index.ts';
@@ -12,7 +12,8 @@ const env: Environment = {
   name: 'bench',
   file: 'environments/bench.yaml',
   database: { kind: 'url', urlEnv: 'BENCH_URL' },
-  migrations: { ...DEFAULT_MIGRATION_SETTINGS, directory },
+  // BENCH_FLUSH=file: wait for the WAL flush at every file's commit (migrations.flush: file).
+  migrations: { ...DEFAULT_MIGRATION_SETTINGS, directory, ...(process.env.BENCH_FLUSH === 'file' ? { flush: 'file' as const } : {}) },
   flags: new Map(),
   checks: [],
   monitors: [],

@@ -11,6 +11,8 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
+// @ts-expect-error -- a plain .mjs module without type declarations
+import { CLI_BANNER, CLI_EXTERNAL } from '../../scripts/cli-bundle.mjs';
 import pg from 'pg';
 import { generateHistory, writeDbmateLayout, writeNodePgMigrateLayout, writeSqlLayout } from './generate.ts';
 
@@ -26,16 +28,18 @@ const BIN = join(ROOT, 'node_modules/.bin');
  * built the same way and run in the same rounds, for an honest before/after on one machine state.
  */
 const BASELINE_REF = process.env.BENCH_BASELINE_REF;
-type Tool = 'rollout' | 'psql' | 'node-pg-migrate' | 'dbmate' | 'baseline';
-const TOOLS: Tool[] = ['rollout', 'psql', 'node-pg-migrate', 'dbmate', ...(BASELINE_REF ? (['baseline'] as const) : [])];
-const label = (tool: Tool): string => (tool === 'baseline' ? `rollout@${BASELINE_REF}` : tool);
+/** 'rollout-flush-file': the same build with migrations.flush: file (a WAL flush at every file's commit). */
+type Tool = 'rollout' | 'rollout-flush-file' | 'psql' | 'node-pg-migrate' | 'dbmate' | 'baseline';
+const TOOLS: Tool[] = ['rollout', 'rollout-flush-file', 'psql', 'node-pg-migrate', 'dbmate', ...(BASELINE_REF ? (['baseline'] as const) : [])];
+const label = (tool: Tool): string => (tool === 'baseline' ? `rollout@${BASELINE_REF}` : tool === 'rollout-flush-file' ? 'rollout (flush: file)' : tool);
+const isOurs = (tool: Tool): boolean => tool === 'rollout' || tool === 'rollout-flush-file' || tool === 'baseline';
 
 const history = generateHistory(COUNT);
 const sqlFiles = await writeSqlLayout(join(WORK, 'sql'), history);
 await writeDbmateLayout(join(WORK, 'dbmate'), history);
 await writeNodePgMigrateLayout(join(WORK, 'npm'), history);
-// Built like the CLI (scripts/build.mjs): dependencies external, code splitting, so that
-// lazily imported modules (PGlite, libpg-query) load only when used, as in `rollout`.
+// Built like the CLI (scripts/build.mjs, scripts/cli-bundle.mjs): pure-JS dependencies bundled,
+// code splitting, so that lazily imported modules (PGlite, libpg-query) load only when used.
 const buildOurs = (entry: string, outdir: string) => build({
   entryPoints: { ours: entry },
   outdir,
@@ -45,7 +49,8 @@ const buildOurs = (entry: string, outdir: string) => build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  packages: 'external',
+  external: CLI_EXTERNAL,
+  banner: CLI_BANNER,
   logLevel: 'warning',
 });
 await buildOurs(join(ROOT, 'bench/migrate/ours-entry.ts'), join(WORK, 'ours'));
@@ -79,6 +84,8 @@ function command(tool: Tool, url: string): [string, string[], NodeJS.ProcessEnv]
     case 'rollout':
     case 'baseline':
       return [process.execPath, [join(WORK, tool === 'rollout' ? 'ours' : 'baseline', 'ours.mjs'), WORK, 'sql', url], process.env];
+    case 'rollout-flush-file':
+      return [process.execPath, [join(WORK, 'ours', 'ours.mjs'), WORK, 'sql', url], { ...process.env, BENCH_FLUSH: 'file' }];
     case 'psql':
       return ['psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, ...sqlFiles.flatMap((f) => ['-f', f])], process.env];
     case 'node-pg-migrate':
@@ -114,7 +121,7 @@ async function verify(tool: Tool, url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    if (tool === 'rollout' || tool === 'baseline') {
+    if (isOurs(tool)) {
       const { rows } = await client.query<{ n: string }>("SELECT count(*) AS n FROM rollout.schema_migrations WHERE status = 'applied'");
       if (Number(rows[0].n) !== COUNT) throw new Error(`rollout recorded ${rows[0].n} applied migrations, expected ${COUNT}`);
     }
@@ -211,6 +218,7 @@ const section = [
     'rollout and psql read the same generated .sql files; dbmate gets the same SQL under its `-- migrate:up` header, node-pg-migrate the same SQL in `pgm.sql()` calls.',
   '',
   'How each tool runs the files: rollout — one connection, one simple query and one commit per transactional file (BEGIN, the file, its history row, COMMIT), one query per BEGIN/COMMIT file (history row inside its last transaction), statement by statement for CONCURRENTLY files, plus a server-side syntax check of all pending files in one round trip before the first; ' +
+    'by default (`migrations.flush: run`) each file commits with synchronous_commit off and the run ends with one commit that waits for the WAL flush, so everything reported applied is on disk when it returns (docs/migrations.md says what a server crash mid-run can undo); `rollout (flush: file)` waits for the flush at every file, as psql does at every statement; ' +
     'psql — `psql -X -q -v ON_ERROR_STOP=1 -f` for every file on one connection (autocommit: each statement commits, no history table); ' +
     'node-pg-migrate 9 — `up --no-single-transaction` over JS files, one pgm.sql per file (per statement with noTransaction for CONCURRENTLY); ' +
     'dbmate 2 — `up --no-dump-schema`, `transaction:false` for CONCURRENTLY and BEGIN/COMMIT files.',
