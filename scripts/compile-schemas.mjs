@@ -1,6 +1,6 @@
 // Compile JSON Schemas to standalone validation code, once, at development time:
-//   - the environment file format (contracts/environment.schema.json): compiling it with ajv
-//     at every start cost ~160 ms of each command;
+//   - the environment file format (contracts/environment.schema.json), and its check definition
+//     alone for shared check files: compiling it with ajv at every start cost ~160 ms of each command;
 //   - the JSON Schema meta-schemas (2020-12 and draft-07) that a team's contracts are checked
 //     against before ajv compiles them: ajv would compile the meta-schema first (~25 ms).
 //   node scripts/compile-schemas.mjs           write actions/engine/config/generated/
@@ -46,7 +46,9 @@ function environmentValidator() {
   });
   addFormats(ajv);
   const schema = JSON.parse(readFileSync(join(root, 'contracts/environment.schema.json'), 'utf8'));
-  return esmModule('from contracts/environment.schema.json', standaloneCode(ajv, ajv.compile(schema)));
+  ajv.addSchema(schema);
+  // The whole file, and one check on its own (for the shared check files that `use:` includes).
+  return esmModule('from contracts/environment.schema.json', standaloneCode(ajv, { validateEnvironment: schema.$id, validateCheck: `${schema.$id}#/$defs/check` }));
 }
 
 function metaSchemaValidators() {

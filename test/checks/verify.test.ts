@@ -233,11 +233,12 @@ describe.each(databaseTargets())('rollout verify on $name', (target) => {
     expect(xml).not.toContain('tok-secret-123456');
   });
 
-  it('refuses a broken shared file with its position', async () => {
+  it('refuses a broken shared file with its position, before running any check', async () => {
     await writeFile(join(db.root, 'checks', 'smoke.yaml'), '- name: x\n  sql: SELECT 1\n  expect: { rowz: 1 }\n');
     const run = await cliOn(db, ['verify', '--env', 'test', '--format', 'json'], { API_URL: apiUrl, API_TOKEN: 'tok-secret-123456' });
-    const shared = (JSON.parse(run.stdout) as CheckReport).results.find((r) => r.name === 'shared');
-    expect(shared).toMatchObject({ status: 'error', detail: expect.stringMatching(/^checks\/smoke\.yaml:3:\d+: /) as unknown });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/checks\/smoke\.yaml:3:\d+: error: .*rowz/);
     await writeFile(join(db.root, 'checks', 'smoke.yaml'), SHARED);
   });
 });

@@ -138,6 +138,40 @@ describe('rollout validate: contracts', () => {
   });
 });
 
+describe('rollout validate: shared check files (use:)', () => {
+  it('reports a missing file and a cycle at the use, and a broken file at its own line, once for all environments', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'rollout-shared-checks-'));
+    try {
+      for (const dir of ['environments', 'checks']) mkdirSync(join(root, dir));
+      const env = (extra: string): string =>
+        `version: 1\ndatabase:\n  embedded: .rollout/x\nchecks:\n  - name: smoke\n    use: smoke\n  - name: gone\n    use: nosuch\n  - name: loop\n    use: ping\n${extra}`;
+      writeFileSync(join(root, 'environments/staging.yaml'), env('promotes_to: production\n'));
+      writeFileSync(join(root, 'environments/production.yaml'), env(''));
+      writeFileSync(join(root, 'checks/smoke.yaml'), '- name: one\n  sql: SELECT 1\n  expect: { rows: 1 }\n- name: two\n  sql: SELECT 2\n  expect: { rowz: 1 }\n');
+      writeFileSync(join(root, 'checks/ping.yaml'), '- name: back\n  use: pong\n');
+      writeFileSync(join(root, 'checks/pong.yaml'), 'checks:\n  - name: again\n    use: ping\n');
+      const run = await rollout(['validate', '--root', root, '--format', 'json']);
+      expect(run.code).toBe(1);
+      const problems = (JSON.parse(run.stdout) as Problem[]).map((p) => `${p.file}:${p.line}:${p.column} ${p.message}`);
+      // The broken shared file: at its own line, once though both environments use it.
+      expect(problems.filter((p) => p.startsWith('checks/smoke.yaml:6:'))).toHaveLength(1);
+      expect(problems.find((p) => p.startsWith('checks/smoke.yaml:6:'))).toMatch(/rowz/);
+      for (const file of ['environments/staging.yaml', 'environments/production.yaml']) {
+        expect(problems).toContain(`${file}:8:10 shared check file checks/nosuch.yaml not found. Create it (a YAML list of checks), or fix the name after use:.`);
+      }
+      expect(problems).toContain('checks/pong.yaml:3:10 checks/ping.yaml includes itself (ping → pong → ping); remove the cycle.');
+      expectNoStack(run);
+
+      // --env limits the report to what that environment reaches.
+      writeFileSync(join(root, 'environments/production.yaml'), 'version: 1\ndatabase:\n  embedded: .rollout/x\n');
+      const production = await rollout(['validate', '--root', root, '--env', 'production']);
+      expect(production.code).toBe(0);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('rollout validate --env', () => {
   it('reports only the named environments (the others are still read for cross-checks)', async () => {
     expect((await rollout(['validate', '--root', scratch, '--env', 'local', '--env', 'production'])).code).toBe(0);

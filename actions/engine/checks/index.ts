@@ -1,7 +1,7 @@
 /** Smoke and contract checks against the live system: read-only, bounded, reported. */
 export type { CheckKind, CheckReport, CheckResult, CheckStatus, ResolvedCheck } from './types.ts';
 export { runChecks, runEnvironmentChecks, conditionHolds, DEFAULT_CONCURRENCY, DEFAULT_CHECK_TIMEOUT_MS, type RunChecksOptions } from './run-checks.ts';
-export { resolveChecks, loadSharedFile, SHARED_CHECKS_DIR } from './shared-checks.ts';
+export { resolveChecks, SHARED_CHECKS_DIR } from './shared-checks.ts';
 export { assertReadOnlyStatement, runReadOnly, checkConnection, RefusedQueryError, SideEffectError, type CheckConnection } from './guard.ts';
 export { renderCheckReport, renderJunit, summaryText, type ReportFormat } from './render.ts';
 export { verifyAfterApply, revertFlagChanges, liveFlagValues, type VerifyAfterApplyResult, type RevertResult } from './after-apply.ts';

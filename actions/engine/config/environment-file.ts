@@ -7,7 +7,7 @@ import type { Problem } from '../problems.ts';
 import { STAGES, type Stage } from '../stages/ladder.ts';
 // The format's schema compiled ahead of time (scripts/compile-schemas.mjs): compiling it at
 // start-up cost ~160 ms of every command.
-import validateEnvironment from './generated/environment-validator.js';
+import { validateEnvironment } from './generated/environment-validator.js';
 import { toolAjv } from './ajv.ts';
 import type { ContractRegistry } from './contracts.ts';
 import { parseDuration } from './duration.ts';

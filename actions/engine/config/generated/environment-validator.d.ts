@@ -1,5 +1,6 @@
 import type { ValidateFunction } from 'ajv';
 
 /** contracts/environment.schema.json, compiled ahead of time (scripts/compile-schemas.mjs). */
-declare const validate: ValidateFunction;
-export default validate;
+export declare const validateEnvironment: ValidateFunction;
+/** Its `$defs/check` alone: one entry of a shared check file (checks/NAME.yaml). */
+export declare const validateCheck: ValidateFunction;
