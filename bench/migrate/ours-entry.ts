@@ -1,7 +1,9 @@
 /**
  * This tool as the benchmark runs it: a bundled process that opens the database, takes
- * the environment lock and applies the history, exactly the path `rollout migrate apply` takes.
- *   node ours.mjs <root> <migrations-dir> <url>     (BENCH_FLUSH=file for migrations.flush: file)
+ * the environment lock and applies the history, exactly the calls `rollout migrate apply` makes.
+ * The benchmark runs the real command; this entry is what BENCH_BASELINE_REF builds from an
+ * older commit, to compare the migrator before and after a change in the same run.
+ *   node ours.mjs <root> <migrations-dir> <url>
  */
 import { lockEnvironment, openDatabase } from '../../actions/engine/db/index.ts';
 import { applyMigrations } from '../../actions/engine/migrate/index.ts';
@@ -12,8 +14,7 @@ const env: Environment = {
   name: 'bench',
   file: 'environments/bench.yaml',
   database: { kind: 'url', urlEnv: 'BENCH_URL' },
-  // BENCH_FLUSH=file: wait for the WAL flush at every file's commit (migrations.flush: file).
-  migrations: { ...DEFAULT_MIGRATION_SETTINGS, directory, ...(process.env.BENCH_FLUSH === 'file' ? { flush: 'file' as const } : {}) },
+  migrations: { ...DEFAULT_MIGRATION_SETTINGS, directory },
   flags: new Map(),
   checks: [],
   monitors: [],

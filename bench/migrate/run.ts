@@ -7,7 +7,7 @@
  * Needs a server: BENCH_DATABASE_URL or TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -28,7 +28,12 @@ const BIN = join(ROOT, 'node_modules/.bin');
  * built the same way and run in the same rounds, for an honest before/after on one machine state.
  */
 const BASELINE_REF = process.env.BENCH_BASELINE_REF;
-/** 'rollout-flush-file': the same build with migrations.flush: file (a WAL flush at every file's commit). */
+/**
+ * 'rollout' is the real command, `rollout migrate apply --env bench`, on a repository whose
+ * migrations/ is the generated history; 'rollout-flush-file' the same with migrations.flush:
+ * file (a WAL flush at every file's commit); 'baseline' the migrator of an older commit,
+ * bundled from its bench entry (ours-entry.ts: the same calls the command makes).
+ */
 type Tool = 'rollout' | 'rollout-flush-file' | 'psql' | 'node-pg-migrate' | 'dbmate' | 'baseline';
 const TOOLS: Tool[] = ['rollout', 'rollout-flush-file', 'psql', 'node-pg-migrate', 'dbmate', ...(BASELINE_REF ? (['baseline'] as const) : [])];
 const label = (tool: Tool): string => (tool === 'baseline' ? `rollout@${BASELINE_REF}` : tool === 'rollout-flush-file' ? 'rollout (flush: file)' : tool);
@@ -38,6 +43,16 @@ const history = generateHistory(COUNT);
 const sqlFiles = await writeSqlLayout(join(WORK, 'sql'), history);
 await writeDbmateLayout(join(WORK, 'dbmate'), history);
 await writeNodePgMigrateLayout(join(WORK, 'npm'), history);
+// A repository for the real CLI: migrations/ is the same generated files, one environment per flush mode.
+const REPO = join(WORK, 'repo');
+await rm(REPO, { recursive: true, force: true });
+await mkdir(join(REPO, 'environments'), { recursive: true });
+await symlink(join(WORK, 'sql'), join(REPO, 'migrations'));
+for (const [name, flush] of [['bench', 'run'], ['bench-flush-file', 'file']]) {
+  await writeFile(join(REPO, 'environments', `${name}.yaml`), `version: 1\ndatabase:\n  url_env: BENCH_URL\nmigrations:\n  flush: ${flush}\n  advisory_lock: { mode: fail }\n`);
+}
+// The CLI as `npm ci` builds it (dist/ is not committed): build it now, so that it is this tree's.
+execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { stdio: 'inherit' });
 // Built like the CLI (scripts/build.mjs, scripts/cli-bundle.mjs): pure-JS dependencies bundled,
 // code splitting, so that lazily imported modules (PGlite, libpg-query) load only when used.
 const buildOurs = (entry: string, outdir: string) => build({
@@ -53,7 +68,6 @@ const buildOurs = (entry: string, outdir: string) => build({
   banner: CLI_BANNER,
   logLevel: 'warning',
 });
-await buildOurs(join(ROOT, 'bench/migrate/ours-entry.ts'), join(WORK, 'ours'));
 if (BASELINE_REF) {
   const source = join(WORK, 'baseline-src');
   await rm(source, { recursive: true, force: true });
@@ -82,10 +96,12 @@ async function admin(sql: string): Promise<void> {
 function command(tool: Tool, url: string): [string, string[], NodeJS.ProcessEnv] {
   switch (tool) {
     case 'rollout':
+    case 'rollout-flush-file': {
+      const env = tool === 'rollout' ? 'bench' : 'bench-flush-file';
+      return [process.execPath, [join(ROOT, 'bin/rollout.js'), '--root', REPO, 'migrate', 'apply', '--env', env], { ...process.env, BENCH_URL: url, NO_COLOR: '1' }];
+    }
     case 'baseline':
-      return [process.execPath, [join(WORK, tool === 'rollout' ? 'ours' : 'baseline', 'ours.mjs'), WORK, 'sql', url], process.env];
-    case 'rollout-flush-file':
-      return [process.execPath, [join(WORK, 'ours', 'ours.mjs'), WORK, 'sql', url], { ...process.env, BENCH_FLUSH: 'file' }];
+      return [process.execPath, [join(WORK, 'baseline', 'ours.mjs'), WORK, 'sql', url], process.env];
     case 'psql':
       return ['psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, ...sqlFiles.flatMap((f) => ['-f', f])], process.env];
     case 'node-pg-migrate':
@@ -217,7 +233,7 @@ const section = [
   'Every run starts from a fresh database (CREATE DATABASE, then CHECKPOINT) and is timed from process start to exit; the order of the tools rotates each round. ' +
     'rollout and psql read the same generated .sql files; dbmate gets the same SQL under its `-- migrate:up` header, node-pg-migrate the same SQL in `pgm.sql()` calls.',
   '',
-  'How each tool runs the files: rollout — one connection, one simple query and one commit per transactional file (BEGIN, the file, its history row, COMMIT), one query per BEGIN/COMMIT file (history row inside its last transaction), statement by statement for CONCURRENTLY files, plus a server-side syntax check of all pending files in one round trip before the first; ' +
+  'How each tool runs the files: rollout — the real command, `node bin/rollout.js --root <repo> migrate apply --env bench` (start-up, reading the environment file and the progress lines included): one connection, one simple query and one commit per transactional file (BEGIN, the file, its history row, COMMIT), one query per BEGIN/COMMIT file (history row inside its last transaction), statement by statement for CONCURRENTLY files, plus a server-side syntax check of all pending files in one round trip before the first; ' +
     'by default (`migrations.flush: run`) each file commits with synchronous_commit off and the run ends with one commit that waits for the WAL flush, so everything reported applied is on disk when it returns (docs/migrations.md says what a server crash mid-run can undo); `rollout (flush: file)` waits for the flush at every file, as psql does at every statement; ' +
     'psql — `psql -X -q -v ON_ERROR_STOP=1 -f` for every file on one connection (autocommit: each statement commits, no history table); ' +
     'node-pg-migrate 9 — `up --no-single-transaction` over JS files, one pgm.sql per file (per statement with noTransaction for CONCURRENTLY); ' +

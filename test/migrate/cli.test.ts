@@ -12,7 +12,7 @@ async function run(db: TestDatabase, args: string[], env: NodeJS.ProcessEnv = {}
   let exitCode = 0;
   const ctx: CliContext = {
     root: db.root,
-    out: (line) => out.push(line),
+    out: (text) => out.push(...text.split('\n')),
     err: (line) => err.push(line),
     isTTY: false,
     env: { ...db.processEnv, ...env },

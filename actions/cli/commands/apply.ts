@@ -20,6 +20,7 @@ export function applyCommand(ctx: CliContext): Command {
       const pendingCommit = options.commit ?? currentCommit(ctx.root, ctx.env);
       const env = await ctx.loadEnvironment(options.env);
       const commit = await pendingCommit;
+      const progress = progressReporter({ isTTY: ctx.isTTY, githubActions: ctx.env.GITHUB_ACTIONS === 'true', out: (line) => ctx.out(line) });
       const { result, verified } = await applyOperation({
         root: ctx.root,
         env,
@@ -30,8 +31,8 @@ export function applyCommand(ctx: CliContext): Command {
         pullRequest: options.pr ?? pullRequestNumber(ctx.env),
         verify: options.verify,
         ...(options.planHash ? { planHash: options.planHash } : {}),
-        onMigrationProgress: progressReporter({ isTTY: ctx.isTTY, githubActions: ctx.env.GITHUB_ACTIONS === 'true', out: (line) => ctx.out(line) }),
-      });
+        onMigrationProgress: progress,
+      }).finally(() => progress.flush());
       if (result.ledgerId === null) {
         ctx.out(`${env.name}: nothing to apply; live state matches Git (plan ${result.plan.hash.slice(0, 12)}).`);
         reportVerification(ctx, env.name, verified);

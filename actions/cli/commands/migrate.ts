@@ -53,6 +53,7 @@ export function migrateCommand(ctx: CliContext): Command {
     .action(async (opts: { env: string; retryFailed?: boolean }) => {
       await session(ctx, opts.env, true, async ({ env, db, client }) => {
         const started = performance.now();
+        const progress = progressReporter({ out: (line) => ctx.out(line), isTTY: ctx.isTTY, githubActions: ctx.env.GITHUB_ACTIONS === 'true' });
         const report = await applyMigrations(client, context(ctx, env), {
           retryFailed: opts.retryFailed ?? false,
           backup: async (directory) => {
@@ -60,8 +61,8 @@ export function migrateCommand(ctx: CliContext): Command {
             ctx.out(`Backed up ${db.label} to ${file}`);
             return file;
           },
-          onProgress: progressReporter({ out: (line) => ctx.out(line), isTTY: ctx.isTTY, githubActions: ctx.env.GITHUB_ACTIONS === 'true' }),
-        });
+          onProgress: progress,
+        }).finally(() => progress.flush());
         for (const p of report.problems) ctx.err(`${p.file}:${p.line}:${p.column}: ${p.severity}: ${p.message}`);
         ctx.out(
           report.applied.length === 0
