@@ -119,7 +119,7 @@ async function runAll(client: pg.ClientBase, migrations: readonly PreparedMigrat
   }
 }
 
-interface Timeouts {
+interface SessionSettings {
   lockTimeoutMs: number;
   statementTimeoutMs: number;
   checkClient: boolean;
@@ -127,7 +127,7 @@ interface Timeouts {
   asyncCommit: boolean;
 }
 
-const timeouts = (migration: PreparedMigration, options: ExecuteOptions): Timeouts => ({
+const sessionSettings = (migration: PreparedMigration, options: ExecuteOptions): SessionSettings => ({
   lockTimeoutMs: migration.directives.lockTimeoutMs ?? options.lockTimeoutMs,
   statementTimeoutMs: migration.directives.statementTimeoutMs ?? options.statementTimeoutMs,
   checkClient: options.serverVersion >= 140_000,
@@ -135,19 +135,20 @@ const timeouts = (migration: PreparedMigration, options: ExecuteOptions): Timeou
 });
 
 /**
- * client_connection_check_interval makes the server abort a migration whose process was
- * killed within a second, instead of finishing a long statement and holding the
- * environment lock until then.
+ * The settings a migration runs under: its lock and statement timeouts;
+ * client_connection_check_interval, which makes the server abort a migration whose process
+ * was killed within a second, instead of finishing a long statement and holding the
+ * environment lock until then; and synchronous_commit off under flush: 'run' (see the top).
  */
-function setTimeoutsSql(scope: 'LOCAL' | 'SESSION', t: Timeouts): string {
+function setSessionSql(scope: 'LOCAL' | 'SESSION', t: SessionSettings): string {
   const check = t.checkClient ? ` SET ${scope} client_connection_check_interval = 1000;` : '';
   const commit = t.asyncCommit ? ` SET ${scope} synchronous_commit = off;` : '';
   return `SET ${scope} lock_timeout = ${t.lockTimeoutMs}; SET ${scope} statement_timeout = ${t.statementTimeoutMs};${check}${commit}`;
 }
 
 async function runInTransaction(client: pg.ClientBase, migration: PreparedMigration, options: ExecuteOptions): Promise<void> {
-  const t = timeouts(migration, options);
-  const prefix = `BEGIN; ${setTimeoutsSql('LOCAL', t)}\n`;
+  const t = sessionSettings(migration, options);
+  const prefix = `BEGIN; ${setSessionSql('LOCAL', t)}\n`;
   // The newline before ';' ends a trailing "-- comment" the file may finish with.
   const suffix =
     '\n;\n' +
@@ -170,7 +171,7 @@ async function runInTransaction(client: pg.ClientBase, migration: PreparedMigrat
 }
 
 /** SQL that records the 'failed' marker and sets the session's timeouts, committed without a WAL flush (see the top of this file). */
-function markerSql(migration: PreparedMigration, options: ExecuteOptions, t: Timeouts): string {
+function markerSql(migration: PreparedMigration, options: ExecuteOptions, t: SessionSettings): string {
   const marker = upsertRecordSql({
     ...recordBase(migration, options),
     status: 'failed',
@@ -178,7 +179,7 @@ function markerSql(migration: PreparedMigration, options: ExecuteOptions, t: Tim
     durationSql: '0',
     error: 'started but did not finish (the process stopped)',
   });
-  return `BEGIN; SET LOCAL synchronous_commit = off; ${marker}; ${setTimeoutsSql('SESSION', t)} COMMIT;`;
+  return `BEGIN; SET LOCAL synchronous_commit = off; ${marker}; ${setSessionSql('SESSION', t)} COMMIT;`;
 }
 
 /** Duration of the current simple query, in ms: statement_timestamp() is when the server received it. */
@@ -189,7 +190,7 @@ const QUERY_DURATION_SQL = '(extract(epoch FROM clock_timestamp() - statement_ti
  * Postgres parses the whole query before running any of it, so a syntax error runs nothing.
  */
 async function runScript(client: pg.ClientBase, migration: PreparedMigration, options: ExecuteOptions): Promise<void> {
-  const t = timeouts(migration, options);
+  const t = sessionSettings(migration, options);
   const base = recordBase(migration, options);
   const sql = migration.file.sql;
   const prefix = `${markerSql(migration, options, t)}\n`;
@@ -218,7 +219,7 @@ async function runScript(client: pg.ClientBase, migration: PreparedMigration, op
 
 /** A file that cannot run in a transaction: statement by statement, each in autocommit, after the marker. */
 async function runStatements(client: pg.ClientBase, migration: PreparedMigration, options: ExecuteOptions): Promise<void> {
-  const t = timeouts(migration, options);
+  const t = sessionSettings(migration, options);
   await client.query(markerSql(migration, options, t));
   const started = performance.now();
   for (const statement of await statementsOf(migration)) {
@@ -263,12 +264,12 @@ async function statementsOf(migration: PreparedMigration): Promise<Statement[]> 
 async function locateFailingStatement(
   client: pg.ClientBase,
   migration: PreparedMigration,
-  t: Timeouts,
+  t: SessionSettings,
 ): Promise<number | undefined> {
   const statements = await statementsOf(migration);
   if (statements.length < 2) return statements[0] ? firstCodeOffset(migration.file.sql, statements[0].start) : undefined;
   try {
-    await client.query(`BEGIN; ${setTimeoutsSql('LOCAL', t)}`);
+    await client.query(`BEGIN; ${setSessionSql('LOCAL', t)}`);
     for (const statement of statements) {
       try {
         await client.query(statement.sql);
@@ -289,7 +290,7 @@ function failure(
   migration: PreparedMigration,
   offset: number | undefined,
   error: Error & { code?: string; position?: string; detail?: string; hint?: string },
-  t: Timeouts,
+  t: SessionSettings,
   consequence: string,
 ): MigrationError {
   const position = lineColumnAt(migration.file.sql, offset ?? 0);
