@@ -11,7 +11,7 @@ export const DEFAULT_FLAG_TABLE = 'rollout.flags';
 
 export interface LiveFlag {
   value: JsonValue;
-  /** The value as the database wrote it (jsonb output, canonical): the plan hash uses it as is. */
+  /** The value as the database returns it (canonical for a jsonb column): the plan hash uses it as is. */
   text?: string;
 }
 
