@@ -4,7 +4,7 @@
  */
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../actions/cli/main.ts';
 import type { Problem } from '../../actions/engine/problems.ts';
@@ -97,29 +97,38 @@ describe('rollout validate: exit codes', () => {
   });
 
   it('a directory without environments is a problem (exit 1) that says what to create', async () => {
-    const empty = mkdtempSync(join(tmpdir(), 'rollout-empty-'));
-    try {
+    await withRepo({}, async (empty) => {
       const run = await rollout(['validate', '--root', empty]);
       expect(run.code).toBe(1);
       expect(run.stdout).toMatch(/no environments found: create environments\/<name>\.yaml/);
-    } finally {
-      rmSync(empty, { recursive: true, force: true });
-    }
+    });
   });
 });
 
+/** A repository in a temporary directory made of `files` (paths relative to it), removed after `fn`. */
+async function withRepo(files: Record<string, string>, fn: (root: string) => Promise<void>): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'rollout-validate-repo-'));
+  try {
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), text);
+    }
+    await fn(root);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
 describe('rollout validate: contracts', () => {
   it('a contract that is not a valid JSON Schema (2020-12 or draft-07) is a problem in that file, naming the keyword', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'rollout-contracts-'));
-    try {
-      for (const dir of ['environments', 'contracts']) mkdirSync(join(root, dir));
-      writeFileSync(join(root, 'contracts/modern.schema.json'), JSON.stringify({ type: 'object', properties: { mode: { type: 'strin' } } }));
-      writeFileSync(join(root, 'contracts/classic.schema.json'), JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: { n: { minimum: '5' } } }));
-      writeFileSync(join(root, 'contracts/fine.schema.json'), JSON.stringify({ type: 'object', required: ['on'], properties: { on: { type: 'boolean' } } }));
-      writeFileSync(
-        join(root, 'environments/dev.yaml'),
+    const files = {
+      'contracts/modern.schema.json': JSON.stringify({ type: 'object', properties: { mode: { type: 'strin' } } }),
+      'contracts/classic.schema.json': JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: { n: { minimum: '5' } } }),
+      'contracts/fine.schema.json': JSON.stringify({ type: 'object', required: ['on'], properties: { on: { type: 'boolean' } } }),
+      'environments/dev.yaml':
         'version: 1\ndatabase:\n  embedded: .rollout/dev\nflags:\n  a:\n    value: { mode: x }\n    contract: modern\n  b:\n    value: { n: 1 }\n    contract: classic\n  c:\n    value: { on: 1 }\n    contract: fine\n',
-      );
+    };
+    await withRepo(files, async (root) => {
       const run = await rollout(['validate', '--root', root, '--format', 'json']);
       expect(run.code).toBe(1);
       const problems = JSON.parse(run.stdout) as Problem[];
@@ -132,24 +141,22 @@ describe('rollout validate: contracts', () => {
       // A valid contract still checks its flags.
       expect(problems.find((p) => p.file === 'environments/dev.yaml')).toMatchObject({ line: 12, message: expect.stringContaining("contract 'fine'") as unknown });
       expectNoStack(run);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
+    });
   });
 });
 
 describe('rollout validate: shared check files (use:)', () => {
   it('reports a missing file and a cycle at the use, and a broken file at its own line, once for all environments', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'rollout-shared-checks-'));
-    try {
-      for (const dir of ['environments', 'checks']) mkdirSync(join(root, dir));
-      const env = (extra: string): string =>
-        `version: 1\ndatabase:\n  embedded: .rollout/x\nchecks:\n  - name: smoke\n    use: smoke\n  - name: gone\n    use: nosuch\n  - name: loop\n    use: ping\n${extra}`;
-      writeFileSync(join(root, 'environments/staging.yaml'), env('promotes_to: production\n'));
-      writeFileSync(join(root, 'environments/production.yaml'), env(''));
-      writeFileSync(join(root, 'checks/smoke.yaml'), '- name: one\n  sql: SELECT 1\n  expect: { rows: 1 }\n- name: two\n  sql: SELECT 2\n  expect: { rowz: 1 }\n');
-      writeFileSync(join(root, 'checks/ping.yaml'), '- name: back\n  use: pong\n');
-      writeFileSync(join(root, 'checks/pong.yaml'), 'checks:\n  - name: again\n    use: ping\n');
+    const env = (extra: string): string =>
+      `version: 1\ndatabase:\n  embedded: .rollout/x\nchecks:\n  - name: smoke\n    use: smoke\n  - name: gone\n    use: nosuch\n  - name: loop\n    use: ping\n${extra}`;
+    const files = {
+      'environments/staging.yaml': env('promotes_to: production\n'),
+      'environments/production.yaml': env(''),
+      'checks/smoke.yaml': '- name: one\n  sql: SELECT 1\n  expect: { rows: 1 }\n- name: two\n  sql: SELECT 2\n  expect: { rowz: 1 }\n',
+      'checks/ping.yaml': '- name: back\n  use: pong\n',
+      'checks/pong.yaml': 'checks:\n  - name: again\n    use: ping\n',
+    };
+    await withRepo(files, async (root) => {
       const run = await rollout(['validate', '--root', root, '--format', 'json']);
       expect(run.code).toBe(1);
       const problems = (JSON.parse(run.stdout) as Problem[]).map((p) => `${p.file}:${p.line}:${p.column} ${p.message}`);
@@ -164,11 +171,8 @@ describe('rollout validate: shared check files (use:)', () => {
 
       // --env limits the report to what that environment reaches.
       writeFileSync(join(root, 'environments/production.yaml'), 'version: 1\ndatabase:\n  embedded: .rollout/x\n');
-      const production = await rollout(['validate', '--root', root, '--env', 'production']);
-      expect(production.code).toBe(0);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
+      expect((await rollout(['validate', '--root', root, '--env', 'production'])).code).toBe(0);
+    });
   });
 });
 
