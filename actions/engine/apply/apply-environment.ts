@@ -9,9 +9,8 @@ import { buildPlan, type GateContext } from '../plan/planner.ts';
 import { readPlan } from '../plan/read-plan.ts';
 import type { FlagChange, Plan } from '../plan/types.ts';
 import type { Session } from '../session.ts';
-import { withTransaction } from '../db/index.ts';
-import { writeFlags, type FlagWrite } from '../store/flag-writer.ts';
-import { appendLedger, type LedgerChange } from '../store/ledger.ts';
+import { commitFlagChanges, type FlagWrite } from '../store/flag-writer.ts';
+import type { LedgerChange } from '../store/ledger.ts';
 import { readLiveState } from '../store/live-state.ts';
 import { ensureToolSchema } from '../store/tool-schema.ts';
 
@@ -79,25 +78,23 @@ export async function applyEnvironment(session: Session, options: ApplyOptions):
     return { plan, migrationsApplied, flagChanges: [], ledgerId: null, ...(report.backup ? { backup: report.backup } : {}) };
   }
 
-  const ledgerId = await withTransaction(client, async () => {
-    const id = await appendLedger(
-      client,
-      {
-        environment: env.name,
-        kind: 'apply',
-        actor: options.actor,
-        commit: options.commit,
-        pullRequest: options.pullRequest,
-        planHash: plan.hash,
-        outcome: 'applied',
-        summary: { flags: toApply.length, migrations: migrationsApplied.length, held: flagPlan.summary.hold },
-      },
-      [...migrationsApplied.map((file): LedgerChange => ({ subject: 'migration', key: file, action: 'applied' })), ...toApply.map(ledgerChangeOf)],
-    );
-    await writeFlags(client, live.flagTable, toApply.map(writeOf), id, 'apply');
-    await faultPause(options.processEnv);
-    return id;
-  });
+  const ledgerId = await commitFlagChanges(
+    client,
+    live.flagTable,
+    {
+      environment: env.name,
+      kind: 'apply',
+      actor: options.actor,
+      commit: options.commit,
+      pullRequest: options.pullRequest,
+      planHash: plan.hash,
+      outcome: 'applied',
+      summary: { flags: toApply.length, migrations: migrationsApplied.length, held: flagPlan.summary.hold },
+    },
+    [...migrationsApplied.map((file): LedgerChange => ({ subject: 'migration', key: file, action: 'applied' })), ...toApply.map(ledgerChangeOf)],
+    toApply.map(writeOf),
+    () => faultPause(options.processEnv),
+  );
   return { plan, migrationsApplied, flagChanges: toApply, ledgerId, ...(report.backup ? { backup: report.backup } : {}) };
 }
 

@@ -8,10 +8,9 @@ import type pg from 'pg';
 import equal from 'fast-deep-equal';
 import { ContractRegistry } from '../config/contracts.ts';
 import type { Environment, JsonValue } from '../config/model.ts';
-import { lockEnvironment, withTransaction } from '../db/index.ts';
+import { lockEnvironment } from '../db/index.ts';
 import { UserError } from '../errors.ts';
-import { writeFlags } from '../store/flag-writer.ts';
-import { appendLedger } from '../store/ledger.ts';
+import { commitFlagChanges } from '../store/flag-writer.ts';
 import { readLiveState } from '../store/live-state.ts';
 import { ensureToolSchema } from '../store/tool-schema.ts';
 
@@ -71,25 +70,23 @@ export async function breakGlass(client: pg.ClientBase, env: Environment, reques
   const spec = env.flags.get(request.flag);
   // The switch's rollout position is not what break-glass changes: keep the live one.
   const position = rollout ? { stage: rollout.stage, percent: rollout.percent } : { stage: spec?.rollout?.stage ?? null, percent: spec?.rollout?.percent ?? null };
-  const ledgerId = await withTransaction(client, async () => {
-    const id = await appendLedger(
-      client,
-      {
-        environment: env.name,
-        kind: 'break-glass',
-        actor: request.actor,
-        commit: request.commit ?? null,
-        pullRequest: null,
-        planHash: null,
-        outcome: 'applied',
-        reason: request.reason,
-        summary: { trigger: request.trigger, flag: request.flag },
-      },
-      [{ subject: 'flag', key: request.flag, action: 'break-glass', oldValue: before, newValue: value, oldStage: position.stage, newStage: position.stage, oldPercent: position.percent, newPercent: position.percent }],
-    );
-    await writeFlags(client, live.flagTable, [{ key: request.flag, value, position }], id, 'break-glass');
-    return id;
-  });
+  const ledgerId = await commitFlagChanges(
+    client,
+    live.flagTable,
+    {
+      environment: env.name,
+      kind: 'break-glass',
+      actor: request.actor,
+      commit: request.commit ?? null,
+      pullRequest: null,
+      planHash: null,
+      outcome: 'applied',
+      reason: request.reason,
+      summary: { trigger: request.trigger, flag: request.flag },
+    },
+    [{ subject: 'flag', key: request.flag, action: 'break-glass', oldValue: before, newValue: value, oldStage: position.stage, newStage: position.stage, oldPercent: position.percent, newPercent: position.percent }],
+    [{ key: request.flag, value, position }],
+  );
   return { flag: request.flag, before, after: value, ledgerId };
 }
 

@@ -7,11 +7,10 @@
 import type pg from 'pg';
 import { ledgerChangeOf, type ApplyResult } from '../apply/apply-environment.ts';
 import type { Environment, JsonValue } from '../config/model.ts';
-import { withTransaction } from '../db/index.ts';
 import type { FlagChange } from '../plan/types.ts';
 import { readOnly, type Session } from '../session.ts';
-import { writeFlags, type FlagWrite } from '../store/flag-writer.ts';
-import { appendLedger, type LedgerChange } from '../store/ledger.ts';
+import { commitFlagChanges, type FlagWrite } from '../store/flag-writer.ts';
+import type { LedgerChange } from '../store/ledger.ts';
 import { readLiveState } from '../store/live-state.ts';
 import { runEnvironmentChecks } from './run-checks.ts';
 import type { CheckReport } from './types.ts';
@@ -73,25 +72,23 @@ export async function revertFlagChanges(
   meta: { actor: string; commit: string | null; pullRequest: number | null },
 ): Promise<RevertResult> {
   const changes = applied.flagChanges.filter((c) => c.action !== 'hold');
-  const ledgerId = await withTransaction(client, async () => {
-    const id = await appendLedger(
-      client,
-      {
-        environment: env.name,
-        kind: 'revert',
-        actor: meta.actor,
-        commit: meta.commit,
-        pullRequest: meta.pullRequest,
-        planHash: applied.plan.hash,
-        outcome: 'reverted',
-        reason,
-        summary: { reverts: applied.ledgerId, flags: changes.length, migrations_kept: applied.migrationsApplied },
-      },
-      changes.map(revertLedgerChange),
-    );
-    await writeFlags(client, applied.plan.flagTable, changes.map(revertWrite), id, 'revert');
-    return id;
-  });
+  const ledgerId = await commitFlagChanges(
+    client,
+    applied.plan.flagTable,
+    {
+      environment: env.name,
+      kind: 'revert',
+      actor: meta.actor,
+      commit: meta.commit,
+      pullRequest: meta.pullRequest,
+      planHash: applied.plan.hash,
+      outcome: 'reverted',
+      reason,
+      summary: { reverts: applied.ledgerId, flags: changes.length, migrations_kept: applied.migrationsApplied },
+    },
+    changes.map(revertLedgerChange),
+    changes.map(revertWrite),
+  );
   return { ledgerId, reverted: changes.map((c) => ({ key: c.key, ...(c.before !== undefined ? { restored: c.before } : {}), ...(c.after !== undefined ? { undone: c.after } : {}) })) };
 }
 

@@ -13,7 +13,7 @@ import { ENVIRONMENTS_DIR, readEnvironmentFile, type EnvironmentFile } from './e
 import type { Environment } from './model.ts';
 import { loadRepositorySettings } from './repository-settings.ts';
 import { clip } from './schema-errors.ts';
-import { sharedCheckProblems, type SharedFile } from './shared-check-files.ts';
+import { sharedCheckProblems } from './shared-check-files.ts';
 import { checkStages } from './stage-checks.ts';
 import { suggestion } from './suggest.ts';
 import { locate } from './yaml-source.ts';
@@ -76,7 +76,7 @@ export function loadRepository(root: string, options: LoadOptions = {}): Reposit
   const selectedFiles = new Set([...selected].map((n) => files.get(n)?.source.file));
   for (const [name, loaded] of files) if (selected.has(name)) problems.push(...loaded.problems);
   problems.push(...crossProblems.filter((p) => selectedFiles.has(p.file)));
-  problems.push(...checkSharedCheckFiles(root, [...files.values()].filter((f) => selected.has(f.name))));
+  problems.push(...sharedCheckProblems(root, [...files.values()].filter((f) => selected.has(f.name)).map((f) => f.source)));
   problems.push(...contracts.problems);
   problems.push(...settings.problems);
   return { root, files, contracts, problems: sortProblems(problems) };
@@ -145,22 +145,6 @@ function checkAcrossFiles(root: string, files: Map<string, EnvironmentFile>): Pr
     const explicit = (env.source.data as { migrations?: { directory?: string } } | undefined)?.migrations?.directory;
     if (directory && explicit && !isDirectory(join(root, directory))) {
       problems.push({ file: env.source.file, ...locate(env.source, ['migrations', 'directory']), severity: 'error', message: `migrations.directory '${directory}' does not exist; create it or fix the path (relative to the repository root).` });
-    }
-  }
-  return problems;
-}
-
-/** The shared check files the selected environments `use`, each reported once however many use it. */
-function checkSharedCheckFiles(root: string, files: readonly EnvironmentFile[]): Problem[] {
-  const cache = new Map<string, SharedFile>();
-  const seen = new Set<string>();
-  const problems: Problem[] = [];
-  for (const env of files) {
-    const checks = (env.source.data as { checks?: unknown } | undefined)?.checks;
-    for (const problem of sharedCheckProblems(root, checks, env.source, cache)) {
-      const id = `${problem.file}:${problem.line}:${problem.column}:${problem.message}`;
-      if (!seen.has(id)) problems.push(problem);
-      seen.add(id);
     }
   }
   return problems;

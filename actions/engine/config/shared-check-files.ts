@@ -50,11 +50,14 @@ export const missingSharedFile = (file: string): string => `shared check file ${
 export const sharedFileCycle = (file: string, chain: readonly string[]): string => `${file} includes itself (${chain.join(' → ')}); remove the cycle.`;
 
 /**
- * Every problem in the shared check files an environment's checks reach through `use`:
- * a missing file or a cycle at the `use` that names it, a broken file at its own lines.
+ * Every problem in the shared check files the given environment files reach through `use`:
+ * a missing file or a cycle at the `use` that names it, a broken file at its own lines —
+ * each once, however many environments (or shared files) lead to it.
  */
-export function sharedCheckProblems(root: string, checks: unknown, source: YamlSource, cache = new Map<string, SharedFile>()): Problem[] {
-  const problems: Problem[] = [];
+export function sharedCheckProblems(root: string, environments: readonly YamlSource[]): Problem[] {
+  const cache = new Map<string, SharedFile>();
+  const problems = new Map<string, Problem>();
+  const report = (problem: Problem): void => void problems.set(`${problem.file}:${problem.line}:${problem.column}:${problem.message}`, problem);
   const visit = (list: unknown, from: YamlSource, base: PathToken[], chain: string[]): void => {
     if (!Array.isArray(list)) return;
     list.forEach((spec, index) => {
@@ -62,23 +65,21 @@ export function sharedCheckProblems(root: string, checks: unknown, source: YamlS
       const file = sharedFileOf(spec.use);
       const here = { file: from.file, ...locate(from, [...base, index, 'use']), severity: 'error' as const };
       if (chain.includes(spec.use) || chain.length >= MAX_USE_DEPTH) {
-        problems.push({ ...here, message: sharedFileCycle(file, [...chain, spec.use]) });
+        report({ ...here, message: sharedFileCycle(file, [...chain, spec.use]) });
         return;
       }
-      let shared = cache.get(file);
-      const first = shared === undefined;
-      shared ??= loadSharedFile(root, file);
+      const shared = cache.get(file) ?? loadSharedFile(root, file);
       cache.set(file, shared);
       if (!shared.ok) {
-        if (shared.missing) problems.push({ ...here, message: missingSharedFile(file) });
-        else if (first) problems.push(...shared.problems);
+        if (shared.missing) report({ ...here, message: missingSharedFile(file) });
+        else shared.problems.forEach(report);
         return;
       }
       visit(shared.checks, shared.source, Array.isArray(shared.source.data) ? [] : ['checks'], [...chain, spec.use]);
     });
   };
-  visit(checks, source, ['checks'], []);
-  return problems;
+  for (const source of environments) visit((source.data as { checks?: unknown } | undefined)?.checks, source, ['checks'], []);
+  return [...problems.values()];
 }
 
 const at = (file: string, line: number, column: number, message: string): Problem => ({ file, line, column, severity: 'error', message });

@@ -1,12 +1,14 @@
 /**
  * Writing flag changes to the flag store and rollout.flag_rollouts. Every statement is
  * set-based (jsonb_to_recordset), so 1,000 changes cost a handful of round trips.
- * The caller runs this inside the transaction that also appends the ledger entry.
+ * Live flags change only through commitFlagChanges: the ledger entry and the writes it
+ * records commit together or not at all.
  */
 import type pg from 'pg';
 import type { JsonValue } from '../config/model.ts';
+import { withTransaction } from '../db/transaction.ts';
 import type { Position } from '../plan/types.ts';
-import type { LedgerKind } from './ledger.ts';
+import { appendLedger, type LedgerChange, type LedgerKind, type LedgerMeta } from './ledger.ts';
 import { quoteTable } from './live-state.ts';
 
 export interface FlagWrite {
@@ -16,7 +18,27 @@ export interface FlagWrite {
   position: Position | null;
 }
 
-export async function writeFlags(client: pg.ClientBase, flagTable: string, writes: readonly FlagWrite[], ledgerId: number, kind: LedgerKind): Promise<void> {
+/**
+ * Append a ledger entry with its changes and make the flag writes it records, in one
+ * transaction; returns the entry id. `beforeCommit` runs last inside it (the crash tests pause there).
+ */
+export function commitFlagChanges(
+  client: pg.ClientBase,
+  flagTable: string,
+  meta: LedgerMeta,
+  changes: readonly LedgerChange[],
+  writes: readonly FlagWrite[],
+  beforeCommit?: () => Promise<void>,
+): Promise<number> {
+  return withTransaction(client, async () => {
+    const id = await appendLedger(client, meta, changes);
+    await writeFlags(client, flagTable, writes, id, meta.kind);
+    await beforeCommit?.();
+    return id;
+  });
+}
+
+async function writeFlags(client: pg.ClientBase, flagTable: string, writes: readonly FlagWrite[], ledgerId: number, kind: LedgerKind): Promise<void> {
   const table = quoteTable(flagTable);
   const upserts = writes.filter((w) => w.value !== undefined);
   const deletes = writes.filter((w) => w.value === undefined).map((w) => w.key);
