@@ -226,7 +226,8 @@ describe.each(databaseTargets())('seed 001 guide on $name', (target) => {
   });
 
   it('4 burn rate above 2.0 trips safe mode by break-glass; at or below it is healthy; no traffic is unknown', async () => {
-    expect(JSON.parse(firstHealth.stdout).results.find((r: { name: string }) => r.name === 'SLO burn rate').status).toBe('unknown');
+    const measured = JSON.parse(firstHealth.stdout) as { results: { name: string; status: string }[] };
+    expect(measured.results.find((r) => r.name === 'SLO burn rate')?.status).toBe('unknown');
     const traffic = (errors: number) =>
       guide.sql(`DELETE FROM public.request_log; INSERT INTO public.request_log (path, status, latency_ms) SELECT 'feed', CASE WHEN g <= ${errors} THEN 503 ELSE 200 END, 40 FROM generate_series(1, 1000) g`);
     await traffic(1);
