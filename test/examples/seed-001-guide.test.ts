@@ -4,7 +4,7 @@
  * each alert threshold is a monitor on the real view that breaches on data past it. The
  * README's requirement table (examples/seed-001-day0-cutover/README.md) names these tests.
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseTargets } from '../support/databases.ts';
@@ -57,13 +57,19 @@ describe.each(databaseTargets())('seed 001 guide on $name', (target) => {
     expect(namesWith(report, 'fail').concat(namesWith(report, 'error'))).toEqual([]);
   });
 
-  it('1.A migrations applied fails when the history lacks a migration', async () => {
+  it('1.A migrations applied fails when the history lacks a migration or one failed', async () => {
     const [row] = await guide.sql<{ version: string }>('SELECT version::text AS version FROM rollout.schema_migrations ORDER BY version DESC LIMIT 1');
     await guide.sql('CREATE TEMP TABLE saved_history AS SELECT * FROM rollout.schema_migrations WHERE version = $1', [row.version]);
     await whileBroken(guide, `DELETE FROM rollout.schema_migrations WHERE version = ${row.version}`, 'INSERT INTO rollout.schema_migrations SELECT * FROM saved_history', async () => {
       expectStatus(await guide.check('smoke test / migrations applied'), 'fail');
     });
     expectStatus(await guide.check('smoke test / migrations applied'), 'pass');
+    await whileBroken(guide, "UPDATE rollout.schema_migrations SET status = 'failed', error = 'canceling statement due to lock timeout' WHERE version = 6",
+      "UPDATE rollout.schema_migrations SET status = 'applied', error = NULL WHERE version = 6", async () => {
+        const result = await guide.check('smoke test / no migration failed');
+        expectStatus(result, 'fail');
+        expect(result.detail).toContain('lock timeout');
+      });
   });
 
   it('1.B feature flags bootstrapped fails when a flag row is missing', async () => {
@@ -123,20 +129,22 @@ describe.each(databaseTargets())('seed 001 guide on $name', (target) => {
     expectStatus(await guide.check('smoke test / RLS policies exist (multiple rows)'), 'pass');
   });
 
-  it('2.B/2.C the queue, DLQ, policy, SLO and kernel view checks error when their view is missing', async () => {
-    const views: [string, string][] = [
-      ['vw_discovery_queue_health', 'smoke test / discovery queue health'],
-      ['vw_dead_letter_queue', 'smoke test / dead letter queue is empty'],
-      ['vw_events_queue_health', 'smoke test / events queue health'],
-      ['vw_policy_health', 'smoke test / policy health'],
-      ['vw_slo_burnrate', 'smoke test / SLO burn-rate'],
-      ['vw_kernel_slos', 'smoke test / kernel SLOs'],
+  it('2.B/2.C the queue, DLQ, policy, SLO and kernel view checks (and the gaps and actions reads) error when what they read is missing', async () => {
+    const relations: [string, string, string][] = [
+      ['VIEW', 'vw_discovery_queue_health', 'smoke test / discovery queue health'],
+      ['VIEW', 'vw_dead_letter_queue', 'smoke test / dead letter queue is empty'],
+      ['VIEW', 'vw_events_queue_health', 'smoke test / events queue health'],
+      ['VIEW', 'vw_policy_health', 'smoke test / policy health'],
+      ['VIEW', 'vw_slo_burnrate', 'smoke test / SLO burn-rate'],
+      ['VIEW', 'vw_kernel_slos', 'smoke test / kernel SLOs'],
+      ['TABLE', 'marketplace_gaps', 'smoke test / marketplace gaps'],
+      ['TABLE', 'ai_action_ledger', 'operations / recent actions'],
     ];
-    for (const [view, check] of views) {
-      await whileBroken(guide, `ALTER VIEW public.${view} RENAME TO ${view}_moved`, `ALTER VIEW public.${view}_moved RENAME TO ${view}`, async () => {
+    for (const [kind, relation, check] of relations) {
+      await whileBroken(guide, `ALTER ${kind} public.${relation} RENAME TO ${relation}_moved`, `ALTER ${kind} public.${relation}_moved RENAME TO ${relation}`, async () => {
         const result = await guide.check(check);
         expectStatus(result, 'error');
-        expect(result.detail).toContain(`relation "public.${view}" does not exist`);
+        expect(result.detail).toContain(`relation "public.${relation}" does not exist`);
       });
       expectStatus(await guide.check(check), 'pass');
     }
@@ -312,5 +320,18 @@ describe.each(databaseTargets())('seed 001 guide on $name', (target) => {
     expect(health).toHaveLength(1);
     expect(Object.entries(health[0]).filter(([, v]) => v === null)).toEqual([]);
     await guide.sql('DELETE FROM public.learning_events');
+  });
+
+  it('6 "apply hotfix migration": a new migration file applies on the next apply, and the checks still pass', { timeout: 300_000 }, async () => {
+    await guide.close();
+    await writeFile(join(repo.root, 'migrations', '0009_hotfix_queue_index.sql'), '-- Hotfix: the stuck-lease query (section 8) by index.\nCREATE INDEX IF NOT EXISTS marketplace_discovery_queue_leases ON public.marketplace_discovery_queue (status, lease_expires_at);\n');
+    const plan = await repo.run(['plan', '--env', 'staging']);
+    expect(plan.stdout).toContain('0009_hotfix_queue_index.sql');
+    const applied = await repo.run(['apply', '--env', 'staging']);
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toContain('migrated migrations/0009_hotfix_queue_index.sql');
+    expect(applied.stdout).toMatch(/check\(s\) on staging: \d+ passed, 1 skipped/);
+    guide = await openGuide(repo, 'staging');
   });
 });

@@ -240,6 +240,8 @@ describe.each(databaseTargets())('seed 002 guide on $name', (target) => {
       ['phase metrics write time', 'phase_metrics write', 10],
       ['dashboard events write time', 'dashboard_events write', 10],
       ['consolidated metrics query time', 'consolidated metrics query', 100],
+      ['dashboard events query time', 'dashboard events query', 50],
+      ['phase status query time', 'phase status query', 10],
     ];
     for (const [monitor, path, limit] of api) {
       expect(await g.monitor(monitor)).toMatchObject({ status: 'unknown' });
@@ -265,7 +267,7 @@ describe.each(databaseTargets())('seed 002 guide on $name', (target) => {
     await g.sql('DELETE FROM public.api_requests');
   });
 
-  it('production rollout: production is changed by promotion once staging has held Stage 1 for a day', { timeout: 300_000 }, async () => {
+  it('production rollout: production is changed by promotion once staging has held Stage 1 for a day; consolidated metrics roll back alone', { timeout: 300_000 }, async () => {
     await guide?.close();
     guide = undefined;
     await repo.edit('staging', (text) => setRollout(text, 'phase6_metrics', { stage: 'canary', percent: 100 }));
@@ -276,5 +278,17 @@ describe.each(databaseTargets())('seed 002 guide on $name', (target) => {
     expect(promote.stderr).toBe('');
     expect(promote.code).toBe(0);
     expect(promote.stdout).toMatch(/phase6_metrics.*off → canary 100%/);
+
+    // Stage 2, then "Performance Degradation: Disable consolidated metrics endpoint first".
+    await repo.edit('staging', (text) => setRollout(text, 'consolidated_metrics', { stage: 'canary', percent: 100 }));
+    expect((await repo.run(['apply', '--env', 'staging'])).code).toBe(0);
+    await repo.edit('staging', (text) => setRollout(text, 'consolidated_metrics', { stage: 'off' }));
+    const first = await repo.run(['apply', '--env', 'staging']);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(await repo.query('staging', 'SELECT key, stage, percent::int AS percent FROM rollout.flag_rollouts ORDER BY key')).toEqual([
+      { key: 'consolidated_metrics', stage: 'off', percent: null },
+      { key: 'phase6_metrics', stage: 'canary', percent: 100 },
+    ]);
   });
 });
