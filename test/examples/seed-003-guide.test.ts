@@ -5,9 +5,11 @@
  * monitors; its rollbacks are forward migrations and stage moves. The README's requirement
  * table (examples/seed-003-stream5-scoring/README.md) names these tests.
  */
-import { writeFile } from 'node:fs/promises';
+import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveChecks, runChecks } from '../../actions/engine/checks/index.ts';
 import { databaseTargets } from '../support/databases.ts';
 import { exampleRepo, later, setRollout, STAND_IN_ENV, type CliRun, type ExampleRepo } from './support.ts';
 import { expectStatus, namesWith, openGuide, whileBroken, whileFaulty, type OpenGuide } from './guide-support.ts';
@@ -57,6 +59,23 @@ describe.each(databaseTargets())('seed 003 guide on $name', (target) => {
     expect(await open().sql('SELECT (SELECT count(*) FROM public.movement_library)::int AS movements, (SELECT count(*) FROM public.movement_audit_log)::int AS audit, (SELECT count(*) FROM public.movement_staging)::int AS staged')).toEqual([
       { movements: 8, audit: 16, staged: 8 },
     ]);
+  });
+
+  it('phase 1 "Verify connectivity": the check errors when the database cannot be reached', async () => {
+    const [connectivity] = resolveChecks(repo.root, open().env).filter((c) => c.name === `${S} / connectivity`);
+    const unreachable = await runChecks('staging', [connectivity], {
+      root: repo.root,
+      processEnv: repo.env,
+      flags: new Map(),
+      connect: async () => {
+        const client = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:1/planning', connectionTimeoutMillis: 2_000 });
+        await client.connect();
+        return client;
+      },
+    });
+    expectStatus(unreachable.results[0], 'error');
+    expect(unreachable.results[0].detail).toContain('ECONNREFUSED');
+    expectStatus(await open().check(`${S} / connectivity`), 'pass');
   });
 
   it('phase 1 the four tables are checked: a missing one fails', async () => {
@@ -205,13 +224,13 @@ describe.each(databaseTargets())('seed 003 guide on $name', (target) => {
     await guide?.close();
     guide = undefined;
     // What a team commits instead of running TRUNCATE by hand: the guide's rollback, then the seed again.
-    await writeFile(
-      join(repo.root, 'migrations', '0005_reseed_movements.sql'),
-      `-- Roll back the movement seeding (seed 003, "Rollback: Movement Seeding") and seed again from Git.
-TRUNCATE movement_library, movement_staging, movement_audit_log CASCADE;
-${await repo.read('migrations/0002_seed_movements.sql')}
-${await repo.read('migrations/0004_movement_modalities.sql')}`,
-    );
+    await copyFile(join(repo.root, 'rollbacks', 'reseed_movements.sql'), join(repo.root, 'migrations', '0005_reseed_movements.sql'));
+    // Its seed is the migrations' seed, statement for statement.
+    const rollback = await repo.read('rollbacks/reseed_movements.sql');
+    for (const file of ['0002_seed_movements.sql', '0004_movement_modalities.sql']) {
+      const statements = (await repo.read(`migrations/${file}`)).split('\n').filter((line) => !line.startsWith('--')).join('\n').trim();
+      expect(rollback).toContain(statements);
+    }
     const applied = await repo.run(['apply', '--env', 'staging']);
     expect(applied.stderr).toBe('');
     expect(applied.code).toBe(0);
