@@ -240,10 +240,15 @@ export function describeRun(run: EntryRun, extra: Record<string, string> = {}): 
 
 // ---------------------------------------------------------------- repositories and databases
 
-/** The seed-001 example in a temp folder, its environments on database servers named by these variables. */
+/**
+ * A small repository in a temp folder (test/fixtures/actions/repo: seed 001's example as it was
+ * before it grew the whole guide — two migrations, one check, one monitor — kept frozen so that
+ * the action goldens test the actions, not the guide), its environments on database servers
+ * named by these variables.
+ */
 export async function exampleRepository(): Promise<{ root: string; dispose(): Promise<void> }> {
   const root = await mkdtemp(join(tmpdir(), 'rollout-action-repo-'));
-  await cp(join(ROOT, 'examples/seed-001-day0-cutover'), root, { recursive: true });
+  await cp(join(ROOT, 'test/fixtures/actions/repo'), root, { recursive: true });
   for (const name of ['staging', 'production']) {
     const file = join(root, 'environments', `${name}.yaml`);
     const text = await readFile(file, 'utf8');

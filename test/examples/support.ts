@@ -15,6 +15,7 @@ import { openDatabase } from '../../actions/engine/db/index.ts';
 import { editEnvironmentText } from '../../actions/engine/promote/edit-file.ts';
 import type { Position } from '../../actions/engine/stages/ladder.ts';
 import { EMBEDDED_DIR, type DatabaseTarget, type TestDatabase } from '../support/databases.ts';
+import { STAND_IN_EXAMPLES, startStandIn, type StandIn } from '../../examples/stand-in-api.mjs';
 
 export const EXAMPLES = join(import.meta.dirname, '../../examples');
 
@@ -28,8 +29,22 @@ export interface ExampleRepo {
   /** Rewrite an environment file with a function of its text. */
   edit(environment: string, change: (text: string) => string): Promise<void>;
   read(path: string): Promise<string>;
+  /** The example's stand-in service (examples/stand-in-api.mjs) its HTTP checks call, when it has one. */
+  standIn?: StandIn;
   dispose(): Promise<void>;
 }
+
+/**
+ * What the stand-ins are started with: credentials the checks must send, and the seed 002
+ * switches as today's live values say ({enabled: true} at every stage: when_flag reads the
+ * value, not the stage).
+ */
+export const STAND_IN_ENV: NodeJS.ProcessEnv = {
+  AUTOPACK_API_KEY: 'stand-in-test-api-key-1f3c',
+  STAGING_TOKEN: 'stand-in-test-token-9b2e',
+  AUTOPACK_ENABLE_PHASE6_METRICS: '1',
+  AUTOPACK_ENABLE_CONSOLIDATED_METRICS: '1',
+};
 
 export interface CliRun {
   code: number;
@@ -70,9 +85,13 @@ export async function exampleRepo(example: string, target: DatabaseTarget): Prom
       await cp(join(db.root, EMBEDDED_DIR), join(root, embedded[2]), { recursive: true });
     }
   }
+  // The example's HTTP checks call its service: start the stand-in and point them at it.
+  const standIn = STAND_IN_EXAMPLES.includes(example) ? await startStandIn(example, { env: STAND_IN_ENV }) : undefined;
+  Object.assign(env, standIn?.variables);
   const repo: ExampleRepo = {
     root,
     env,
+    ...(standIn ? { standIn } : {}),
     run: (args, options = {}) => runIn(root, args, { ...env, ...options.env, ...(options.now ? { ROLLOUT_NOW: options.now.toISOString() } : {}) }),
     async query<T extends pg.QueryResultRow>(environment: string, sql: string, params: unknown[] = []): Promise<T[]> {
       const { environment: model } = loadEnvironment(root, environment);
@@ -90,6 +109,7 @@ export async function exampleRepo(example: string, target: DatabaseTarget): Prom
     },
     read: (path) => readFile(join(root, path), 'utf8'),
     async dispose() {
+      await standIn?.close();
       await Promise.all(databases.map((db) => db.dispose()));
       await rm(root, { recursive: true, force: true });
     },
