@@ -10,7 +10,7 @@ import type { Plan } from '../engine/plan/types.ts';
 import { renderPlanMarkdown, summaryLine } from '../engine/render/plan.ts';
 import { readOnly, withSession } from '../engine/session.ts';
 import { healthMarker, stickyBody } from './comment.ts';
-import { gatesFor, loadTarget } from './environment.ts';
+import { databaseEnvFor, gatesFor, loadTarget } from './environment.ts';
 import type { HealthInputs } from './inputs.ts';
 import { recordKillSwitch } from './record.ts';
 import type { Runtime } from './runtime.ts';
@@ -29,6 +29,7 @@ const LABELS = ['rollout-health'];
 
 export async function healthStep(inputs: HealthInputs, processEnv: NodeJS.ProcessEnv, workspace: string, runtime: Runtime, scm: () => ScmClient): Promise<HealthStepResult> {
   const env = loadTarget(inputs.root, inputs.environment);
+  processEnv = databaseEnvFor(processEnv, inputs.root, env, inputs);
   const actor = inputs.context.actor || 'github-actions';
   const record = { root: inputs.root, workspace, base: inputs.base, runUrl: inputs.context.runUrl };
   if (inputs.killSwitch !== null) {

@@ -74,16 +74,23 @@ describe.skipIf(!serverUrl)('bundled entries copied alone outside the repository
       expect(applied.outputs.changed).toBe('true');
       expect(applied.outputs.verified).toBe('passed');
 
-      const verified = await run('verify', { inputs: { environment: 'staging' } });
+      // As the reusable workflows pass them: URLs as inputs (secrets[matrix.target.url_env]), no variables.
+      const byInput = { STAGING_DATABASE_URL: '', PRODUCTION_DATABASE_URL: '' };
+      const verified = await run('verify', { inputs: { environment: 'staging', 'database-url': staging.url }, env: byInput });
       expect(verified.outputs.ok, verified.stdout).toBe('true');
 
-      const promoted = await run('promote', { inputs: { from: 'staging' }, env: { ROLLOUT_NOW: '2026-12-25T12:00:00Z' }, event: { name: 'workflow_run', payload: webhookPayload('workflow_run', 'completed') } });
+      const promoted = await run('promote', {
+        inputs: { from: 'staging', 'database-url': staging.url, 'target-database-url': production.url },
+        env: { ...byInput, ROLLOUT_NOW: '2026-12-25T12:00:00Z' },
+        event: { name: 'workflow_run', payload: webhookPayload('workflow_run', 'completed') },
+      });
       expect(promoted.code, promoted.stdout).toBe(0);
       expect(promoted.outputs.to).toBe('production');
 
-      const health = await run('health', { inputs: { environment: 'staging' }, event: { name: 'schedule', payload: {} } });
+      const health = await run('health', { inputs: { environment: 'staging', 'database-url': staging.url }, env: byInput, event: { name: 'schedule', payload: {} } });
       expect(health.code, health.stdout).toBe(0);
       expect(health.outputs.status).toBe('healthy');
+      expect(health.stdout).not.toContain(staging.url);
       expect(github.violations()).toEqual([]);
     } finally {
       await staging.dispose();
