@@ -52,7 +52,7 @@ describe.skipIf(!serverUrl)('bundled entries copied alone outside the repository
     try {
       const validated = await run('validate', {});
       expect(validated.code, validated.stdout).toBe(0);
-      expect(JSON.parse(validated.outputs.environments!)).toEqual(['production', 'staging']);
+      expect(JSON.parse(validated.outputs.environments)).toEqual(['production', 'staging']);
 
       const first = await run('apply', { inputs: { environment: 'staging', deployment: 'false' } });
       expect(first.code, first.stdout).toBe(0);
@@ -69,7 +69,7 @@ describe.skipIf(!serverUrl)('bundled entries copied alone outside the repository
       expect(planned.summary).toMatch(/- ⛔ `migrations\/0003_learning_events_user.sql` lines 1, 2: \*\*require-concurrent-index-creation\*\*: .+\n {2}Fix: .*concurrently/i);
       expect(github.requests()).toContain('POST /repos/Codertocat/Hello-World/issues/2/comments');
 
-      const applied = await run('apply', { inputs: { environment: 'staging', 'plan-hash': planned.outputs['plan-hash']! }, event: { name: 'push', payload: webhookPayload('push') } });
+      const applied = await run('apply', { inputs: { environment: 'staging', 'plan-hash': planned.outputs['plan-hash'] }, event: { name: 'push', payload: webhookPayload('push') } });
       expect(applied.code, applied.stdout).toBe(0);
       expect(applied.outputs.changed).toBe('true');
       expect(applied.outputs.verified).toBe('passed');

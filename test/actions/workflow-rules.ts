@@ -55,7 +55,7 @@ export function secretReferences(job: Job): string[] {
     collect(step.env);
   }
   collect(job.with);
-  return texts.flatMap((text) => [...text.matchAll(/\$\{\{([^}]*)\}\}/g)].map((m) => m[1]!.trim())).filter((e) => /\bsecrets\b/.test(e));
+  return texts.flatMap((text) => [...text.matchAll(/\$\{\{([^}]*)\}\}/g)].map((m) => m[1].trim())).filter((e) => /\bsecrets\b/.test(e));
 }
 
 /**
@@ -65,7 +65,7 @@ export function secretReferences(job: Job): string[] {
  */
 export function holdsWriterUrl(expression: string): boolean {
   if (/secrets\[.*\.(url_env|promotes_to_url_env|upstream_url_env)\]/.test(expression)) return true;
-  return [...expression.matchAll(/secrets\.([A-Za-z0-9_]+)/g)].some((m) => /DATABASE_URL/i.test(m[1]!) && !/READONLY/i.test(m[1]!));
+  return [...expression.matchAll(/secrets\.([A-Za-z0-9_]+)/g)].some((m) => /DATABASE_URL/i.test(m[1]) && !/READONLY/i.test(m[1]));
 }
 
 export const environmentOf = (job: Job): string | undefined => (typeof job.environment === 'string' ? job.environment : job.environment?.name);

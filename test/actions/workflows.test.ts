@@ -74,7 +74,7 @@ describe('who holds a writer URL', () => {
   });
 
   it('a pull request\'s plan gets read-only URLs, and none at all from a fork', () => {
-    const plan = workflow('rollout-pr.yml').jobs.plan!;
+    const plan = workflow('rollout-pr.yml').jobs.plan;
     expect(secretReferences(plan)).toEqual(['secrets[matrix.target.readonly_url_env]', 'secrets[matrix.target.upstream_readonly_url_env]']);
     expect(plan.if).toContain('github.event.pull_request.head.repo.full_name == github.repository');
     expect(environmentOf(plan)).toBeUndefined();
@@ -82,11 +82,11 @@ describe('who holds a writer URL', () => {
 
   it('production applies the plan its reviewers saw, behind its environment', () => {
     const merge = workflow('rollout-merge.yml');
-    const production = merge.jobs.production!;
+    const production = merge.jobs.production;
     expect(environmentOf(production)).toBe('${{ fromJSON(needs.discover.outputs.production-target).environment }}');
     expect(production.steps?.find((s) => s.uses?.endsWith('/actions/apply'))?.with?.['plan-hash']).toBe('${{ needs.plan-production.outputs.plan-hash }}');
-    expect(environmentOf(merge.jobs['plan-production']!)).toBeUndefined();
-    expect(secretReferences(merge.jobs['plan-production']!).some(holdsWriterUrl)).toBe(false);
+    expect(environmentOf(merge.jobs['plan-production'])).toBeUndefined();
+    expect(secretReferences(merge.jobs['plan-production']).some(holdsWriterUrl)).toBe(false);
   });
 });
 
@@ -113,20 +113,20 @@ describe('manual runs', () => {
   it('merge: a manual run applies only from the default branch, and says so elsewhere', () => {
     const merge = workflow('rollout-merge.yml');
     const onDefault = "github.event_name != 'workflow_dispatch' || github.ref_name == github.event.repository.default_branch";
-    expect(merge.jobs.discover!.if).toBe(onDefault);
-    expect(merge.jobs['refuse-dispatch']!.if).toBe("github.event_name == 'workflow_dispatch' && github.ref_name != github.event.repository.default_branch");
+    expect(merge.jobs.discover.if).toBe(onDefault);
+    expect(merge.jobs['refuse-dispatch'].if).toBe("github.event_name == 'workflow_dispatch' && github.ref_name != github.event.repository.default_branch");
     // Every job that holds a writer URL waits for discover, so none runs from another branch.
     for (const name of ['apply', 'plan-production', 'production']) expect(upstreamJobs(merge, name).has('discover'), name).toBe(true);
   });
 
   it('health: break-glass runs for the allow-listed actors only, behind an environment without reviewers, waiting for no other job', () => {
     const health = workflow('rollout-health.yml');
-    const glass = health.jobs['break-glass']!;
+    const glass = health.jobs['break-glass'];
     expect(glass.if).toContain('contains(fromJSON(inputs.break-glass-actors), github.triggering_actor)');
     expect(glass.needs).toBeUndefined();
     expect(environmentOf(glass)).toContain('format(inputs.break-glass-environment, inputs.environment)');
-    expect(environmentOf(health.jobs.health!)).toContain('format(inputs.break-glass-environment, matrix.target.environment)');
-    expect(health.jobs['refuse-break-glass']!.if).toContain('!contains(fromJSON(inputs.break-glass-actors), github.triggering_actor)');
+    expect(environmentOf(health.jobs.health)).toContain('format(inputs.break-glass-environment, matrix.target.environment)');
+    expect(health.jobs['refuse-break-glass'].if).toContain('!contains(fromJSON(inputs.break-glass-actors), github.triggering_actor)');
     // A problem in some file never holds a kill switch back.
     expect(glass.steps?.find((s) => s.id === 'target')?.['continue-on-error']).toBe(true);
     expect(health.on.workflow_call?.inputs?.['break-glass-actors']?.default).toBe('[]');
@@ -142,16 +142,16 @@ describe("this repository's callers", () => {
     expect(jobs).toHaveLength(1);
     const [job] = jobs;
     const called = `rollout-${file}`;
-    expect(job!.uses).toBe(`./.github/workflows/${called}`);
-    expect(job!.secrets).toBe('inherit');
+    expect(job.uses).toBe(`./.github/workflows/${called}`);
+    expect(job.secrets).toBe('inherit');
     const reusable = workflow(called);
     // GitHub refuses to start a called job that asks for more than its caller granted.
     for (const [name, calledJob] of Object.entries(reusable.jobs)) {
       for (const [scope, level] of Object.entries(scopes(calledJob.permissions))) {
-        expect(rank[scopes(job!.permissions)[scope] ?? 'none'], `${file} grants ${scope}: ${level} for ${called} job ${name}`).toBeGreaterThanOrEqual(rank[level]!);
+        expect(rank[scopes(job.permissions)[scope] ?? 'none'], `${file} grants ${scope}: ${level} for ${called} job ${name}`).toBeGreaterThanOrEqual(rank[level]);
       }
     }
-    for (const input of Object.keys(job!.with ?? {})) expect(Object.keys(reusable.on.workflow_call?.inputs ?? {}), `${file} passes ${input}`).toContain(input);
+    for (const input of Object.keys(job.with ?? {})) expect(Object.keys(reusable.on.workflow_call?.inputs ?? {}), `${file} passes ${input}`).toContain(input);
   });
 });
 

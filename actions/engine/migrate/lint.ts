@@ -75,7 +75,7 @@ export async function lintMigrations(migrations: readonly PreparedMigration[]): 
   const outside = migrations.filter((m) => m.execution !== 'transaction').map((m) => m.file.absolutePath);
   const binary = findSquawk();
   if ('unavailable' in binary) {
-    const first = migrations[0]!;
+    const first = migrations[0];
     return [{ file: first.file.path, line: 1, column: 1, severity: 'warning', rule: LINT_UNAVAILABLE, message: `migration lint did not run: ${binary.unavailable}` }];
   }
   const found = [...(await runSquawk(binary.path, inTransaction, true)), ...(await runSquawk(binary.path, outside, false))];
