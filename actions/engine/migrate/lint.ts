@@ -84,12 +84,14 @@ export async function lintMigrations(migrations: readonly PreparedMigration[]): 
     const migration = byPath.get(f.file);
     const line = f.line + 1;
     const column = f.column + 1;
-    const lowRisk = migration ? created.lowRiskReason(migration, line, column) : undefined;
+    // Low risk is about locks and rewrites: a style rule (prefer-bigint-over-int) holds on a new table too.
+    const dangerous = DANGEROUS_RULES.has(f.rule_name);
+    const lowRisk = migration && dangerous ? created.lowRiskReason(migration, line, column) : undefined;
     return {
       file: migration?.file.path ?? f.file,
       line,
       column,
-      severity: DANGEROUS_RULES.has(f.rule_name) && !lowRisk ? 'error' : 'warning',
+      severity: dangerous && !lowRisk ? 'error' : 'warning',
       message: f.message,
       rule: f.rule_name,
       ...(f.help ? { help: f.help } : {}),
