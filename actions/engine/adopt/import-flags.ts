@@ -182,10 +182,13 @@ function flagLines(flag: ImportedFlag, indent: number): string[] {
   return [`${pad}${stringify(flag.key, { lineWidth: 0 }).trimEnd()}:`, `${inner}value: ${inlineJson(flag.value)}`, `${inner}${hint}`];
 }
 
+/** Collections in flow style, as the files write them; a string always quoted, so `"yes"` never reads as a boolean to a YAML 1.1 eye. */
 const inlineJson = (value: JsonValue): string =>
   value !== null && typeof value === 'object'
     ? stringify(value, { collectionStyle: 'flow', flowCollectionPadding: !Array.isArray(value), lineWidth: 0 }).trimEnd()
-    : stringify(value, { lineWidth: 0 }).trimEnd();
+    : typeof value === 'string'
+      ? JSON.stringify(value)
+      : stringify(value, { lineWidth: 0 }).trimEnd();
 
 /** `flag_store: { table: … }` before `flags:`, when the file names no table. */
 function withFlagTable(file: string, text: string, table: string): string {
