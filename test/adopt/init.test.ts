@@ -34,28 +34,28 @@ describe('the caller workflows init writes', () => {
     expect(caller.permissions).toEqual({ contents: 'read' });
     const [job, ...others] = Object.values(caller.jobs);
     expect(others).toEqual([]);
-    expect(job!.uses).toBe(`${ROLLOUT_REPOSITORY}/.github/workflows/${file}@${ROLLOUT_TAG}`);
+    expect(job.uses).toBe(`${ROLLOUT_REPOSITORY}/.github/workflows/${file}@${ROLLOUT_TAG}`);
     expect(ROLLOUT_TAG).toBe(`v${ROLLOUT_VERSION}`);
-    expect(job!.with).toMatchObject({ 'actions-repository': ROLLOUT_REPOSITORY, 'actions-ref': ROLLOUT_TAG });
-    expect(job!.secrets).toBe('inherit');
+    expect(job.with).toMatchObject({ 'actions-repository': ROLLOUT_REPOSITORY, 'actions-ref': ROLLOUT_TAG });
+    expect(job.secrets).toBe('inherit');
     // The workflow it calls is this repository's: every input it passes exists there, every permission is granted.
     const reusable = parseWorkflow(readFileSync(join(ROOT, '.github/workflows', file), 'utf8'));
-    for (const input of Object.keys(job!.with ?? {})) expect(Object.keys(reusable.on.workflow_call?.inputs ?? {})).toContain(input);
-    const granted = (job!.permissions ?? {}) as Record<string, string>;
-    for (const [name, called] of Object.entries(reusable.jobs) as Array<[string, Job]>) {
+    for (const input of Object.keys(job.with ?? {})) expect(Object.keys(reusable.on.workflow_call?.inputs ?? {})).toContain(input);
+    const granted = (job.permissions ?? {}) as Record<string, string>;
+    for (const [name, called] of Object.entries<Job>(reusable.jobs)) {
       for (const [scope, level] of Object.entries((called.permissions ?? {}) as Record<string, string>)) {
-        expect(rank[granted[scope] ?? 'none'], `${file} grants ${scope}: ${level} for job ${name}`).toBeGreaterThanOrEqual(rank[level]!);
+        expect(rank[granted[scope] ?? 'none'], `${file} grants ${scope}: ${level} for job ${name}`).toBeGreaterThanOrEqual(rank[level]);
       }
     }
   });
 
   it('merge reviews production; health offers the environments and refuses break-glass until logins are listed', async () => {
     const merge = parseWorkflow(await readFile(join(root, '.github/workflows/rollout-merge.yml'), 'utf8'));
-    expect(Object.values(merge.jobs)[0]!.with?.['production-environment']).toBe('production');
+    expect(Object.values(merge.jobs)[0].with?.['production-environment']).toBe('production');
     const health = parseWorkflow(await readFile(join(root, '.github/workflows/rollout-health.yml'), 'utf8'));
     const dispatch = health.on.workflow_dispatch as { inputs: { environment: { options: string[]; default: string } } };
     expect(dispatch.inputs.environment).toMatchObject({ options: ['staging', 'production'], default: 'production' });
-    expect(Object.values(health.jobs)[0]!.with?.['break-glass-actors']).toBe('[]');
+    expect(Object.values(health.jobs)[0].with?.['break-glass-actors']).toBe('[]');
   });
 });
 
