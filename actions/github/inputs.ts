@@ -96,6 +96,8 @@ export interface HealthInputs extends DatabaseUrlInputs {
   killSwitch: string | null;
   reason: string | null;
   base: string;
+  /** How much of the measurements the issue and the job summary show (auto: all of it unless the repository is public). */
+  details: 'auto' | 'full' | 'summary';
   context: RunContext;
 }
 
@@ -272,7 +274,14 @@ export function parseHealthInputs(env: Env): HealthInputs {
     killSwitch: killSwitch || null,
     reason: reason || null,
     base: readInput(env, 'base', { fallback: 'main' }),
+    details: readDetails(env),
     ...readDatabaseUrls(env),
     context: readRunContext(env),
   };
+}
+
+function readDetails(env: Env): HealthInputs['details'] {
+  const text = readInput(env, 'details', { fallback: 'auto' });
+  if (text === 'auto' || text === 'full' || text === 'summary') return text;
+  throw new UsageError(`Invalid input details '${text}'. Expected auto, full or summary.`);
 }

@@ -90,6 +90,13 @@ describe.skipIf(!serverUrl)('bundled entries copied alone outside the repository
       const health = await run('health', { inputs: { environment: 'staging', 'database-url': staging.url }, env: byInput, event: { name: 'schedule', payload: {} } });
       expect(health.code, health.stdout).toBe(0);
       expect(health.outputs.status).toBe('healthy');
+      // A public repository (Prism's example answer to GET /repos/{owner}/{repo}) gets no measurements.
+      expect(github.requests()).toContain('GET /repos/Codertocat/Hello-World');
+      expect(health.summary).toContain('Measurements are left out: this repository is public');
+      expect(health.summary).not.toMatch(/\| SLO burn rate \| critical \| .*0/);
+      const detailed = await run('health', { inputs: { environment: 'staging', 'database-url': staging.url, details: 'full', issue: 'false' }, env: byInput, event: { name: 'schedule', payload: {} } });
+      expect(detailed.summary).not.toContain('Measurements are left out');
+      expect(detailed.summary).toContain('| Monitor | Severity | Measurement | Action |');
       expect(health.stdout).not.toContain(staging.url);
       expect(github.violations()).toEqual([]);
     } finally {

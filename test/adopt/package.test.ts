@@ -31,7 +31,7 @@ describe('the npm package, installed into an empty folder', () => {
     // --ignore-scripts: pack what the build left in dist/ (npm ci ran it); the test must not rebuild the repository.
     const packed = await run(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: ROOT, env, maxBuffer: 16 * 1024 * 1024 });
     const [info] = JSON.parse(packed.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
-    tarball = join(work, info!.filename);
+    tarball = join(work, info.filename);
     await run('mkdir', [project]);
     await inProject(npm, ['init', '-y']);
     await inProject(npm, ['install', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', tarball]);
