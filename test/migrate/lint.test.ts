@@ -35,7 +35,7 @@ describe('migration lint', () => {
       ['require-concurrent-index-creation', 'error', 'lines 1, 2', undefined],
       ['adding-required-field', 'error', 'line 3', undefined],
     ]);
-    expect(accounts[0]!.help).toMatch(/concurrently/i);
+    expect(accounts[0].help).toMatch(/concurrently/i);
   });
 
   it('marks findings on a table created earlier in the same pending set as low risk, not errors', () => {
