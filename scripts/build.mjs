@@ -6,7 +6,7 @@
 // only, so that an install never rewrites the committed bundles and the freshness check
 // (test/actions/dist-fresh.test.ts) still sees what was committed; `--actions` builds both;
 // `--actions-only --outdir DIR` builds the actions elsewhere, for that check.
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,8 @@ import { CLI_BANNER, CLI_EXTERNAL } from './cli-bundle.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const ACTIONS = ['validate', 'plan', 'apply', 'verify', 'promote', 'health'];
+/** The platform of GitHub's hosted Linux runners, whose squawk binary the action bundles ship. */
+const SQUAWK_PLATFORM = 'linux-x64';
 
 const args = process.argv.slice(2);
 const actionsOnly = args.includes('--actions-only');
@@ -120,4 +122,31 @@ await build({
 // The SQL parser loads its WASM from next to the script that loaded it.
 const requireFromRoot = createRequire(join(root, 'package.json'));
 copyFileSync(join(dirname(requireFromRoot.resolve('libpg-query')), 'libpg-query.wasm'), join(actionsOut, 'chunks', 'libpg-query.wasm'));
+shipSquawk(requireFromRoot);
+}
+
+/**
+ * The migration linter is a native binary (there is no WASM or JavaScript build of squawk):
+ * ship the one GitHub's hosted runners need (linux-x64) next to the chunks, where lint.ts looks
+ * first, with its licence notice. Other platforms use squawk-cli from node_modules when present.
+ */
+function shipSquawk(requireFromRoot) {
+  const launcher = requireFromRoot.resolve('squawk-cli/package.json');
+  const { version, license } = JSON.parse(readFileSync(launcher, 'utf8'));
+  let binary;
+  try {
+    binary = createRequire(launcher).resolve(`@squawk-cli/${SQUAWK_PLATFORM}/bin/squawk`);
+  } catch (cause) {
+    throw new Error(`@squawk-cli/${SQUAWK_PLATFORM} is not installed: the action bundles ship its binary, so build them on linux-x64 (npm ci there installs it).`, { cause });
+  }
+  const { version: binaryVersion } = JSON.parse(readFileSync(join(dirname(binary), '..', 'package.json'), 'utf8'));
+  if (binaryVersion !== version) throw new Error(`@squawk-cli/${SQUAWK_PLATFORM} ${binaryVersion} does not match squawk-cli ${version}: run npm ci.`);
+  const dir = join(actionsOut, 'chunks', 'squawk', SQUAWK_PLATFORM);
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(binary, join(dir, 'squawk'));
+  chmodSync(join(dir, 'squawk'), 0o755);
+  writeFileSync(
+    join(dir, 'NOTICE'),
+    `squawk ${version} (https://github.com/sbdchd/squawk), the Postgres migration linter, as published on npm as @squawk-cli/${SQUAWK_PLATFORM}.\nLicence: ${license}. Copyright Squawk Team & Contributors.\n`,
+  );
 }

@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { UserError, ValidationError, toError } from '../engine/errors.ts';
+import { ROLLOUT_VERSION } from '../engine/adopt/release.ts';
 import { renderProblems } from '../engine/render/problems.ts';
 import { createContext, type Streams } from './context.ts';
 import type { CliContext } from './context.ts';
@@ -24,6 +25,8 @@ const COMMANDS: Record<string, () => Promise<CommandFactory>> = {
   verify: async () => (await import('./commands/verify.ts')).verifyCommand,
   health: async () => (await import('./commands/health.ts')).healthCommand,
   kill: async () => (await import('./commands/kill.ts')).killCommand,
+  init: async () => (await import('./commands/init.ts')).initCommand,
+  import: async () => (await import('./commands/import.ts')).importCommand,
 };
 
 /** The command a command line names (skipping global options), if it is one of ours. */
@@ -45,6 +48,8 @@ export async function runCli(argv: readonly string[], streams: Streams, env: Nod
     .configureOutput({ writeOut: (s) => streams.stdout.write(s), writeErr: (s) => streams.stderr.write(s) });
   const ctx = createContext(() => program.opts<{ root?: string }>().root, streams, env);
   const name = commandName(argv);
+  // Only without a command: `migrate baseline --version V` has an option of that name.
+  if (!name) program.version(ROLLOUT_VERSION, '-V, --version', 'print the version');
   // Help and unknown commands need every command's definition; a known command only its own.
   const wanted = name ? [name] : Object.keys(COMMANDS);
   for (const factory of await Promise.all(wanted.map((n) => COMMANDS[n]()))) program.addCommand(factory(ctx));

@@ -7,6 +7,7 @@ import { renderCheckReport, type VerifyAfterApplyResult } from '../engine/checks
 import { applyOperation } from '../engine/operations.ts';
 import { renderPlanMarkdown } from '../engine/render/plan.ts';
 import { loadEnvironment } from '../engine/config/repository.ts';
+import { databaseEnvFor } from './environment.ts';
 import type { ApplyInputs } from './inputs.ts';
 import type { Runtime } from './runtime.ts';
 import type { DeploymentState, ScmClient } from './scm.ts';
@@ -21,6 +22,7 @@ export interface ApplyStepResult {
 
 export async function applyStep(inputs: ApplyInputs, processEnv: NodeJS.ProcessEnv, runtime: Runtime, scm: () => ScmClient): Promise<ApplyStepResult> {
   const { environment: env, repository } = loadEnvironment(inputs.root, inputs.environment);
+  processEnv = databaseEnvFor(processEnv, inputs.root, env, inputs, repository);
   const { context } = inputs;
   const deploymentId = inputs.deployment
     ? await scm().createDeployment({ ref: context.sha, environment: env.name, description: `rollout apply ${env.name}`, production: !env.promotesTo })

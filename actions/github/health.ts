@@ -10,7 +10,7 @@ import type { Plan } from '../engine/plan/types.ts';
 import { renderPlanMarkdown, summaryLine } from '../engine/render/plan.ts';
 import { readOnly, withSession } from '../engine/session.ts';
 import { healthMarker, stickyBody } from './comment.ts';
-import { gatesFor, loadTarget } from './environment.ts';
+import { databaseEnvFor, gatesFor, loadTarget } from './environment.ts';
 import type { HealthInputs } from './inputs.ts';
 import { recordKillSwitch } from './record.ts';
 import type { Runtime } from './runtime.ts';
@@ -29,6 +29,7 @@ const LABELS = ['rollout-health'];
 
 export async function healthStep(inputs: HealthInputs, processEnv: NodeJS.ProcessEnv, workspace: string, runtime: Runtime, scm: () => ScmClient): Promise<HealthStepResult> {
   const env = loadTarget(inputs.root, inputs.environment);
+  processEnv = databaseEnvFor(processEnv, inputs.root, env, inputs);
   const actor = inputs.context.actor || 'github-actions';
   const record = { root: inputs.root, workspace, base: inputs.base, runUrl: inputs.context.runUrl };
   if (inputs.killSwitch !== null) {
@@ -56,10 +57,39 @@ export async function healthStep(inputs: HealthInputs, processEnv: NodeJS.Proces
   }
   const drift = plan.summary.drift > 0;
   const verdict: HealthVerdict = report.status === 'breach' ? 'breach' : drift ? 'drift' : report.status;
-  const markdown = runtime.scrub(healthMarkdown(report, plan, drift));
+  const full = await showsMeasurements(inputs, scm, runtime);
+  const markdown = runtime.scrub(full ? healthMarkdown(report, plan, drift) : healthSummaryMarkdown(report, plan, drift));
   await runtime.summary(markdown);
   const issue = inputs.issue ? await syncIssue(scm, env.name, verdict, markdown, inputs.context.runUrl, runtime) : null;
   return { verdict, report, issue, pullRequests };
+}
+
+/**
+ * Measurements (values, live flag values in the drift) go only where the repository's own
+ * readers see them: a public repository's issues and run summaries are public, so there they
+ * show which monitors breached and how much drifted, not the numbers. `details` overrides.
+ */
+async function showsMeasurements(inputs: HealthInputs, scm: () => ScmClient, runtime: Runtime): Promise<boolean> {
+  if (inputs.details !== 'auto') return inputs.details === 'full';
+  const repository = inputs.context.event.repository as { private?: unknown; visibility?: unknown } | undefined;
+  if (typeof repository?.visibility === 'string') return repository.visibility !== 'public';
+  if (typeof repository?.private === 'boolean') return repository.private;
+  try {
+    return (await scm().repositoryVisibility()) !== 'public';
+  } catch (thrown) {
+    runtime.warning(`Could not tell whether the repository is public (${thrown instanceof Error ? thrown.message : String(thrown)}); the health report leaves the measurements out. Set details: full to show them.`);
+    return false;
+  }
+}
+
+/** The report without measurements: which monitors are healthy or breached, and whether anything drifted. */
+export function healthSummaryMarkdown(report: HealthReport, plan: Plan, drift: boolean): string {
+  const symbol = { healthy: '✓', breach: '✗', unknown: '?' } as const;
+  const lines = [`### Health of \`${report.environment}\`: ${report.status}`, '', '| | Monitor | Severity | Status |', '|---|---|---|---|'];
+  for (const r of report.results) lines.push(`| ${symbol[r.status]} | ${r.name.replace(/\|/g, '\\|')} | ${r.severity} | ${r.status} |`);
+  lines.push('', 'Measurements are left out: this repository is public, and so are its issues and run summaries (the health action\'s `details: full` shows them).');
+  lines.push('', drift ? `#### Drift\n\nLive state differs from Git: ${summaryLine(plan)}` : `#### Drift\n\nNone: live state matches Git (plan \`${plan.hash.slice(0, 12)}\`).`);
+  return `${lines.join('\n')}\n`;
 }
 
 export function healthMarkdown(report: HealthReport, plan: Plan, drift: boolean): string {

@@ -32,10 +32,24 @@ export interface ValidateInputs {
   strict: boolean;
   /** Base commit to compare with, to tell which environments a change affects. */
   baseSha: string | null;
+  /** The environment applied only from a reviewed plan: apart in the workflow matrices. */
+  productionEnvironment: string;
   context: RunContext;
 }
 
-export interface PlanInputs {
+/**
+ * Database URLs given as inputs, for workflows that look secrets up by the names the files give
+ * (`secrets[matrix.target.url_env]`): they reach the engine under those names. Null: not given,
+ * the step's env: has them.
+ */
+export interface DatabaseUrlInputs {
+  /** The environment's own database. */
+  databaseUrl: string | null;
+  /** The environment that promotes to this one (its gates read it; a read-only role is enough). */
+  upstreamDatabaseUrl: string | null;
+}
+
+export interface PlanInputs extends DatabaseUrlInputs {
   root: string;
   environment: string;
   githubToken: string;
@@ -43,7 +57,7 @@ export interface PlanInputs {
   context: RunContext;
 }
 
-export interface ApplyInputs {
+export interface ApplyInputs extends DatabaseUrlInputs {
   root: string;
   environment: string;
   githubToken: string;
@@ -55,12 +69,16 @@ export interface ApplyInputs {
 
 export interface VerifyInputs {
   root: string;
+  databaseUrl: string | null;
   environment: string;
   context: RunContext;
 }
 
 export interface PromoteInputs {
   root: string;
+  /** The database of `from`, and of the environment it promotes to (read-only roles are enough). */
+  databaseUrl: string | null;
+  targetDatabaseUrl: string | null;
   from: string;
   to: string | null;
   githubToken: string;
@@ -68,7 +86,7 @@ export interface PromoteInputs {
   context: RunContext;
 }
 
-export interface HealthInputs {
+export interface HealthInputs extends DatabaseUrlInputs {
   root: string;
   environment: string;
   githubToken: string;
@@ -78,6 +96,8 @@ export interface HealthInputs {
   killSwitch: string | null;
   reason: string | null;
   base: string;
+  /** How much of the measurements the issue and the job summary show (auto: all of it unless the repository is public). */
+  details: 'auto' | 'full' | 'summary';
   context: RunContext;
 }
 
@@ -138,6 +158,18 @@ function readHash(env: Env, name: string): string | null {
   return text.toLowerCase();
 }
 
+/** A database URL input; its value is a secret, so no message ever shows it. */
+function readDatabaseUrl(env: Env, name: string): string | null {
+  const text = readInput(env, name);
+  if (text === '') return null;
+  if (!/^postgres(ql)?:\/\//.test(text)) throw new UsageError(`Invalid input ${name} (its value is not shown). Expected a postgres:// or postgresql:// URL, e.g. database-url: \${{ secrets[matrix.target.url_env] }}.`);
+  return text;
+}
+
+function readDatabaseUrls(env: Env): DatabaseUrlInputs {
+  return { databaseUrl: readDatabaseUrl(env, 'database-url'), upstreamDatabaseUrl: readDatabaseUrl(env, 'upstream-database-url') };
+}
+
 export function readRunContext(env: Env): RunContext {
   const [owner = '', repo = ''] = (env.GITHUB_REPOSITORY ?? '').split('/');
   const event = readEvent(env.GITHUB_EVENT_PATH);
@@ -177,11 +209,25 @@ export function parseValidateInputs(env: Env): ValidateInputs {
   const context = readRunContext(env);
   const base = readInput(env, 'base-sha');
   if (base !== '' && !SHA.test(base)) throw new UsageError(`Invalid input base-sha '${base}'. Expected a commit SHA.`);
-  return { root: readRoot(env), environments: readList(env, 'environments'), strict: readBoolean(env, 'strict', false), baseSha: base || baseShaOf(context), context };
+  return {
+    root: readRoot(env),
+    environments: readList(env, 'environments'),
+    strict: readBoolean(env, 'strict', false),
+    baseSha: base || baseShaOf(context),
+    productionEnvironment: readEnvironmentName(env, 'production-environment', { required: false }) || 'production',
+    context,
+  };
 }
 
 export function parsePlanInputs(env: Env): PlanInputs {
-  return { root: readRoot(env), environment: readEnvironmentName(env, 'environment', { required: true }), githubToken: readToken(env), comment: readBoolean(env, 'comment', true), context: readRunContext(env) };
+  return {
+    root: readRoot(env),
+    environment: readEnvironmentName(env, 'environment', { required: true }),
+    githubToken: readToken(env),
+    comment: readBoolean(env, 'comment', true),
+    ...readDatabaseUrls(env),
+    context: readRunContext(env),
+  };
 }
 
 export function parseApplyInputs(env: Env): ApplyInputs {
@@ -192,17 +238,27 @@ export function parseApplyInputs(env: Env): ApplyInputs {
     planHash: readHash(env, 'plan-hash'),
     verify: readBoolean(env, 'verify', true),
     deployment: readBoolean(env, 'deployment', true),
+    ...readDatabaseUrls(env),
     context: readRunContext(env),
   };
 }
 
 export function parseVerifyInputs(env: Env): VerifyInputs {
-  return { root: readRoot(env), environment: readEnvironmentName(env, 'environment', { required: true }), context: readRunContext(env) };
+  return { root: readRoot(env), environment: readEnvironmentName(env, 'environment', { required: true }), databaseUrl: readDatabaseUrl(env, 'database-url'), context: readRunContext(env) };
 }
 
 export function parsePromoteInputs(env: Env): PromoteInputs {
   const to = readEnvironmentName(env, 'to', { required: false });
-  return { root: readRoot(env), from: readEnvironmentName(env, 'from', { required: true }), to: to || null, githubToken: readToken(env), base: readInput(env, 'base', { fallback: 'main' }), context: readRunContext(env) };
+  return {
+    root: readRoot(env),
+    from: readEnvironmentName(env, 'from', { required: true }),
+    to: to || null,
+    githubToken: readToken(env),
+    base: readInput(env, 'base', { fallback: 'main' }),
+    databaseUrl: readDatabaseUrl(env, 'database-url'),
+    targetDatabaseUrl: readDatabaseUrl(env, 'target-database-url'),
+    context: readRunContext(env),
+  };
 }
 
 export function parseHealthInputs(env: Env): HealthInputs {
@@ -218,6 +274,14 @@ export function parseHealthInputs(env: Env): HealthInputs {
     killSwitch: killSwitch || null,
     reason: reason || null,
     base: readInput(env, 'base', { fallback: 'main' }),
+    details: readDetails(env),
+    ...readDatabaseUrls(env),
     context: readRunContext(env),
   };
+}
+
+function readDetails(env: Env): HealthInputs['details'] {
+  const text = readInput(env, 'details', { fallback: 'auto' });
+  if (text === 'auto' || text === 'full' || text === 'summary') return text;
+  throw new UsageError(`Invalid input details '${text}'. Expected auto, full or summary.`);
 }

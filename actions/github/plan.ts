@@ -4,6 +4,7 @@ import type { Plan } from '../engine/plan/types.ts';
 import { renderPlanMarkdown } from '../engine/render/plan.ts';
 import { planMarker, stickyBody } from './comment.ts';
 import { loadEnvironment } from '../engine/config/repository.ts';
+import { databaseEnvFor } from './environment.ts';
 import type { PlanInputs } from './inputs.ts';
 import type { Runtime } from './runtime.ts';
 import type { ScmClient } from './scm.ts';
@@ -15,6 +16,7 @@ export interface PlanStepResult {
 
 export async function planStep(inputs: PlanInputs, processEnv: NodeJS.ProcessEnv, runtime: Runtime, scm: () => ScmClient): Promise<PlanStepResult> {
   const { environment: env, repository } = loadEnvironment(inputs.root, inputs.environment);
+  processEnv = databaseEnvFor(processEnv, inputs.root, env, inputs, repository);
   const plan = await planOperation({ root: inputs.root, env, processEnv, commit: inputs.context.sha || null, repository });
   const markdown = runtime.scrub(renderPlanMarkdown(plan));
   await runtime.summary(markdown);

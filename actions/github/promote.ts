@@ -5,7 +5,7 @@ import { clockFrom } from '../engine/promote/clock.ts';
 import { promote, type PromoteResult } from '../engine/promote/promote.ts';
 import { promotionBody, promotionTitle } from '../engine/promote/render.ts';
 import { stickyBody } from './comment.ts';
-import { loadTarget } from './environment.ts';
+import { loadTarget, withDatabaseUrls } from './environment.ts';
 import type { PromoteInputs } from './inputs.ts';
 import type { Runtime } from './runtime.ts';
 import type { ScmClient } from './scm.ts';
@@ -17,11 +17,16 @@ export interface PromoteStepResult {
 }
 
 export async function promoteStep(inputs: PromoteInputs, processEnv: NodeJS.ProcessEnv, workspace: string, runtime: Runtime, scm: () => ScmClient): Promise<PromoteStepResult> {
-  const to = inputs.to ?? loadTarget(inputs.root, inputs.from).promotesTo;
+  const from = loadTarget(inputs.root, inputs.from);
+  const to = inputs.to ?? from.promotesTo;
   if (!to) {
     runtime.info(`${inputs.from} promotes to no environment (no promotes_to in its file): nothing to do.`);
     return { result: null, pullRequest: null };
   }
+  processEnv = withDatabaseUrls(processEnv, [
+    [from, inputs.databaseUrl],
+    [loadTarget(inputs.root, to), inputs.targetDatabaseUrl],
+  ]);
   const result = await promote({ root: inputs.root, from: inputs.from, to, processEnv, now: clockFrom(processEnv), commit: inputs.context.sha || (await currentCommit(inputs.root, processEnv)), write: false });
   // The body already starts with the engine's promotion marker; it only needs to fit.
   const body = runtime.scrub(promotionBody(result));

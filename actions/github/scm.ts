@@ -25,6 +25,8 @@ export interface ScmClient {
   closeIssue(input: { marker: string; labels: string[]; comment: string }): Promise<number | null>;
   /** Point `branch` at `base` plus these files, and open (or update) its PR into `base`. */
   upsertPullRequest(input: { branch: string; base: string; title: string; body: string; message: string; files: FileChange[] }): Promise<{ number: number; action: 'created' | 'updated' }>;
+  /** Who can read the repository's issues and run summaries. */
+  repositoryVisibility(): Promise<'public' | 'private' | 'internal'>;
 }
 
 const PER_PAGE = 100;
@@ -119,6 +121,11 @@ export function githubScm(token: string, context: RunContext): ScmClient {
       }
       const { data } = await octokit.rest.pulls.create({ ...repo, head: branch, base, title, body, maintainer_can_modify: true });
       return { number: data.number, action: 'created' };
+    },
+
+    async repositoryVisibility() {
+      const { data } = await octokit.rest.repos.get(repo);
+      return data.visibility === 'internal' ? 'internal' : data.private ? 'private' : 'public';
     },
   };
 }

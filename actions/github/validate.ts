@@ -1,6 +1,7 @@
 /** The validate step: every environment file checked at once, annotations on the offending lines. */
 import { execFile } from 'node:child_process';
 import { join, relative } from 'node:path';
+import type { Environment } from '../engine/config/model.ts';
 import { loadRepository } from '../engine/config/repository.ts';
 import { hasErrors, type Problem } from '../engine/problems.ts';
 import { renderProblems } from '../engine/render/problems.ts';
@@ -11,6 +12,8 @@ export interface ValidateResult {
   environments: string[];
   /** Environments a change since the base commit may affect (all of them without a base). */
   affected: string[];
+  /** Every environment on a database server, upstream first, for workflow matrices. */
+  targets: Target[];
   errors: number;
   warnings: number;
   failed: boolean;
@@ -32,7 +35,79 @@ export async function validateStep(inputs: ValidateInputs, runtime: Runtime, wor
   const errors = problems.filter((p) => p.severity === 'error').length;
   const warnings = problems.length - errors;
   await runtime.summary(validateMarkdown(problems, environments));
-  return { environments, affected: affectedEnvironments(changed, all), errors, warnings, failed: inputs.strict ? problems.length > 0 : hasErrors(problems) };
+  const only = new Set(inputs.environments);
+  const targets = workflowTargets([...repository.files.values()].flatMap((f) => (f.environment ? [f.environment] : []))).filter((t) => only.size === 0 || only.has(t.environment));
+  return { environments, affected: affectedEnvironments(changed, all), targets, errors, warnings, failed: inputs.strict ? problems.length > 0 : hasErrors(problems) };
+}
+
+/**
+ * One environment as a workflow job needs it: the names of the secrets that hold its URLs
+ * (a reusable workflow reads them as secrets[target.url_env]) and its neighbours on the
+ * promotion chain. Empty strings where there is none, since workflow expressions have no null.
+ */
+export interface Target {
+  environment: string;
+  url_env: string;
+  readonly_url_env: string;
+  /** The environment that promotes to this one. */
+  upstream: string;
+  upstream_url_env: string;
+  upstream_readonly_url_env: string;
+  promotes_to: string;
+  promotes_to_url_env: string;
+  promotes_to_readonly_url_env: string;
+}
+
+/** Environments on database servers, each after the one that promotes to it (staging before production). */
+export function workflowTargets(environments: readonly Environment[]): Target[] {
+  const servers = environments.filter((e) => e.database.kind === 'url');
+  const byName = new Map(servers.map((e) => [e.name, e]));
+  const urls = (e: Environment | undefined): [string, string] => (e?.database.kind === 'url' ? [e.database.urlEnv, e.database.readonlyUrlEnv ?? ''] : ['', '']);
+  const upstreamOf = (e: Environment): Environment | undefined => servers.find((u) => u.promotesTo === e.name && u !== e);
+  const depth = (e: Environment): number => {
+    let n = 0;
+    for (let at = upstreamOf(e); at && n < servers.length; at = upstreamOf(at)) n++;
+    return n;
+  };
+  return [...servers]
+    .sort((a, b) => depth(a) - depth(b) || a.name.localeCompare(b.name))
+    .map((e) => {
+      const upstream = upstreamOf(e);
+      const next = e.promotesTo ? byName.get(e.promotesTo) : undefined;
+      const [urlEnv, readonlyUrlEnv] = urls(e);
+      const [upstreamUrlEnv, upstreamReadonlyUrlEnv] = urls(upstream);
+      const [nextUrlEnv, nextReadonlyUrlEnv] = urls(next);
+      return {
+        environment: e.name,
+        url_env: urlEnv,
+        readonly_url_env: readonlyUrlEnv,
+        upstream: upstream?.name ?? '',
+        upstream_url_env: upstreamUrlEnv,
+        upstream_readonly_url_env: upstreamReadonlyUrlEnv,
+        promotes_to: next?.name ?? '',
+        promotes_to_url_env: nextUrlEnv,
+        promotes_to_readonly_url_env: nextReadonlyUrlEnv,
+      };
+    });
+}
+
+/** The matrices a workflow fans out over, from the targets, what a change affects and the name of production. */
+export function targetMatrices(targets: readonly Target[], affected: readonly string[], production: string): {
+  applyTargets: Target[];
+  productionTarget: Target | null;
+  planTargets: Target[];
+  unplannable: string[];
+  promotions: Target[];
+} {
+  const touched = new Set(affected);
+  return {
+    applyTargets: targets.filter((t) => t.environment !== production),
+    productionTarget: targets.find((t) => t.environment === production) ?? null,
+    // A pull request's job holds read-only URLs only: an environment without one is not planned there.
+    planTargets: targets.filter((t) => touched.has(t.environment) && t.readonly_url_env !== ''),
+    unplannable: targets.filter((t) => touched.has(t.environment) && t.readonly_url_env === '').map((t) => t.environment),
+    promotions: targets.filter((t) => t.promotes_to !== ''),
+  };
 }
 
 /** Which environments to plan for a change: their own file, or all of them when a shared file changed. */

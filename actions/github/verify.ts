@@ -1,12 +1,14 @@
 /** The verify step: an environment's checks against its live system, read-only. */
 import { liveFlagValues, renderCheckReport, runEnvironmentChecks, type CheckReport } from '../engine/checks/index.ts';
 import { withSession } from '../engine/session.ts';
-import { loadTarget, readOnlyTarget } from './environment.ts';
+import { loadTarget, readOnlyTarget, withDatabaseUrls } from './environment.ts';
 import type { VerifyInputs } from './inputs.ts';
 import type { Runtime } from './runtime.ts';
 
 export async function verifyStep(inputs: VerifyInputs, processEnv: NodeJS.ProcessEnv, runtime: Runtime): Promise<CheckReport> {
-  const env = readOnlyTarget(loadTarget(inputs.root, inputs.environment), processEnv);
+  const loaded = loadTarget(inputs.root, inputs.environment);
+  processEnv = withDatabaseUrls(processEnv, [[loaded, inputs.databaseUrl]]);
+  const env = readOnlyTarget(loaded, processEnv);
   const report = await withSession(env, { root: inputs.root, processEnv, lock: false }, async ({ client, db }) =>
     runEnvironmentChecks(env, { root: inputs.root, processEnv, connect: () => db.connect(), flags: await liveFlagValues(client, env) }),
   );

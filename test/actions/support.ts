@@ -150,6 +150,8 @@ export interface EntryOptions {
   workspace: string;
   apiUrl?: string;
   env?: Record<string, string>;
+  /** Folder holding the bundled entries (default: the repository's dist/actions). */
+  dist?: string;
 }
 
 export async function runEntry(verb: string, options: EntryOptions): Promise<EntryRun> {
@@ -184,7 +186,7 @@ export async function runEntry(verb: string, options: EntryOptions): Promise<Ent
     };
     // Inputs as the runner passes them: defaults from action.yml first, then the step's with:.
     for (const [name, value] of Object.entries({ 'github-token': 'ghs_testtoken000000000000000000000000000', ...options.inputs })) env[`INPUT_${name.toUpperCase()}`] = value;
-    const child = spawn(process.execPath, [join(ROOT, 'dist/actions', `${verb}.js`)], { cwd: options.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(options.dist ?? join(ROOT, 'dist/actions'), `${verb}.js`)], { cwd: options.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));

@@ -2,17 +2,35 @@
  * Lint pending migrations with squawk (a maintained Postgres migration linter built on
  * a real parser). A file acknowledges a finding with squawk's own comment:
  *   -- squawk-ignore adding-required-field
+ *
+ * squawk is a native binary. The CLI finds it in node_modules (squawk-cli and its platform
+ * package); the bundled GitHub Actions run without node_modules, so the build ships the
+ * linux-x64 binary next to the bundle (dist/actions/chunks/squawk/linux-x64/squawk), which is
+ * what GitHub's hosted runners are. Where neither exists, lint reports that it did not run.
  */
 import { execFile } from 'node:child_process';
+import { accessSync, chmodSync, constants, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Problem } from '../problems.ts';
 import type { PreparedMigration } from './execute.ts';
+import { lineColumnAt } from './position.ts';
+import { rawParser } from './statements.ts';
 
 export interface LintFinding extends Problem {
   rule: string;
+  /** squawk's own advice on how to fix it. */
   help?: string;
+  /**
+   * Why this finding blocks no one, when it does not: the statement works on a table that a
+   * migration of the same pending set creates, so nothing reads or writes it yet.
+   */
+  lowRisk?: string;
 }
+
+/** The rule of the single finding lintMigrations returns when squawk cannot run here. */
+export const LINT_UNAVAILABLE = 'lint-unavailable';
 
 /** We always SET both timeouts on migration sessions, so squawk's reminders to do so are noise. */
 const EXCLUDED_RULES = ['require-lock-timeout', 'require-statement-timeout'];
@@ -50,29 +68,170 @@ interface SquawkFinding {
 }
 
 export async function lintMigrations(migrations: readonly PreparedMigration[]): Promise<LintFinding[]> {
-  const byPath = new Map(migrations.map((m) => [m.file.absolutePath, m.file.path]));
+  if (migrations.length === 0) return [];
+  const byPath = new Map(migrations.map((m) => [m.file.absolutePath, m]));
   // Squawk judges robustness differently inside a transaction: lint each group with the right assumption.
   const inTransaction = migrations.filter((m) => m.execution === 'transaction').map((m) => m.file.absolutePath);
   const outside = migrations.filter((m) => m.execution !== 'transaction').map((m) => m.file.absolutePath);
-  const binary = squawkBinary();
-  if (binary === undefined) {
-    // A bundled action runs without node_modules: say lint was skipped rather than fail the plan.
+  const binary = findSquawk();
+  if ('unavailable' in binary) {
     const first = migrations[0];
-    return first
-      ? [{ file: first.file.path, line: 1, column: 1, severity: 'warning', rule: 'lint-unavailable', message: 'migration lint skipped: squawk is not installed here (npm install squawk-cli)' }]
-      : [];
+    return [{ file: first.file.path, line: 1, column: 1, severity: 'warning', rule: LINT_UNAVAILABLE, message: `migration lint did not run: ${binary.unavailable}` }];
   }
-  const findings = [...(await runSquawk(binary, inTransaction, true)), ...(await runSquawk(binary, outside, false))];
-  return findings.map((f) => ({
-    file: byPath.get(f.file) ?? f.file,
-    line: f.line + 1,
-    column: f.column + 1,
-    severity: DANGEROUS_RULES.has(f.rule_name) ? 'error' : 'warning',
-    message: `${f.message} (${f.rule_name})`,
-    rule: f.rule_name,
-    ...(f.help ? { help: f.help } : {}),
-  }));
+  const found = [...(await runSquawk(binary.path, inTransaction, true)), ...(await runSquawk(binary.path, outside, false))];
+  const created = new NewTables(migrations);
+  return found.map((f) => {
+    const migration = byPath.get(f.file);
+    const line = f.line + 1;
+    const column = f.column + 1;
+    // Low risk is about locks and rewrites: a style rule (prefer-bigint-over-int) holds on a new table too.
+    const dangerous = DANGEROUS_RULES.has(f.rule_name);
+    const lowRisk = migration && dangerous ? created.lowRiskReason(migration, line, column) : undefined;
+    return {
+      file: migration?.file.path ?? f.file,
+      line,
+      column,
+      severity: dangerous && !lowRisk ? 'error' : 'warning',
+      message: f.message,
+      rule: f.rule_name,
+      ...(f.help ? { help: f.help } : {}),
+      ...(lowRisk ? { lowRisk } : {}),
+    };
+  });
 }
+
+/** One line per file and rule: "require-concurrent-index-creation at lines 3, 5, 9". */
+export interface LintGroup {
+  file: string;
+  rule: string;
+  severity: 'error' | 'warning';
+  message: string;
+  help?: string;
+  /** Every line the rule fired on, ascending. */
+  lines: number[];
+  /** Set when every finding of the group is low risk (the table is new in this pending set). */
+  lowRisk?: string;
+}
+
+/** What grouping needs of a finding: the plan's copies carry no file (they sit under their migration). */
+export interface GroupableFinding {
+  file?: string;
+  rule: string;
+  severity: string;
+  message: string;
+  help?: string;
+  line?: number;
+  lowRisk?: string;
+}
+
+/**
+ * Group findings per file and rule (one line instead of six identical ones), in file order,
+ * then by first line. Low-risk findings of a rule are kept apart from its risky ones.
+ */
+export function groupLintFindings(findings: readonly GroupableFinding[], file = ''): LintGroup[] {
+  const groups = new Map<string, LintGroup>();
+  for (const f of findings) {
+    const at = f.file ?? file;
+    const key = `${at}\u0000${f.rule}\u0000${f.lowRisk ? 'low' : 'risky'}`;
+    let group = groups.get(key);
+    if (!group) {
+      group = { file: at, rule: f.rule, severity: 'warning', message: f.message, lines: [], ...(f.help ? { help: f.help } : {}), ...(f.lowRisk ? { lowRisk: f.lowRisk } : {}) };
+      groups.set(key, group);
+    }
+    if (f.severity === 'error') group.severity = 'error';
+    if (f.line !== undefined && !group.lines.includes(f.line)) group.lines.push(f.line);
+  }
+  return [...groups.values()]
+    .map((group) => ({ ...group, lines: group.lines.sort((a, b) => a - b) }))
+    .sort((a, b) => a.file.localeCompare(b.file) || (a.lines[0] ?? 0) - (b.lines[0] ?? 0) || a.rule.localeCompare(b.rule));
+}
+
+/** "line 4" or "lines 3, 5, 9". */
+export function describeLines(lines: readonly number[]): string {
+  if (lines.length === 0) return 'the file';
+  return lines.length === 1 ? `line ${lines[0]}` : `lines ${lines.join(', ')}`;
+}
+
+// ---------------------------------------------------------------- tables new in this pending set
+
+type Relation = { schemaname?: string; relname?: string };
+
+const qualified = (r: Relation | undefined): string | undefined => (r?.relname ? `${r.schemaname ?? 'public'}.${r.relname}` : undefined);
+
+/**
+ * Tables that a pending migration creates (CREATE TABLE without IF NOT EXISTS, which may find
+ * one already there), and where: a later statement on such a table locks nothing anyone uses.
+ */
+class NewTables {
+  /** qualified name → the file and character offset of its CREATE TABLE. */
+  private readonly created = new Map<string, { file: string; order: number; offset: number }>();
+  private readonly order = new Map<PreparedMigration, number>();
+
+  constructor(migrations: readonly PreparedMigration[]) {
+    migrations.forEach((migration, order) => {
+      this.order.set(migration, order);
+      for (const statement of migration.statements ?? []) {
+        const node = parseOne(statement.sql)?.CreateStmt as { relation?: Relation; if_not_exists?: boolean } | undefined;
+        const name = qualified(node?.relation);
+        if (name && !node?.if_not_exists && !this.created.has(name)) this.created.set(name, { file: migration.file.path, order, offset: statement.start });
+      }
+    });
+  }
+
+  /** Why the statement at line:column of `migration` is low risk, if it is. */
+  lowRiskReason(migration: PreparedMigration, line: number, column: number): string | undefined {
+    if (this.created.size === 0 || !migration.statements) return undefined;
+    const offset = offsetOf(migration.file.sql, line, column);
+    const statement = migration.statements.find((s) => offset >= s.start && offset < s.start + s.sql.length);
+    if (!statement) return undefined;
+    const order = this.order.get(migration)!;
+    for (const table of targetsOf(statement.sql)) {
+      const creation = this.created.get(table);
+      if (!creation) continue;
+      const earlier = creation.order < order || (creation.order === order && creation.offset <= statement.start);
+      if (earlier) return `${table} is created by ${creation.file} in this same set of pending migrations, so nothing reads or writes it yet`;
+    }
+    return undefined;
+  }
+}
+
+/** The tables a statement works on (the one it alters, indexes, renames, drops or creates). */
+function targetsOf(sql: string): string[] {
+  const stmt = parseOne(sql);
+  if (!stmt) return [];
+  const [type, node] = Object.entries(stmt)[0] ?? ['', {}];
+  const relation = qualified((node as { relation?: Relation }).relation);
+  if (type === 'DropStmt') {
+    const drop = node as { removeType?: string; objects?: { List?: { items?: { String?: { sval?: string } }[] } }[] };
+    if (drop.removeType !== 'OBJECT_TABLE') return [];
+    return (drop.objects ?? []).map((o) => (o.List?.items ?? []).map((i) => i.String?.sval ?? '')).map((parts) => (parts.length === 1 ? `public.${parts[0]}` : parts.join('.')));
+  }
+  return relation ? [relation] : [];
+}
+
+function parseOne(sql: string): Record<string, unknown> | undefined {
+  try {
+    const parsed = rawParser()(sql) as { stmts?: { stmt: Record<string, unknown> }[] };
+    return parsed.stmts?.[0]?.stmt;
+  } catch {
+    // The parser is not loaded (files the pre-scan classified) or the text does not parse: no claim of low risk.
+    return undefined;
+  }
+}
+
+function offsetOf(text: string, line: number, column: number): number {
+  let offset = 0;
+  for (let l = 1; l < line; l++) {
+    const next = text.indexOf('\n', offset);
+    if (next === -1) break;
+    offset = next + 1;
+  }
+  const at = offset + column - 1;
+  // Sanity: the same position back (columns past the end of a line clamp to it).
+  return lineColumnAt(text, at).line === line ? at : offset;
+}
+
+// ---------------------------------------------------------------- running squawk
 
 async function runSquawk(binary: string, paths: string[], assumeInTransaction: boolean): Promise<SquawkFinding[]> {
   if (paths.length === 0) return [];
@@ -87,11 +246,34 @@ async function runSquawk(binary: string, paths: string[], assumeInTransaction: b
   return JSON.parse(stdout) as SquawkFinding[];
 }
 
-function squawkBinary(): string | undefined {
+/** The platforms squawk-cli publishes a binary for. */
+const PLATFORMS = new Set(['darwin-arm64', 'darwin-x64', 'linux-arm64', 'linux-x64', 'win32-x64']);
+
+/**
+ * The squawk binary, without going through squawk-cli's Node launcher (a second Node start
+ * per lint): ROLLOUT_SQUAWK if set, the copy shipped next to a bundle, or the platform package.
+ */
+export function findSquawk(env: NodeJS.ProcessEnv = process.env): { path: string } | { unavailable: string } {
+  if (env.ROLLOUT_SQUAWK) return existsSync(env.ROLLOUT_SQUAWK) ? { path: env.ROLLOUT_SQUAWK } : { unavailable: `ROLLOUT_SQUAWK names ${env.ROLLOUT_SQUAWK}, which does not exist` };
+  const platform = `${process.platform}-${process.arch}`;
+  const exe = process.platform === 'win32' ? 'squawk.exe' : 'squawk';
+  const here = dirname(fileURLToPath(import.meta.url));
+  const shipped = join(here, 'squawk', platform, exe);
+  if (existsSync(shipped)) {
+    // An archive or copy may have dropped the executable bit; the file is ours to fix.
+    try {
+      accessSync(shipped, constants.X_OK);
+    } catch {
+      chmodSync(shipped, 0o755);
+    }
+    return { path: shipped };
+  }
+  if (!PLATFORMS.has(platform)) return { unavailable: `squawk has no build for ${platform}` };
   try {
     const require = createRequire(import.meta.url);
-    return join(dirname(require.resolve('squawk-cli/package.json')), 'js', 'bin', 'squawk');
+    const launcher = require.resolve('squawk-cli/package.json');
+    return { path: createRequire(launcher).resolve(`@squawk-cli/${platform}/bin/${exe}`) };
   } catch {
-    return undefined;
+    return { unavailable: `squawk is not installed here for ${platform} (npm install squawk-cli, or set ROLLOUT_SQUAWK to the binary)` };
   }
 }

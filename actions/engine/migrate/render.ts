@@ -3,6 +3,7 @@ import type { Problem } from '../problems.ts';
 import { formatDuration } from '../config/duration.ts';
 import type { MigrationStatus, MigrationPreview } from './run.ts';
 import type { PreparedMigration } from './execute.ts';
+import { LINT_UNAVAILABLE, describeLines, groupLintFindings } from './lint.ts';
 
 export function renderStatus(status: MigrationStatus, environment: string): string[] {
   const counts = { applied: 0, pending: 0, changed: 0, missing: 0, failed: 0 };
@@ -26,15 +27,23 @@ export function renderPreview(preview: MigrationPreview, environment: string): s
   else lines.push(`${preview.prepared.length} pending migration(s) for ${environment}:`);
   for (const [i, migration] of preview.prepared.entries()) {
     lines.push(`  ${i + 1}. ${migration.file.path}  ${describeExecution(migration)}`);
-    for (const finding of preview.lint.filter((f) => f.file === migration.file.path)) {
-      lines.push(`       ${finding.severity.padEnd(7)} ${finding.line}:${finding.column} ${finding.message}`);
-      if (finding.help) lines.push(`               ${finding.help}`);
+    const findings = preview.lint.filter((f) => f.file === migration.file.path && f.rule !== LINT_UNAVAILABLE);
+    for (const group of groupLintFindings(findings)) {
+      // One line per rule: a single finding keeps its line:column, several list their lines.
+      const single = findings.find((f) => f.rule === group.rule && group.lines.length === 1 && f.line === group.lines[0]);
+      const where = single ? `${single.line}:${single.column}` : describeLines(group.lines);
+      lines.push(`       ${(group.lowRisk ? 'low-risk' : group.severity).padEnd(7)} ${where} ${group.message} (${group.rule})`);
+      if (group.help) lines.push(`               fix: ${group.help}`);
+      if (group.lowRisk) lines.push(`               low risk: ${group.lowRisk}`);
     }
   }
-  const errors = preview.lint.filter((f) => f.severity === 'error').length;
-  if (preview.lint.length > 0) {
+  const unavailable = preview.lint.find((f) => f.rule === LINT_UNAVAILABLE);
+  if (unavailable) lines.splice(1, 0, `  ! ${unavailable.message}`);
+  const linted = preview.lint.filter((f) => f.rule !== LINT_UNAVAILABLE);
+  const errors = linted.filter((f) => f.severity === 'error').length;
+  if (linted.length > 0) {
     lines.push(
-      `Lint: ${errors} error(s), ${preview.lint.length - errors} warning(s) from squawk. Acknowledge a finding with a comment above the statement: -- squawk-ignore <rule>`,
+      `Lint: ${errors} error(s), ${linted.length - errors} warning(s) from squawk. Acknowledge a finding with a comment above the statement: -- squawk-ignore <rule>`,
     );
   }
   return [...lines, ...renderProblems(preview.problems)];

@@ -110,7 +110,9 @@ function planFlag(key: string, desired: FlagSpec | undefined, liveValue: JsonVal
   const from = livePosition(rollout);
 
   if (!desired) {
-    if (!managed) return 'unmanaged';
+    // A flag taken as it was (rollout import, ledger kind baseline) that Git does not name yet
+    // was never written by rollout: it is not removed, only listed as not managed.
+    if (!managed || rollout.recordedKind === 'baseline') return 'unmanaged';
     // Rollout managed this flag and Git no longer has it: remove, with the old value in the ledger.
     return {
       key,

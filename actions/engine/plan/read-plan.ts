@@ -42,7 +42,7 @@ export function migrationPart(preview: MigrationPreview): MigrationPlanPart {
       transactional: p.execution === 'transaction' || p.execution === 'script',
       findings: preview.lint
         .filter((f) => f.file === p.file.path)
-        .map((f) => ({ rule: f.rule, severity: f.severity, message: f.message, line: f.line, column: f.column })),
+        .map((f) => ({ rule: f.rule, severity: f.severity, message: f.message, line: f.line, column: f.column, ...(f.help ? { help: f.help } : {}), ...(f.lowRisk ? { lowRisk: f.lowRisk } : {}) })),
     })),
     blockers: preview.problems.filter((p) => p.severity === 'error').map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`),
   };

@@ -14,6 +14,10 @@ export interface LintFinding {
   message: string;
   line?: number;
   column?: number;
+  /** The linter's advice on how to fix it. */
+  help?: string;
+  /** Why it blocks no one, when it does not (the table is created in the same pending set). */
+  lowRisk?: string;
 }
 
 export interface PendingMigration {

@@ -3,7 +3,8 @@
  * job summaries (one renderer feeds both), JSON for scripts.
  */
 import { compactJson, formatDiffLine } from '../plan/json-diff.ts';
-import type { FlagChange, Plan, Position } from '../plan/types.ts';
+import { LINT_UNAVAILABLE, describeLines, groupLintFindings, type LintGroup } from '../migrate/lint.ts';
+import type { FlagChange, LintFinding, PendingMigration, Plan, Position } from '../plan/types.ts';
 import { maskUrlCredentials } from '../secrets.ts';
 
 export type PlanFormat = 'text' | 'markdown' | 'json';
@@ -53,15 +54,18 @@ function renderPlanText(plan: Plan, color: boolean): string {
   const out: string[] = [];
   out.push(c.bold(`Plan for ${plan.environment} (${plan.file})`) + c.dim(`  hash ${plan.hash.slice(0, 12)}${plan.commit ? `  commit ${plan.commit.slice(0, 12)}` : ''}`));
   out.push(summaryLine(plan));
+  const unlinted = lintUnavailable(plan);
+  if (unlinted) out.push(c.yellow(`! ${unlinted}`));
   for (const blocker of plan.migrations.blockers) out.push(c.red(`✗ blocked: ${blocker}`));
   if (plan.migrations.pending.length > 0) {
     out.push('', c.bold(`Migrations (${plan.migrations.pending.length} pending, ${plan.migrations.appliedCount} applied)`));
     for (const m of plan.migrations.pending) {
       out.push(`  ${c.green('+')} ${m.file}${m.transactional ? '' : c.yellow('  [outside a transaction]')}`);
-      for (const f of m.findings) {
-        const where = f.line ? `:${f.line}${f.column ? `:${f.column}` : ''}` : '';
-        const paint = f.severity === 'error' ? c.red : f.severity === 'warning' ? c.yellow : c.dim;
-        out.push(`      ${paint(f.severity)} ${f.rule}${where}: ${f.message}`);
+      for (const g of groupLintFindings(lintOf(m), m.file)) {
+        const paint = g.lowRisk ? c.dim : g.severity === 'error' ? c.red : c.yellow;
+        out.push(`      ${paint(g.lowRisk ? 'low risk' : g.severity)} ${g.rule} (${describeLines(g.lines)}): ${g.message}`);
+        if (g.help) out.push(`        fix: ${g.help}`);
+        if (g.lowRisk) out.push(c.dim(`        low risk: ${g.lowRisk}`));
       }
     }
   }
@@ -91,12 +95,26 @@ export function renderPlanMarkdown(plan: Plan): string {
   out.push(`### rollout plan for \`${plan.environment}\``);
   out.push('');
   out.push(`${summaryLine(plan)} Plan \`${plan.hash.slice(0, 12)}\`${plan.commit ? ` at commit \`${plan.commit.slice(0, 12)}\`` : ''}.`);
+  // A lint that could not run is said at the top: the table below would otherwise read as "all clear".
+  const unlinted = lintUnavailable(plan);
+  if (unlinted) out.push('', `> [!WARNING]\n> ${capitalize(unlinted)}. The pending migrations below were not checked for locks or rewrites.`);
   for (const blocker of plan.migrations.blockers) out.push('', `> [!CAUTION]\n> Apply is blocked: ${blocker}`);
   if (plan.migrations.pending.length > 0) {
     out.push('', `#### Migrations (${plan.migrations.pending.length} pending)`, '', '| file | runs | lint |', '| --- | --- | --- |');
+    const groups: LintGroup[] = [];
     for (const m of plan.migrations.pending) {
-      const lint = m.findings.length === 0 ? '✓' : m.findings.map((f) => `${f.severity === 'error' ? '⛔' : '⚠️'} \`${f.rule}\`${f.line ? ` line ${f.line}` : ''}: ${escapeCell(f.message)}`).join('<br>');
-      out.push(`| \`${m.file}\` | ${m.transactional ? 'in a transaction' : '**outside a transaction**'} | ${lint} |`);
+      const found = groupLintFindings(lintOf(m), m.file);
+      groups.push(...found);
+      out.push(`| \`${m.file}\` | ${m.transactional ? 'in a transaction' : '**outside a transaction**'} | ${unlinted ? 'not linted' : lintCount(found)} |`);
+    }
+    if (groups.length > 0) {
+      out.push('', 'Lint findings (squawk), per file and rule. Acknowledge one with `-- squawk-ignore <rule>` above its statement.', '');
+      for (const g of groups) {
+        const mark = g.lowRisk ? '🟢 low risk' : g.severity === 'error' ? '⛔' : '⚠️';
+        out.push(`- ${mark} \`${g.file}\` ${describeLines(g.lines)}: **${g.rule}**: ${escapeCell(g.message)}`);
+        if (g.help) out.push(`  Fix: ${escapeCell(g.help)}`);
+        if (g.lowRisk) out.push(`  Low risk: ${escapeCell(g.lowRisk)}.`);
+      }
     }
   }
   if (plan.flags.length > 0) {
@@ -128,6 +146,26 @@ function gateLines(change: FlagChange): Array<{ passed: boolean; reason: string 
   if (gate.gates.length === 0) return gate.reasons.map((reason) => ({ passed: gate.allowed, reason }));
   return [...gate.gates.filter((g) => !g.passed), ...gate.gates.filter((g) => g.passed)].map(({ passed, reason }) => ({ passed, reason }));
 }
+
+/** A migration's findings, without the marker of a lint that did not run. */
+const lintOf = (m: PendingMigration): LintFinding[] => m.findings.filter((f) => f.rule !== LINT_UNAVAILABLE);
+
+/** Why lint did not run, when it did not. */
+function lintUnavailable(plan: Plan): string | undefined {
+  for (const m of plan.migrations.pending) for (const f of m.findings) if (f.rule === LINT_UNAVAILABLE) return f.message;
+  return undefined;
+}
+
+function lintCount(groups: readonly LintGroup[]): string {
+  if (groups.length === 0) return '✓';
+  const n = (label: string, count: number): string[] => (count > 0 ? [`${count} ${label}`] : []);
+  const errors = groups.filter((g) => !g.lowRisk && g.severity === 'error').length;
+  const warnings = groups.filter((g) => !g.lowRisk && g.severity === 'warning').length;
+  const low = groups.filter((g) => g.lowRisk).length;
+  return [...n('⛔', errors), ...n('⚠️', warnings), ...n('🟢 low risk', low)].join(' · ');
+}
+
+const capitalize = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
 
 const escapeCell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 

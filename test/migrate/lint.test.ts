@@ -1,0 +1,63 @@
+/**
+ * squawk's findings as a PR reads them: one line per file and rule with its lines and fix,
+ * and low risk where the table is new in the same pending set. squawk from node_modules.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readMigrationFiles } from '../../actions/engine/migrate/files.ts';
+import { LINT_UNAVAILABLE, describeLines, findSquawk, groupLintFindings, lintMigrations, type LintFinding } from '../../actions/engine/migrate/lint.ts';
+import { prepareMigrations } from '../../actions/engine/migrate/prepare.ts';
+import { writeMigrations } from './support/migrations.ts';
+
+describe('migration lint', () => {
+  let root: string;
+  let findings: LintFinding[];
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'rollout-lint-'));
+    await writeMigrations(root, {
+      '1_orders.sql': 'CREATE TABLE orders (id bigint PRIMARY KEY, customer bigint, note text);',
+      '2_orders_indexes.sql': 'CREATE INDEX orders_customer ON orders (customer);\nCREATE INDEX orders_note ON orders (note);',
+      '3_accounts.sql': 'CREATE INDEX accounts_a ON accounts (a);\nCREATE INDEX accounts_b ON accounts (b);\nALTER TABLE accounts ADD COLUMN tier text NOT NULL;',
+      '4_maybe.sql': 'CREATE TABLE IF NOT EXISTS users (id bigint PRIMARY KEY, email text);\nCREATE INDEX CONCURRENTLY users_email ON users (email);',
+    });
+    const { files } = await readMigrationFiles(root, 'migrations');
+    const { prepared } = await prepareMigrations(files, 170_000, { parse: 'all' });
+    findings = await lintMigrations(prepared);
+  }, 60_000);
+  afterAll(() => rm(root, { recursive: true, force: true }));
+
+  it('groups a rule that fires on several lines of a file into one, with squawk\'s fix', () => {
+    const groups = groupLintFindings(findings);
+    const accounts = groups.filter((g) => g.file === 'migrations/3_accounts.sql');
+    expect(accounts.map((g) => [g.rule, g.severity, describeLines(g.lines), g.lowRisk])).toEqual([
+      ['require-concurrent-index-creation', 'error', 'lines 1, 2', undefined],
+      ['adding-required-field', 'error', 'line 3', undefined],
+    ]);
+    expect(accounts[0].help).toMatch(/concurrently/i);
+  });
+
+  it('marks findings on a table created earlier in the same pending set as low risk, not errors', () => {
+    const orders = groupLintFindings(findings).filter((g) => g.file === 'migrations/2_orders_indexes.sql');
+    expect(orders).toHaveLength(1);
+    expect(orders[0]).toMatchObject({ rule: 'require-concurrent-index-creation', severity: 'warning', lines: [1, 2], lowRisk: 'public.orders is created by migrations/1_orders.sql in this same set of pending migrations, so nothing reads or writes it yet' });
+    // CREATE TABLE IF NOT EXISTS may find the table there already: no claim of low risk from it.
+    expect(findings.filter((f) => f.file === 'migrations/4_maybe.sql' && f.lowRisk)).toEqual([]);
+  });
+
+  it('says when squawk cannot run, instead of finding nothing', async () => {
+    expect(findSquawk({ ROLLOUT_SQUAWK: join(root, 'nope') })).toEqual({ unavailable: `ROLLOUT_SQUAWK names ${join(root, 'nope')}, which does not exist` });
+    expect('path' in findSquawk({})).toBe(true);
+    const previous = process.env.ROLLOUT_SQUAWK;
+    process.env.ROLLOUT_SQUAWK = join(root, 'nope');
+    try {
+      const { files } = await readMigrationFiles(root, 'migrations');
+      const { prepared } = await prepareMigrations(files.slice(0, 1), 170_000, { parse: 'all' });
+      expect((await lintMigrations(prepared)).map((f) => f.rule)).toEqual([LINT_UNAVAILABLE]);
+    } finally {
+      if (previous === undefined) delete process.env.ROLLOUT_SQUAWK;
+      else process.env.ROLLOUT_SQUAWK = previous;
+    }
+  });
+});
