@@ -24,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<CommandFactory>> = {
   verify: async () => (await import('./commands/verify.ts')).verifyCommand,
   health: async () => (await import('./commands/health.ts')).healthCommand,
   kill: async () => (await import('./commands/kill.ts')).killCommand,
+  export: async () => (await import('./commands/export.ts')).exportCommand,
 };
 
 /** The command a command line names (skipping global options), if it is one of ours. */

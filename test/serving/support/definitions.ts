@@ -181,3 +181,25 @@ export function servingTargets(): ServingTarget[] {
 async function disposeQuietly(db: TestDatabase): Promise<void> {
   await db.dispose().catch(() => undefined);
 }
+
+/**
+ * Run `fn` with a client on a test database, then let go of it: an embedded database is
+ * closed again, so that the CLI can open it (one process at a time holds a data directory).
+ */
+export async function withWriter<T>(db: TestDatabase, fn: (client: pg.ClientBase) => Promise<T>): Promise<T> {
+  if (db.url) {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      return await fn(client);
+    } finally {
+      await client.end();
+    }
+  }
+  const opened = await openDatabase(db.env, { root: db.root, processEnv: db.processEnv });
+  try {
+    return await fn(await opened.connect());
+  } finally {
+    await opened.close();
+  }
+}
