@@ -9,7 +9,7 @@
  */
 import pg from 'pg';
 import type { DefinitionSet } from './evaluator.ts';
-import { CHANNEL, SELECT_ALL, SELECT_KEYS, SELECT_SUMMARY, parseNotice, type DefinitionRows } from './queries.ts';
+import { CHANNEL, SELECT_ALL, SELECT_KEYS, SELECT_SUMMARY, parseNotice, splitRead, type DefinitionRows } from './queries.ts';
 
 export interface SyncOptions {
   /** Everything pg needs to connect (connectionString, ssl, …). */
@@ -118,7 +118,7 @@ export class DefinitionSync {
       if (this.stopped) throw new Error('stopped');
       // LISTEN before reading: a change committed after the read is then always noticed.
       await client.query(`LISTEN ${CHANNEL}`);
-      const { rows, summary } = await readInSnapshot(client, SELECT_ALL, []);
+      const { rows, summary } = await readDefinitions(client, SELECT_ALL, []);
       this.connecting = undefined;
       this.client = client;
       this.isConnected = true;
@@ -200,7 +200,7 @@ export class DefinitionSync {
           const keys = [...this.pendingKeys];
           this.pendingAll = false;
           this.pendingKeys.clear();
-          const { rows, summary } = await readInSnapshot(client, all ? SELECT_ALL : SELECT_KEYS, all ? [] : [keys]);
+          const { rows, summary } = await readDefinitions(client, all ? SELECT_ALL : SELECT_KEYS, all ? [] : [keys]);
           if (client !== this.client) break;
           this.summary = summary;
           const changed = all ? this.definitions.replaceAll(rows) : this.definitions.replaceKeys(keys, rows);
@@ -217,18 +217,10 @@ export class DefinitionSync {
   }
 }
 
-/** Rows and the view's summary from one snapshot, so the summary describes exactly these rows. */
-async function readInSnapshot(client: pg.Client, sql: string, params: unknown[]): Promise<{ rows: DefinitionRows; summary: string }> {
-  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-  try {
-    const result = await client.query(sql, params);
-    const summary = await client.query<{ summary: string }>(SELECT_SUMMARY);
-    await client.query('COMMIT');
-    return { rows: result.rows as DefinitionRows, summary: summary.rows[0]?.summary ?? '' };
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
+/** Rows and the view's summary, from one statement (one snapshot). */
+async function readDefinitions(client: pg.Client, sql: string, params: unknown[]): Promise<{ rows: DefinitionRows; summary: string }> {
+  const result = await client.query<DefinitionRows[number] & { summary: string }>(sql, params);
+  return splitRead(result.rows);
 }
 
 function isFatal(error: unknown): boolean {
