@@ -12,6 +12,15 @@ import { evaluate, type UnitContext } from './rule.ts';
 
 type Entry = FlagDefinition | DefinitionProblem;
 
+/** A parsed definition with what every answer for it shares, computed once per write, not per evaluation. */
+interface Compiled {
+  definition: FlagDefinition;
+  /** flagMetadata without a segment (and, in shadow, with shadowValue). */
+  metadata: FlagMetadata;
+  /** flagMetadata per segment that let a unit in, made on first use. */
+  bySegment: Map<string, FlagMetadata>;
+}
+
 /** What a typed resolver may return: the OpenFeature flag value types. */
 export type FlagValueOf<T extends FlagValueType> = T extends 'boolean' ? boolean : T extends 'string' ? string : T extends 'number' ? number : JsonValue;
 
@@ -37,7 +46,7 @@ export function flagTypeOf(value: JsonValue): FlagValueType | undefined {
 }
 
 export class DefinitionSet {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, Compiled | DefinitionProblem>();
   /** Per key, the row as read, to tell a changed definition from a re-read of the same one. */
   private readonly fingerprints = new Map<string, string>();
   private loaded = false;
@@ -57,7 +66,8 @@ export class DefinitionSet {
 
   /** The definition of `key` as parsed, or why it could not be (tests and diagnostics). */
   get(key: string): Entry | undefined {
-    return this.entries.get(key);
+    const entry = this.entries.get(key);
+    return entry === undefined || unreadable(entry) ? entry : entry.definition;
   }
 
   /** Replace everything with a full read; returns the keys that were added, changed or removed. */
@@ -108,18 +118,14 @@ export class DefinitionSet {
     if (!this.loaded) return failure(defaultValue, ErrorCode.PROVIDER_NOT_READY, 'rollout has not read the flag definitions yet (the database has not answered)');
     const entry = this.entries.get(key);
     if (entry === undefined) return failure(defaultValue, ErrorCode.FLAG_NOT_FOUND, `flag '${key}' is not defined in rollout.flag_definitions`);
-    if (isProblem(entry)) return failure(defaultValue, ErrorCode.PARSE_ERROR, entry.problem);
-    const resolution = evaluate(entry, context);
+    if (unreadable(entry)) return failure(defaultValue, ErrorCode.PARSE_ERROR, entry.problem);
+    const resolution = evaluate(entry.definition, context);
+    const flagMetadata = resolution.segment === undefined ? entry.metadata : segmentMetadata(entry, resolution.segment);
     const actual = flagTypeOf(resolution.value);
     if (actual !== type) {
-      return failure(defaultValue, ErrorCode.TYPE_MISMATCH, `flag '${key}' is ${actual === undefined ? 'null' : `of type ${actual}`} for this unit, not ${type}`, metadataOf(entry, resolution.shadowValue, resolution.segment));
+      return failure(defaultValue, ErrorCode.TYPE_MISMATCH, `flag '${key}' is ${actual === undefined ? 'null' : `of type ${actual}`} for this unit, not ${type}`, flagMetadata);
     }
-    return {
-      value: resolution.value as FlagValueOf<T>,
-      variant: resolution.variant,
-      reason: options.stale ? StandardResolutionReasons.STALE : resolution.reason,
-      flagMetadata: metadataOf(entry, resolution.shadowValue, resolution.segment),
-    };
+    return { value: resolution.value as FlagValueOf<T>, variant: resolution.variant, reason: options.stale ? StandardResolutionReasons.STALE : resolution.reason, flagMetadata };
   }
 
   /** Store one row; true when it differs from what was stored under its key. */
@@ -127,7 +133,8 @@ export class DefinitionSet {
     const fingerprint = fingerprintOf(row);
     if (this.fingerprints.get(row.key) === fingerprint) return false;
     this.fingerprints.set(row.key, fingerprint);
-    this.entries.set(row.key, parseDefinition(row));
+    const parsed = parseDefinition(row);
+    this.entries.set(row.key, isProblem(parsed) ? parsed : { definition: parsed, metadata: metadataOf(parsed), bySegment: new Map() });
     return true;
   }
 
@@ -145,13 +152,28 @@ function fingerprintOf(row: DefinitionRow): string {
   return JSON.stringify([row.value, row.off_value, row.stage, row.percent === null ? null : String(row.percent), row.segments, row.override, row.kill_switch, row.ledger_id === null ? null : String(row.ledger_id)]);
 }
 
-/** Flag metadata (values are strings, numbers or booleans only: spec 2.2.10). */
-function metadataOf(definition: FlagDefinition, shadowValue: JsonValue | undefined, segment: string | undefined): FlagMetadata {
+/**
+ * Flag metadata (values are strings, numbers or booleans only: spec 2.2.10). Frozen and shared
+ * by every answer for the definition: the SDK freezes what it hands out anyway.
+ */
+function metadataOf(definition: FlagDefinition, segment?: string): FlagMetadata {
   const metadata: FlagMetadata = { percent: definition.percent, killSwitch: definition.killSwitch };
   if (definition.stage !== null) metadata.stage = definition.stage;
   if (definition.ledgerId !== null) metadata.ledgerId = definition.ledgerId;
-  if (shadowValue !== undefined) metadata.shadowValue = JSON.stringify(shadowValue);
+  // Only shadow answers carry the value beside the off value (rule.ts), and none of them has a segment.
+  if (definition.stage === 'shadow' && definition.override === undefined) metadata.shadowValue = JSON.stringify(definition.value);
   if (segment !== undefined) metadata.segment = segment;
+  return Object.freeze(metadata);
+}
+
+const unreadable = (entry: Compiled | DefinitionProblem): entry is DefinitionProblem => 'problem' in entry;
+
+function segmentMetadata(entry: Compiled, segment: string): FlagMetadata {
+  let metadata = entry.bySegment.get(segment);
+  if (metadata === undefined) {
+    metadata = metadataOf(entry.definition, segment);
+    entry.bySegment.set(segment, metadata);
+  }
   return metadata;
 }
 
