@@ -159,6 +159,17 @@ describe.each(servingTargets())('the provider on the $name database', (target) =
     expect(await client.getBooleanValue('live.unnoticed', false)).toBe(true);
   });
 
+  it('catches up by the periodic re-read even when a later notice arrived', async () => {
+    await writeDefinitions(db.writer, [flag('live.missed', { stage: 'off' }), flag('live.heard', { stage: 'off' })]);
+    const { provider: p, client } = await provider({ pollIntervalMs: 50 });
+    const missed = nextChange(p, 'live.missed');
+    await writeDefinitions(db.writer, [flag('live.missed', { stage: 'full' })], { notify: false });
+    await writeDefinitions(db.writer, [flag('live.heard', { stage: 'full' })]);
+    await missed;
+    expect(await client.getBooleanValue('live.missed', false)).toBe(true);
+    expect(await client.getBooleanValue('live.heard', false)).toBe(true);
+  });
+
   it('is READY after initialize, and NOT_READY again after close', async () => {
     const { provider: p, client } = await provider();
     expect(client.providerStatus).toBe(ProviderStatus.READY);

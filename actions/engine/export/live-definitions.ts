@@ -5,7 +5,7 @@
  */
 import type pg from 'pg';
 import { isProblem, parseDefinition, type DefinitionProblem, type DefinitionRow, type FlagDefinition } from '../../../packages/provider/src/definition.ts';
-import { SELECT_ALL, splitRead } from '../../../packages/provider/src/queries.ts';
+import { SELECT_ALL } from '../../../packages/provider/src/queries.ts';
 import { UserError } from '../errors.ts';
 
 export interface LiveDefinitions {
@@ -16,7 +16,7 @@ export interface LiveDefinitions {
 export async function readLiveDefinitions(client: pg.ClientBase, environment: string): Promise<LiveDefinitions> {
   let rows: DefinitionRow[];
   try {
-    rows = splitRead((await client.query<DefinitionRow & { summary: string }>(`${SELECT_ALL} ORDER BY d.key`)).rows).rows;
+    rows = (await client.query<DefinitionRow>(`${SELECT_ALL} ORDER BY key`)).rows;
   } catch (error) {
     if ((error as { code?: string }).code === '42P01') {
       throw new UserError(`The database of environment "${environment}" has no rollout.flag_definitions yet: nothing has been applied there. Run rollout apply --env ${environment} first (apply installs it).`, { cause: error });

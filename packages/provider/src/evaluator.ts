@@ -49,6 +49,8 @@ export class DefinitionSet {
   private readonly entries = new Map<string, Compiled | DefinitionProblem>();
   /** Per key, the row as read, to tell a changed definition from a re-read of the same one. */
   private readonly fingerprints = new Map<string, string>();
+  /** Per key, the row's ledger_id (also for rows that could not be parsed). */
+  private readonly ledgerIds = new Map<string, number>();
   private loaded = false;
 
   /** Whether a full read has ever succeeded: before it, every answer is PROVIDER_NOT_READY. */
@@ -68,6 +70,13 @@ export class DefinitionSet {
   get(key: string): Entry | undefined {
     const entry = this.entries.get(key);
     return entry === undefined || unreadable(entry) ? entry : entry.definition;
+  }
+
+  /** What SELECT_SUMMARY answers when the database holds exactly these rows: "count/sum of ledger_id". */
+  summary(): string {
+    let sum = 0n;
+    for (const id of this.ledgerIds.values()) sum += BigInt(id);
+    return `${this.entries.size}/${sum}`;
   }
 
   /** Replace everything with a full read; returns the keys that were added, changed or removed. */
@@ -133,6 +142,9 @@ export class DefinitionSet {
     const fingerprint = fingerprintOf(row);
     if (this.fingerprints.get(row.key) === fingerprint) return false;
     this.fingerprints.set(row.key, fingerprint);
+    const ledgerId = Number(row.ledger_id);
+    if (row.ledger_id !== null && row.ledger_id !== undefined && Number.isFinite(ledgerId)) this.ledgerIds.set(row.key, ledgerId);
+    else this.ledgerIds.delete(row.key);
     const parsed = parseDefinition(row);
     this.entries.set(row.key, isProblem(parsed) ? parsed : { definition: parsed, metadata: metadataOf(parsed), bySegment: new Map() });
     return true;
@@ -141,6 +153,7 @@ export class DefinitionSet {
   private remove(key: string): void {
     this.entries.delete(key);
     this.fingerprints.delete(key);
+    this.ledgerIds.delete(key);
   }
 }
 

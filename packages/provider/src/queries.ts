@@ -9,28 +9,19 @@ import type { DefinitionRow } from './definition.ts';
 
 export const CHANNEL = 'rollout_flags';
 
-const COLUMNS = 'd.key, d.value, d.off_value, d.stage, d.percent, d.segments, d.override, d.kill_switch, d.ledger_id';
+const COLUMNS = 'key, value, off_value, stage, percent, segments, override, kill_switch, ledger_id';
+
+export const SELECT_ALL = `SELECT ${COLUMNS} FROM rollout.flag_definitions`;
+export const SELECT_KEYS = `SELECT ${COLUMNS} FROM rollout.flag_definitions WHERE key = ANY($1::text[])`;
 
 /**
- * A cheap summary of the whole view: when none of it moved, the periodic re-read stops here.
- * Every write goes through a new ledger entry, so an added or changed row raises the highest
- * ledger_id or updated_at, and a removed one lowers the count.
+ * What the periodic re-read compares with the definitions held in memory (DefinitionSet.summary):
+ * "count/sum of ledger_id". Every write goes through a new ledger entry, whose id is higher
+ * than that of every row it touches, so any mix of missed changes, additions and removals moves
+ * it: with the count unchanged, additions outnumber nothing and each new id exceeds every
+ * removed one, so the sum rises. When it matches, nothing is re-read.
  */
-const SUMMARY = `SELECT count(*)::text || '/' || coalesce(max(ledger_id)::text, '') || '/' || coalesce(max(updated_at)::text, '') AS summary FROM rollout.flag_definitions`;
-
-export const SELECT_SUMMARY = SUMMARY;
-
-/**
- * Rows and the view's summary in one statement — one snapshot, one round trip. The summary
- * rides on every row; when no row matches, one row with a NULL key carries it.
- */
-export const SELECT_ALL = `WITH s AS (${SUMMARY}) SELECT ${COLUMNS}, s.summary FROM s LEFT JOIN rollout.flag_definitions d ON true`;
-export const SELECT_KEYS = `WITH s AS (${SUMMARY}) SELECT ${COLUMNS}, s.summary FROM s LEFT JOIN rollout.flag_definitions d ON d.key = ANY($1::text[])`;
-
-/** Split a read into its definition rows and the summary it was taken with. */
-export function splitRead(rows: ReadonlyArray<DefinitionRow & { summary: string }>): { rows: DefinitionRow[]; summary: string } {
-  return { rows: rows.filter((row) => row.key !== null), summary: rows[0]?.summary ?? '' };
-}
+export const SELECT_SUMMARY = `SELECT count(*)::text || '/' || coalesce(sum(ledger_id)::text, '0') AS summary FROM rollout.flag_definitions`;
 
 export type DefinitionRows = DefinitionRow[];
 

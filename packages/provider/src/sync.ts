@@ -9,7 +9,7 @@
  */
 import pg from 'pg';
 import type { DefinitionSet } from './evaluator.ts';
-import { CHANNEL, SELECT_ALL, SELECT_KEYS, SELECT_SUMMARY, parseNotice, splitRead, type DefinitionRows } from './queries.ts';
+import { CHANNEL, SELECT_ALL, SELECT_KEYS, SELECT_SUMMARY, parseNotice, type DefinitionRows } from './queries.ts';
 
 export interface SyncOptions {
   /** Everything pg needs to connect (connectionString, ssl, …). */
@@ -48,7 +48,6 @@ export class DefinitionSync {
   private readonly pendingKeys = new Set<string>();
   private pendingProbe = false;
   private draining: Promise<void> | undefined;
-  private summary: string | undefined;
   /** Whether the current outage was reported (one `disconnected` per outage). */
   private outageReported = false;
 
@@ -118,12 +117,11 @@ export class DefinitionSync {
       if (this.stopped) throw new Error('stopped');
       // LISTEN before reading: a change committed after the read is then always noticed.
       await client.query(`LISTEN ${CHANNEL}`);
-      const { rows, summary } = await readDefinitions(client, SELECT_ALL, []);
+      const rows = await readDefinitions(client, SELECT_ALL, []);
       this.connecting = undefined;
       this.client = client;
       this.isConnected = true;
       this.attempt = 0;
-      this.summary = summary;
       const changed = this.definitions.replaceAll(rows);
       const wasOut = this.outageReported;
       this.outageReported = false;
@@ -193,16 +191,15 @@ export class DefinitionSync {
           if (!this.pendingAll && this.pendingKeys.size === 0) {
             this.pendingProbe = false;
             const result = await client.query<{ summary: string }>(SELECT_SUMMARY);
-            if (client === this.client && result.rows[0]?.summary !== this.summary) this.pendingAll = true;
+            if (client === this.client && result.rows[0]?.summary !== this.definitions.summary()) this.pendingAll = true;
             continue;
           }
           const all = this.pendingAll;
           const keys = [...this.pendingKeys];
           this.pendingAll = false;
           this.pendingKeys.clear();
-          const { rows, summary } = await readDefinitions(client, all ? SELECT_ALL : SELECT_KEYS, all ? [] : [keys]);
+          const rows = await readDefinitions(client, all ? SELECT_ALL : SELECT_KEYS, all ? [] : [keys]);
           if (client !== this.client) break;
-          this.summary = summary;
           const changed = all ? this.definitions.replaceAll(rows) : this.definitions.replaceKeys(keys, rows);
           if (changed.length > 0) this.listener.changed(changed);
         } catch (error) {
@@ -217,10 +214,8 @@ export class DefinitionSync {
   }
 }
 
-/** Rows and the view's summary, from one statement (one snapshot). */
-async function readDefinitions(client: pg.Client, sql: string, params: unknown[]): Promise<{ rows: DefinitionRows; summary: string }> {
-  const result = await client.query<DefinitionRows[number] & { summary: string }>(sql, params);
-  return splitRead(result.rows);
+async function readDefinitions(client: pg.Client, sql: string, params: unknown[]): Promise<DefinitionRows> {
+  return (await client.query(sql, params)).rows as DefinitionRows;
 }
 
 function isFatal(error: unknown): boolean {
