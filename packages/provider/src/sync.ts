@@ -214,6 +214,8 @@ export class DefinitionSync {
   }
 }
 
+// Unnamed statements on purpose: on the embedded database every connection shares one
+// session, where a named prepared statement of one connection collides with another's.
 async function readDefinitions(client: pg.Client, sql: string, params: unknown[]): Promise<DefinitionRows> {
   return (await client.query(sql, params)).rows as DefinitionRows;
 }
