@@ -28,7 +28,7 @@ const quiet: Logger = { error: () => undefined, warn: () => undefined, info: () 
 const definitions = makeDefinitions(FLAGS);
 const units = makeUnits(10_000) as EvaluationContext[];
 const keys = definitions.map((d) => d.key);
-const types = definitions.map((d) => (typeof d.value === 'boolean' ? 'boolean' : 'object') as 'boolean' | 'object');
+const types = definitions.map((d) => (typeof d.value === 'boolean' ? 'boolean' : 'object'));
 
 // rollout's evaluator, filled as the sync fills it (rows as pg returns them).
 const ours = new DefinitionSet();
@@ -80,7 +80,7 @@ function runCore(kind: 'rollout' | 'flagd'): number {
   for (let i = 0; i < N; i++) {
     const f = i % keys.length;
     const unit = units[(i * 31) % units.length];
-    const result = kind === 'rollout' ? ours.resolve(types[f], keys[f], null as never, unit, { stale: false }) : flagd.resolve(types[f], keys[f], null as never, unit, quiet);
+    const result = kind === 'rollout' ? ours.resolve(types[f], keys[f], null, unit, { stale: false }) : flagd.resolve(types[f], keys[f], null as never, unit, quiet);
     if (result.variant === 'on') sink++;
   }
   return N / (Number(process.hrtime.bigint() - started) / 1e9);
@@ -102,7 +102,7 @@ let disagreements = 0;
 for (let i = 0; i < 20_000; i++) {
   const f = i % keys.length;
   const unit = units[(i * 31) % units.length];
-  const a = ours.resolve(types[f], keys[f], null as never, unit, { stale: false });
+  const a = ours.resolve(types[f], keys[f], null, unit, { stale: false });
   const b = flagd.resolve(types[f], keys[f], null as never, unit, quiet);
   if (JSON.stringify(a.value) !== JSON.stringify(b.value) || a.variant !== b.variant) disagreements++;
 }
