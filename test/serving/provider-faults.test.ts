@@ -176,6 +176,19 @@ describe.each(servingTargets())('faults on the $name database', (target) => {
     }
   });
 
+  it.runIf(target.name === 'server')('fails for good, without retrying, when the database refuses who it is (PROVIDER_FATAL)', async () => {
+    const url = new URL(db.url);
+    url.username = 'no_such_role_for_rollout';
+    const provider = new RolloutProvider({ connectionString: url.toString(), ...FAST });
+    open.push(provider);
+    const domain = `rollout-faults-${process.pid}-${domains++}`;
+    const failure = await OpenFeature.setProviderAndWait(domain, provider).then(() => undefined, (error: unknown) => error as { code?: string; message?: string });
+    expect(failure?.code).toBe(ErrorCode.PROVIDER_FATAL);
+    expect(failure?.message).toContain('no_such_role_for_rollout');
+    expect(failure?.message).not.toContain('postgres://');
+    expect(OpenFeature.getClient(domain).providerStatus).toBe(ProviderStatus.FATAL);
+  });
+
   it.runIf(target.name === 'server')('survives its database being dropped and created again', async () => {
     const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
     await admin.connect();

@@ -7,6 +7,7 @@
  * its socket), so there the periodic re-read is what delivers it.
  */
 import { ErrorCode, OpenFeature, ProviderEvents, ProviderStatus, type Client, type EvaluationDetails, type FlagValue, type JsonValue } from '@openfeature/server-sdk';
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RolloutProvider, type RolloutProviderOptions } from '../../packages/provider/src/provider.ts';
 import { evaluate } from '../../packages/provider/src/rule.ts';
@@ -163,11 +164,29 @@ describe.each(servingTargets())('the provider on the $name database', (target) =
     await writeDefinitions(db.writer, [flag('live.missed', { stage: 'off' }), flag('live.heard', { stage: 'off' })]);
     const { provider: p, client } = await provider({ pollIntervalMs: 50 });
     const missed = nextChange(p, 'live.missed');
+    const heard = nextChange(p, 'live.heard');
     await writeDefinitions(db.writer, [flag('live.missed', { stage: 'full' })], { notify: false });
     await writeDefinitions(db.writer, [flag('live.heard', { stage: 'full' })]);
-    await missed;
+    await Promise.all([missed, heard]);
     expect(await client.getBooleanValue('live.missed', false)).toBe(true);
     expect(await client.getBooleanValue('live.heard', false)).toBe(true);
+  });
+
+  it.runIf(target.name === 'embedded')('(why the embedded database relies on the re-read) PGlite delivers a NOTIFY only to the connection that sent it', async () => {
+    const listener = new pg.Client({ connectionString: db.url });
+    await listener.connect();
+    try {
+      const heard: string[] = [];
+      listener.on('notification', (n) => heard.push(n.payload ?? ''));
+      await listener.query('LISTEN rollout_flags');
+      const self = new Promise<string | undefined>((resolve) => db.writer.once('notification', (n: pg.Notification) => resolve(n.payload)));
+      await db.writer.query(`SELECT pg_notify('rollout_flags', '{"ledger_id": 0}')`);
+      expect(await self).toBe('{"ledger_id": 0}');
+      await listener.query('SELECT 1');
+      expect(heard).toEqual([]);
+    } finally {
+      await listener.end();
+    }
   });
 
   it('is READY after initialize, and NOT_READY again after close', async () => {
