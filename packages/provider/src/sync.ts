@@ -118,6 +118,7 @@ export class DefinitionSync {
       // LISTEN before reading: a change committed after the read is then always noticed.
       await client.query(`LISTEN ${CHANNEL}`);
       const rows = await readDefinitions(client, SELECT_ALL, []);
+      if (this.stopped) throw new Error('stopped');
       this.connecting = undefined;
       this.client = client;
       this.isConnected = true;
