@@ -27,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<CommandFactory>> = {
   kill: async () => (await import('./commands/kill.ts')).killCommand,
   init: async () => (await import('./commands/init.ts')).initCommand,
   import: async () => (await import('./commands/import.ts')).importCommand,
+  export: async () => (await import('./commands/export.ts')).exportCommand,
 };
 
 /** The command a command line names (skipping global options), if it is one of ours. */
