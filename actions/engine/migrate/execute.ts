@@ -37,7 +37,7 @@ import { MigrationError, describePostgresError, isPostgresError } from './migrat
 
 export interface PreparedMigration {
   file: MigrationFile;
-  execution: Exclude<Execution, 'baseline'>;
+  execution: Exclude<Execution, 'baseline' | 'adopted'>;
   /** Why it runs outside one transaction (empty for 'transaction'). */
   reasons: string[];
   /** The file's statements, from the parser; undefined when the pre-scan showed the file needs no parse (split on demand). */
@@ -309,5 +309,5 @@ function withRunContext(error: MigrationError, appliedCount: number, migration: 
 }
 
 function recordBase(migration: PreparedMigration, options: ExecuteOptions) {
-  return { version: migration.file.version, name: migration.file.name, checksum: migration.file.checksum, appliedBy: options.appliedBy, commit: options.commit };
+  return { id: migration.file.id, version: migration.file.version, name: migration.file.name, checksum: migration.file.checksum, appliedBy: options.appliedBy, commit: options.commit };
 }

@@ -13,7 +13,13 @@ export function renderStatus(status: MigrationStatus, environment: string): stri
   for (const entry of status.plan.entries) {
     const record = entry.record;
     const when = record ? ` ${record.appliedAt.toISOString().replace('T', ' ').slice(0, 16)} by ${record.appliedBy}` : '';
-    const took = record && record.execution !== 'baseline' ? ` (${formatDuration(record.durationMs)})` : record ? ' (baseline)' : '';
+    const took = !record
+      ? ''
+      : record.execution === 'baseline'
+        ? ' (baseline)'
+        : record.execution === 'adopted'
+          ? ` (adopted from ${record.adoptedFrom ?? 'another tool'})`
+          : ` (${formatDuration(record.durationMs)})`;
     const order = entry.outOfOrder ? ' (out of order)' : '';
     lines.push(`  ${entry.state.padEnd(8)} ${entry.path}${order}${when}${took}`);
   }

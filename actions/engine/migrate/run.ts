@@ -8,9 +8,9 @@ import type pg from 'pg';
 import type { Environment } from '../config/model.ts';
 import { ValidationError } from '../errors.ts';
 import { hasErrors, sortProblems, type Problem } from '../problems.ts';
-import { readMigrationFiles, type MigrationFile } from './files.ts';
-import { ensureHistory, readHistory, upsertRecordSql, type HistoryRecord } from './history.ts';
-import { planMigrations, planBaseline, type MigrationPlan } from './planner.ts';
+import { readMigrationFiles, type MigrationFile, type MigrationFiles } from './files.ts';
+import { ensureHistory, readHistory, readHistoryRows, toHistoryRecords, upsertRecordSql, type HistoryRecord } from './history.ts';
+import { planMigrations, planBaseline, resolveDuplicates, type MigrationPlan } from './planner.ts';
 import { classifyMigrations, parseClassified, prepareMigrations } from './prepare.ts';
 import { executeMigrations, type AppliedMigration, type PreparedMigration, type ProgressEvent } from './execute.ts';
 import { lintMigrations, type LintFinding } from './lint.ts';
@@ -53,10 +53,18 @@ export interface ApplyOptions {
 }
 
 /** Read-only: applied, pending, changed, missing and failed migrations. */
-export async function inspectMigrations(client: pg.ClientBase, ctx: MigrationContext, options: { retryFailed?: boolean } = {}): Promise<MigrationStatus> {
+export async function inspectMigrations(
+  client: pg.ClientBase,
+  ctx: MigrationContext,
+  options: { retryFailed?: boolean } = {},
+  /** The files, when the caller has read them already. */
+  read?: MigrationFiles,
+): Promise<MigrationStatus> {
   const settings = ctx.env.migrations;
-  const [{ files, problems: fileProblems }, history] = await Promise.all([readMigrationFiles(ctx.root, settings.directory), readHistory(client)]);
+  const [{ files, ordering, problems: fileProblems }, rows] = await Promise.all([read ?? readMigrationFiles(ctx.root, settings.directory), readHistoryRows(client)]);
+  const history = toHistoryRecords(rows, files);
   const plan = planMigrations(files, history, {
+    ordering,
     allowMissing: settings.allowMissing,
     allowOutOfOrder: settings.allowOutOfOrder,
     retryFailed: options.retryFailed ?? false,
@@ -84,8 +92,9 @@ export async function applyMigrations(client: pg.ClientBase, ctx: MigrationConte
   const processEnv = ctx.processEnv ?? process.env;
   // `git rev-parse` runs while the database answers.
   const commit = currentCommit(ctx.root, processEnv);
-  await ensureHistory(client);
-  const [status, version] = await Promise.all([inspectMigrations(client, ctx, options), serverVersion(client)]);
+  const read = await readMigrationFiles(ctx.root, ctx.env.migrations.directory);
+  await ensureHistory(client, read.files);
+  const [status, version] = await Promise.all([inspectMigrations(client, ctx, options, read), serverVersion(client)]);
   // Only files the pre-scan cannot classify go through the parser (see prepare.ts); plan parses them all.
   const { classified, problems: directiveProblems } = classifyMigrations(status.plan.toRun, version, { parse: 'needed' });
   // The others are syntax-checked by the server, all in one round trip, while the parser loads and runs here.
@@ -125,16 +134,19 @@ export async function applyMigrations(client: pg.ClientBase, ctx: MigrationConte
  */
 export async function baselineMigrations(client: pg.ClientBase, ctx: MigrationContext, version: bigint): Promise<MigrationFile[]> {
   const processEnv = ctx.processEnv ?? process.env;
-  const { files, problems } = await readMigrationFiles(ctx.root, ctx.env.migrations.directory);
-  if (hasErrors(problems)) throw new ValidationError(problems);
-  await ensureHistory(client);
-  const adopt = planBaseline(files, await readHistory(client), version);
+  const read = await readMigrationFiles(ctx.root, ctx.env.migrations.directory);
+  await ensureHistory(client, read.files);
+  const history = await readHistory(client, read.files);
+  const { files, problems } = resolveDuplicates(read.files, history);
+  const blockers = [...read.problems, ...problems];
+  if (hasErrors(blockers)) throw new ValidationError(sortProblems(blockers));
+  const adopt = planBaseline(files, history, version);
   if (adopt.length === 0) return [];
   const appliedBy = currentActor(processEnv);
   const commit = await currentCommit(ctx.root, processEnv);
   // One statement for all rows: a baseline of 1,000 files is one round trip.
   const sql = adopt
-    .map((file) => upsertRecordSql({ version: file.version, name: file.name, checksum: file.checksum, status: 'applied', execution: 'baseline', appliedBy, commit, durationSql: '0' }))
+    .map((file) => upsertRecordSql({ id: file.id, version: file.version, name: file.name, checksum: file.checksum, status: 'applied', execution: 'baseline', appliedBy, commit, durationSql: '0' }))
     .join(';\n');
   await client.query(`BEGIN;\n${sql};\nCOMMIT;`);
   return adopt;
