@@ -27,6 +27,7 @@
 import type pg from 'pg';
 import type { MigrationFile } from './files.ts';
 import type { Directives } from './directives.ts';
+import type { CreatedExtension } from './extensions.ts';
 import type { Execution } from './history.ts';
 import { upsertRecordSql } from './history.ts';
 import type { Statement } from './statements.ts';
@@ -43,6 +44,8 @@ export interface PreparedMigration {
   /** The file's statements, from the parser; undefined when the pre-scan showed the file needs no parse (split on demand). */
   statements: Statement[] | undefined;
   directives: Directives;
+  /** Its CREATE EXTENSION statements (found by the parser; the pre-scan sends every file that says EXTENSION to it). */
+  extensions: CreatedExtension[];
   /** Offset of a final COMMIT that ends a transaction the file opened ('script' files): the history row goes just before it. */
   finalCommitAt?: number;
 }

@@ -65,7 +65,7 @@ export async function parseClassified(classified: readonly Classified[], serverV
       parsed = result.parsed;
     } else {
       // The pre-scan found no keyword that could make this file anything but one ordinary transaction.
-      parsed = { statements: [], nonTransactional: [], managesTransactions: false };
+      parsed = { statements: [], nonTransactional: [], managesTransactions: false, extensions: [] };
     }
     let execution: PreparedMigration['execution'];
     let reasons: string[];
@@ -90,6 +90,7 @@ export async function parseClassified(classified: readonly Classified[], serverV
       // Not parsed: split lazily, only if a failure needs the failing statement located.
       statements: needsParser ? parsed.statements : undefined,
       directives,
+      extensions: parsed.extensions,
       ...(parsed.finalCommitAt !== undefined ? { finalCommitAt: parsed.finalCommitAt } : {}),
     });
   }

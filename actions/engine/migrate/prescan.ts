@@ -7,6 +7,8 @@
  * statement can be non-transactional or control transactions:
  *
  *   anywhere:               CONCURRENTLY VACUUM REINDEX SYSTEM DATABASE TABLESPACE SUBSCRIPTION DISCARD
+ *                           EXTENSION (not for the transaction: the parser names the extensions a file
+ *                           creates, which the embedded database must be able to provide)
  *   first word of a statement: BEGIN START COMMIT END ROLLBACK ABORT SAVEPOINT RELEASE PREPARE
  *
  * Every case statements.ts's nonTransactionalReason() or TransactionStmt recognises needs
@@ -17,7 +19,7 @@
  */
 
 /** Keywords that may make a statement refuse a transaction block, wherever they appear. */
-const ANYWHERE = new Set(['CONCURRENTLY', 'VACUUM', 'REINDEX', 'SYSTEM', 'DATABASE', 'TABLESPACE', 'SUBSCRIPTION', 'DISCARD']);
+const ANYWHERE = new Set(['CONCURRENTLY', 'VACUUM', 'REINDEX', 'SYSTEM', 'DATABASE', 'TABLESPACE', 'SUBSCRIPTION', 'DISCARD', 'EXTENSION']);
 /** Keywords that begin a transaction-control statement (TransactionStmt). */
 const STATEMENT_START = new Set(['BEGIN', 'START', 'COMMIT', 'END', 'ROLLBACK', 'ABORT', 'SAVEPOINT', 'RELEASE', 'PREPARE']);
 

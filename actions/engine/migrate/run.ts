@@ -17,6 +17,7 @@ import { lintMigrations, type LintFinding } from './lint.ts';
 import { checkSyntax } from './syntax-check.ts';
 import { loadParser, parseSql } from './statements.ts';
 import { currentActor, currentCommit } from './provenance.ts';
+import { unavailableExtensionProblems } from './extensions.ts';
 
 export interface MigrationContext {
   /** Repository root. */
@@ -79,7 +80,7 @@ export async function previewMigrations(client: pg.ClientBase, ctx: MigrationCon
   const status = await inspectMigrations(client, ctx, options);
   const { prepared, problems } = await prepareMigrations(status.plan.toRun, await serverVersion(client), { parse: 'all' });
   const lint = await lintMigrations(prepared);
-  return { ...status, prepared, lint, problems: sortProblems([...status.problems, ...problems]) };
+  return { ...status, prepared, lint, problems: sortProblems([...status.problems, ...problems, ...extensionProblems(ctx, prepared)]) };
 }
 
 /**
@@ -104,7 +105,7 @@ export async function applyMigrations(client: pg.ClientBase, ctx: MigrationConte
     version,
   );
   const { prepared, problems: parseProblems } = await parseClassified(classified, version);
-  const problems = sortProblems([...status.problems, ...directiveProblems, ...parseProblems, ...(await syntaxProblems)]);
+  const problems = sortProblems([...status.problems, ...directiveProblems, ...parseProblems, ...(await syntaxProblems), ...extensionProblems(ctx, prepared)]);
   if (hasErrors(problems)) throw new ValidationError(problems.filter((p) => p.severity === 'error'));
   if (prepared.length === 0) return { applied: [], problems };
 
@@ -160,6 +161,15 @@ async function checkUnparsedSyntax(client: pg.ClientBase, unparsed: readonly Mig
     for (const file of unchecked) problems.push(...parseSql(file.path, file.sql, version).problems);
   }
   return problems;
+}
+
+/** On the embedded database, a pending CREATE EXTENSION of an extension PGlite lacks: refused before anything runs. */
+function extensionProblems(ctx: MigrationContext, prepared: readonly PreparedMigration[]): Problem[] {
+  return unavailableExtensionProblems(
+    ctx.env.database,
+    ctx.env.file,
+    prepared.map((m) => ({ path: m.file.path, sql: m.file.sql, extensions: m.extensions })),
+  );
 }
 
 async function serverVersion(client: pg.ClientBase): Promise<number> {
