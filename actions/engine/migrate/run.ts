@@ -18,6 +18,8 @@ import { checkSyntax } from './syntax-check.ts';
 import { loadParser, parseSql } from './statements.ts';
 import { currentActor, currentCommit } from './provenance.ts';
 import { unavailableExtensionProblems } from './extensions.ts';
+import { downSectionAt } from './adopt-content.ts';
+import { lineColumnAt } from './position.ts';
 
 export interface MigrationContext {
   /** Repository root. */
@@ -80,7 +82,7 @@ export async function previewMigrations(client: pg.ClientBase, ctx: MigrationCon
   const status = await inspectMigrations(client, ctx, options);
   const { prepared, problems } = await prepareMigrations(status.plan.toRun, await serverVersion(client), { parse: 'all' });
   const lint = await lintMigrations(prepared);
-  return { ...status, prepared, lint, problems: sortProblems([...status.problems, ...problems, ...extensionProblems(ctx, prepared)]) };
+  return { ...status, prepared, lint, problems: sortProblems([...status.problems, ...problems, ...pendingFileProblems(ctx, prepared)]) };
 }
 
 /**
@@ -105,7 +107,7 @@ export async function applyMigrations(client: pg.ClientBase, ctx: MigrationConte
     version,
   );
   const { prepared, problems: parseProblems } = await parseClassified(classified, version);
-  const problems = sortProblems([...status.problems, ...directiveProblems, ...parseProblems, ...(await syntaxProblems), ...extensionProblems(ctx, prepared)]);
+  const problems = sortProblems([...status.problems, ...directiveProblems, ...parseProblems, ...(await syntaxProblems), ...pendingFileProblems(ctx, prepared)]);
   if (hasErrors(problems)) throw new ValidationError(problems.filter((p) => p.severity === 'error'));
   if (prepared.length === 0) return { applied: [], problems };
 
@@ -163,13 +165,30 @@ async function checkUnparsedSyntax(client: pg.ClientBase, unparsed: readonly Mig
   return problems;
 }
 
-/** On the embedded database, a pending CREATE EXTENSION of an extension PGlite lacks: refused before anything runs. */
-function extensionProblems(ctx: MigrationContext, prepared: readonly PreparedMigration[]): Problem[] {
-  return unavailableExtensionProblems(
+/**
+ * What blocks pending files beyond their syntax: on the embedded database, a CREATE EXTENSION
+ * of an extension PGlite lacks; anywhere, a dbmate or node-pg-migrate down section, which
+ * rollout would run with the rest of the file. Refused before anything runs.
+ */
+function pendingFileProblems(ctx: MigrationContext, prepared: readonly PreparedMigration[]): Problem[] {
+  const problems = unavailableExtensionProblems(
     ctx.env.database,
     ctx.env.file,
     prepared.map((m) => ({ path: m.file.path, sql: m.file.sql, extensions: m.extensions })),
   );
+  for (const { file } of prepared) {
+    const at = downSectionAt(file.sql);
+    if (at === undefined) continue;
+    problems.push({
+      file: file.path,
+      ...lineColumnAt(file.sql, at),
+      severity: 'error',
+      message:
+        `${file.path} has a down section (a dbmate "-- migrate:down" or node-pg-migrate "-- Down Migration" comment). rollout runs a migration file whole, so the down part would run right after the up part. ` +
+        'Remove the down section (rollout has no down migrations: undo a change with a new migration).',
+    });
+  }
+  return problems;
 }
 
 async function serverVersion(client: pg.ClientBase): Promise<number> {
