@@ -1,2 +1,0 @@
-import { createRequire as __rolloutCreateRequire } from 'node:module'; import { dirname as __rolloutDirname } from 'node:path'; import { fileURLToPath as __rolloutFileURLToPath } from 'node:url'; const require = __rolloutCreateRequire(import.meta.url); const __filename = __rolloutFileURLToPath(import.meta.url); const __dirname = __rolloutDirname(__filename);
-import{F as n}from"./chunk-LRJKBOMK.js";function m(r,o){return n(r,o).environment}export{m as a};
