@@ -93,7 +93,10 @@ describe.each(databaseTargets())('migrate adopt on $name', (target) => {
   let db: TestDatabase;
   afterEach(() => db.dispose());
 
-  describe.runIf(SERVER).each(CASES)('from $tool', (c) => {
+  // The tools run against the server; the copy into the embedded database is shown with Prisma
+  // (and Flyway below): the adoption itself is one code path for both kinds of database.
+  const cases = target.name === 'server' ? CASES : CASES.filter((c) => c.tool === 'prisma');
+  describe.runIf(SERVER).each(cases)('from $tool', (c) => {
     beforeEach(async () => {
       db = await target.create({ migrations: { directory: c.directory } });
       const files = Object.fromEntries(Object.entries(c.files).map(([name, sql]) => [`../${c.directory}/${name}`, sql]));
