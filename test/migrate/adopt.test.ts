@@ -7,13 +7,16 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { databaseTargets, type TestDatabase } from '../support/databases.ts';
 import { apply, query, withClient, writeMigrations } from './support/migrations.ts';
 import { migrateWith, type Tool } from './support/tools.ts';
 import { adoptMigrations, type AdoptOptions } from '../../actions/engine/migrate/index.ts';
 import { flywayChecksum } from '../../actions/engine/migrate/adopt-content.ts';
 import { readOnly } from '../../actions/engine/session.ts';
+
+// Several embedded databases a test (each open is seconds on a busy 2-core machine), and other tools' processes.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
 
 const SERVER = process.env.TEST_DATABASE_URL;
 

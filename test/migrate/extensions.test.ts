@@ -3,13 +3,16 @@
  * creates them (and only then), and an extension PGlite cannot provide is refused by plan,
  * and by apply before anything runs.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { databaseTargets, type TestDatabase } from '../support/databases.ts';
 import { apply, query, rejection, withClient, writeMigrations } from './support/migrations.ts';
 import { previewMigrations } from '../../actions/engine/migrate/index.ts';
 import { extensionsNamedIn } from '../../actions/engine/migrate/extensions.ts';
 import { readOnly } from '../../actions/engine/session.ts';
 import { ValidationError } from '../../actions/engine/errors.ts';
+
+// Several embedded databases a test (each open is seconds on a busy 2-core machine), and other tools' processes.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
 
 describe('extensionsNamedIn', () => {
   it('finds CREATE EXTENSION names, quoted or not, and skips comments', () => {

@@ -14,12 +14,15 @@ import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import pg from 'pg';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { databaseTargets, EMBEDDED_DIR, type TestDatabase } from '../support/databases.ts';
 import { apply, query, writeMigrations } from './support/migrations.ts';
 import { readMigrationFiles } from '../../actions/engine/migrate/files.ts';
 import { historyExtensions } from '../../actions/engine/migrate/history-extensions.ts';
 import { loadPgliteExtensions } from '../../actions/engine/db/pglite-extensions.ts';
+
+// Several embedded databases a test (each open is seconds on a busy 2-core machine), and other tools' processes.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
 
 const run = promisify(execFile);
 
