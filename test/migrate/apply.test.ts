@@ -148,13 +148,50 @@ describe.each(databaseTargets())('migrate apply on $name', (target) => {
     await writeMigrations(db.root, { '2_b.sql': 'CREATE TABLE b (id int);' });
     const error = (await rejection(apply(db))) as ValidationError;
     const messages = error.problems.map((p) => p.message).join('\n');
-    expect(messages).toContain('2_b.sql is new but older than the newest applied migration (3)');
+    expect(messages).toContain('2_b.sql is new but older than the newest applied migration (3_c)');
     expect(messages).toMatch(/1_a was applied on .* but its file is missing/);
     db.env.migrations.allowMissing = true;
     db.env.migrations.allowOutOfOrder = true;
     const report = await apply(db);
     expect(report.applied.map((a) => a.file.name)).toEqual(['b']);
     expect(report.problems.every((p) => p.severity === 'warning')).toBe(true);
+  });
+
+  it('blames a new plain file that reuses an applied version, and keeps the applied one applied', async () => {
+    await writeMigrations(db.root, { '0001_orders.sql': 'CREATE TABLE orders (id int);' });
+    await apply(db);
+    await writeMigrations(db.root, { '0001_dup.sql': 'CREATE TABLE dup (id int);', '0002_next.sql': 'CREATE TABLE next (id int);' });
+    const error = (await rejection(apply(db))) as ValidationError;
+    expect(error.problems.map((p) => [p.file, p.message.slice(0, 110)])).toEqual([
+      ['migrations/0001_dup.sql', 'Migration version 0001 of migrations/0001_dup.sql is already used by migrations/0001_orders.sql (applied on 20'],
+    ]);
+    expect(error.problems[0].message).toContain('rename it to 0003_dup.sql');
+    const status = await withClient(db, (client) => inspectMigrations(client, { root: db.root, env: db.env }));
+    expect(status.plan.entries.map((e) => [e.path, e.state])).toEqual([
+      ['migrations/0001_orders.sql', 'applied'],
+      ['migrations/0002_next.sql', 'pending'],
+    ]);
+    expect(await query(db, "SELECT 1 FROM pg_tables WHERE tablename IN ('dup', 'next')")).toHaveLength(0);
+  });
+
+  it('runs Prisma folders that share a timestamp, and folder names with spaces, in Prisma\'s order', async () => {
+    await writeMigrations(db.root, {
+      '20240304123642_traces_view_improvement/migration.sql': 'CREATE OR REPLACE VIEW traces_view AS SELECT id, name FROM traces;',
+      '20240304123642_traces_view/migration.sql': 'CREATE VIEW traces_view AS SELECT id FROM traces;',
+      '20240101000000_init/migration.sql': 'CREATE TABLE traces (id int, name text);',
+      '20240401000000_add name index/migration.sql': 'CREATE INDEX traces_name ON traces (name);',
+      'migration_lock.toml': 'provider = "postgresql"\n',
+    });
+    const report = await apply(db);
+    expect(report.applied.map((a) => a.file.id)).toEqual([
+      '20240101000000_init',
+      '20240304123642_traces_view',
+      '20240304123642_traces_view_improvement',
+      '20240401000000_add name index',
+    ]);
+    const rows = await query<{ id: string; version: string }>(db, 'SELECT id, version::text FROM rollout.schema_migrations h ORDER BY h.id');
+    expect(rows.filter((r) => r.version === '20240304123642').map((r) => r.id)).toEqual(['20240304123642_traces_view', '20240304123642_traces_view_improvement']);
+    expect((await apply(db)).applied).toEqual([]);
   });
 
   it('baseline adopts an existing database without running the files', async () => {

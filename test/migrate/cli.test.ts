@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { migrateCommand } from '../../actions/cli/commands/migrate.ts';
 import type { CliContext } from '../../actions/cli/context.ts';
 import { databaseTargets, type TestDatabase } from '../support/databases.ts';
-import { writeMigrations } from './support/migrations.ts';
+import { withClient, writeMigrations } from './support/migrations.ts';
 
 /** Run `rollout migrate …` against a test database, capturing output. */
 async function run(db: TestDatabase, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ out: string[]; err: string[]; exitCode: number }> {
@@ -58,5 +58,25 @@ describe.each(databaseTargets())('rollout migrate on $name', (target) => {
     const status = await run(db, ['status', '--env', 'test']);
     expect(status.out[0]).toBe('Migrations of test: 3 applied, 0 pending, 0 changed, 0 missing, 0 failed');
     expect(status.exitCode).toBe(0);
+  });
+
+  it('adopt: shows what it would record, records with --write, names what it found for a wrong --from, and status shows the adoption', async () => {
+    await writeMigrations(db.root, { '20240101000000_orders.sql': 'CREATE TABLE orders (id int);\n', '20240102000000_next.sql': 'CREATE TABLE next (id int);\n' });
+    await withClient(db, (client) =>
+      client.query("CREATE TABLE schema_migrations (version varchar(128) PRIMARY KEY); INSERT INTO schema_migrations VALUES ('20240101000000'); CREATE TABLE orders (id int);"),
+    );
+    const dry = await run(db, ['adopt', '--env', 'test']);
+    expect(dry.out).toEqual([
+      'Adopting the dbmate history in public.schema_migrations for test:',
+      expect.stringMatching(/^ {2}adopt {4}migrations\/20240101000000_orders\.sql {2}applied by dbmate; dbmate stores no checksum: matched by version, and the database has every table/) as unknown as string,
+      '  pending  migrations/20240102000000_next.sql  not applied by dbmate: rollout runs it',
+      'Read-only: would record 1 migration(s) as adopted. Run again with --write to record them.',
+    ]);
+    expect(dry.exitCode).toBe(0);
+    const written = await run(db, ['adopt', '--env', 'test', '--write']);
+    expect(written.out.at(-1)).toBe('Recorded 1 migration(s) as adopted from dbmate in rollout.schema_migrations of test (nothing was run).');
+    const status = await run(db, ['status', '--env', 'test']);
+    expect(status.out[1]).toMatch(/^ {2}applied {2}migrations\/20240101000000_orders\.sql .* \(adopted from dbmate \(public\.schema_migrations\)\)$/);
+    await expect(run(db, ['adopt', '--env', 'test', '--from', 'prisma'])).rejects.toThrow(/No migration history of prisma found .* It has: dbmate \(public\.schema_migrations\)/);
   });
 });

@@ -4,15 +4,34 @@ import type { MigrationFile } from '../../actions/engine/migrate/files.ts';
 import type { HistoryRecord } from '../../actions/engine/migrate/history.ts';
 import { checksumSql } from '../../actions/engine/migrate/checksum.ts';
 
-const file = (version: number, sql = `SELECT ${version};`): MigrationFile => ({
+const file = (version: number, sql = `SELECT ${version};`, name = `m${version}`, versionText = String(version)): MigrationFile => ({
+  id: String(version),
   version: BigInt(version),
-  name: `m${version}`,
-  path: `migrations/${version}_m${version}.sql`,
-  absolutePath: `/repo/migrations/${version}_m${version}.sql`,
+  versionText,
+  name,
+  layout: 'file',
+  path: `migrations/${versionText}_${name}.sql`,
+  absolutePath: `/repo/migrations/${versionText}_${name}.sql`,
   sql,
   checksum: checksumSql(sql),
 });
+/** A Prisma migration folder. */
+const folder = (folderName: string, sql = `SELECT '${folderName}';`): MigrationFile => {
+  const [, digits, name] = /^(\d+)_(.+)$/.exec(folderName)!;
+  return {
+    id: folderName,
+    version: BigInt(digits),
+    versionText: digits,
+    name,
+    layout: 'folder',
+    path: `prisma/migrations/${folderName}/migration.sql`,
+    absolutePath: `/repo/prisma/migrations/${folderName}/migration.sql`,
+    sql,
+    checksum: checksumSql(sql),
+  };
+};
 const record = (version: number, overrides: Partial<HistoryRecord> = {}): HistoryRecord => ({
+  id: String(version),
   version: BigInt(version),
   name: `m${version}`,
   checksum: checksumSql(`SELECT ${version};`),
@@ -23,8 +42,10 @@ const record = (version: number, overrides: Partial<HistoryRecord> = {}): Histor
   durationMs: 3,
   commit: null,
   error: null,
+  adoptedFrom: null,
   ...overrides,
 });
+const folderRecord = (f: MigrationFile): HistoryRecord => record(Number(f.version), { id: f.id, name: f.name, checksum: f.checksum });
 const rules: PlanRules = { allowMissing: false, allowOutOfOrder: false, environment: 'staging', directory: 'migrations' };
 
 describe('planMigrations', () => {
@@ -66,6 +87,56 @@ describe('planMigrations', () => {
     const retry = planMigrations([file(1), file(2), file(3)], failed, { ...rules, retryFailed: true });
     expect(retry.problems).toEqual([]);
     expect(retry.toRun.map((f) => Number(f.version))).toEqual([2, 3]);
+  });
+});
+
+describe('migration identity', () => {
+  it('runs Prisma folders that share a timestamp as two migrations, in Prisma\'s order (by folder name)', () => {
+    const view = folder('20240304123642_traces_view');
+    const improvement = folder('20240304123642_traces_view_improvement');
+    const init = folder('20240101000000_init');
+    const plan = planMigrations([init, view, improvement], [folderRecord(init), folderRecord(view)], { ...rules, ordering: 'prisma' });
+    expect(plan.problems).toEqual([]);
+    expect(plan.entries.map((e) => [e.id, e.state])).toEqual([
+      ['20240101000000_init', 'applied'],
+      ['20240304123642_traces_view', 'applied'],
+      ['20240304123642_traces_view_improvement', 'pending'],
+    ]);
+    expect(plan.toRun).toEqual([improvement]);
+  });
+
+  it('says a new Prisma folder that sorts before an applied one is out of order, by folder name', () => {
+    const early = folder('20240304123642_a_early');
+    const view = folder('20240304123642_traces_view');
+    const plan = planMigrations([early, view], [folderRecord(view)], { ...rules, ordering: 'prisma' });
+    expect(plan.problems.map((p) => [p.file, p.message])).toEqual([
+      [early.path, expect.stringContaining('is new but older than the newest applied migration (20240304123642_traces_view). Give its folder a name that sorts after it') as unknown],
+    ]);
+  });
+
+  it('blames a new plain file that reuses an applied version, not the applied one', () => {
+    const orders = file(1, 'CREATE TABLE orders ();', 'orders', '0001');
+    const dup = file(1, 'CREATE TABLE dup ();', 'dup', '0001');
+    const plan = planMigrations([dup, orders, file(2)], [record(1, { name: 'orders', checksum: orders.checksum }), record(2)], rules);
+    expect(plan.entries.map((e) => [e.path, e.state])).toEqual([
+      ['migrations/0001_orders.sql', 'applied'],
+      ['migrations/2_m2.sql', 'applied'],
+    ]);
+    expect(plan.problems).toHaveLength(1);
+    expect(plan.problems[0]).toMatchObject({ file: 'migrations/0001_dup.sql', severity: 'error' });
+    expect(plan.problems[0].message).toContain('Migration version 0001 of migrations/0001_dup.sql is already used by migrations/0001_orders.sql (applied on 2026-11-01T00:00:00.000Z)');
+    expect(plan.problems[0].message).toContain('rename it to 0003_dup.sql');
+    expect(plan.toRun).toEqual([]);
+  });
+
+  it('with nothing applied, keeps the first of two plain files with one version by name and reports the others', () => {
+    const a = file(5, 'SELECT 1;', 'a');
+    const b = file(5, 'SELECT 2;', 'b');
+    const c = file(5, 'SELECT 3;', 'c');
+    const plan = planMigrations([c, a, b], [], rules);
+    expect(plan.problems.map((p) => p.file)).toEqual(['migrations/5_c.sql', 'migrations/5_b.sql']);
+    expect(plan.problems.map((p) => /rename it to (\S+)\./.exec(p.message)?.[1])).toEqual(['6_c.sql', '7_b.sql']);
+    expect(plan.toRun).toEqual([a]);
   });
 });
 

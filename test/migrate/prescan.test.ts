@@ -3,6 +3,8 @@ import fc from 'fast-check';
 import { prescanSql } from '../../actions/engine/migrate/prescan.ts';
 import { loadParser, parseSql } from '../../actions/engine/migrate/statements.ts';
 import { generateHistory, sqlText } from '../../bench/migrate/generate.ts';
+import { generateRealShapedHistory } from '../../bench/migrate/real-shaped.ts';
+import { classifyLexically } from '../../actions/engine/migrate/lexical-classify.ts';
 
 await loadParser();
 const needsParser = (sql: string): boolean => prescanSql(sql).parserNeeded.length > 0;
@@ -93,6 +95,88 @@ describe('prescanSql', () => {
         if (parserVerdict(sql) === 'special') expect(needsParser(sql), sql).toBe(true);
       }),
       { numRuns: 3000, seed: 7 },
+    );
+  });
+});
+
+/** Where the lexer answers, its answer is the parser's: the same statements, transaction handling and reasons. */
+function expectLexicalAgrees(sql: string): boolean {
+  const lexical = classifyLexically(sql);
+  if (!lexical) return false;
+  const { parsed } = parseSql('m.sql', sql, 150_000);
+  expect(parsed, sql).toBeDefined();
+  const { extensions: _ignored, ...parser } = parsed!;
+  const { extensions: _none, ...ours } = lexical;
+  expect(ours, sql).toEqual(parser);
+  return true;
+}
+
+describe('classifyLexically', () => {
+  it.each([
+    'CREATE INDEX CONCURRENTLY a ON t (x);\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "b" ON "t"("y");\n-- trailing comment\n',
+    'DROP INDEX CONCURRENTLY IF EXISTS a;',
+    'BEGIN;\nUPDATE t SET a = 1;\nCOMMIT;\n',
+    'begin work;\nselect 1;\nend;\nBEGIN; SELECT 2; ROLLBACK;',
+    'START TRANSACTION;\nSELECT 1;\nCOMMIT TRANSACTION',
+    "BEGIN;\nCREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$;\nCOMMIT;",
+    'CREATE INDEX CONCURRENTLY a ON t (x);\nBEGIN;\nSELECT 1;\nCOMMIT;',
+    'CREATE RULE r AS ON INSERT TO t DO ALSO (SELECT 1; SELECT 2);\nCREATE INDEX CONCURRENTLY a ON t (x);',
+  ])('classifies %j as the parser does', (sql) => {
+    expect(expectLexicalAgrees(sql)).toBe(true);
+  });
+
+  it.each([
+    'REINDEX TABLE CONCURRENTLY t;',
+    'REFRESH MATERIALIZED VIEW CONCURRENTLY v;',
+    'ALTER TABLE p DETACH PARTITION c CONCURRENTLY;',
+    'BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT 1; COMMIT;',
+    'BEGIN; SAVEPOINT a; COMMIT;',
+    'COMMIT AND CHAIN;',
+    'CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;',
+    'CREATE EXTENSION pgcrypto; CREATE INDEX CONCURRENTLY a ON t (x);',
+    'VACUUM t;',
+  ])('leaves %j to the parser', (sql) => {
+    expect(classifyLexically(sql)).toBeUndefined();
+  });
+
+  it('agrees with the parser on every file of the benchmark histories it classifies, and spares the parser for most flagged files', () => {
+    let flagged = 0;
+    let answered = 0;
+    const texts = [...generateHistory(1000).map(sqlText), ...generateRealShapedHistory(800).map((m) => m.sql)];
+    for (const sql of texts) {
+      if (!needsParser(sql)) continue;
+      flagged += 1;
+      if (expectLexicalAgrees(sql)) answered += 1;
+    }
+    expect(flagged).toBeGreaterThan(150);
+    expect(answered).toBe(flagged);
+  });
+
+  it('agrees with the parser whenever it answers (random SQL from tricky pieces)', () => {
+    const piece = fc.constantFrom(
+      'CREATE INDEX CONCURRENTLY i ON t (a)', 'CREATE UNIQUE INDEX CONCURRENTLY i ON t (a)', 'DROP INDEX CONCURRENTLY i', 'REINDEX TABLE CONCURRENTLY t',
+      'BEGIN', 'BEGIN WORK', 'COMMIT', 'END', 'START TRANSACTION', 'ROLLBACK', 'ABORT', 'COMMIT AND CHAIN', 'SAVEPOINT s',
+      'SELECT 1', 'CREATE TABLE t (a int)', "SELECT 'x;'", 'SELECT $$;$$', 'SELECT "a;""b"', 'SELECT CASE WHEN true THEN 1 END',
+      'DO $$ BEGIN PERFORM 1; END $$', 'CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END',
+      'CREATE RULE r AS ON INSERT TO t DO ALSO (SELECT 1; SELECT 2)', 'SELECT (1', 'SELECT 1)',
+    );
+    const glue = fc.oneof(
+      { arbitrary: fc.constantFrom(';', ';\n', '; -- c;\n', ';/* ; */ ', '\n;\n'), weight: 8 },
+      { arbitrary: fc.constantFrom(' ', "'", '$$', '"', '--', '/*', '(', ')'), weight: 1 },
+    );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(piece, glue), { maxLength: 8 }), (parts) => {
+        const sql = parts.map(([p, g]) => p + g).join('');
+        const lexical = classifyLexically(sql);
+        if (!lexical) return;
+        const { parsed } = parseSql('m.sql', sql, 150_000);
+        // A file the parser rejects is rejected by the server's syntax check instead; where both read it, they agree.
+        if (!parsed) return;
+        const { extensions: _a, ...parser } = parsed;
+        const { extensions: _b, ...ours } = lexical;
+        expect(ours, sql).toEqual(parser);
+      }),
+      { numRuns: 3000, seed: 11 },
     );
   });
 });

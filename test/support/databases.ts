@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { DEFAULT_MIGRATION_SETTINGS, type DatabaseSpec, type Environment, type MigrationSettings } from '../../actions/engine/config/model.ts';
-import { lockDataDir } from '../../actions/engine/db/data-dir-lock.ts';
+import { LOCK_FILE_NAME, lockDataDir } from '../../actions/engine/db/data-dir-lock.ts';
 
 export interface TestDatabase {
   /** A temp repository root (empty): write migrations/ and environments/ here. */
@@ -71,6 +71,8 @@ async function createEmbedded(overrides: EnvironmentOverrides = {}): Promise<Tes
   const root = await mkdtemp(join(tmpdir(), 'rollout-test-'));
   // initdb takes ~5 s in PGlite; copying an initialised template takes a fraction of that.
   await cp(await embeddedTemplate(), join(root, EMBEDDED_DIR), { recursive: true });
+  // Another worker may hold the template's lock file while it looks at the template: the copy must not inherit it.
+  await rm(join(root, EMBEDDED_DIR, LOCK_FILE_NAME), { force: true });
   return {
     root,
     env: testEnvironment({ kind: 'embedded', dir: EMBEDDED_DIR }, overrides),

@@ -1,5 +1,5 @@
-/** `rollout migrate status|plan|apply|baseline --env NAME`: thin wiring of the migrator to the terminal. */
-import { Command } from 'commander';
+/** `rollout migrate status|plan|apply|baseline|adopt --env NAME`: thin wiring of the migrator to the terminal. */
+import { Command, Option } from 'commander';
 import type { CliContext } from '../context.ts';
 import type { Environment } from '../../engine/config/model.ts';
 import { UsageError } from '../../engine/errors.ts';
@@ -7,6 +7,10 @@ import { hasErrors } from '../../engine/problems.ts';
 import { formatDuration } from '../../engine/config/duration.ts';
 import { readOnly, withSession, type Session } from '../../engine/session.ts';
 import {
+  ADOPT_SOURCES,
+  adoptMigrations,
+  renderAdoption,
+  type AdoptSource,
   applyMigrations,
   baselineMigrations,
   inspectMigrations,
@@ -83,6 +87,23 @@ export function migrateCommand(ctx: CliContext): Command {
         const adopted = await baselineMigrations(client, context(ctx, env), BigInt(opts.version));
         for (const file of adopted) ctx.out(`  baselined ${file.path}`);
         ctx.out(`Recorded ${adopted.length} migration(s) up to ${opts.version} as applied to ${env.name} (nothing was run).`);
+      });
+    });
+
+  migrate
+    .command('adopt')
+    .description('Adopt a database another tool migrated: match its history table to the files and record them as applied (read-only without --write)')
+    .requiredOption('--env <name>', 'environment (environments/<name>.yaml)')
+    .addOption(new Option('--from <tool>', 'the tool whose history to read (detected when the database has one)').choices(ADOPT_SOURCES))
+    .option('--table <schema.table>', "the tool's history table, when it is not where the tool keeps it by default or there are several")
+    .option('--write', 'record the adopted migrations (otherwise only show what would be recorded)')
+    .action(async (opts: { env: string; from?: AdoptSource; table?: string; write?: boolean }) => {
+      const write = opts.write ?? false;
+      await session(ctx, opts.env, write, async ({ env, client }) => {
+        const run = () => adoptMigrations(client, context(ctx, env), { ...(opts.from ? { from: opts.from } : {}), ...(opts.table ? { table: opts.table } : {}), write });
+        const report = write ? await run() : await readOnly(client, run);
+        for (const line of renderAdoption(report.plan, env.name, report.recorded, write)) ctx.out(line);
+        if (hasErrors(report.plan.problems)) ctx.setExitCode(1);
       });
     });
 

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { loadRepository } from '../../engine/config/repository.ts';
-import { hasErrors } from '../../engine/problems.ts';
+import { hasErrors, sortProblems } from '../../engine/problems.ts';
+import { checkRepositoryMigrations } from '../../engine/migrate/offline-check.ts';
 import { PROBLEM_FORMATS, renderProblems, type ProblemFormat } from '../../engine/render/problems.ts';
 import type { CliContext } from '../context.ts';
 
@@ -10,16 +11,18 @@ export function validateCommand(ctx: CliContext): Command {
     .addOption(new Option('--env <name...>', 'only these environments (repeatable)'))
     .addOption(new Option('--format <format>', 'output format').choices(PROBLEM_FORMATS).default('text'))
     .option('--strict', 'treat warnings as problems (exit 1)')
-    .action((options: { env?: string[]; format: ProblemFormat; strict?: boolean }) => {
+    .action(async (options: { env?: string[]; format: ProblemFormat; strict?: boolean }) => {
       const repository = loadRepository(ctx.root, { only: options.env ?? [] });
-      const sources = new Map<string, string>([...repository.files.values()].map((f) => [f.source.file, f.source.text]));
-      const output = renderProblems(repository.problems, options.format, { sources, color: ctx.isTTY });
-      if (options.format === 'text' && repository.problems.length === 0) {
+      const migrations = await checkRepositoryMigrations(repository, options.env ?? []);
+      const problems = sortProblems([...repository.problems, ...migrations.problems]);
+      const sources = new Map<string, string>([...[...repository.files.values()].map((f): [string, string] => [f.source.file, f.source.text]), ...migrations.sources]);
+      const output = renderProblems(problems, options.format, { sources, color: ctx.isTTY });
+      if (options.format === 'text' && problems.length === 0) {
         ctx.out(`✓ ${repository.files.size} environment(s) valid: ${[...repository.files.keys()].join(', ')}`);
       } else if (output) {
         ctx.out(output);
       }
-      const failing = options.strict ? repository.problems.length > 0 : hasErrors(repository.problems);
+      const failing = options.strict ? problems.length > 0 : hasErrors(problems);
       ctx.setExitCode(failing ? 1 : 0);
     });
 }

@@ -13,17 +13,19 @@ import { DatabaseError, toError } from '../errors.ts';
 import { ClientSet, type Database } from './database.ts';
 import { lockDataDir, type LockWait } from './data-dir-lock.ts';
 import { backupFileName } from './backup-name.ts';
+import { loadPgliteExtensions } from './pglite-extensions.ts';
 
 /** More than one tool connection is normal (a lock session plus a work session). */
 const MAX_CONNECTIONS = 32;
 
-export async function openEmbedded(dir: string, environment: string, applicationName: string, wait: LockWait): Promise<Database> {
+/** `extensions`: the extensions to load (pglite-extensions.ts); loading none keeps start-up at its fastest. */
+export async function openEmbedded(dir: string, environment: string, applicationName: string, wait: LockWait, extensions: readonly string[] = []): Promise<Database> {
   await mkdir(dir, { recursive: true });
   const release = await lockDataDir(dir, wait);
   let pglite: PGlite | undefined;
   let server: PGLiteSocketServer | undefined;
   try {
-    pglite = await PGlite.create(dir);
+    pglite = await PGlite.create(dir, extensions.length > 0 ? { extensions: await loadPgliteExtensions(extensions) } : {});
     server = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: 0, maxConnections: MAX_CONNECTIONS });
     await server.start();
   } catch (error) {

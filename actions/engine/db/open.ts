@@ -10,8 +10,10 @@ export async function openDatabase(env: Environment, opts: OpenDatabaseOptions):
   const spec = env.database;
   if (spec.kind === 'embedded') {
     // PGlite is large (WASM Postgres): load it only for an environment that uses it.
-    const { openEmbedded } = await import('./embedded.ts');
-    return openEmbedded(resolve(opts.root, spec.dir), env.name, applicationName, opts.wait ?? env.migrations.advisoryLock);
+    const [{ openEmbedded }, { historyExtensions }] = await Promise.all([import('./embedded.ts'), import('../migrate/history-extensions.ts')]);
+    // PGlite loads extension bundles only when it opens: those the history creates, before it runs.
+    const extensions = await historyExtensions(opts.root, env.migrations.directory);
+    return openEmbedded(resolve(opts.root, spec.dir), env.name, applicationName, opts.wait ?? env.migrations.advisoryLock, extensions);
   }
   const url = (opts.processEnv ?? process.env)[spec.urlEnv];
   if (!url) {

@@ -14,7 +14,7 @@ export interface Directives {
   statementTimeoutMs?: number;
 }
 
-const DIRECTIVE = /^\s*--\s*rollout:([A-Za-z_]+)\s*=\s*(\S*)\s*$/;
+const DIRECTIVE = /^\s*--\s*rollout:([A-Za-z_]+)\s*=\s*(.*?)\s*$/;
 
 export function parseDirectives(path: string, sql: string): { directives: Directives; problems: Problem[] } {
   const directives: Directives = {};

@@ -27,6 +27,7 @@
 import type pg from 'pg';
 import type { MigrationFile } from './files.ts';
 import type { Directives } from './directives.ts';
+import type { CreatedExtension } from './extensions.ts';
 import type { Execution } from './history.ts';
 import { upsertRecordSql } from './history.ts';
 import type { Statement } from './statements.ts';
@@ -37,12 +38,14 @@ import { MigrationError, describePostgresError, isPostgresError } from './migrat
 
 export interface PreparedMigration {
   file: MigrationFile;
-  execution: Exclude<Execution, 'baseline'>;
+  execution: Exclude<Execution, 'baseline' | 'adopted'>;
   /** Why it runs outside one transaction (empty for 'transaction'). */
   reasons: string[];
   /** The file's statements, from the parser; undefined when the pre-scan showed the file needs no parse (split on demand). */
   statements: Statement[] | undefined;
   directives: Directives;
+  /** Its CREATE EXTENSION statements (found by the parser; the pre-scan sends every file that says EXTENSION to it). */
+  extensions: CreatedExtension[];
   /** Offset of a final COMMIT that ends a transaction the file opened ('script' files): the history row goes just before it. */
   finalCommitAt?: number;
 }
@@ -309,5 +312,5 @@ function withRunContext(error: MigrationError, appliedCount: number, migration: 
 }
 
 function recordBase(migration: PreparedMigration, options: ExecuteOptions) {
-  return { version: migration.file.version, name: migration.file.name, checksum: migration.file.checksum, appliedBy: options.appliedBy, commit: options.commit };
+  return { id: migration.file.id, version: migration.file.version, name: migration.file.name, checksum: migration.file.checksum, appliedBy: options.appliedBy, commit: options.commit };
 }

@@ -2,17 +2,34 @@
  * Discovering migration files. Two layouts, mixable:
  *   migrations/<version>_<name>.sql               (plain, dbmate/Supabase style)
  *   migrations/<version>_<name>/migration.sql     (Prisma style)
- * `version` is digits, compared as a number (0001 and 20261125120000 both work).
+ *
+ * Identity and order follow the tool each layout comes from:
+ * - a plain file is its **version** (digits, compared as a number: 0001 and 1 are the same
+ *   version), as in dbmate's and Supabase's history tables; two plain files with one version
+ *   are refused (planner.ts says which one to rename);
+ * - a Prisma folder is its **folder name**, as in `_prisma_migrations.migration_name`: two
+ *   folders may share a timestamp (`20240304123642_traces_view` and
+ *   `20240304123642_traces_view_improvement`) and both run.
+ * A folder of Prisma migrations only runs in Prisma's order, by folder name (the Prisma CLI
+ * sorts with JavaScript's localeCompare, see PRISMA_ORDER); any other folder runs by version,
+ * ties by name.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Problem } from '../problems.ts';
 import { checksumSql } from './checksum.ts';
 
+export type MigrationLayout = 'file' | 'folder';
+
 export interface MigrationFile {
+  /** The migration's identity in the history: the version's digits without leading zeros (plain file) or the folder name (Prisma folder). */
+  id: string;
   version: bigint;
+  /** The version as written in the file or folder name (leading zeros kept). */
+  versionText: string;
   name: string;
+  layout: MigrationLayout;
   /** Repository-relative path with forward slashes, for messages. */
   path: string;
   /** Absolute path, for tools that read the file (squawk). */
@@ -21,15 +38,38 @@ export interface MigrationFile {
   checksum: string;
 }
 
+/** How the files of a folder are ordered: Prisma's (folder name) for a folder of Prisma migrations only, else by version. */
+export type MigrationOrdering = 'prisma' | 'version';
+
 const FILE_PATTERN = /^(\d+)_([^/]+)\.sql$/;
 const DIR_PATTERN = /^(\d+)_([^/]+)$/;
 /** Versions are stored as bigint: 18 digits always fit. */
 const MAX_VERSION_DIGITS = 18;
 const MAX_VERSION = 10n ** BigInt(MAX_VERSION_DIGITS);
 
+/**
+ * The Prisma CLI lists migration folders with `a.path.localeCompare(b.path)` (@prisma/migrate
+ * listMigrations) and the schema engine applies them in that order. Node's default locale is
+ * en-US whatever LANG says, so this collator gives the same order on every machine.
+ */
+const PRISMA_ORDER = new Intl.Collator('en-US');
+
 export interface MigrationFiles {
+  /** Every migration found, in the order they run (plain files with a duplicated version included: see resolveDuplicates). */
   files: MigrationFile[];
+  ordering: MigrationOrdering;
   problems: Problem[];
+}
+
+/** Something that has a place in the order: a file, or a history row. */
+export interface Ordered {
+  id: string;
+  version: bigint;
+}
+
+export function compareMigrations(a: Ordered, b: Ordered, ordering: MigrationOrdering): number {
+  if (ordering === 'prisma') return PRISMA_ORDER.compare(a.id, b.id);
+  return a.version < b.version ? -1 : a.version > b.version ? 1 : PRISMA_ORDER.compare(a.id, b.id);
 }
 
 /** Read and order the migrations of `directory` (repository-relative); a missing folder has none. */
@@ -40,11 +80,11 @@ export async function readMigrationFiles(root: string, directory: string): Promi
   try {
     entries = await readdir(absoluteDir, { withFileTypes: true });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { files: [], problems: [] };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { files: [], ordering: 'version', problems: [] };
     throw error;
   }
   const problems: Problem[] = [];
-  const found: { version: string; name: string; relPath: string; absPath: string }[] = [];
+  const found: { version: string; name: string; layout: MigrationLayout; entry: string; relPath: string; absPath: string }[] = [];
   for (const entry of entries) {
     if (entry.isFile() && entry.name.endsWith('.sql')) {
       const match = FILE_PATTERN.exec(entry.name);
@@ -53,12 +93,18 @@ export async function readMigrationFiles(root: string, directory: string): Promi
         problems.push(namingProblem(relPath, `Migration file name '${entry.name}' is not <version>_<name>.sql. Expected digits, an underscore and a name, e.g. 20261125120000_create_flags.sql.`));
         continue;
       }
-      found.push({ version: match[1], name: match[2], relPath, absPath: join(absoluteDir, entry.name) });
+      found.push({ version: match[1], name: match[2], layout: 'file', entry: entry.name, relPath, absPath: join(absoluteDir, entry.name) });
     } else if (entry.isDirectory()) {
       const match = DIR_PATTERN.exec(entry.name);
-      if (!match) continue; // Not a migration folder (e.g. Supabase's seed data, a README folder).
       const relPath = posix.join(relDir, entry.name, 'migration.sql');
-      found.push({ version: match[1], name: match[2], relPath, absPath: join(absoluteDir, entry.name, 'migration.sql') });
+      if (!match) {
+        // Not a migration folder (Supabase's seed data, a README folder) unless it holds a migration.sql, which Prisma would run.
+        if (hasMigrationSql(join(absoluteDir, entry.name))) {
+          problems.push(namingProblem(relPath, `Migration folder name '${entry.name}' is not <version>_<name>. Expected digits, an underscore and a name, e.g. 20240101093000_init (Prisma's own names have this form): rename the folder.`));
+        }
+        continue;
+      }
+      found.push({ version: match[1], name: match[2], layout: 'folder', entry: entry.name, relPath, absPath: join(absoluteDir, entry.name, 'migration.sql') });
     }
   }
   // Read every file first. Synchronously, on purpose: for a history of 1,000 small files
@@ -73,25 +119,31 @@ export async function readMigrationFiles(root: string, directory: string): Promi
     }
   });
   const files: MigrationFile[] = [];
-  const byVersion = new Map<bigint, string>();
   for (const [index, item] of found.entries()) {
-    if (BigInt(item.version) >= MAX_VERSION) {
+    if (item.version.replace(/^0+(?=\d)/, '').length > MAX_VERSION_DIGITS || BigInt(item.version) >= MAX_VERSION) {
       problems.push(namingProblem(item.relPath, `Migration version ${item.version} is too large. Expected at most ${MAX_VERSION_DIGITS} digits.`));
-      continue;
-    }
-    const version = BigInt(item.version);
-    const other = byVersion.get(version);
-    if (other) {
-      problems.push(namingProblem(item.relPath, `Migration version ${item.version} is also used by ${other}. Expected each version once: rename one of them.`));
       continue;
     }
     const sql = texts[index];
     if (sql === undefined) continue;
-    byVersion.set(version, item.relPath);
-    files.push({ version, name: item.name, path: item.relPath, absolutePath: item.absPath, sql, checksum: checksumSql(sql) });
+    const version = BigInt(item.version);
+    files.push({
+      id: item.layout === 'folder' ? item.entry : version.toString(),
+      version,
+      versionText: item.version,
+      name: item.name,
+      layout: item.layout,
+      path: item.relPath,
+      absolutePath: item.absPath,
+      sql,
+      checksum: checksumSql(sql),
+    });
   }
-  files.sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
-  return { files, problems };
+  const ordering: MigrationOrdering = files.length > 0 && files.every((f) => f.layout === 'folder') ? 'prisma' : 'version';
+  files.sort((a, b) => compareMigrations(a, b, ordering) || PRISMA_ORDER.compare(a.path, b.path));
+  return { files, ordering, problems };
 }
+
+const hasMigrationSql = (dir: string): boolean => existsSync(join(dir, 'migration.sql'));
 
 const namingProblem = (file: string, message: string): Problem => ({ file, line: 1, column: 1, severity: 'error', message });

@@ -9,5 +9,8 @@ export type { PreparedMigration, ProgressEvent, AppliedMigration } from './execu
 export type { LintFinding } from './lint.ts';
 export { MigrationError } from './migration-error.ts';
 export { checksumSql, normalizeSql } from './checksum.ts';
-export { renderStatus, renderPreview } from './render.ts';
+export { renderStatus, renderPreview, renderAdoption } from './render.ts';
 export { progressReporter } from './progress.ts';
+export { adoptMigrations, type AdoptOptions, type AdoptReport } from './adopt.ts';
+export { ADOPT_SOURCES, type AdoptSource } from './adopt-sources.ts';
+export type { AdoptionPlan, AdoptionEntry } from './adopt-plan.ts';

@@ -6,7 +6,9 @@
  * `parse: 'needed'` (apply) runs the parser only on files that need it to be classified or
  * split: the lexical pre-scan (prescan.ts) found a keyword that may make a statement
  * non-transactional or control transactions, a directive asks for statement-by-statement
- * execution, or the server is older than Postgres 12. Every other file is an ordinary
+ * execution, or the server is older than Postgres 12 — and of those, not the files the lexer
+ * can classify with certainty (lexical-classify.ts: CREATE/DROP INDEX CONCURRENTLY files and
+ * plain BEGIN … COMMIT files, the common ones). Every other file is an ordinary
  * transactional file; Postgres reports its syntax errors, with their position, when it runs,
  * and rolls it back alone.
  */
@@ -15,6 +17,7 @@ import type { MigrationFile } from './files.ts';
 import { parseDirectives, type Directives } from './directives.ts';
 import { loadParser, parseSql, type ParsedSql } from './statements.ts';
 import { prescanSql } from './prescan.ts';
+import { classifyLexically } from './lexical-classify.ts';
 import type { PreparedMigration } from './execute.ts';
 
 export interface PrepareOptions {
@@ -26,6 +29,8 @@ export interface Classified {
   file: MigrationFile;
   directives: Directives;
   needsParser: boolean;
+  /** How the lexer classified a file the pre-scan flagged, when it could be sure (lexical-classify.ts): no parser needed. */
+  lexical?: ParsedSql;
 }
 
 /** Read directives and pre-scan: which files need the parser. */
@@ -34,9 +39,11 @@ export function classifyMigrations(files: readonly MigrationFile[], serverVersio
   const classified = files.map((file) => {
     const { directives, problems: directiveProblems } = parseDirectives(file.path, file.sql);
     problems.push(...directiveProblems);
-    const needsParser =
-      options.parse === 'all' || directives.transaction === false || serverVersion < 120_000 || prescanSql(file.sql).parserNeeded.length > 0;
-    return { file, directives, needsParser };
+    if (options.parse === 'all' || serverVersion < 120_000) return { file, directives, needsParser: true };
+    if (directives.transaction !== false && prescanSql(file.sql).parserNeeded.length === 0) return { file, directives, needsParser: false };
+    // Flagged (or to be split): the lexer may be sure enough, and spare loading the parser.
+    const lexical = classifyLexically(file.sql);
+    return lexical ? { file, directives, needsParser: false, lexical } : { file, directives, needsParser: true };
   });
   return { classified, problems };
 }
@@ -56,16 +63,18 @@ export async function parseClassified(classified: readonly Classified[], serverV
   const prepared: PreparedMigration[] = [];
   const problems: Problem[] = [];
   if (classified.some((c) => c.needsParser)) await loadParser();
-  for (const { file, directives, needsParser } of classified) {
+  for (const { file, directives, needsParser, lexical } of classified) {
     let parsed: ParsedSql | undefined;
-    if (needsParser) {
+    if (lexical) {
+      parsed = lexical;
+    } else if (needsParser) {
       const result = parseSql(file.path, file.sql, serverVersion);
       problems.push(...result.problems);
       if (!result.parsed) continue;
       parsed = result.parsed;
     } else {
       // The pre-scan found no keyword that could make this file anything but one ordinary transaction.
-      parsed = { statements: [], nonTransactional: [], managesTransactions: false };
+      parsed = { statements: [], nonTransactional: [], managesTransactions: false, extensions: [] };
     }
     let execution: PreparedMigration['execution'];
     let reasons: string[];
@@ -88,8 +97,9 @@ export async function parseClassified(classified: readonly Classified[], serverV
       execution,
       reasons,
       // Not parsed: split lazily, only if a failure needs the failing statement located.
-      statements: needsParser ? parsed.statements : undefined,
+      statements: needsParser || lexical ? parsed.statements : undefined,
       directives,
+      extensions: parsed.extensions,
       ...(parsed.finalCommitAt !== undefined ? { finalCommitAt: parsed.finalCommitAt } : {}),
     });
   }

@@ -7,6 +7,8 @@
  * statement can be non-transactional or control transactions:
  *
  *   anywhere:               CONCURRENTLY VACUUM REINDEX SYSTEM DATABASE TABLESPACE SUBSCRIPTION DISCARD
+ *                           EXTENSION (not for the transaction: the parser names the extensions a file
+ *                           creates, which the embedded database must be able to provide)
  *   first word of a statement: BEGIN START COMMIT END ROLLBACK ABORT SAVEPOINT RELEASE PREPARE
  *
  * Every case statements.ts's nonTransactionalReason() or TransactionStmt recognises needs
@@ -17,13 +19,33 @@
  */
 
 /** Keywords that may make a statement refuse a transaction block, wherever they appear. */
-const ANYWHERE = new Set(['CONCURRENTLY', 'VACUUM', 'REINDEX', 'SYSTEM', 'DATABASE', 'TABLESPACE', 'SUBSCRIPTION', 'DISCARD']);
+const ANYWHERE = new Set(['CONCURRENTLY', 'VACUUM', 'REINDEX', 'SYSTEM', 'DATABASE', 'TABLESPACE', 'SUBSCRIPTION', 'DISCARD', 'EXTENSION']);
 /** Keywords that begin a transaction-control statement (TransactionStmt). */
 const STATEMENT_START = new Set(['BEGIN', 'START', 'COMMIT', 'END', 'ROLLBACK', 'ABORT', 'SAVEPOINT', 'RELEASE', 'PREPARE']);
 
 export interface PreScan {
   /** Why the parser must look at this file (keywords found, or "unterminated …"); empty when it need not. */
   parserNeeded: string[];
+  /** The file's statements as the lexer delimits them (only when asked for, and the scan reached the end). */
+  statements?: LexicalStatement[];
+  /** The word ATOMIC occurs as a keyword: a BEGIN ATOMIC body has semicolons inside one statement. */
+  atomic?: boolean;
+}
+
+/** A statement found by the lexer: from just after the previous top-level semicolon to its own. */
+export interface LexicalStatement {
+  /** 0-based offset where the statement's text starts (after the previous semicolon, leading comments included). */
+  start: number;
+  /** Offset just after its semicolon (or the end of the file). */
+  end: number;
+  /** It ends with a semicolon (the last statement of a file may not). */
+  terminated: boolean;
+  /** Offset of its first token. */
+  codeStart: number;
+  /** Its first words (up to four), upper-cased. */
+  words: string[];
+  /** It contains the keyword CONCURRENTLY. */
+  concurrently: boolean;
 }
 
 const isSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
@@ -38,12 +60,31 @@ const DOLLAR = 36; // $
 const BACKSLASH = 92;
 const SEMICOLON = 59;
 
-export function prescanSql(sql: string): PreScan {
+export function prescanSql(sql: string, options: { statements?: boolean } = {}): PreScan {
   const found = new Set<string>();
   const n = sql.length;
   let i = 0;
   let atStatementStart = true;
   const unterminated = (what: string): PreScan => ({ parserNeeded: [...found, `unterminated ${what}`] });
+  // Statement boundaries, when asked for: top-level semicolons (parentheses counted, as in CREATE RULE … (a; b)).
+  const collect = options.statements === true;
+  const statements: LexicalStatement[] = [];
+  let statementStart = 0;
+  let codeStart = -1;
+  let words: string[] = [];
+  let concurrently = false;
+  let parens = 0;
+  let atomic = false;
+  const code = (at: number): void => {
+    if (collect && codeStart < 0) codeStart = at;
+  };
+  const endStatement = (end: number, terminated: boolean): void => {
+    if (codeStart >= 0) statements.push({ start: statementStart, end, terminated, codeStart, words, concurrently });
+    statementStart = end;
+    codeStart = -1;
+    words = [];
+    concurrently = false;
+  };
 
   while (i < n) {
     const c = sql.charCodeAt(i);
@@ -75,11 +116,13 @@ export function prescanSql(sql: string): PreScan {
       if (depth > 0) return unterminated('/* comment');
       continue;
     }
+    const tokenStart = i;
     if (c === QUOTE) {
       const end = skipQuoted(sql, i + 1, QUOTE, false);
       if (end < 0) return unterminated('string');
       i = end;
       atStatementStart = false;
+      code(tokenStart);
       continue;
     }
     if (c === DQUOTE) {
@@ -87,6 +130,7 @@ export function prescanSql(sql: string): PreScan {
       if (end < 0) return unterminated('quoted identifier');
       i = end;
       atStatementStart = false;
+      code(tokenStart);
       continue;
     }
     if (c === DOLLAR) {
@@ -96,6 +140,7 @@ export function prescanSql(sql: string): PreScan {
         i += 2;
         while (i < n && isIdentCont(sql.charCodeAt(i))) i += 1;
         atStatementStart = false;
+        code(tokenStart);
         continue;
       }
       let j = i + 1;
@@ -109,10 +154,12 @@ export function prescanSql(sql: string): PreScan {
         if (close < 0) return unterminated(`${delimiter} string`);
         i = close + delimiter.length;
         atStatementStart = false;
+        code(tokenStart);
         continue;
       }
       i += 1; // A lone $: not a token that can hide anything.
       atStatementStart = false;
+      code(tokenStart);
       continue;
     }
     if (isIdentStart(c)) {
@@ -129,6 +176,7 @@ export function prescanSql(sql: string): PreScan {
           if (end < 0) return unterminated('string');
           i = end;
           atStatementStart = false;
+          code(tokenStart);
           continue;
         }
       }
@@ -139,14 +187,23 @@ export function prescanSql(sql: string): PreScan {
           if (end < 0) return unterminated(quote === QUOTE ? 'string' : 'quoted identifier');
           i = end;
           atStatementStart = false;
+          code(tokenStart);
           continue;
         }
       }
       if (length <= 12) {
         const word = sql.slice(start, i).toUpperCase();
         if (ANYWHERE.has(word) || (atStatementStart && STATEMENT_START.has(word))) found.add(word);
+        if (collect) {
+          if (words.length < 4) words.push(word);
+          if (word === 'CONCURRENTLY') concurrently = true;
+          else if (word === 'ATOMIC') atomic = true;
+        }
+      } else if (collect && words.length < 4) {
+        words.push(sql.slice(start, i).toUpperCase());
       }
       atStatementStart = false;
+      code(tokenStart);
       continue;
     }
     if (isDigit(c)) {
@@ -154,13 +211,23 @@ export function prescanSql(sql: string): PreScan {
       i += 1;
       while (i < n && (isDollarTagCont(sql.charCodeAt(i)) || sql.charCodeAt(i) === 46)) i += 1;
       atStatementStart = false;
+      code(tokenStart);
       continue;
     }
     // Any other character is punctuation or an operator; a semicolon starts a new statement.
     atStatementStart = c === SEMICOLON;
     i += 1;
+    if (!collect) continue;
+    if (c === SEMICOLON && parens === 0) endStatement(i, true);
+    else if (c !== SEMICOLON) {
+      code(tokenStart);
+      if (c === 40 /* ( */) parens += 1;
+      else if (c === 41 /* ) */) parens -= 1;
+    }
   }
-  return { parserNeeded: [...found] };
+  if (!collect) return { parserNeeded: [...found] };
+  endStatement(n, false);
+  return { parserNeeded: [...found], statements, atomic };
 }
 
 /** Index just after the closing quote of a quoted string or identifier starting at `from`, or -1. */

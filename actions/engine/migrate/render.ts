@@ -4,6 +4,7 @@ import { formatDuration } from '../config/duration.ts';
 import type { MigrationStatus, MigrationPreview } from './run.ts';
 import type { PreparedMigration } from './execute.ts';
 import { LINT_UNAVAILABLE, describeLines, groupLintFindings } from './lint.ts';
+import type { AdoptionPlan } from './adopt-plan.ts';
 
 export function renderStatus(status: MigrationStatus, environment: string): string[] {
   const counts = { applied: 0, pending: 0, changed: 0, missing: 0, failed: 0 };
@@ -14,7 +15,13 @@ export function renderStatus(status: MigrationStatus, environment: string): stri
   for (const entry of status.plan.entries) {
     const record = entry.record;
     const when = record ? ` ${record.appliedAt.toISOString().replace('T', ' ').slice(0, 16)} by ${record.appliedBy}` : '';
-    const took = record && record.execution !== 'baseline' ? ` (${formatDuration(record.durationMs)})` : record ? ' (baseline)' : '';
+    const took = !record
+      ? ''
+      : record.execution === 'baseline'
+        ? ' (baseline)'
+        : record.execution === 'adopted'
+          ? ` (adopted from ${record.adoptedFrom ?? 'another tool'})`
+          : ` (${formatDuration(record.durationMs)})`;
     const order = entry.outOfOrder ? ' (out of order)' : '';
     lines.push(`  ${entry.state.padEnd(8)} ${entry.path}${order}${when}${took}`);
   }
@@ -47,6 +54,20 @@ export function renderPreview(preview: MigrationPreview, environment: string): s
     );
   }
   return [...lines, ...renderProblems(preview.problems)];
+}
+
+/** `migrate adopt`: one line per file (and per row without a file), the problems, and what was or would be recorded. */
+export function renderAdoption(plan: AdoptionPlan, environment: string, recorded: number, write: boolean): string[] {
+  const adopt = plan.entries.filter((e) => e.state === 'adopt').length;
+  const lines = [`Adopting the ${plan.source} history in ${plan.table} for ${environment}:`];
+  for (const entry of plan.entries) lines.push(`  ${entry.state.padEnd(8)} ${entry.file?.path ?? entry.foreign?.key ?? '?'}  ${entry.note}`);
+  lines.push(...renderProblems(plan.problems));
+  const blocked = plan.problems.some((p) => p.severity === 'error');
+  if (blocked) lines.push(`Nothing recorded: fix the problems above and run adopt again (it records all ${adopt} adoptable migration(s) at once, or none).`);
+  else if (write) lines.push(`Recorded ${recorded} migration(s) as adopted from ${plan.source} in rollout.schema_migrations of ${environment} (nothing was run).`);
+  else if (adopt > 0) lines.push(`Read-only: would record ${adopt} migration(s) as adopted. Run again with --write to record them.`);
+  else lines.push('Nothing to adopt.');
+  return lines;
 }
 
 export function describeExecution(migration: PreparedMigration): string {

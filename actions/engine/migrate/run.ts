@@ -8,15 +8,18 @@ import type pg from 'pg';
 import type { Environment } from '../config/model.ts';
 import { ValidationError } from '../errors.ts';
 import { hasErrors, sortProblems, type Problem } from '../problems.ts';
-import { readMigrationFiles, type MigrationFile } from './files.ts';
-import { ensureHistory, readHistory, upsertRecordSql, type HistoryRecord } from './history.ts';
-import { planMigrations, planBaseline, type MigrationPlan } from './planner.ts';
+import { readMigrationFiles, type MigrationFile, type MigrationFiles } from './files.ts';
+import { ensureHistory, readHistory, readHistoryRows, toHistoryRecords, upsertRecordSql, type HistoryRecord } from './history.ts';
+import { planMigrations, planBaseline, resolveDuplicates, type MigrationPlan } from './planner.ts';
 import { classifyMigrations, parseClassified, prepareMigrations } from './prepare.ts';
 import { executeMigrations, type AppliedMigration, type PreparedMigration, type ProgressEvent } from './execute.ts';
 import { lintMigrations, type LintFinding } from './lint.ts';
 import { checkSyntax } from './syntax-check.ts';
 import { loadParser, parseSql } from './statements.ts';
 import { currentActor, currentCommit } from './provenance.ts';
+import { unavailableExtensionProblems } from './extensions.ts';
+import { downSectionAt } from './adopt-content.ts';
+import { lineColumnAt } from './position.ts';
 
 export interface MigrationContext {
   /** Repository root. */
@@ -53,10 +56,18 @@ export interface ApplyOptions {
 }
 
 /** Read-only: applied, pending, changed, missing and failed migrations. */
-export async function inspectMigrations(client: pg.ClientBase, ctx: MigrationContext, options: { retryFailed?: boolean } = {}): Promise<MigrationStatus> {
+export async function inspectMigrations(
+  client: pg.ClientBase,
+  ctx: MigrationContext,
+  options: { retryFailed?: boolean } = {},
+  /** The files, when the caller has read them already. */
+  read?: MigrationFiles,
+): Promise<MigrationStatus> {
   const settings = ctx.env.migrations;
-  const [{ files, problems: fileProblems }, history] = await Promise.all([readMigrationFiles(ctx.root, settings.directory), readHistory(client)]);
+  const [{ files, ordering, problems: fileProblems }, rows] = await Promise.all([read ?? readMigrationFiles(ctx.root, settings.directory), readHistoryRows(client)]);
+  const history = toHistoryRecords(rows, files);
   const plan = planMigrations(files, history, {
+    ordering,
     allowMissing: settings.allowMissing,
     allowOutOfOrder: settings.allowOutOfOrder,
     retryFailed: options.retryFailed ?? false,
@@ -71,7 +82,7 @@ export async function previewMigrations(client: pg.ClientBase, ctx: MigrationCon
   const status = await inspectMigrations(client, ctx, options);
   const { prepared, problems } = await prepareMigrations(status.plan.toRun, await serverVersion(client), { parse: 'all' });
   const lint = await lintMigrations(prepared);
-  return { ...status, prepared, lint, problems: sortProblems([...status.problems, ...problems]) };
+  return { ...status, prepared, lint, problems: sortProblems([...status.problems, ...problems, ...pendingFileProblems(ctx, prepared)]) };
 }
 
 /**
@@ -84,8 +95,9 @@ export async function applyMigrations(client: pg.ClientBase, ctx: MigrationConte
   const processEnv = ctx.processEnv ?? process.env;
   // `git rev-parse` runs while the database answers.
   const commit = currentCommit(ctx.root, processEnv);
-  await ensureHistory(client);
-  const [status, version] = await Promise.all([inspectMigrations(client, ctx, options), serverVersion(client)]);
+  const read = await readMigrationFiles(ctx.root, ctx.env.migrations.directory);
+  await ensureHistory(client, read.files);
+  const [status, version] = await Promise.all([inspectMigrations(client, ctx, options, read), serverVersion(client)]);
   // Only files the pre-scan cannot classify go through the parser (see prepare.ts); plan parses them all.
   const { classified, problems: directiveProblems } = classifyMigrations(status.plan.toRun, version, { parse: 'needed' });
   // The others are syntax-checked by the server, all in one round trip, while the parser loads and runs here.
@@ -95,7 +107,7 @@ export async function applyMigrations(client: pg.ClientBase, ctx: MigrationConte
     version,
   );
   const { prepared, problems: parseProblems } = await parseClassified(classified, version);
-  const problems = sortProblems([...status.problems, ...directiveProblems, ...parseProblems, ...(await syntaxProblems)]);
+  const problems = sortProblems([...status.problems, ...directiveProblems, ...parseProblems, ...(await syntaxProblems), ...pendingFileProblems(ctx, prepared)]);
   if (hasErrors(problems)) throw new ValidationError(problems.filter((p) => p.severity === 'error'));
   if (prepared.length === 0) return { applied: [], problems };
 
@@ -125,16 +137,19 @@ export async function applyMigrations(client: pg.ClientBase, ctx: MigrationConte
  */
 export async function baselineMigrations(client: pg.ClientBase, ctx: MigrationContext, version: bigint): Promise<MigrationFile[]> {
   const processEnv = ctx.processEnv ?? process.env;
-  const { files, problems } = await readMigrationFiles(ctx.root, ctx.env.migrations.directory);
-  if (hasErrors(problems)) throw new ValidationError(problems);
-  await ensureHistory(client);
-  const adopt = planBaseline(files, await readHistory(client), version);
+  const read = await readMigrationFiles(ctx.root, ctx.env.migrations.directory);
+  await ensureHistory(client, read.files);
+  const history = await readHistory(client, read.files);
+  const { files, problems } = resolveDuplicates(read.files, history);
+  const blockers = [...read.problems, ...problems];
+  if (hasErrors(blockers)) throw new ValidationError(sortProblems(blockers));
+  const adopt = planBaseline(files, history, version);
   if (adopt.length === 0) return [];
   const appliedBy = currentActor(processEnv);
   const commit = await currentCommit(ctx.root, processEnv);
   // One statement for all rows: a baseline of 1,000 files is one round trip.
   const sql = adopt
-    .map((file) => upsertRecordSql({ version: file.version, name: file.name, checksum: file.checksum, status: 'applied', execution: 'baseline', appliedBy, commit, durationSql: '0' }))
+    .map((file) => upsertRecordSql({ id: file.id, version: file.version, name: file.name, checksum: file.checksum, status: 'applied', execution: 'baseline', appliedBy, commit, durationSql: '0' }))
     .join(';\n');
   await client.query(`BEGIN;\n${sql};\nCOMMIT;`);
   return adopt;
@@ -146,6 +161,32 @@ async function checkUnparsedSyntax(client: pg.ClientBase, unparsed: readonly Mig
   if (unchecked.length > 0) {
     await loadParser();
     for (const file of unchecked) problems.push(...parseSql(file.path, file.sql, version).problems);
+  }
+  return problems;
+}
+
+/**
+ * What blocks pending files beyond their syntax: on the embedded database, a CREATE EXTENSION
+ * of an extension PGlite lacks; anywhere, a dbmate or node-pg-migrate down section, which
+ * rollout would run with the rest of the file. Refused before anything runs.
+ */
+function pendingFileProblems(ctx: MigrationContext, prepared: readonly PreparedMigration[]): Problem[] {
+  const problems = unavailableExtensionProblems(
+    ctx.env.database,
+    ctx.env.file,
+    prepared.map((m) => ({ path: m.file.path, sql: m.file.sql, extensions: m.extensions })),
+  );
+  for (const { file } of prepared) {
+    const at = downSectionAt(file.sql);
+    if (at === undefined) continue;
+    problems.push({
+      file: file.path,
+      ...lineColumnAt(file.sql, at),
+      severity: 'error',
+      message:
+        `${file.path} has a down section (a dbmate "-- migrate:down" or node-pg-migrate "-- Down Migration" comment). rollout runs a migration file whole, so the down part would run right after the up part. ` +
+        'Remove the down section (rollout has no down migrations: undo a change with a new migration).',
+    });
   }
   return problems;
 }

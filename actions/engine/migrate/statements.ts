@@ -5,6 +5,7 @@
  */
 import type { Problem } from '../problems.ts';
 import { byteToCharOffset, lineColumnAt } from './position.ts';
+import type { CreatedExtension } from './extensions.ts';
 
 export interface Statement {
   /** The statement's text, as written (leading comments included). */
@@ -19,6 +20,8 @@ export interface ParsedSql {
   nonTransactional: string[];
   /** The file has its own BEGIN/START TRANSACTION/COMMIT/ROLLBACK. */
   managesTransactions: boolean;
+  /** Its CREATE EXTENSION statements. */
+  extensions: CreatedExtension[];
   /**
    * When the file's last statement is a COMMIT that ends a transaction the file opened
    * (… BEGIN; …; COMMIT;), the character offset where that statement starts: the history
@@ -70,6 +73,7 @@ export function parseSql(path: string, sql: string, serverVersion: number): { pa
   }
   const statements: Statement[] = [];
   const nonTransactional: string[] = [];
+  const extensions: CreatedExtension[] = [];
   let managesTransactions = false;
   let open = false;
   let finalCommitAt: number | undefined;
@@ -84,6 +88,7 @@ export function parseSql(path: string, sql: string, serverVersion: number): { pa
     const [type, node] = Object.entries(raw.stmt)[0] ?? ['', {}];
     const reason = nonTransactionalReason(type, node, serverVersion);
     if (reason) nonTransactional.push(`${reason} at line ${lineColumnAt(sql, firstCodeOffset(sql, start)).line}`);
+    if (type === 'CreateExtensionStmt' && typeof node.extname === 'string') extensions.push({ name: node.extname, offset: firstCodeOffset(sql, start) });
     finalCommitAt = undefined;
     if (type === 'TransactionStmt') {
       managesTransactions = true;
@@ -95,7 +100,7 @@ export function parseSql(path: string, sql: string, serverVersion: number): { pa
       }
     }
   }
-  return { parsed: { statements, nonTransactional, managesTransactions, ...(finalCommitAt !== undefined ? { finalCommitAt } : {}) }, problems: [] };
+  return { parsed: { statements, nonTransactional, managesTransactions, extensions, ...(finalCommitAt !== undefined ? { finalCommitAt } : {}) }, problems: [] };
 }
 
 /** Statements Postgres refuses inside a transaction block (PreventInTransactionBlock callers). */

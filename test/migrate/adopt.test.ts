@@ -1,0 +1,237 @@
+/**
+ * `rollout migrate adopt`: a database another tool migrated — by running that tool here
+ * (support/tools.ts), or, for Flyway, which cannot run here (a JVM tool, not in the npm
+ * registry), holding its history table as Flyway defines it — is adopted; then a new file is
+ * applied by rollout and nothing else runs. A file that differs from what the tool applied is
+ * reported and nothing is recorded.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { databaseTargets, type TestDatabase } from '../support/databases.ts';
+import { apply, query, withClient, writeMigrations } from './support/migrations.ts';
+import { migrateWith, type Tool } from './support/tools.ts';
+import { adoptMigrations, type AdoptOptions } from '../../actions/engine/migrate/index.ts';
+import { flywayChecksum } from '../../actions/engine/migrate/adopt-content.ts';
+import { readOnly } from '../../actions/engine/session.ts';
+
+// Several embedded databases a test (each open is seconds on a busy 2-core machine), and other tools' processes.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
+
+const SERVER = process.env.TEST_DATABASE_URL;
+
+interface Case {
+  tool: Tool;
+  /** The migrations folder, as the tool's project has it (rollout reads the same folder). */
+  directory: string;
+  files: Record<string, string>;
+  /** An edit of one applied file that the adoption must notice. */
+  tamper: { file: string; sql: string; reported: string };
+}
+
+const CASES: Case[] = [
+  {
+    tool: 'dbmate',
+    directory: 'db/migrations',
+    files: {
+      '20240101000000_create_orders.sql': '-- migrate:up\nCREATE TABLE orders (id bigserial PRIMARY KEY, total numeric NOT NULL);\n\n-- migrate:down\nDROP TABLE orders;\n',
+      '20240102000000_add_note.sql': '-- migrate:up\nALTER TABLE orders ADD COLUMN note text;\nCREATE INDEX orders_total_idx ON orders (total);\n\n-- migrate:down\nALTER TABLE orders DROP COLUMN note;\n',
+    },
+    tamper: {
+      file: '20240102000000_add_note.sql',
+      sql: '-- migrate:up\nALTER TABLE orders ADD COLUMN note text, ADD COLUMN tag text;\nCREATE INDEX orders_total_idx ON orders (total);\n\n-- migrate:down\n',
+      reported: 'the database has no column orders.tag',
+    },
+  },
+  {
+    tool: 'node-pg-migrate',
+    directory: 'migrations',
+    files: {
+      '1700000000000_create-users.sql': '-- Up Migration\nCREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL);\n\n-- Down Migration\nDROP TABLE users;\n',
+      '1700000000001_users-email-index.sql': '-- Up Migration\nCREATE UNIQUE INDEX users_email_key ON users (email);\n\n-- Down Migration\nDROP INDEX users_email_key;\n',
+    },
+    tamper: {
+      file: '1700000000001_users-email-index.sql',
+      sql: '-- Up Migration\nCREATE UNIQUE INDEX users_email_lower_key ON users (lower(email));\n',
+      reported: 'the database has no index users_email_lower_key',
+    },
+  },
+  {
+    tool: 'prisma',
+    directory: 'prisma/migrations',
+    files: {
+      'migration_lock.toml': 'provider = "postgresql"\n',
+      '20240304123642_traces_view/migration.sql': '-- CreateTable\nCREATE TABLE "traces" ("id" TEXT NOT NULL, "name" TEXT, CONSTRAINT "traces_pkey" PRIMARY KEY ("id"));\n\nCREATE VIEW "traces_view" AS SELECT "id" FROM "traces";\n',
+      '20240304123642_traces_view_improvement/migration.sql': 'CREATE OR REPLACE VIEW "traces_view" AS SELECT "id", "name" FROM "traces";\r\n',
+    },
+    tamper: {
+      file: '20240304123642_traces_view_improvement/migration.sql',
+      sql: 'CREATE OR REPLACE VIEW "traces_view" AS SELECT "id", "name", 1 AS "extra" FROM "traces";\n',
+      reported: 'Prisma recorded',
+    },
+  },
+  {
+    tool: 'supabase',
+    directory: 'supabase/migrations',
+    files: {
+      '20240101000000_init.sql': '-- profiles\ncreate table public.profiles (id uuid primary key, username text);\n\nalter table public.profiles enable row level security;\n',
+      '20240102000000_policies.sql': 'create policy "read own" on public.profiles for select using (true);\n',
+    },
+    tamper: {
+      file: '20240102000000_policies.sql',
+      sql: 'create policy "read own" on public.profiles for select using (username is not null);\n',
+      reported: 'statements differ',
+    },
+  },
+];
+
+async function adopt(db: TestDatabase, options: AdoptOptions = {}) {
+  return withClient(db, (client) => {
+    const run = () => adoptMigrations(client, { root: db.root, env: db.env, processEnv: db.processEnv }, options);
+    return options.write ? run() : readOnly(client, run);
+  });
+}
+
+describe.each(databaseTargets())('migrate adopt on $name', (target) => {
+  let db: TestDatabase;
+  afterEach(() => db.dispose());
+
+  // The tools run against the server; the copy into the embedded database is shown with Prisma
+  // (and Flyway below): the adoption itself is one code path for both kinds of database.
+  const cases = target.name === 'server' ? CASES : CASES.filter((c) => c.tool === 'prisma');
+  describe.runIf(SERVER).each(cases)('from $tool', (c) => {
+    beforeEach(async () => {
+      db = await target.create({ migrations: { directory: c.directory } });
+      const files = Object.fromEntries(Object.entries(c.files).map(([name, sql]) => [`../${c.directory}/${name}`, sql]));
+      await writeMigrations(db.root, files);
+      await migrateWith(c.tool, join(db.root, c.directory), db, SERVER!);
+    });
+
+    it('adopts the history (read-only first), then applies only a new file', async () => {
+      const dry = await adopt(db);
+      expect(dry.recorded).toBe(0);
+      expect(dry.plan.source).toBe(c.tool);
+      expect(dry.plan.problems.filter((p) => p.severity === 'error')).toEqual([]);
+      const sqlFiles = Object.keys(c.files).filter((f) => f.endsWith('.sql'));
+      expect(dry.plan.entries.map((e) => e.state)).toEqual(sqlFiles.map(() => 'adopt'));
+      expect(await query(db, "SELECT 1 FROM pg_tables WHERE schemaname = 'rollout'")).toHaveLength(0);
+
+      const written = await adopt(db, { write: true });
+      expect(written.recorded).toBe(sqlFiles.length);
+      const rows = await query<{ execution: string; adopted_from: string }>(db, 'SELECT execution, adopted_from FROM rollout.schema_migrations');
+      expect(rows.every((r) => r.execution === 'adopted' && r.adopted_from.startsWith(`${c.tool} (`))).toBe(true);
+
+      const next = c.tool === 'prisma' ? '20240401000000_after/migration.sql' : '20250101000000_after.sql';
+      await writeMigrations(db.root, { [`../${c.directory}/${next}`]: 'CREATE TABLE after_adoption (id int);\n' });
+      const report = await apply(db);
+      expect(report.applied.map((a) => a.file.path)).toEqual([`${c.directory}/${next}`]);
+      // Converged: adopting again records nothing new.
+      expect((await adopt(db, { write: true })).recorded).toBe(0);
+    });
+
+    it('reports a file that differs from what the tool applied, and records nothing', async () => {
+      await writeFile(join(db.root, c.directory, c.tamper.file), c.tamper.sql);
+      const report = await adopt(db, { write: true });
+      expect(report.recorded).toBe(0);
+      const errors = report.plan.problems.filter((p) => p.severity === 'error');
+      expect(errors.map((p) => p.file)).toEqual([`${c.directory}/${c.tamper.file}`]);
+      expect(errors[0].message).toContain(c.tamper.reported);
+      expect(await query(db, "SELECT 1 FROM pg_tables WHERE schemaname = 'rollout' AND tablename = 'schema_migrations'")).toHaveLength(0);
+    });
+  });
+
+  describe('from Flyway (its history table as Flyway defines it)', () => {
+    /**
+     * Flyway is a JVM tool that is not in the npm registry, so it cannot run here. The table is
+     * Flyway 9's own PostgreSQL definition (flyway-database-postgresql, createMetaDataTable.sql),
+     * and the checksums are what Flyway computes: CRC32 over each line's UTF-8 bytes without its
+     * line break (Flyway's checksum calculator), as a signed integer.
+     */
+    const FLYWAY_TABLE = `CREATE TABLE "public"."flyway_schema_history" (
+    "installed_rank" INT NOT NULL,
+    "version" VARCHAR(50),
+    "description" VARCHAR(200) NOT NULL,
+    "type" VARCHAR(20) NOT NULL,
+    "script" VARCHAR(1000) NOT NULL,
+    "checksum" INTEGER,
+    "installed_by" VARCHAR(100) NOT NULL,
+    "installed_on" TIMESTAMP NOT NULL DEFAULT now(),
+    "execution_time" INTEGER NOT NULL,
+    "success" BOOLEAN NOT NULL
+);
+ALTER TABLE "public"."flyway_schema_history" ADD CONSTRAINT "flyway_schema_history_pk" PRIMARY KEY ("installed_rank");
+CREATE INDEX "flyway_schema_history_s_idx" ON "public"."flyway_schema_history" ("success");`;
+    const files = {
+      '1_create_accounts.sql': 'CREATE TABLE accounts (id bigint PRIMARY KEY);\r\n',
+      '2_add_tier.sql': 'ALTER TABLE accounts ADD COLUMN tier text;\n',
+      '3_failed.sql': 'ALTER TABLE accounts ADD COLUMN nosuch_type nosuch;\n',
+    };
+    beforeEach(async () => {
+      db = await target.create();
+      await writeMigrations(db.root, files);
+      const row = (rank: number, version: string, script: string, sql: string, success: boolean) =>
+        `(${rank}, '${version}', '${script.replace(/^\d+_/, '').replace('.sql', '').replace(/_/g, ' ')}', 'SQL', 'V${version}__${script.replace(/^\d+_/, '')}', ${flywayChecksum(sql)}, 'flyway', 12, ${success})`;
+      await query(
+        db,
+        `${FLYWAY_TABLE}\nCREATE TABLE accounts (id bigint PRIMARY KEY, tier text);\n` +
+          `INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success) VALUES ` +
+          [row(1, '1', '1_create_accounts.sql', files['1_create_accounts.sql'], true), row(2, '2', '2_add_tier.sql', files['2_add_tier.sql'], true), row(3, '3', '3_failed.sql', files['3_failed.sql'], false)].join(', '),
+      );
+    });
+
+    it('adopts the applied versions, refuses while one is failed, and notices an edited file', async () => {
+      const blocked = await adopt(db, { write: true });
+      expect(blocked.recorded).toBe(0);
+      expect(blocked.plan.problems.map((p) => [p.file, p.severity])).toEqual([['migrations/3_failed.sql', 'error']]);
+      expect(blocked.plan.problems[0].message).toContain('recorded as failed in Flyway');
+
+      await query(db, "DELETE FROM flyway_schema_history WHERE version = '3'");
+      await writeFile(join(db.root, 'migrations/2_add_tier.sql'), 'ALTER TABLE accounts ADD COLUMN tier varchar(10);\n');
+      const edited = await adopt(db);
+      expect(edited.plan.problems.map((p) => [p.file, p.message.slice(0, 60)])).toEqual([
+        ['migrations/2_add_tier.sql', 'migrations/2_add_tier.sql is not the file Flyway applied: it'],
+      ]);
+
+      await writeFile(join(db.root, 'migrations/2_add_tier.sql'), files['2_add_tier.sql']);
+      await writeFile(join(db.root, 'migrations/3_failed.sql'), 'ALTER TABLE accounts ADD COLUMN plan text;\n');
+      const adopted = await adopt(db, { write: true, from: 'flyway' });
+      expect(adopted.plan.entries.map((e) => [e.file?.path, e.state])).toEqual([
+        ['migrations/1_create_accounts.sql', 'adopt'],
+        ['migrations/2_add_tier.sql', 'adopt'],
+        ['migrations/3_failed.sql', 'pending'],
+      ]);
+      expect(adopted.recorded).toBe(2);
+      expect((await apply(db)).applied.map((a) => a.file.path)).toEqual(['migrations/3_failed.sql']);
+    });
+  });
+});
+
+describe.each(databaseTargets())('pending files with a down section on $name', (target) => {
+  let db: TestDatabase;
+  beforeEach(async () => {
+    db = await target.create();
+  });
+  afterEach(() => db.dispose());
+
+  it('refuses a pending dbmate file with -- migrate:down before anything runs, at the down line', async () => {
+    await writeMigrations(db.root, {
+      '1_ok.sql': 'CREATE TABLE ok (id int);',
+      '2_dbmate.sql': '-- migrate:up\nCREATE TABLE t (id int);\n\n-- migrate:down\nDROP TABLE t;\n',
+    });
+    const error = (await apply(db).catch((e: unknown) => e)) as { problems: { file: string; line: number; column: number; message: string }[] };
+    expect(error.problems.map((p) => [p.file, p.line, p.column])).toEqual([['migrations/2_dbmate.sql', 4, 1]]);
+    expect(error.problems[0].message).toContain('the down part would run right after the up part');
+    expect(await query(db, "SELECT 1 FROM pg_tables WHERE tablename = 'ok'")).toHaveLength(0);
+  });
+});
+
+describe('flywayChecksum', () => {
+  it('ignores line breaks (as Flyway reads lines) and a BOM, and is a signed 32-bit integer', async () => {
+    expect(flywayChecksum('a\nb\n')).toBe(flywayChecksum('a\r\nb'));
+    expect(flywayChecksum('\uFEFFa\nb')).toBe(flywayChecksum('a\nb'));
+    expect(flywayChecksum('a\nb')).not.toBe(flywayChecksum('a\nc'));
+    // CRC32 of "ab" (the lines' bytes, without breaks) is 0x9e83486d, which as a Java int is negative.
+    expect(flywayChecksum('a\nb')).toBe(0x9e83486d | 0);
+    expect(await readFile(new URL(import.meta.url), 'utf8')).toContain('createMetaDataTable.sql');
+  });
+});
