@@ -42,6 +42,8 @@ if (!actionsOnly) {
     sourcemap: 'linked',
     logLevel: 'warning',
   });
+  // The embedded database's worker is loaded by file name, as it is (actions/engine/db/embedded.ts).
+  copyFileSync(join(root, 'actions/engine/db/embedded-host.js'), join(root, 'dist', 'cli-chunks', 'embedded-host.js'));
 }
 
 /**

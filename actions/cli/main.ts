@@ -28,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<CommandFactory>> = {
   init: async () => (await import('./commands/init.ts')).initCommand,
   import: async () => (await import('./commands/import.ts')).importCommand,
   export: async () => (await import('./commands/export.ts')).exportCommand,
+  audit: async () => (await import('./commands/audit.ts')).auditCommand,
 };
 
 /** The command a command line names (skipping global options), if it is one of ours. */
@@ -79,6 +80,14 @@ export async function runCli(argv: readonly string[], streams: Streams, env: Nod
       return thrown.exitCode;
     }
     const error = toError(thrown);
+    if ((thrown as { code?: unknown }).code === '42501') {
+      // The server refused a privilege: the role's grants are the user's to fix, not a bug.
+      ctx.err(
+        `error: ${error.message}. The database role this command connects as lacks a privilege: grant it ` +
+          '(for a read-only role: GRANT USAGE ON SCHEMA rollout TO <role>; GRANT SELECT ON ALL TABLES IN SCHEMA rollout TO <role>), or use a URL whose role has it.',
+      );
+      return 1;
+    }
     ctx.err(`internal error (a bug in rollout, not in your files): ${error.message}`);
     if (env.ROLLOUT_DEBUG) ctx.err(error.stack ?? '');
     else ctx.err('Set ROLLOUT_DEBUG=1 to see the stack trace, and please report it.');

@@ -15,6 +15,7 @@ import type { Plan } from './plan/types.ts';
 import { readUpstream } from './plan/upstream.ts';
 import { clockFrom } from './promote/clock.ts';
 import { readOnly, withSession } from './session.ts';
+import { ledgerHead } from './store/ledger-chain.ts';
 
 /** Gates as of now (or ROLLOUT_NOW), with the repository's ladder and the upstream's live state. */
 export async function gatesFor(root: string, env: Environment, processEnv: NodeJS.ProcessEnv, repository?: Repository): Promise<GateContext> {
@@ -62,6 +63,11 @@ export interface ApplyOutcome {
   result: ApplyResult;
   /** Null when checks were not run (none declared, or verify off). */
   verified: VerifyAfterApplyResult | null;
+  /**
+   * The ledger's last entry and its chain hash once apply (and any revert) is done: what to
+   * publish (job summary, deployment status) so that a rewrite of the ledger can be detected.
+   */
+  ledgerHead: { id: number; hash: string } | null;
 }
 
 export async function applyOperation(request: ApplyRequest): Promise<ApplyOutcome> {
@@ -80,6 +86,6 @@ export async function applyOperation(request: ApplyRequest): Promise<ApplyOutcom
     });
     // Checks run while the lock is still held, so that a revert cannot race another apply.
     const verified = request.verify && env.checks.length > 0 ? await verifyAfterApply(session, result, { root, processEnv, actor, commit, pullRequest }) : null;
-    return { result, verified };
+    return { result, verified, ledgerHead: await ledgerHead(await session.writer(), env.name) };
   });
 }

@@ -4,6 +4,7 @@
  */
 import type pg from 'pg';
 import type { Environment } from './config/model.ts';
+import { isOpen } from './db/database.ts';
 import { lockEnvironment, openDatabase, type Database } from './db/index.ts';
 
 export interface SessionOptions {
@@ -16,16 +17,36 @@ export interface SessionOptions {
 export interface Session {
   env: Environment;
   db: Database;
+  /** The session's client (holding the lock when asked for). */
   client: pg.Client;
+  /**
+   * A client that still works, holding the lock when the session took one: `client`, or a new
+   * one when its connection ended (the embedded database restarts to stop a runaway check).
+   * What writes after checks ran (a revert, a kill switch) asks for it.
+   */
+  writer(): Promise<pg.Client>;
 }
 
 export async function withSession<T>(env: Environment, options: SessionOptions, fn: (session: Session) => Promise<T>): Promise<T> {
   const db = await openDatabase(env, { root: options.root, processEnv: options.processEnv });
   try {
+    const lock = (client: pg.Client) => (options.lock ? lockEnvironment(client, env.name, env.migrations.advisoryLock) : Promise.resolve(undefined));
     const client = await db.connect();
-    const release = options.lock ? await lockEnvironment(client, env.name, env.migrations.advisoryLock) : undefined;
+    let release = await lock(client);
+    const session: Session = {
+      env,
+      db,
+      client,
+      async writer() {
+        if (isOpen(session.client)) return session.client;
+        const fresh = await db.connect();
+        release = await lock(fresh);
+        session.client = fresh;
+        return fresh;
+      },
+    };
     try {
-      return await fn({ env, db, client });
+      return await fn(session);
     } finally {
       await release?.();
     }

@@ -33,7 +33,7 @@ export async function applyStep(inputs: ApplyInputs, processEnv: NodeJS.ProcessE
   await setStatus('in_progress', `applying ${env.name}`);
   try {
     const actor = context.actor || 'github-actions';
-    const { result, verified } = await applyOperation({
+    const { result, verified, ledgerHead } = await applyOperation({
       root: inputs.root,
       env,
       repository,
@@ -45,8 +45,10 @@ export async function applyStep(inputs: ApplyInputs, processEnv: NodeJS.ProcessE
       ...(inputs.planHash ? { planHash: inputs.planHash } : {}),
     });
     const ok = verified === null || verified.report.ok;
-    await runtime.summary(runtime.scrub(applyMarkdown(env.name, result, verified)));
-    await setStatus(ok ? 'success' : 'failure', ok ? `applied plan ${result.plan.hash.slice(0, 12)}` : 'checks failed after apply; flag changes reverted');
+    await runtime.summary(runtime.scrub(applyMarkdown(env.name, result, verified, ledgerHead)));
+    // The head hash, published where the database cannot rewrite it: rollout audit --head checks it later.
+    const head = ledgerHead ? `; ledger head #${ledgerHead.id} ${ledgerHead.hash.slice(0, 16)}` : '';
+    await setStatus(ok ? 'success' : 'failure', `${ok ? `applied plan ${result.plan.hash.slice(0, 12)}` : 'checks failed after apply; flag changes reverted'}${head}`);
     return { result, verified, deploymentId, ok };
   } catch (thrown) {
     await setStatus('error', 'apply failed; see the run log').catch((cleanup: unknown) => runtime.warning(`Could not mark deployment ${deploymentId} as failed: ${String(cleanup)}`));
@@ -54,7 +56,7 @@ export async function applyStep(inputs: ApplyInputs, processEnv: NodeJS.ProcessE
   }
 }
 
-export function applyMarkdown(environment: string, result: ApplyResult, verified: VerifyAfterApplyResult | null): string {
+export function applyMarkdown(environment: string, result: ApplyResult, verified: VerifyAfterApplyResult | null, ledgerHead: { id: number; hash: string } | null = null): string {
   const out: string[] = [];
   out.push(
     result.ledgerId === null
@@ -67,6 +69,9 @@ export function applyMarkdown(environment: string, result: ApplyResult, verified
     if (!verified.report.ok) {
       out.push('', verified.revert ? `> [!CAUTION]\n> Checks failed, so this apply's flag changes were reverted (ledger entry #${verified.revert.ledgerId}). Migrations are forward-only and were kept.` : '> [!CAUTION]\n> Checks failed; this apply changed no flags, so nothing was reverted.');
     }
+  }
+  if (ledgerHead) {
+    out.push('', `Ledger head: #${ledgerHead.id} \`${ledgerHead.hash}\` — keep it: \`rollout audit --env ${environment} --head ${ledgerHead.hash}\` shows whether the ledger was rewritten since.`);
   }
   return `${out.join('\n')}\n`;
 }

@@ -4,6 +4,7 @@
  * switch set at once, then the PR that records it in Git.
  */
 import { breakGlass, validateBreakGlass } from '../engine/breakglass/index.ts';
+import { checkAccess } from '../engine/checks/index.ts';
 import { renderHealthReport, runMonitors, type HealthReport } from '../engine/monitors/index.ts';
 import { readPlan } from '../engine/plan/read-plan.ts';
 import type { Plan } from '../engine/plan/types.ts';
@@ -43,8 +44,9 @@ export async function healthStep(inputs: HealthInputs, processEnv: NodeJS.Proces
   }
 
   const gates = await gatesFor(inputs.root, env, processEnv);
-  const { report, plan } = await withSession(env, { root: inputs.root, processEnv, lock: false }, async ({ client, db }) => {
-    const measured = await runMonitors(env, { root: inputs.root, connect: () => db.connect(), writer: client, actor, act: inputs.act });
+  const { report, plan } = await withSession(env, { root: inputs.root, processEnv, lock: false }, async (session) => {
+    const measured = await runMonitors(env, { root: inputs.root, access: checkAccess(env, session.db), writer: () => session.writer(), actor, act: inputs.act });
+    const client = await session.writer();
     const planned = await readOnly(client, () => readPlan(client, { root: inputs.root, env, processEnv, commit: inputs.context.sha || null, gates }));
     return { report: measured, plan: planned.plan };
   });
@@ -55,6 +57,7 @@ export async function healthStep(inputs: HealthInputs, processEnv: NodeJS.Proces
     const reason = `monitor ${result.name} breached: ${result.detail}`;
     pullRequests.push(await recordKillSwitch(scm(), { ...record, record: { environment: env.name, file: env.file, flag: action.flag, value: action.value, reason, ledgerId: action.ledgerId ?? null, trigger: `monitor: ${result.name}` } }));
   }
+  for (const warning of plan.ledger?.warnings ?? []) runtime.warning(`${env.name}: ${warning}`);
   const drift = plan.summary.drift > 0;
   const verdict: HealthVerdict = report.status === 'breach' ? 'breach' : drift ? 'drift' : report.status;
   const full = await showsMeasurements(inputs, scm, runtime);
@@ -94,6 +97,8 @@ export function healthSummaryMarkdown(report: HealthReport, plan: Plan, drift: b
 
 export function healthMarkdown(report: HealthReport, plan: Plan, drift: boolean): string {
   const out = [renderHealthReport(report, 'markdown').trimEnd()];
+  const warnings = plan.ledger?.warnings ?? [];
+  if (warnings.length > 0) out.push('', '#### Ledger', '', ...warnings.map((w) => `> [!WARNING]\n> ${w}\n`));
   out.push('', drift ? `#### Drift\n\nLive state differs from Git: ${summaryLine(plan)}\n\n${renderPlanMarkdown(plan)}` : `#### Drift\n\nNone: live state matches Git (plan \`${plan.hash.slice(0, 12)}\`).`);
   return `${out.join('\n').trimEnd()}\n`;
 }

@@ -218,6 +218,8 @@ export function normalise(text: string, extra: Record<string, string> = {}): str
     .replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:<port>')
     .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>')
     .replace(/\b\d+(\.\d+)? ?ms\b/g, '<ms>')
+    // A run over a second (a loaded machine) prints "1.2 s" where it usually prints milliseconds.
+    .replace(/(\| | in )\d+(\.\d+)? s\b/g, '$1<ms>')
     .replace(/\b\d+(\.\d+)?s\b/g, '<s>');
 }
 

@@ -9,7 +9,7 @@ import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveChecks, runChecks } from '../../actions/engine/checks/index.ts';
+import { checkAccess, resolveChecks, runChecks } from '../../actions/engine/checks/index.ts';
 import { databaseTargets } from '../support/databases.ts';
 import { exampleRepo, later, setRollout, STAND_IN_ENV, type CliRun, type ExampleRepo } from './support.ts';
 import { expectStatus, namesWith, openGuide, whileBroken, whileFaulty, type OpenGuide } from './guide-support.ts';
@@ -67,10 +67,13 @@ describe.each(databaseTargets())('seed 003 guide on $name', (target) => {
       root: repo.root,
       processEnv: repo.env,
       flags: new Map(),
-      connect: async () => {
+      access: {
+        ...checkAccess(open().env, open().db),
+        connect: async () => {
         const client = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:1/planning', connectionTimeoutMillis: 2_000 });
-        await client.connect();
-        return client;
+          await client.connect();
+          return client;
+        },
       },
     });
     expectStatus(unreachable.results[0], 'error');

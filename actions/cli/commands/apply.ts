@@ -21,7 +21,7 @@ export function applyCommand(ctx: CliContext): Command {
       const env = await ctx.loadEnvironment(options.env);
       const commit = await pendingCommit;
       const progress = progressReporter({ isTTY: ctx.isTTY, githubActions: ctx.env.GITHUB_ACTIONS === 'true', out: (line) => ctx.out(line) });
-      const { result, verified } = await applyOperation({
+      const { result, verified, ledgerHead } = await applyOperation({
         root: ctx.root,
         env,
         processEnv: ctx.env,
@@ -46,6 +46,8 @@ export function applyCommand(ctx: CliContext): Command {
       for (const change of held) ctx.out(`  kept ${change.key}: held by break-glass (ledger #${change.breakGlass?.ledgerId}); reconcile it into ${env.file}`);
       ctx.out(`  ledger entry #${result.ledgerId}`);
       reportVerification(ctx, env.name, verified);
+      // Kept somewhere the database cannot rewrite, it lets rollout audit --head tell a rewritten ledger.
+      if (ledgerHead) ctx.out(`  ledger head #${ledgerHead.id} ${ledgerHead.hash}`);
     });
 }
 

@@ -1,7 +1,9 @@
 import { Command, Option } from 'commander';
 import { currentActor } from '../../engine/migrate/provenance.ts';
 import { HEALTH_EXIT_CODES, renderHealthReport, runMonitors } from '../../engine/monitors/index.ts';
-import { withSession } from '../../engine/session.ts';
+import { checkAccess } from '../../engine/checks/index.ts';
+import { readOnly, withSession } from '../../engine/session.ts';
+import { readIntegrityWarnings } from '../../engine/store/ledger-audit.ts';
 import type { CliContext } from '../context.ts';
 import { parseDurationOption } from './verify.ts';
 
@@ -15,17 +17,21 @@ export function healthCommand(ctx: CliContext): Command {
     .addHelpText('after', '\nExit codes: 0 every monitor healthy; 1 at least one breach; 3 no breach but some monitor unknown (no data or a failing query: never counted as healthy).')
     .action(async (options: { env: string; format: 'text' | 'json' | 'markdown'; act: boolean; timeout?: number }) => {
       const env = await ctx.loadEnvironment(options.env);
-      const report = await withSession(env, { root: ctx.root, processEnv: ctx.env, lock: false }, ({ client, db }) =>
-        runMonitors(env, {
+      const { report, ledger } = await withSession(env, { root: ctx.root, processEnv: ctx.env, lock: false }, async (session) => {
+        const measured = await runMonitors(env, {
           root: ctx.root,
-          connect: () => db.connect(),
-          writer: client,
+          access: checkAccess(env, session.db),
+          writer: () => session.writer(),
           actor: currentActor(ctx.env),
           act: options.act,
           ...(options.timeout ? { timeoutMs: options.timeout } : {}),
-        }),
-      );
+        });
+        const client = await session.writer();
+        return { report: measured, ledger: await readOnly(client, () => readIntegrityWarnings(client, env.name, { quick: false })) };
+      });
       ctx.out(renderHealthReport(report, options.format));
+      // Not a monitor's verdict (the exit code stays the monitors'): a ledger someone rewrote is said where a person looks.
+      for (const warning of ledger.warnings) ctx.err(`warning: ${warning}`);
       ctx.setExitCode(HEALTH_EXIT_CODES[report.status]);
     });
 }

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { liveFlagValues, renderCheckReport, renderJunit, runEnvironmentChecks, type ReportFormat } from '../../engine/checks/index.ts';
+import { checkAccess, liveFlagValues, renderCheckReport, renderJunit, runEnvironmentChecks, type ReportFormat } from '../../engine/checks/index.ts';
 import { withSession } from '../../engine/session.ts';
 import type { CliContext } from '../context.ts';
 import { readOnlyTarget } from '../../engine/operations.ts';
@@ -23,7 +23,7 @@ export function verifyCommand(ctx: CliContext): Command {
         runEnvironmentChecks(env, {
           root: ctx.root,
           processEnv: ctx.env,
-          connect: () => db.connect(),
+          access: checkAccess(env, db),
           flags: await liveFlagValues(client, env),
           ...(options.concurrency ? { concurrency: options.concurrency } : {}),
           ...(options.timeout ? { timeoutMs: options.timeout } : {}),

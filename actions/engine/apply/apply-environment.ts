@@ -3,6 +3,7 @@
  * in its own transaction, recorded in the history), then every flag change and its
  * ledger entry in ONE transaction. A crash leaves either all of the flag changes or none.
  */
+import { grantChecksRole, prepareChecksRole } from '../checks/checks-role.ts';
 import { UserError } from '../errors.ts';
 import { applyMigrations, type ProgressEvent } from '../migrate/index.ts';
 import { buildPlan, type GateContext } from '../plan/planner.ts';
@@ -59,12 +60,16 @@ export async function applyEnvironment(session: Session, options: ApplyOptions):
     throw new UserError(`cannot apply ${env.name}: ${refused.length} stage move(s) refused by their gates; nothing was applied.\n${lines.join('\n')}\nWait for the soak, move one step at a time, or promote upstream first. Rollbacks and kill switches are never refused.`);
   }
 
+  // Before anything changes: an environment whose checks could not run safely is refused with nothing applied.
+  await prepareChecksRole(client, env);
   const report = await applyMigrations(client, ctx, {
     backup: (directory) => db.backup(directory),
     ...(options.onMigrationProgress ? { onProgress: options.onMigrationProgress } : {}),
   });
   const migrationsApplied = report.applied.map((m) => m.file.path);
 
+  // After migrations, so that the tables and schemas they created are readable by checks too.
+  await grantChecksRole(client, env);
   // Migrations may have created the flag table or changed rows: plan flags on what is live now.
   const live = await readLiveState(client, env.flagTable);
   if (!live.flagTableExists) {

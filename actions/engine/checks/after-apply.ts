@@ -12,6 +12,7 @@ import { readOnly, type Session } from '../session.ts';
 import { commitFlagChanges, type FlagWrite } from '../store/flag-writer.ts';
 import type { LedgerChange } from '../store/ledger.ts';
 import { readLiveState } from '../store/live-state.ts';
+import { checkAccess } from './guard.ts';
 import { runEnvironmentChecks } from './run-checks.ts';
 import type { CheckReport } from './types.ts';
 
@@ -51,7 +52,7 @@ export async function verifyAfterApply(session: Session, applied: ApplyResult, o
   const report = await runEnvironmentChecks(env, {
     root: options.root,
     processEnv: options.processEnv,
-    connect: () => db.connect(),
+    access: checkAccess(env, db),
     flags: await liveFlagValues(client, env),
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
@@ -59,7 +60,8 @@ export async function verifyAfterApply(session: Session, applied: ApplyResult, o
   if (report.ok || applied.flagChanges.length === 0) return { report, revert: null, migrationsKept: applied.migrationsApplied };
   const failing = report.results.filter((r) => r.status === 'fail' || r.status === 'error').map((r) => r.name);
   const reason = `checks failed after apply${applied.ledgerId !== null ? ` #${applied.ledgerId}` : ''}: ${failing.join(', ')}`;
-  const revert = await revertFlagChanges(client, env, applied, reason, options);
+  // The checks may have restarted the embedded database (a runaway check): revert on a client that works, under the lock.
+  const revert = await revertFlagChanges(await session.writer(), env, applied, reason, options);
   return { report, revert, migrationsKept: applied.migrationsApplied };
 }
 

@@ -1,129 +1,189 @@
 /**
- * The read-only guard every check and monitor query goes through. Four layers, each
- * enough for most hostile SQL and together enough for all we know of:
+ * The read-only guard every check and monitor query goes through. Its layers, each enough
+ * for most hostile SQL and together enough for all we know of:
  *
- * 1. The real Postgres parser (libpg-query): exactly ONE statement, and only
- *    SELECT / WITH / VALUES / TABLE / EXPLAIN / SHOW; no data-modifying CTE, no
- *    SELECT INTO, no FOR UPDATE/SHARE, no call to a function that acts outside the
- *    transaction (advisory locks, set_config, nextval, dblink, pg_notify, …).
+ * 1. The real Postgres parser (statement-guard.ts): exactly ONE statement, and only
+ *    SELECT / WITH / VALUES / TABLE / EXPLAIN / SHOW; no data-modifying CTE, no SELECT
+ *    INTO, no FOR UPDATE/SHARE, no call to a function on the deny list (deny-list.ts: a
+ *    fixed list plus what the database's catalog withholds from PUBLIC).
  * 2. The extended protocol (a parameterised query), which the server refuses to run
  *    with more than one statement: `COMMIT; DROP TABLE` cannot escape.
  * 3. `BEGIN READ ONLY` with SET LOCAL statement_timeout, lock_timeout and
- *    idle_in_transaction_session_timeout, then ROLLBACK whatever happened: a user
- *    function that tries to write is refused by the server, a SET is undone.
- * 4. After the ROLLBACK, the session's advisory locks are compared with what the
- *    connection held before: a session-level lock taken indirectly (inside a user
- *    function) survives ROLLBACK, so rollout releases it and fails the check.
+ *    idle_in_transaction_session_timeout, then `SET LOCAL ROLE` to the checks role
+ *    (checks-role.ts), then ROLLBACK whatever happened: a function or view that already
+ *    exists in the database runs with no power to write, signal other backends, run
+ *    programs or read server files.
+ * 4. A deadline of our own, the timeout plus a grace: past it the connection is dropped,
+ *    and the embedded database, which cannot interrupt a statement, is restarted.
+ * 5. After the ROLLBACK, what survives a transaction is looked for (session advisory
+ *    locks, prepared statements) and undone — on a connection of its own by DISCARD ALL,
+ *    so nothing a check left reaches the next one — and the check fails if there was any.
  */
 import type pg from 'pg';
-import { loadParser, rawParser } from '../migrate/statements.ts';
+import type { Environment } from '../config/model.ts';
+import { formatDuration } from '../config/duration.ts';
+import type { Database } from '../db/database.ts';
+import { loadParser } from '../migrate/statements.ts';
+import { checksRoleOf, POWERFUL_ROLES, ROLE_POWERS_SQL, type RolePowers } from './checks-role.ts';
+import { privilegedFunctions } from './deny-list.ts';
+import { assertReadOnlyStatement, RefusedQueryError } from './statement-guard.ts';
 
-/** The query was refused before it reached the database. */
-export class RefusedQueryError extends Error {
-  override readonly name = 'RefusedQueryError';
-}
+export { assertReadOnlyStatement, RefusedQueryError } from './statement-guard.ts';
+export { isForbiddenFunction } from './deny-list.ts';
 
 /** The query ran but did something a check may not do (and rollout undid it). */
 export class SideEffectError extends Error {
   override readonly name = 'SideEffectError';
 }
 
-const ALLOWED_STATEMENTS = new Set(['SelectStmt', 'ExplainStmt', 'VariableShowStmt']);
-const WRITING_NODES: Record<string, string> = {
-  InsertStmt: 'INSERT',
-  UpdateStmt: 'UPDATE',
-  DeleteStmt: 'DELETE',
-  MergeStmt: 'MERGE',
-};
+/** No role at hand may run check SQL: nothing ran. */
+export class ChecksRoleError extends Error {
+  override readonly name = 'ChecksRoleError';
+}
 
-/** Functions whose effect is outside the transaction, or that run SQL text we cannot see. */
-const FORBIDDEN_FUNCTIONS = new Set([
-  'set_config', 'nextval', 'setval', 'pg_notify', 'txid_current', 'pg_current_xact_id',
-  'pg_terminate_backend', 'pg_cancel_backend', 'pg_reload_conf', 'pg_rotate_logfile', 'pg_promote',
-  'pg_switch_wal', 'pg_backup_start', 'pg_backup_stop', 'pg_start_backup', 'pg_stop_backup',
-  'pg_import_system_collations', 'pg_log_backend_memory_contexts', 'pg_wal_replay_pause', 'pg_wal_replay_resume',
-  'query_to_xml', 'query_to_xmlschema', 'query_to_xml_and_xmlschema', 'cursor_to_xml', 'cursor_to_xmlschema',
-  'loread', 'lowrite',
-]);
-const FORBIDDEN_PREFIXES = [
-  'pg_advisory_', 'pg_try_advisory_', 'dblink', 'lo_', 'pg_replication_', 'pg_create_', 'pg_drop_',
-  'pg_stat_reset', 'pg_file_', 'pg_read_', 'pg_ls_', 'pg_logical_', 'pg_sequence_',
-];
+/** The query outlived its timeout and the database did not stop it (our deadline did). */
+export class CheckTimeoutError extends Error {
+  override readonly name = 'CheckTimeoutError';
+}
 
-export function isForbiddenFunction(name: string): boolean {
-  const lower = name.toLowerCase();
-  return FORBIDDEN_FUNCTIONS.has(lower) || FORBIDDEN_PREFIXES.some((prefix) => lower.startsWith(prefix));
+/** How long after its timeout a statement may still answer before the deadline ends it. */
+export const DEADLINE_GRACE_MS = 500;
+
+/** How checks reach an environment's database. */
+export interface CheckAccess {
+  /** A new connection; the caller ends it. */
+  connect(): Promise<pg.Client>;
+  /** The checks role (database.checks_role.name). */
+  role: string;
+  /**
+   * Every connection shares one session (the embedded database): clean up exactly what a
+   * check left, never DISCARD ALL (it would drop the apply's lock), and run one check at a time.
+   */
+  sharedSession: boolean;
+  /** Stop a statement past its deadline (Database.interrupt). */
+  interrupt(): Promise<void>;
+  /**
+   * What the first connection found out (the role to run as, the catalog's deny list): the
+   * same for every connection of a run, so a connection opened after a restart starts at once.
+   */
+  setup?: Promise<CheckSetup>;
+}
+
+export interface CheckSetup {
+  runAs: string | null;
+  denied: ReadonlySet<string>;
+  warnings: string[];
+}
+
+export function checkAccess(env: Environment, db: Database): CheckAccess {
+  return { connect: () => db.connect(), role: checksRoleOf(env).name, sharedSession: db.kind === 'embedded', interrupt: () => db.interrupt() };
+}
+
+/** A connection prepared for checks. */
+export interface CheckConnection {
+  client: pg.Client;
+  access: CheckAccess;
+  /** The role each transaction switches to; null when the login role itself has no power to act. */
+  runAs: string | null;
+  /** What the session held before any check ran (a shared session holds the apply's lock). */
+  baselineLocks: Set<string>;
+  baselinePrepared: Set<string>;
+  /** Function names the catalog withholds from PUBLIC: refused by the parser too. */
+  denied: ReadonlySet<string>;
+  /** Said once per run: what the role could still do that rollout cannot take away. */
+  warnings: string[];
+  /** True once a deadline passed: the connection is gone and the runner opens a new one. */
+  broken: boolean;
+}
+
+const SESSION_STATE_SQL = `SELECT
+  array(SELECT classid::text || ':' || objid::text || ':' || objsubid::text || ':' || mode
+          FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid()) AS locks,
+  array(SELECT name FROM pg_prepared_statements WHERE from_sql) AS prepared`;
+
+const IDENTITY_SQL = `SELECT session_user::text AS login,
+  to_regrole($1) IS NOT NULL AS role_exists,
+  coalesce(pg_has_role(session_user, to_regrole($1),
+                       CASE WHEN current_setting('server_version_num')::int >= 160000 THEN 'SET' ELSE 'MEMBER' END), false) AS can_switch`;
+
+/**
+ * Prepare a client for checks: choose the role they run as (or refuse), read the catalog's
+ * privileged functions, and remember what the session legitimately holds. Ends the client
+ * when it refuses.
+ */
+export async function checkConnection(client: pg.Client, access: CheckAccess): Promise<CheckConnection> {
+  try {
+    await loadParser();
+    const setup = await (access.setup ??= readSetup(client, access));
+    const { rows: [state] } = await client.query<{ locks: string[]; prepared: string[] }>(SESSION_STATE_SQL);
+    return {
+      client,
+      access,
+      ...setup,
+      baselineLocks: new Set(state.locks),
+      baselinePrepared: new Set(state.prepared),
+      broken: false,
+    };
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function readSetup(client: pg.Client, access: CheckAccess): Promise<CheckSetup> {
+  const { rows: [identity] } = await client.query<{ login: string; role_exists: boolean; can_switch: boolean }>(IDENTITY_SQL, [access.role]);
+  const { rows: powers } = await client.query<RolePowers>(ROLE_POWERS_SQL, [[identity.login, access.role], POWERFUL_ROLES]);
+  const choice = chooseRole({
+    login: identity.login,
+    role: access.role,
+    roleExists: identity.role_exists,
+    canSwitch: identity.can_switch,
+    powersOf: (name) => powers.find((p) => p.role === name),
+  });
+  return { ...choice, denied: await privilegedFunctions(client) };
+}
+
+export interface RoleFacts {
+  login: string;
+  role: string;
+  roleExists: boolean;
+  canSwitch: boolean;
+  powersOf(role: string): RolePowers | undefined;
 }
 
 /**
- * Refuse anything but one read-only statement. Throws RefusedQueryError with a
- * message that says what to change. Call `await loadParser()` once first.
+ * Which role check SQL runs as: the checks role when the login role can switch to it and it
+ * has no power; else the login role itself when it has none (a read-only URL's role); else
+ * nobody. Pure, so that every case is tested without a database.
  */
-export function assertReadOnlyStatement(sql: string): void {
-  let stmts: { stmt: Record<string, unknown> }[];
-  try {
-    stmts = (rawParser()(sql) as { stmts?: { stmt: Record<string, unknown> }[] }).stmts ?? [];
-  } catch (error) {
-    throw new RefusedQueryError(`syntax error: ${error instanceof Error ? error.message : String(error)}. Fix the SQL.`);
-  }
-  if (stmts.length === 0) throw new RefusedQueryError('the query is empty: write one SELECT.');
-  if (stmts.length > 1) {
-    throw new RefusedQueryError(`the query has ${stmts.length} statements; a check runs exactly one read-only statement (SELECT, WITH, VALUES, TABLE, EXPLAIN or SHOW). Split it into several checks.`);
-  }
-  const [type, node] = Object.entries(stmts[0].stmt)[0] ?? ['', {}];
-  if (!ALLOWED_STATEMENTS.has(type)) {
-    throw new RefusedQueryError(`${describeStatement(type)} is not allowed in a check: checks are read-only. Use one SELECT, WITH, VALUES, TABLE, EXPLAIN or SHOW.`);
-  }
-  if (type === 'ExplainStmt') {
-    const inner = Object.keys(((node as { query?: Record<string, unknown> }).query) ?? {})[0] ?? '';
-    if (inner !== 'SelectStmt') throw new RefusedQueryError(`EXPLAIN of ${describeStatement(inner)} is not allowed in a check: only EXPLAIN of a SELECT.`);
-  }
-  walk(node, (key, value) => {
-    if (key in WRITING_NODES) throw new RefusedQueryError(`${WRITING_NODES[key]} is not allowed in a check (found inside the query, e.g. in a WITH): checks are read-only.`);
-    if (key === 'SelectStmt' && isRecord(value)) {
-      if (value.intoClause) throw new RefusedQueryError('SELECT … INTO creates a table and is not allowed in a check; remove INTO.');
-      if (Array.isArray(value.lockingClause) && value.lockingClause.length > 0) {
-        throw new RefusedQueryError('SELECT … FOR UPDATE/SHARE takes row locks and is not allowed in a check; remove the FOR clause.');
-      }
+export function chooseRole(facts: RoleFacts): { runAs: string | null; warnings: string[] } {
+  const { login, role } = facts;
+  const audit = (name: string) => facts.powersOf(name) ?? { role: name, powers: [], dblink: [] };
+  const dblinkWarning = (p: RolePowers): string[] =>
+    p.dblink.length === 0
+      ? []
+      : [
+          `role ${p.role} can execute ${p.dblink.slice(0, 3).join(', ')}${p.dblink.length > 3 ? ', …' : ''} (through PUBLIC unless someone granted it): a view that calls dblink with a stored password can write elsewhere. ` +
+            `Run REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA <dblink's schema> FROM PUBLIC and grant it to the roles that need it (docs/checks.md).`,
+        ];
+  if (facts.roleExists && facts.canSwitch) {
+    const powers = audit(role);
+    if (powers.powers.length > 0) {
+      throw new ChecksRoleError(
+        `refusing to run check SQL: the checks role ${role} ${powers.powers.join(', ')}; it must have no power beyond SELECT. ` +
+          `Run rollout apply (which strips those powers from a role it manages), or fix the role by hand if database.checks_role.manage is false.`,
+      );
     }
-    if (key === 'FuncCall' && isRecord(value)) {
-      const name = functionName(value.funcname);
-      if (name && isForbiddenFunction(name)) {
-        throw new RefusedQueryError(`function ${name}() is not allowed in a check: it acts outside the read-only transaction (locks, settings, sequences, notifications, files or other sessions).`);
-      }
-    }
-  });
-}
-
-function functionName(funcname: unknown): string | undefined {
-  if (!Array.isArray(funcname) || funcname.length === 0) return undefined;
-  const last = funcname[funcname.length - 1] as { String?: { sval?: string; str?: string } };
-  return last.String?.sval ?? last.String?.str;
-}
-
-function walk(node: unknown, visit: (key: string, value: unknown) => void): void {
-  if (Array.isArray(node)) {
-    for (const item of node) walk(item, visit);
-  } else if (isRecord(node)) {
-    for (const [key, value] of Object.entries(node)) {
-      visit(key, value);
-      walk(value, visit);
-    }
+    return { runAs: role, warnings: dblinkWarning(powers) };
   }
-}
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
-function describeStatement(type: string): string {
-  const names: Record<string, string> = {
-    InsertStmt: 'INSERT', UpdateStmt: 'UPDATE', DeleteStmt: 'DELETE', MergeStmt: 'MERGE', CopyStmt: 'COPY', CallStmt: 'CALL', DoStmt: 'DO',
-    VacuumStmt: 'VACUUM/ANALYZE', TransactionStmt: 'a transaction command (BEGIN/COMMIT/ROLLBACK)', PrepareStmt: 'PREPARE', ExecuteStmt: 'EXECUTE',
-    ListenStmt: 'LISTEN', NotifyStmt: 'NOTIFY', UnlistenStmt: 'UNLISTEN', VariableSetStmt: 'SET/RESET', LockStmt: 'LOCK', TruncateStmt: 'TRUNCATE',
-    DiscardStmt: 'DISCARD', DeallocateStmt: 'DEALLOCATE', DeclareCursorStmt: 'DECLARE CURSOR', FetchStmt: 'FETCH', ClosePortalStmt: 'CLOSE',
-  };
-  if (names[type]) return names[type];
-  if (/^(Create|Alter|Drop|Rename|Comment|Grant|Index|Define|Rule|View|Refresh|Reindex|Cluster)/.test(type)) return `DDL (${type.replace(/Stmt$/, '')})`;
-  return type.replace(/Stmt$/, '') || 'this statement';
+  const own = audit(login);
+  if (own.powers.length === 0) return { runAs: null, warnings: dblinkWarning(own) };
+  const why = facts.roleExists ? `${login} is not a member of ${role}` : `the role ${role} does not exist`;
+  throw new ChecksRoleError(
+    `refusing to run check SQL as ${login}, which ${own.powers.join(', ')}: it cannot switch to the checks role (${why}). ` +
+      `Run rollout apply on this environment (it creates ${role} and lets the role that applies switch to it), ` +
+      `or connect checks through database.readonly_url_env as a role without those powers (docs/checks.md, "The checks role").`,
+  );
 }
 
 export interface ReadOnlyQuery {
@@ -142,31 +202,16 @@ export interface ReadOnlyResult<R> {
   durationMs: number;
 }
 
-/** A connection used for checks, with the advisory locks it held before any check ran. */
-export interface CheckConnection {
-  client: pg.Client;
-  baselineLocks: Set<string>;
-}
-
-const HELD_LOCKS_SQL = `SELECT classid::text || ':' || objid::text || ':' || objsubid::text || ':' || mode AS key
-  FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid()`;
-
-/** Prepare a client for checks: remember which advisory locks are legitimately held (the embedded database shares one session). */
-export async function checkConnection(client: pg.Client): Promise<CheckConnection> {
-  await loadParser();
-  const { rows } = await client.query<{ key: string }>(HELD_LOCKS_SQL);
-  return { client, baselineLocks: new Set(rows.map((r) => r.key)) };
-}
-
 const SETTING_NAME = /^[a-z_][a-z0-9_.]*$/;
+const TIMED_OUT = Symbol('timed out');
 
-/** Run one query in a read-only transaction with timeouts, then ROLLBACK and undo session-level side effects. */
+/** Run one query in a read-only transaction with timeouts, as the checks role, then ROLLBACK and undo session-level side effects. */
 export async function runReadOnly<R extends Record<string, unknown>>(
   connection: CheckConnection,
   query: ReadOnlyQuery,
   timeoutMs: number,
 ): Promise<ReadOnlyResult<R>> {
-  if (!query.trusted) assertReadOnlyStatement(query.text);
+  if (!query.trusted) assertReadOnlyStatement(query.text, connection.denied);
   const { client } = connection;
   const ms = Math.max(1, Math.round(timeoutMs));
   const sets = [`SET LOCAL statement_timeout = ${ms}`, `SET LOCAL lock_timeout = ${ms}`, `SET LOCAL idle_in_transaction_session_timeout = ${ms + 1_000}`];
@@ -174,37 +219,73 @@ export async function runReadOnly<R extends Record<string, unknown>>(
     if (!SETTING_NAME.test(name) || !/^[A-Za-z0-9_.]+$/.test(value)) throw new RefusedQueryError(`invalid setting ${name}=${value}`);
     sets.push(`SET LOCAL ${name} = ${value}`);
   }
+  // Last: settings above may need the login role's rights; the query runs with the checks role's only.
+  if (connection.runAs) sets.push(`SET LOCAL ROLE ${connection.runAs}`);
   // Our own fixed text: one round trip for BEGIN and every SET LOCAL (simple protocol).
   await client.query(`BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY; ${sets.join('; ')}`);
   let result: pg.QueryResult<R> | undefined;
   let failure: unknown;
   const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
   try {
+    const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
+      timer = setTimeout(() => resolve(TIMED_OUT), ms + DEADLINE_GRACE_MS);
+    });
     // values: [] forces the extended protocol, which refuses more than one statement.
-    result = await client.query<R>({ text: query.text, values: query.values ?? [] });
+    const outcome = await Promise.race([client.query<R>({ text: query.text, values: query.values ?? [] }), deadline]);
+    if (outcome === TIMED_OUT) {
+      await abandon(connection);
+      throw new CheckTimeoutError(
+        `timed out after ${formatDuration(timeoutMs)} and was stopped (${connection.access.sharedSession ? 'the embedded database cannot interrupt a statement, so it was restarted' : 'the connection was dropped'}); raise its timeout or make the query faster`,
+      );
+    }
+    result = outcome;
   } catch (error) {
+    if (error instanceof CheckTimeoutError) throw error;
     failure = error;
+  } finally {
+    clearTimeout(timer);
   }
   const durationMs = performance.now() - started;
   try {
-    await undoSideEffects(connection);
+    await settle(connection);
   } catch (error) {
-    // The query's own error says more; a side effect is still undone above before this throws.
+    // The query's own error says more; a side effect is still undone before this throws.
     if (failure === undefined || error instanceof SideEffectError) throw error;
   }
   if (failure !== undefined || !result) throw failure;
   return { rows: result.rows, fields: result.fields.map((f) => f.name), durationMs };
 }
 
-async function undoSideEffects(connection: CheckConnection): Promise<void> {
-  const { client, baselineLocks } = connection;
-  const results = (await client.query(`ROLLBACK; ${HELD_LOCKS_SQL}`)) as unknown as pg.QueryResult<{ key: string }>[];
-  const held = results[1]?.rows.map((r) => r.key) ?? [];
-  const extra = held.filter((key) => !baselineLocks.has(key));
-  if (extra.length === 0) return;
-  for (const key of extra) await releaseAdvisoryLock(client, key);
+/** A statement past its deadline: stop it and give up the connection (once: the runner may have given it up already). */
+async function abandon(connection: CheckConnection): Promise<void> {
+  if (connection.broken) return;
+  connection.broken = true;
+  await connection.access.interrupt().catch(() => undefined);
+  await connection.client.end().catch(() => undefined);
+}
+
+/** ROLLBACK, then find and undo what survives a transaction; throws SideEffectError if there was anything. */
+async function settle(connection: CheckConnection): Promise<void> {
+  const { client, baselineLocks, baselinePrepared } = connection;
+  const results = (await client.query(`ROLLBACK; ${SESSION_STATE_SQL}`)) as unknown as pg.QueryResult<{ locks: string[]; prepared: string[] }>[];
+  const state = results[1]?.rows[0] ?? { locks: [], prepared: [] };
+  const locks = state.locks.filter((key) => !baselineLocks.has(key));
+  const prepared = state.prepared.filter((name) => !baselinePrepared.has(name));
+  if (!connection.access.sharedSession) {
+    // A session of its own: start every check from a clean one, whatever was left (settings, plans, temp objects).
+    await client.query('DISCARD ALL');
+  } else {
+    for (const key of locks) await releaseAdvisoryLock(client, key);
+    for (const name of prepared) await client.query(`DEALLOCATE "${name.replace(/"/g, '""')}"`);
+  }
+  const found = [
+    ...(locks.length ? [`took ${locks.length} session-level advisory lock(s)`] : []),
+    ...(prepared.length ? [`left ${prepared.length} prepared statement(s) (${prepared.join(', ')})`] : []),
+  ];
+  if (found.length === 0) return;
   throw new SideEffectError(
-    `the query took ${extra.length} session-level advisory lock(s) (through a function it called); they survive ROLLBACK, so rollout released them. A check must not take locks.`,
+    `the query ${found.join(' and ')} through a function it called; they survive ROLLBACK, so rollout removed them. A check must not change its session.`,
   );
 }
 

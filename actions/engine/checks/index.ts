@@ -2,6 +2,7 @@
 export type { CheckKind, CheckReport, CheckResult, CheckStatus, ResolvedCheck } from './types.ts';
 export { runChecks, runEnvironmentChecks, conditionHolds, DEFAULT_CONCURRENCY, DEFAULT_CHECK_TIMEOUT_MS, type RunChecksOptions } from './run-checks.ts';
 export { resolveChecks, SHARED_CHECKS_DIR } from './shared-checks.ts';
-export { assertReadOnlyStatement, runReadOnly, checkConnection, RefusedQueryError, SideEffectError, type CheckConnection } from './guard.ts';
+export { assertReadOnlyStatement, runReadOnly, checkConnection, checkAccess, chooseRole, RefusedQueryError, SideEffectError, ChecksRoleError, CheckTimeoutError, type CheckAccess, type CheckConnection } from './guard.ts';
+export { prepareChecksRole, grantChecksRole, checksRoleOf, checksRoleSchemas } from './checks-role.ts';
 export { renderCheckReport, renderJunit, summaryText, type ReportFormat } from './render.ts';
 export { verifyAfterApply, revertFlagChanges, liveFlagValues, type VerifyAfterApplyResult, type RevertResult } from './after-apply.ts';

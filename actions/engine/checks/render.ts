@@ -33,6 +33,7 @@ function renderText(report: CheckReport): string {
     }
   }
   lines.push('', summaryText(report));
+  for (const warning of report.warnings ?? []) lines.push(`warning: ${warning}`);
   return lines.join('\n');
 }
 
@@ -49,6 +50,7 @@ function renderMarkdown(report: CheckReport): string {
     for (const v of r.violations ?? []) lines.push(`- row \`${JSON.stringify(v.key)}\`: ${cell(v.errors.join('; '))}`);
     lines.push(`- declared in \`${r.source}\``, '', '</details>');
   }
+  for (const warning of report.warnings ?? []) lines.push('', `> [!WARNING]\n> ${warning}`);
   return lines.join('\n');
 }
 

@@ -2,16 +2,16 @@
  * Running an environment's checks: a fixed number of workers (default 4) take checks
  * from one queue; each worker owns one connection, so a slow check delays only its
  * worker. Each check has a timeout (its own `timeout`, or the run's default). On the
- * embedded database every connection shares PGlite's one session, so checks there are
- * correct but not faster in parallel; on a real server they are.
+ * embedded database every connection shares PGlite's one session, so checks there run
+ * one at a time: in parallel they would be no faster, and a check past its deadline
+ * restarts the database under its neighbours.
  */
-import type pg from 'pg';
 import equal from 'fast-deep-equal';
 import { ContractRegistry } from '../config/contracts.ts';
 import { formatDuration, parseDuration } from '../config/duration.ts';
 import type { Environment, JsonValue } from '../config/model.ts';
 import { toError } from '../errors.ts';
-import { checkConnection, RefusedQueryError, SideEffectError, type CheckConnection } from './guard.ts';
+import { checkConnection, ChecksRoleError, CheckTimeoutError, RefusedQueryError, SideEffectError, type CheckAccess, type CheckConnection } from './guard.ts';
 import { CheckConfigError, kindOf, runKind, type KindContext } from './kinds.ts';
 import { resolveChecks } from './shared-checks.ts';
 import { summarize, type CheckReport, type CheckResult, type ResolvedCheck } from './types.ts';
@@ -23,8 +23,8 @@ export const DEFAULT_MAX_VIOLATIONS = 5;
 export interface RunChecksOptions {
   root: string;
   processEnv: NodeJS.ProcessEnv;
-  /** A new connection to the environment's database; the runner ends the ones it opens. */
-  connect: () => Promise<pg.Client>;
+  /** How to reach the environment's database (guard.ts checkAccess); the runner ends the connections it opens. */
+  access: CheckAccess;
   /** Live flag values, for when_flag. */
   flags: ReadonlyMap<string, JsonValue>;
   concurrency?: number;
@@ -43,22 +43,42 @@ export async function runChecks(environment: string, checks: readonly ResolvedCh
   const started = performance.now();
   const results: CheckResult[] = new Array<CheckResult>(checks.length);
   const contracts = options.contracts ?? new ContractRegistry(options.root);
-  const concurrency = Math.max(1, Math.min(options.concurrency ?? DEFAULT_CONCURRENCY, checks.length || 1));
+  const concurrency = options.access.sharedSession ? 1 : Math.max(1, Math.min(options.concurrency ?? DEFAULT_CONCURRENCY, checks.length || 1));
+  const warnings = new Set<string>();
+  // A refusal (no role may run check SQL) is the same for every connection: ask once, report it on every SQL check.
+  let refusal: ChecksRoleError | undefined;
   let next = 0;
 
   const worker = async (): Promise<void> => {
     let connection: CheckConnection | undefined;
-    const connect = async (): Promise<CheckConnection> => (connection ??= await checkConnection(await options.connect()));
+    const connect = async (): Promise<CheckConnection> => {
+      if (refusal) throw refusal;
+      if (connection) return connection;
+      try {
+        connection = await checkConnection(await options.access.connect(), options.access);
+      } catch (error) {
+        if (error instanceof ChecksRoleError) refusal = error;
+        throw error;
+      }
+      connection.warnings.forEach((w) => warnings.add(w));
+      return connection;
+    };
     try {
       for (;;) {
         const index = next++;
         if (index >= checks.length) return;
         const { result, broken } = await runOne(checks[index], options, contracts, connect);
         results[index] = result;
-        if (broken && connection) {
+        if ((broken || connection?.broken) && connection) {
           // A timed-out query may still be running on that connection: drop it, open a fresh one.
-          await connection.client.end().catch(() => undefined);
+          const gone = connection;
           connection = undefined;
+          if (!gone.broken) {
+            // Marked first: the guard's own deadline, if it fires later, then leaves the restarted database alone.
+            gone.broken = true;
+            await options.access.interrupt().catch(() => undefined);
+          }
+          await gone.client.end().catch(() => undefined);
         }
       }
     } finally {
@@ -66,7 +86,7 @@ export async function runChecks(environment: string, checks: readonly ResolvedCh
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  return summarize(environment, results, performance.now() - started);
+  return summarize(environment, results, performance.now() - started, [...warnings]);
 }
 
 async function runOne(
@@ -86,13 +106,16 @@ async function runOne(
   const own = typeof check.spec.timeout === 'string' ? parseDuration(check.spec.timeout) : undefined;
   const timeoutMs = own ?? options.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
   const ctx: KindContext = { connection, timeoutMs, processEnv: options.processEnv, contracts, maxViolations: options.maxViolations ?? DEFAULT_MAX_VIOLATIONS };
-  const started = performance.now();
+  let started = performance.now();
   let timer: NodeJS.Timeout | undefined;
-  // The server enforces statement_timeout; this is the backstop for a server (or PGlite) that does not answer.
-  const backstop = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), timeoutMs + 2_000);
-  });
   try {
+    // Opening the connection is not the check's time: its timeout and its duration start after.
+    if (kindOf(check.spec) !== 'http' && kindOf(check.spec) !== 'invalid') await connection();
+    started = performance.now();
+    // The server enforces statement_timeout and the guard its own deadline; this is the last backstop (an HTTP body that never ends).
+    const backstop = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs + 2_000);
+    });
     const outcome = await Promise.race([runKind(check.spec, ctx), backstop]);
     const durationMs = performance.now() - started;
     if (outcome === 'timeout') {
@@ -119,6 +142,7 @@ export function conditionHolds(condition: { key: string; equals?: JsonValue }, f
 function describeError(thrown: unknown, timeoutMs: number): string {
   if (thrown instanceof RefusedQueryError) return `refused, nothing ran: ${thrown.message}`;
   if (thrown instanceof SideEffectError) return `side effect undone: ${thrown.message}`;
+  if (thrown instanceof ChecksRoleError || thrown instanceof CheckTimeoutError) return thrown.message;
   if (thrown instanceof CheckConfigError) return thrown.message;
   const error = toError(thrown);
   const code = (thrown as { code?: string }).code;

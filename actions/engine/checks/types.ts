@@ -30,6 +30,8 @@ export interface CheckReport {
   /** True when no check failed or errored (skipped checks do not count). */
   ok: boolean;
   durationMs: number;
+  /** What the run noticed about its database that is not any check's result (e.g. the checks role may call dblink). */
+  warnings?: string[];
 }
 
 /** A check ready to run: shared files expanded, with where it came from. */
@@ -43,8 +45,8 @@ export interface ResolvedCheck {
   problem?: string;
 }
 
-export function summarize(environment: string, results: CheckResult[], durationMs: number): CheckReport {
+export function summarize(environment: string, results: CheckResult[], durationMs: number, warnings: string[] = []): CheckReport {
   const summary: Record<CheckStatus, number> = { pass: 0, fail: 0, error: 0, skipped: 0 };
   for (const result of results) summary[result.status] += 1;
-  return { environment, results, summary, ok: summary.fail === 0 && summary.error === 0, durationMs };
+  return { environment, results, summary, ok: summary.fail === 0 && summary.error === 0, durationMs, ...(warnings.length ? { warnings } : {}) };
 }

@@ -11,7 +11,7 @@ import { validateEnvironment } from './generated/environment-validator.js';
 import { toolAjv } from './ajv.ts';
 import type { ContractRegistry } from './contracts.ts';
 import { parseDuration } from './duration.ts';
-import { DEFAULT_MIGRATION_SETTINGS, type CheckSpec, type Environment, type FlagSpec, type JsonValue, type MonitorSpec } from './model.ts';
+import { DEFAULT_CHECKS_ROLE, DEFAULT_MIGRATION_SETTINGS, type CheckSpec, type Environment, type FlagSpec, type JsonValue, type MonitorSpec } from './model.ts';
 import { clip, describePath, humanizeSchemaErrors } from './schema-errors.ts';
 import { suggestion } from './suggest.ts';
 import { findStrings, locate, parseYamlSource, type PathToken, type YamlSource } from './yaml-source.ts';
@@ -151,7 +151,7 @@ function checkFlag(key: string, flag: Record<string, unknown>, allKeys: Readonly
 
 /** Only called on a file the schema accepted, so the casts below are checked facts. */
 function toModel(name: string, file: string, raw: Record<string, unknown>): Environment {
-  const db = raw.database as { url_env?: string; embedded?: string; readonly_url_env?: string };
+  const db = raw.database as { url_env?: string; embedded?: string; readonly_url_env?: string; checks_role?: { name?: string; manage?: boolean; schemas?: string[] } };
   const migrations = (raw.migrations ?? {}) as {
     directory?: string;
     lock_timeout?: string;
@@ -185,6 +185,15 @@ function toModel(name: string, file: string, raw: Record<string, unknown>): Envi
     database: db.url_env
       ? { kind: 'url', urlEnv: db.url_env, ...(db.readonly_url_env ? { readonlyUrlEnv: db.readonly_url_env } : {}) }
       : { kind: 'embedded', dir: db.embedded! },
+    ...(db.checks_role
+      ? {
+          checksRole: {
+            name: db.checks_role.name ?? DEFAULT_CHECKS_ROLE.name,
+            manage: db.checks_role.manage ?? DEFAULT_CHECKS_ROLE.manage,
+            schemas: db.checks_role.schemas ?? DEFAULT_CHECKS_ROLE.schemas,
+          },
+        }
+      : {}),
     promotesTo: raw.promotes_to as string | undefined,
     flagTable: (raw.flag_store as { table?: string } | undefined)?.table,
     migrations: {

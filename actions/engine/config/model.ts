@@ -12,6 +12,17 @@ export type DatabaseSpec =
   | { kind: 'url'; urlEnv: string; readonlyUrlEnv?: string }
   | { kind: 'embedded'; dir: string };
 
+/** The role checks and monitors run as (database.checks_role). */
+export interface ChecksRoleSettings {
+  name: string;
+  /** Apply creates and maintains it (default); false: a DBA did, apply only relies on it. */
+  manage: boolean;
+  /** Schemas it may read, besides rollout's own and the flag store's. */
+  schemas: string[];
+}
+
+export const DEFAULT_CHECKS_ROLE: ChecksRoleSettings = { name: 'rollout_checks', manage: true, schemas: ['public'] };
+
 export interface MigrationSettings {
   /** Repository-relative folder of migrations. */
   directory: string;
@@ -50,6 +61,8 @@ export interface Environment {
   file: string;
   description?: string;
   database: DatabaseSpec;
+  /** database.checks_role; absent means DEFAULT_CHECKS_ROLE. */
+  checksRole?: ChecksRoleSettings;
   promotesTo?: string;
   /** Qualified table of live flags; undefined means the tool's own rollout.flags. */
   flagTable?: string;

@@ -9,6 +9,12 @@ export interface Database {
   connect(): Promise<pg.Client>;
   /** Write a backup into `directory` and return the file's path; throws if it could not be made. */
   backup(directory: string): Promise<string>;
+  /**
+   * Stop a statement that outlived its deadline. A server times statements out itself, so
+   * this does nothing there; the embedded database cannot, so its worker is terminated and
+   * the next connect() reopens it: every connection open until then is closed.
+   */
+  interrupt(): Promise<void>;
   /** End every client still open, stop the embedded server and release the data directory. */
   close(): Promise<void>;
 }
@@ -26,9 +32,28 @@ export interface OpenDatabaseOptions {
   wait?: { mode: 'wait' | 'fail'; timeoutMs: number };
 }
 
+/** Clients whose connection ended or broke: a query on them fails at once, so callers reconnect. */
+const closed = new WeakSet<pg.ClientBase>();
+
+/** False once the client's connection has ended or broken (the server went away, the embedded database restarted). */
+export function isOpen(client: pg.ClientBase): boolean {
+  return !closed.has(client);
+}
+
 /** Track clients so that close() can end the ones a caller forgot. */
 export class ClientSet {
   private readonly clients = new Set<pg.Client>();
+
+  /**
+   * Listen for a broken connection before connecting: without an 'error' listener, a socket
+   * that resets while the client is idle (a terminated backend, a restarted embedded
+   * database) is an unhandled 'error' event that ends the process.
+   */
+  watch(client: pg.Client): pg.Client {
+    client.on('error', () => closed.add(client));
+    client.once('end', () => closed.add(client));
+    return client;
+  }
 
   add(client: pg.Client): pg.Client {
     this.clients.add(client);

@@ -3,40 +3,41 @@
  * served over a loopback socket so that the rest of the tool speaks `pg` to it exactly as
  * to a real server. pglite-socket multiplexes every connection onto PGlite's one session:
  * session settings and advisory locks are shared between them (see docs/migrations.md).
+ *
+ * PGlite runs in a worker thread (embedded-host.js), because it cannot interrupt a running
+ * statement: `interrupt()` terminates the worker and the next `connect()` reopens the same
+ * data directory, so a runaway check costs its deadline, not the command.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { loadPg } from './pg.ts';
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { DatabaseError, toError } from '../errors.ts';
 import { ClientSet, type Database } from './database.ts';
 import { lockDataDir, type LockWait } from './data-dir-lock.ts';
 import { backupFileName } from './backup-name.ts';
-import { loadPgliteExtensions } from './pglite-extensions.ts';
+import { pgliteExtensionImports, type BundleImport } from './pglite-extensions.ts';
 
 /** More than one tool connection is normal (a lock session plus a work session). */
 const MAX_CONNECTIONS = 32;
+/** How long a graceful close may take before the worker is terminated instead. */
+const CLOSE_TIMEOUT_MS = 10_000;
 
 /** `extensions`: the extensions to load (pglite-extensions.ts); loading none keeps start-up at its fastest. */
 export async function openEmbedded(dir: string, environment: string, applicationName: string, wait: LockWait, extensions: readonly string[] = []): Promise<Database> {
   await mkdir(dir, { recursive: true });
   const release = await lockDataDir(dir, wait);
-  let pglite: PGlite | undefined;
-  let server: PGLiteSocketServer | undefined;
+  const host = new EmbeddedHost(dir, pgliteExtensionImports(extensions));
   try {
-    pglite = await PGlite.create(dir, extensions.length > 0 ? { extensions: await loadPgliteExtensions(extensions) } : {});
-    server = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: 0, maxConnections: MAX_CONNECTIONS });
-    await server.start();
+    await host.address();
   } catch (error) {
-    await server?.stop().catch(() => undefined);
-    await pglite?.close().catch(() => undefined);
+    await host.stop();
     await release();
     throw new DatabaseError(`Could not open the embedded database in ${dir}: ${toError(error).message}`, { cause: error });
   }
-  const db = pglite;
-  const socket = server;
-  const [host, port] = splitHostPort(socket.getServerConn());
   const clients = new ClientSet();
   const label = `embedded database in ${dir}`;
 
@@ -45,8 +46,11 @@ export async function openEmbedded(dir: string, environment: string, application
     label,
     async connect() {
       const pg = await loadPg();
-      const client = new pg.Client({ host, port, user: 'postgres', database: 'postgres', application_name: applicationName });
+      let client;
       try {
+        const { host: address, port } = await host.address();
+        client = new pg.Client({ host: address, port, user: 'postgres', database: 'postgres', application_name: applicationName });
+        clients.watch(client);
         await client.connect();
       } catch (error) {
         throw new DatabaseError(`Could not connect to the ${label}: ${toError(error).message}`, { cause: error });
@@ -55,22 +59,206 @@ export async function openEmbedded(dir: string, environment: string, application
     },
     async backup(directory) {
       await mkdir(directory, { recursive: true });
-      const file = join(directory, backupFileName(environment, 'tar.gz'));
-      // dumpDataDir checkpoints and tars the data directory from inside PGlite: a consistent copy while open.
-      const dump = await db.dumpDataDir('gzip');
-      await writeFile(file, Buffer.from(await dump.arrayBuffer()));
-      return file;
+      return host.request<string>({ type: 'backup', file: join(directory, backupFileName(environment, 'tar.gz')) });
+    },
+    async interrupt() {
+      // Every connection ends with the worker: their clients see the socket close, never crash.
+      await host.kill();
     },
     async close() {
       await clients.endAll();
-      await socket.stop().catch(() => undefined);
-      await db.close().catch(() => undefined);
+      await host.stop();
       await release();
     },
   };
 }
 
-function splitHostPort(conn: string): [string, number] {
-  const at = conn.lastIndexOf(':');
-  return [conn.slice(0, at), Number(conn.slice(at + 1))];
+interface Address {
+  host: string;
+  port: number;
+}
+
+/**
+ * A worker thread that hosts PGlite (embedded-host.js), spoken to by request and reply. Once
+ * its database is closed it may wait, idle and unref'd, to host the next one: the thread and
+ * PGlite's JavaScript are then ready, and only the database itself starts.
+ */
+class HostWorker {
+  readonly thread: Worker;
+  exited = false;
+  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  private readonly exitListeners = new Set<() => void>();
+  private nextId = 1;
+
+  constructor(pgliteWasmModule: WasmModule | undefined) {
+    this.thread = new Worker(hostScript(), { workerData: { pgliteWasmModule } });
+    this.thread.on('message', (message: HostReply) => {
+      const waiting = this.pending.get(message.id);
+      this.pending.delete(message.id);
+      if (message.ok) waiting?.resolve(message.result);
+      else waiting?.reject(new Error(message.message));
+    });
+    this.thread.on('error', (error) => this.fail(new Error(`the embedded database stopped: ${error.message}`)));
+    this.thread.on('exit', () => this.fail(new Error('the embedded database stopped')));
+  }
+
+  request<T>(message: { type: string; [key: string]: unknown }): Promise<T> {
+    if (this.exited) return Promise.reject(new Error('the embedded database stopped'));
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      this.thread.postMessage({ ...message, id });
+    });
+  }
+
+  onExit(listener: () => void): void {
+    this.exitListeners.add(listener);
+  }
+
+  private fail(error: Error): void {
+    this.exited = true;
+    for (const { reject } of this.pending.values()) reject(error);
+    this.pending.clear();
+    for (const listener of this.exitListeners) listener();
+    this.exitListeners.clear();
+  }
+}
+
+let idleWorker: HostWorker | undefined;
+
+async function acquireWorker(): Promise<HostWorker> {
+  const parked = idleWorker;
+  idleWorker = undefined;
+  if (parked && !parked.exited) {
+    parked.thread.ref();
+    return parked;
+  }
+  return new HostWorker(await compiledPglite());
+}
+
+/** Keep one closed worker for the next open (it does not keep the process alive); end any other. */
+function parkWorker(worker: HostWorker): void {
+  if (idleWorker || worker.exited) {
+    void worker.thread.terminate();
+    return;
+  }
+  worker.thread.unref();
+  idleWorker = worker;
+}
+
+interface Running {
+  worker: Promise<HostWorker>;
+  address: Promise<Address>;
+}
+
+/** One PGlite at a time on one data directory; started on demand, terminated on interrupt. */
+class EmbeddedHost {
+  private running: Running | undefined;
+  /** A kill in progress: nothing may open the directory again before the old worker is gone. */
+  private killed: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly dir: string,
+    private readonly extensions: readonly BundleImport[] = [],
+  ) {}
+
+  /** Where the socket server listens; starts the database if it is not running (after an interrupt). */
+  address(): Promise<Address> {
+    return (this.running ??= this.start()).address;
+  }
+
+  async request<T>(message: { type: string; [key: string]: unknown }): Promise<T> {
+    await this.address();
+    const running = this.running;
+    if (!running) throw new Error('the embedded database stopped');
+    return (await running.worker).request<T>(message);
+  }
+
+  /** Stop at once, whatever the worker runs. The data directory is left as a crash leaves it; reopening recovers. */
+  async kill(): Promise<void> {
+    const running = this.running;
+    if (!running) return this.killed;
+    this.running = undefined;
+    const previous = this.killed;
+    this.killed = (async () => {
+      await previous;
+      const worker = await running.worker.catch(() => undefined);
+      await worker?.thread.terminate();
+      // A spilling query's temporary files outlive it: nobody else can be using them now.
+      await rm(join(this.dir, 'base', 'pgsql_tmp'), { recursive: true, force: true }).catch(() => undefined);
+    })();
+    return this.killed;
+  }
+
+  /** Close gracefully (checkpoint, release the files) and keep the worker for the next open; terminate it if it does not answer. */
+  async stop(): Promise<void> {
+    const running = this.running;
+    if (!running) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), CLOSE_TIMEOUT_MS);
+    });
+    try {
+      const closed = await Promise.race([running.address.then(async () => (await running.worker).request({ type: 'close' })), timedOut]);
+      if (closed !== 'timeout') {
+        this.running = undefined;
+        parkWorker(await running.worker);
+        return;
+      }
+    } catch {
+      // It failed to start or to close: terminating is all that is left to do.
+    } finally {
+      clearTimeout(timer);
+    }
+    await this.kill();
+  }
+
+  private start(): Running {
+    const worker = this.killed.then(acquireWorker);
+    const address = worker.then((host) => {
+      host.onExit(() => {
+        if (this.running === running) this.running = undefined;
+      });
+      return host.request<Address>({ type: 'open', dir: this.dir, maxConnections: MAX_CONNECTIONS, extensions: this.extensions });
+    });
+    const running: Running = { worker, address };
+    // A failed start leaves nothing running: the next address() tries again, in a new worker.
+    address.catch(async () => {
+      if (this.running === running) this.running = undefined;
+      const host = await worker.catch(() => undefined);
+      await host?.thread.terminate();
+    });
+    return running;
+  }
+}
+
+interface HostReply {
+  id: number;
+  ok: boolean;
+  result?: unknown;
+  message?: string;
+}
+
+/** embedded-host.js sits next to this module in the source tree and next to the CLI's chunks in dist/. */
+function hostScript(): URL {
+  const candidates = [new URL('./embedded-host.js', import.meta.url), new URL('./cli-chunks/embedded-host.js', import.meta.url)];
+  return candidates.find((url) => existsSync(fileURLToPath(url))) ?? candidates[0];
+}
+
+/** A compiled WebAssembly.Module (this project's TypeScript lib has no WebAssembly values). */
+type WasmModule = object;
+const wasm = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<WasmModule> } }).WebAssembly;
+
+let compiling: Promise<WasmModule | undefined> | undefined;
+
+/** Compile PGlite's WASM once per process: every (re)started worker instantiates the same module. */
+function compiledPglite(): Promise<WasmModule | undefined> {
+  return (compiling ??= (async () => {
+    try {
+      const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+      return await wasm.compile(await readFile(join(dirname(entry), 'pglite.wasm')));
+    } catch {
+      return undefined; // PGlite finds and compiles its own WASM.
+    }
+  })());
 }

@@ -15,47 +15,51 @@ import type { Extension } from '@electric-sql/pglite';
 /** Extensions PGlite has without a bundle. */
 export const BUILT_IN_EXTENSIONS: ReadonlySet<string> = new Set(['plpgsql']);
 
-type Loader = () => Promise<Extension>;
+/** Where a bundle is: the module to import and the name it exports (imported by the worker that hosts PGlite). */
+export interface BundleImport {
+  specifier: string;
+  exportName: string;
+}
 
 /** Extension name (as CREATE EXTENSION names it) → its bundle, imported only when needed. */
-const CONTRIB: Record<string, Loader> = {
-  amcheck: async () => (await import('@electric-sql/pglite/contrib/amcheck')).amcheck,
-  bloom: async () => (await import('@electric-sql/pglite/contrib/bloom')).bloom,
-  btree_gin: async () => (await import('@electric-sql/pglite/contrib/btree_gin')).btree_gin,
-  btree_gist: async () => (await import('@electric-sql/pglite/contrib/btree_gist')).btree_gist,
-  citext: async () => (await import('@electric-sql/pglite/contrib/citext')).citext,
-  cube: async () => (await import('@electric-sql/pglite/contrib/cube')).cube,
-  dict_int: async () => (await import('@electric-sql/pglite/contrib/dict_int')).dict_int,
-  dict_xsyn: async () => (await import('@electric-sql/pglite/contrib/dict_xsyn')).dict_xsyn,
-  earthdistance: async () => (await import('@electric-sql/pglite/contrib/earthdistance')).earthdistance,
-  file_fdw: async () => (await import('@electric-sql/pglite/contrib/file_fdw')).file_fdw,
-  fuzzystrmatch: async () => (await import('@electric-sql/pglite/contrib/fuzzystrmatch')).fuzzystrmatch,
-  hstore: async () => (await import('@electric-sql/pglite/contrib/hstore')).hstore,
-  intarray: async () => (await import('@electric-sql/pglite/contrib/intarray')).intarray,
-  isn: async () => (await import('@electric-sql/pglite/contrib/isn')).isn,
-  lo: async () => (await import('@electric-sql/pglite/contrib/lo')).lo,
-  ltree: async () => (await import('@electric-sql/pglite/contrib/ltree')).ltree,
+const CONTRIB: Record<string, BundleImport> = {
+  amcheck: { specifier: '@electric-sql/pglite/contrib/amcheck', exportName: 'amcheck' },
+  bloom: { specifier: '@electric-sql/pglite/contrib/bloom', exportName: 'bloom' },
+  btree_gin: { specifier: '@electric-sql/pglite/contrib/btree_gin', exportName: 'btree_gin' },
+  btree_gist: { specifier: '@electric-sql/pglite/contrib/btree_gist', exportName: 'btree_gist' },
+  citext: { specifier: '@electric-sql/pglite/contrib/citext', exportName: 'citext' },
+  cube: { specifier: '@electric-sql/pglite/contrib/cube', exportName: 'cube' },
+  dict_int: { specifier: '@electric-sql/pglite/contrib/dict_int', exportName: 'dict_int' },
+  dict_xsyn: { specifier: '@electric-sql/pglite/contrib/dict_xsyn', exportName: 'dict_xsyn' },
+  earthdistance: { specifier: '@electric-sql/pglite/contrib/earthdistance', exportName: 'earthdistance' },
+  file_fdw: { specifier: '@electric-sql/pglite/contrib/file_fdw', exportName: 'file_fdw' },
+  fuzzystrmatch: { specifier: '@electric-sql/pglite/contrib/fuzzystrmatch', exportName: 'fuzzystrmatch' },
+  hstore: { specifier: '@electric-sql/pglite/contrib/hstore', exportName: 'hstore' },
+  intarray: { specifier: '@electric-sql/pglite/contrib/intarray', exportName: 'intarray' },
+  isn: { specifier: '@electric-sql/pglite/contrib/isn', exportName: 'isn' },
+  lo: { specifier: '@electric-sql/pglite/contrib/lo', exportName: 'lo' },
+  ltree: { specifier: '@electric-sql/pglite/contrib/ltree', exportName: 'ltree' },
   // One bundle (contrib/spi) holds autoinc, insert_username, moddatetime and refint.
-  autoinc: async () => (await import('@electric-sql/pglite/contrib/moddatetime')).moddatetime,
-  insert_username: async () => (await import('@electric-sql/pglite/contrib/moddatetime')).moddatetime,
-  moddatetime: async () => (await import('@electric-sql/pglite/contrib/moddatetime')).moddatetime,
-  refint: async () => (await import('@electric-sql/pglite/contrib/moddatetime')).moddatetime,
-  pageinspect: async () => (await import('@electric-sql/pglite/contrib/pageinspect')).pageinspect,
-  pg_buffercache: async () => (await import('@electric-sql/pglite/contrib/pg_buffercache')).pg_buffercache,
-  pg_freespacemap: async () => (await import('@electric-sql/pglite/contrib/pg_freespacemap')).pg_freespacemap,
-  pg_stat_statements: async () => (await import('@electric-sql/pglite/contrib/pg_stat_statements')).pg_stat_statements,
-  pg_surgery: async () => (await import('@electric-sql/pglite/contrib/pg_surgery')).pg_surgery,
-  pg_trgm: async () => (await import('@electric-sql/pglite/contrib/pg_trgm')).pg_trgm,
-  pg_visibility: async () => (await import('@electric-sql/pglite/contrib/pg_visibility')).pg_visibility,
-  pg_walinspect: async () => (await import('@electric-sql/pglite/contrib/pg_walinspect')).pg_walinspect,
-  pgcrypto: async () => (await import('@electric-sql/pglite/contrib/pgcrypto')).pgcrypto,
-  seg: async () => (await import('@electric-sql/pglite/contrib/seg')).seg,
-  tablefunc: async () => (await import('@electric-sql/pglite/contrib/tablefunc')).tablefunc,
-  tcn: async () => (await import('@electric-sql/pglite/contrib/tcn')).tcn,
-  tsm_system_rows: async () => (await import('@electric-sql/pglite/contrib/tsm_system_rows')).tsm_system_rows,
-  tsm_system_time: async () => (await import('@electric-sql/pglite/contrib/tsm_system_time')).tsm_system_time,
-  unaccent: async () => (await import('@electric-sql/pglite/contrib/unaccent')).unaccent,
-  'uuid-ossp': async () => (await import('@electric-sql/pglite/contrib/uuid_ossp')).uuid_ossp,
+  autoinc: { specifier: '@electric-sql/pglite/contrib/moddatetime', exportName: 'moddatetime' },
+  insert_username: { specifier: '@electric-sql/pglite/contrib/moddatetime', exportName: 'moddatetime' },
+  moddatetime: { specifier: '@electric-sql/pglite/contrib/moddatetime', exportName: 'moddatetime' },
+  refint: { specifier: '@electric-sql/pglite/contrib/moddatetime', exportName: 'moddatetime' },
+  pageinspect: { specifier: '@electric-sql/pglite/contrib/pageinspect', exportName: 'pageinspect' },
+  pg_buffercache: { specifier: '@electric-sql/pglite/contrib/pg_buffercache', exportName: 'pg_buffercache' },
+  pg_freespacemap: { specifier: '@electric-sql/pglite/contrib/pg_freespacemap', exportName: 'pg_freespacemap' },
+  pg_stat_statements: { specifier: '@electric-sql/pglite/contrib/pg_stat_statements', exportName: 'pg_stat_statements' },
+  pg_surgery: { specifier: '@electric-sql/pglite/contrib/pg_surgery', exportName: 'pg_surgery' },
+  pg_trgm: { specifier: '@electric-sql/pglite/contrib/pg_trgm', exportName: 'pg_trgm' },
+  pg_visibility: { specifier: '@electric-sql/pglite/contrib/pg_visibility', exportName: 'pg_visibility' },
+  pg_walinspect: { specifier: '@electric-sql/pglite/contrib/pg_walinspect', exportName: 'pg_walinspect' },
+  pgcrypto: { specifier: '@electric-sql/pglite/contrib/pgcrypto', exportName: 'pgcrypto' },
+  seg: { specifier: '@electric-sql/pglite/contrib/seg', exportName: 'seg' },
+  tablefunc: { specifier: '@electric-sql/pglite/contrib/tablefunc', exportName: 'tablefunc' },
+  tcn: { specifier: '@electric-sql/pglite/contrib/tcn', exportName: 'tcn' },
+  tsm_system_rows: { specifier: '@electric-sql/pglite/contrib/tsm_system_rows', exportName: 'tsm_system_rows' },
+  tsm_system_time: { specifier: '@electric-sql/pglite/contrib/tsm_system_time', exportName: 'tsm_system_time' },
+  unaccent: { specifier: '@electric-sql/pglite/contrib/unaccent', exportName: 'unaccent' },
+  'uuid-ossp': { specifier: '@electric-sql/pglite/contrib/uuid_ossp', exportName: 'uuid_ossp' },
 };
 
 /** Extensions whose CREATE EXTENSION needs another one (the control file's `requires`): its bundle is loaded too. */
@@ -83,10 +87,11 @@ export function pgliteCanProvide(extension: string): boolean {
 }
 
 /**
- * The PGlite.create() `extensions` option for these extension names: their bundles and the
- * bundles they require. Names PGlite cannot provide are skipped (plan reports them).
+ * The bundles to import for these extension names: theirs and those they require. Names
+ * PGlite cannot provide are skipped (plan reports them). Plain data, so that it can be
+ * handed to the worker that opens PGlite (a bundle's setup function cannot cross threads).
  */
-export async function loadPgliteExtensions(names: Iterable<string>): Promise<Record<string, Extension>> {
+export function pgliteExtensionImports(names: Iterable<string>): BundleImport[] {
   const wanted = new Set<string>();
   const add = (name: string): void => {
     if (wanted.has(name)) return;
@@ -94,20 +99,21 @@ export async function loadPgliteExtensions(names: Iterable<string>): Promise<Rec
     for (const required of REQUIRES[name] ?? []) add(required);
   };
   for (const name of names) add(name);
+  const imports = new Map<string, BundleImport>();
+  for (const name of wanted) {
+    const bundle = CONTRIB[name] ?? (name === 'vector' && pgvectorInstalled() ? { specifier: PGVECTOR_PACKAGE, exportName: 'vector' } : undefined);
+    if (bundle) imports.set(`${bundle.specifier}#${bundle.exportName}`, bundle);
+  }
+  return [...imports.values()];
+}
+
+/** The PGlite.create() `extensions` option for these extension names (for code that opens PGlite itself). */
+export async function loadPgliteExtensions(names: Iterable<string>): Promise<Record<string, Extension>> {
   const entries = await Promise.all(
-    [...wanted].map(async (name): Promise<[string, Extension] | undefined> => {
-      const load = CONTRIB[name];
-      if (load) {
-        const extension = await load();
-        return [extension.name, extension];
-      }
-      if (name === 'vector' && pgvectorInstalled()) {
-        // A package the project may or may not have: never resolved at build or type-check time.
-        const specifier: string = PGVECTOR_PACKAGE;
-        return ['vector', ((await import(specifier)) as { vector: Extension }).vector];
-      }
-      return undefined;
+    pgliteExtensionImports(names).map(async ({ specifier, exportName }) => {
+      const extension = ((await import(specifier)) as Record<string, Extension>)[exportName];
+      return [extension.name, extension] as const;
     }),
   );
-  return Object.fromEntries(entries.filter((entry) => entry !== undefined));
+  return Object.fromEntries(entries);
 }

@@ -16,7 +16,7 @@ export function openServer(url: string, environment: string, applicationName: st
     label,
     async connect() {
       const pg = await loadPg();
-      const client = new pg.Client({ connectionString: url, application_name: applicationName });
+      const client = clients.watch(new pg.Client({ connectionString: url, application_name: applicationName }));
       try {
         await client.connect();
       } catch (error) {
@@ -30,6 +30,8 @@ export function openServer(url: string, environment: string, applicationName: st
       await runPgDump(url, file);
       return file;
     },
+    // statement_timeout stops a statement on a server; a connection past its deadline is ended by its user.
+    interrupt: () => Promise.resolve(),
     async close() {
       await clients.endAll();
     },

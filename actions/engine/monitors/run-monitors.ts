@@ -9,7 +9,7 @@ import type { Environment, JsonValue, MonitorSpec } from '../config/model.ts';
 import { toError } from '../errors.ts';
 import { tripKillSwitch, DEFAULT_KILL_VALUE } from '../breakglass/break-glass.ts';
 import { asNumber } from '../checks/compare.ts';
-import { checkConnection, runReadOnly, type CheckConnection } from '../checks/guard.ts';
+import { checkConnection, runReadOnly, type CheckAccess, type CheckConnection } from '../checks/guard.ts';
 import { burnRate, evaluateBurnPairs, evaluateThreshold, type HealthStatus, type PairVerdict } from './evaluate.ts';
 
 export const DEFAULT_MONITOR_TIMEOUT_MS = 30_000;
@@ -41,10 +41,10 @@ export interface HealthReport {
 
 export interface RunMonitorsOptions {
   root: string;
-  /** A new connection for measurements; ended by the runner. */
-  connect: () => Promise<pg.Client>;
-  /** The client break-glass writes with (takes the environment lock itself). */
-  writer: pg.ClientBase;
+  /** How measurements reach the database, as the checks role (checks/guard.ts checkAccess); connections are ended by the runner. */
+  access: CheckAccess;
+  /** The client break-glass writes with (takes the environment lock itself), or how to get one after the embedded database restarted. */
+  writer: pg.ClientBase | (() => Promise<pg.ClientBase>);
   actor: string;
   /** false: measure and report only, never trip a kill switch (dry run). */
   act: boolean;
@@ -57,7 +57,11 @@ export const HEALTH_EXIT_CODES: Record<HealthStatus, number> = { healthy: 0, bre
 export async function runMonitors(env: Environment, options: RunMonitorsOptions): Promise<HealthReport> {
   const results: MonitorResult[] = [];
   let connection: CheckConnection | undefined;
-  const connect = async (): Promise<CheckConnection> => (connection ??= await checkConnection(await options.connect()));
+  const connect = async (): Promise<CheckConnection> => {
+    // A measurement past its deadline gives up its connection (the guard stopped it): the next one opens another.
+    if (connection?.broken) connection = undefined;
+    return (connection ??= await checkConnection(await options.access.connect(), options.access));
+  };
   try {
     for (const spec of env.monitors) results.push(await measure(spec, connect, options.timeoutMs ?? DEFAULT_MONITOR_TIMEOUT_MS));
   } finally {
@@ -124,7 +128,8 @@ async function act(env: Environment, spec: MonitorSpec, result: MonitorResult, o
   const value = (onBreach.value as JsonValue | undefined) ?? DEFAULT_KILL_VALUE;
   if (!options.act) return { kind: 'kill_switch', flag, value, outcome: 'not run', message: 'dry run (--no-act): the kill switch was not tripped' };
   try {
-    const done = await tripKillSwitch(options.writer, env, {
+    const writer = typeof options.writer === 'function' ? await options.writer() : options.writer;
+    const done = await tripKillSwitch(writer, env, {
       flag,
       value,
       reason: `monitor "${result.name}" breached: ${result.detail}`,

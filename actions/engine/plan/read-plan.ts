@@ -2,6 +2,7 @@
 import type pg from 'pg';
 import type { Environment } from '../config/model.ts';
 import { previewMigrations, type MigrationPreview } from '../migrate/index.ts';
+import { readIntegrityWarnings } from '../store/ledger-audit.ts';
 import { readLiveState, type LiveState } from '../store/live-state.ts';
 import { buildPlan, type GateContext } from './planner.ts';
 import type { MigrationPlanPart, Plan } from './types.ts';
@@ -26,8 +27,10 @@ export async function readPlan(client: pg.ClientBase, ctx: PlanContext): Promise
     previewMigrations(client, { root: ctx.root, env: ctx.env, processEnv: ctx.processEnv }),
     readLiveState(client, ctx.env.flagTable),
   ]);
+  // After: one client runs one query at a time (pg deprecates queueing them).
+  const ledger = await readIntegrityWarnings(client, ctx.env.name, { quick: true });
   const plan = buildPlan({ desired: ctx.env, live, migrations: migrationPart(preview), commit: ctx.commit, ...(ctx.gates ? { gates: ctx.gates } : {}) });
-  return { plan, live, preview };
+  return { plan: { ...plan, ledger }, live, preview };
 }
 
 export function migrationPart(preview: MigrationPreview): MigrationPlanPart {

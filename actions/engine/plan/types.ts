@@ -73,4 +73,12 @@ export interface Plan {
   summary: { add: number; change: number; remove: number; hold: number; drift: number; migrations: number; blocked: boolean; refused: number };
   /** True when apply would change nothing. */
   noop: boolean;
+  /** The ledger's head and what is wrong with its chain or triggers (read by readPlan; outside the hash). */
+  ledger?: LedgerCheck;
+}
+
+export interface LedgerCheck {
+  head: { id: number; hash: string } | null;
+  /** One line per problem: a broken hash chain, missing or disabled append-only triggers. */
+  warnings: string[];
 }

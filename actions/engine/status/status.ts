@@ -7,6 +7,8 @@ import { positionOf } from '../plan/planner.ts';
 import { compactJson } from '../plan/json-diff.ts';
 import type { Position } from '../plan/types.ts';
 import { describePosition } from '../render/plan.ts';
+import type { LedgerCheck } from '../plan/types.ts';
+import { readIntegrityWarnings } from '../store/ledger-audit.ts';
 import { readLedger, type LedgerEntry } from '../store/ledger.ts';
 import { readLiveState } from '../store/live-state.ts';
 
@@ -25,6 +27,8 @@ export interface EnvironmentStatus {
   flagTable: string;
   flags: FlagStatus[];
   ledger: LedgerEntry[];
+  /** The ledger's head hash and what is wrong with its chain or triggers. */
+  ledgerCheck: LedgerCheck;
 }
 
 export async function readStatus(client: pg.ClientBase, env: Environment, options: { ledgerLimit?: number } = {}): Promise<EnvironmentStatus> {
@@ -47,7 +51,8 @@ export async function readStatus(client: pg.ClientBase, env: Environment, option
     };
   });
   const ledger = await readLedger(client, { environment: env.name, limit: options.ledgerLimit ?? 10 });
-  return { environment: env.name, flagTable: live.flagTable, flags, ledger };
+  const ledgerCheck = await readIntegrityWarnings(client, env.name, { quick: true });
+  return { environment: env.name, flagTable: live.flagTable, flags, ledger, ledgerCheck };
 }
 
 export function renderStatusText(status: EnvironmentStatus, now: Date): string {
@@ -72,6 +77,8 @@ export function renderStatusText(status: EnvironmentStatus, now: Date): string {
         `${entry.commit ? `, commit ${entry.commit.slice(0, 12)}` : ''}${entry.reason ? ` — ${entry.reason}` : ''}`,
     );
   }
+  if (status.ledgerCheck.head) out.push(`  Ledger head: #${status.ledgerCheck.head.id} ${status.ledgerCheck.head.hash}`);
+  for (const warning of status.ledgerCheck.warnings) out.push(`⚠ ${warning}`);
   return `${out.join('\n')}\n`;
 }
 

@@ -1,9 +1,12 @@
 /**
  * The ledger: one row per action on live state (apply, rollback, break-glass, revert),
- * with one row per change. Written in the same transaction as the changes it records.
+ * with one row per change, each entry hash-chained to the one before it (ledger-chain.ts).
+ * Written in the same transaction as the changes it records.
  */
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { JsonValue } from '../config/model.ts';
+import { asStored, chainTip, entryDigest, type ChainEntry } from './ledger-chain.ts';
 
 export type LedgerKind = 'apply' | 'rollback' | 'break-glass' | 'revert' | 'baseline';
 
@@ -37,37 +40,77 @@ export interface LedgerEntry extends LedgerMeta {
   changes: LedgerChange[];
 }
 
-/** Append an entry and its changes; returns the entry id. Call inside the transaction that makes the changes. */
+/**
+ * Append an entry and its changes; returns the entry id. Call inside the transaction that
+ * makes the changes: the entry's hash (ledger-chain.ts) is computed from exactly what is
+ * inserted and links to the environment's previous entry, and a transaction-level lock per
+ * environment keeps two writers from linking to the same predecessor.
+ */
 export async function appendLedger(client: pg.ClientBase, meta: LedgerMeta, changes: readonly LedgerChange[]): Promise<number> {
-  const { rows } = await client.query<{ id: string }>(
-    `INSERT INTO rollout.ledger (environment, kind, actor, commit_sha, pull_request, plan_hash, outcome, reason, summary)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb) RETURNING id`,
-    [meta.environment, meta.kind, meta.actor, meta.commit, meta.pullRequest, meta.planHash, meta.outcome, meta.reason ?? null, JSON.stringify(meta.summary ?? {})],
+  await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [chainLockKey(meta.environment).toString()]);
+  const { rows: [next] } = await client.query<{ id: string; at: Date }>(
+    "SELECT nextval(pg_get_serial_sequence('rollout.ledger', 'id')) AS id, date_trunc('milliseconds', now()) AS at",
   );
-  const id = Number(rows[0].id);
-  if (changes.length > 0) {
-    // One statement for every change: 1,000 changes are one round trip, not a thousand.
-    const records = changes.map((c, ordinal) => ({
+  const prev = await chainTip(client, meta.environment);
+  const entry: ChainEntry = {
+    id: Number(next.id),
+    environment: meta.environment,
+    at: next.at,
+    kind: meta.kind,
+    actor: meta.actor,
+    commit: meta.commit,
+    pullRequest: meta.pullRequest,
+    planHash: meta.planHash,
+    outcome: meta.outcome,
+    reason: meta.reason ?? null,
+    summary: asStored(meta.summary ?? {}),
+    changes: changes.map((c, ordinal) => ({
       ordinal,
       subject: c.subject,
       key: c.key,
       action: c.action,
-      old_value: c.oldValue ?? null,
-      new_value: c.newValue ?? null,
-      old_stage: c.oldStage ?? null,
-      new_stage: c.newStage ?? null,
-      old_percent: c.oldPercent ?? null,
-      new_percent: c.newPercent ?? null,
+      oldValue: asStored(c.oldValue ?? null),
+      newValue: asStored(c.newValue ?? null),
+      oldStage: c.oldStage ?? null,
+      newStage: c.newStage ?? null,
+      oldPercent: c.oldPercent ?? null,
+      newPercent: c.newPercent ?? null,
+    })),
+  };
+  await client.query(
+    `INSERT INTO rollout.ledger (id, environment, at, kind, actor, commit_sha, pull_request, plan_hash, outcome, reason, summary, prev_hash, hash)
+     OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13)`,
+    [entry.id, entry.environment, entry.at, entry.kind, entry.actor, entry.commit, entry.pullRequest, entry.planHash, entry.outcome, entry.reason,
+      JSON.stringify(entry.summary), prev, entryDigest(entry, prev)],
+  );
+  if (entry.changes.length > 0) {
+    // One statement for every change: 1,000 changes are one round trip, not a thousand.
+    const records = entry.changes.map((c) => ({
+      ordinal: c.ordinal,
+      subject: c.subject,
+      key: c.key,
+      action: c.action,
+      old_value: c.oldValue,
+      new_value: c.newValue,
+      old_stage: c.oldStage,
+      new_stage: c.newStage,
+      old_percent: c.oldPercent,
+      new_percent: c.newPercent,
     }));
     await client.query(
       `INSERT INTO rollout.ledger_changes (ledger_id, ordinal, subject, key, action, old_value, new_value, old_stage, new_stage, old_percent, new_percent)
        SELECT $1, ordinal, subject, key, action, old_value, new_value, old_stage, new_stage, old_percent, new_percent
          FROM jsonb_to_recordset($2::jsonb) AS r(ordinal int, subject text, key text, action text, old_value jsonb, new_value jsonb,
                                                old_stage text, new_stage text, old_percent numeric, new_percent numeric)`,
-      [id, JSON.stringify(records)],
+      [entry.id, JSON.stringify(records)],
     );
   }
-  return id;
+  return entry.id;
+}
+
+/** The transaction lock that serialises appends to one environment's chain. */
+export function chainLockKey(environment: string): bigint {
+  return createHash('sha256').update(`rollout:ledger-chain:${environment}`).digest().readBigInt64BE(0);
 }
 
 /** The latest entries, newest first, with their changes. Empty on a database rollout never wrote. */

@@ -1,0 +1,68 @@
+// The embedded database's host: PGlite and its socket server, in a worker thread of their own.
+//
+// PGlite is Postgres compiled to WebAssembly and runs a statement to its end without ever
+// yielding: statement_timeout cannot fire, and on the main thread nothing else could run
+// either (no timer, no deadline). Here it blocks only this worker, which the main thread
+// (embedded.ts) can terminate when a statement outlives its deadline, and then reopen on the
+// same data directory. One worker serves one data directory at a time and can be reused for
+// the next once closed. Plain JavaScript on purpose: a worker loads this file as it is, from
+// the source tree and from the CLI bundle alike (scripts/build.mjs copies it next to the chunks).
+import { Buffer } from 'node:buffer';
+import { writeFile } from 'node:fs/promises';
+import { parentPort, workerData } from 'node:worker_threads';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+
+const { pgliteWasmModule } = workerData;
+
+/** The open database, if any: { db, server }. */
+let open;
+
+parentPort.on('message', (request) => {
+  void answer(request).then(
+    (result) => parentPort.postMessage({ id: request.id, ok: true, result }),
+    (error) => parentPort.postMessage({ id: request.id, ok: false, message: error instanceof Error ? error.message : String(error) }),
+  );
+});
+
+async function answer(request) {
+  switch (request.type) {
+    case 'open': {
+      if (open) throw new Error('a database is already open in this worker');
+      // Extension bundles carry setup functions, which cannot cross threads: import them here by name.
+      const extensions = {};
+      for (const { specifier, exportName } of request.extensions ?? []) {
+        const extension = (await import(specifier))[exportName];
+        extensions[extension.name] = extension;
+      }
+      const options = { ...(pgliteWasmModule ? { pgliteWasmModule } : {}), ...(Object.keys(extensions).length > 0 ? { extensions } : {}) };
+      const db = await PGlite.create(request.dir, options);
+      const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: request.maxConnections });
+      try {
+        await server.start();
+      } catch (error) {
+        await db.close().catch(() => undefined);
+        throw error;
+      }
+      open = { db, server };
+      const conn = server.getServerConn();
+      const at = conn.lastIndexOf(':');
+      return { host: conn.slice(0, at), port: Number(conn.slice(at + 1)) };
+    }
+    case 'backup': {
+      // dumpDataDir checkpoints and tars the data directory from inside PGlite: a consistent copy while open.
+      const dump = await open.db.dumpDataDir('gzip');
+      await writeFile(request.file, Buffer.from(await dump.arrayBuffer()));
+      return request.file;
+    }
+    case 'close': {
+      const closing = open;
+      open = undefined;
+      await closing?.server.stop().catch(() => undefined);
+      await closing?.db.close();
+      return null;
+    }
+    default:
+      throw new Error(`unknown request ${String(request.type)}`);
+  }
+}
