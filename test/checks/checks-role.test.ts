@@ -80,6 +80,20 @@ describe.each(databaseTargets())('the checks role, on $name', (target) => {
     expect(applied.code, applied.stdout + applied.stderr).toBe(0);
   });
 
+  it('names the setting that gives it a schema its checks read, and reads it once named', async () => {
+    await sql(db, 'CREATE SCHEMA reporting; CREATE TABLE reporting.daily (n int)');
+    const reads = `checks:\n  - name: reads reporting\n    sql: SELECT count(*) FROM reporting.daily\n    expect: { value: 0 }\n`;
+    await writeEnvironmentWithRole(db, role, reads);
+    const refused = await cliOn(db, ['apply', '--env', 'test']);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain('permission denied for schema reporting: checks run as the checks role, which reads only its schemas; add reporting to database.checks_role.schemas');
+    const { writeFile, readFile } = await import('node:fs/promises');
+    const file = `${db.root}/environments/test.yaml`;
+    await writeFile(file, (await readFile(file, 'utf8')).replace(`checks_role: { name: ${role} }`, `checks_role: { name: ${role}, schemas: [public, reporting] }`));
+    const applied = await cliOn(db, ['apply', '--env', 'test']);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+  });
+
   it.runIf(target.name === 'server')('strips powers a DBA gave a role apply manages', async () => {
     await writeEnvironmentWithRole(db, role, WHOAMI);
     expect((await cliOn(db, ['apply', '--env', 'test'])).code).toBe(0);

@@ -149,6 +149,9 @@ function describeError(thrown: unknown, timeoutMs: number): string {
   if (code === '57014') return `timed out after ${formatDuration(timeoutMs)} (statement_timeout); raise its timeout or make the query faster`;
   if (code === '25006') return `refused by the server: ${error.message} (checks run in READ ONLY transactions)`;
   if (code === '55P03') return `could not get a lock within ${formatDuration(timeoutMs)}: ${error.message}`;
+  // Checks run as the checks role, which reads only the schemas it was given.
+  const schema = code === '42501' ? /permission denied for schema "?([\w$]+)"?/.exec(error.message)?.[1] : undefined;
+  if (schema) return `database error 42501: ${error.message}: checks run as the checks role, which reads only its schemas; add ${schema} to database.checks_role.schemas (docs/checks.md)`;
   return code ? `database error ${code}: ${error.message}` : error.message;
 }
 
