@@ -51,16 +51,16 @@ function generate() {
     out.push(`  ${key}:`);
     switch (i % 4) {
       case 0:
-        out.push('    value: { enabled: true }', '    contract: toggle');
+        out.push('    value: { enabled: true }', '    off_value: { enabled: false }', '    contract: toggle');
         break;
       case 1:
-        out.push(`    value: { version: policy_v${i % 9}, epsilon: ${((i % 100) / 100).toFixed(2)} }`, '    contract: ranker-policy');
+        out.push(`    value: { version: policy_v${i % 9}, epsilon: ${((i % 100) / 100).toFixed(2)} }`, `    off_value: { version: policy_v${i % 9}, epsilon: 0 }`, '    contract: ranker-policy');
         break;
       case 2:
-        out.push('    value: { enabled: false }', '    contract: kill-switch', '    kill_switch: true');
+        out.push('    value: { enabled: false }', '    off_value: { enabled: false }', '    contract: kill-switch', '    kill_switch: true');
         break;
       default:
-        out.push('    value:', '      status: healthy', '      database: connected', '      kill_switches: { global.safe_mode: false }', '    contract: health-response');
+        out.push('    value:', '      status: healthy', '      database: connected', '      kill_switches: { global.safe_mode: false }', '    off_value: { status: healthy, database: connected }', '    contract: health-response');
     }
     out.push(`    owner: "@team${i % 97}"`);
     if (i % 4 === 0) out.push('    rollout: { stage: canary, percent: 25 }');

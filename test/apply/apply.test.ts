@@ -113,13 +113,13 @@ describe.each(databaseTargets())('plan and apply on $name', (target) => {
   });
 
   it('refuses a forward move that skips a stage, and always allows the rollback', async () => {
-    await writeEnvironment(db, 'flags:\n  f:\n    value: true\n    rollout: { stage: dark }\n  g:\n    value: true\n');
+    await writeEnvironment(db, 'flags:\n  f:\n    value: true\n    off_value: false\n    rollout: { stage: dark }\n  g:\n    value: true\n');
     expect((await cliOn(db, ['apply', '--env', 'test'])).code).toBe(0);
-    await writeEnvironment(db, 'flags:\n  f:\n    value: true\n    rollout: { stage: canary, percent: 5 }\n  g:\n    value: true\n');
+    await writeEnvironment(db, 'flags:\n  f:\n    value: true\n    off_value: false\n    rollout: { stage: canary, percent: 5 }\n  g:\n    value: true\n');
     const refused = await cliOn(db, ['apply', '--env', 'test']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/skips 1 step \(shadow\)|skips/);
-    await writeEnvironment(db, 'flags:\n  f:\n    value: true\n    rollout: { stage: off }\n  g:\n    value: true\n');
+    await writeEnvironment(db, 'flags:\n  f:\n    value: true\n    off_value: false\n    rollout: { stage: off }\n  g:\n    value: true\n');
     const rollback = await cliOn(db, ['apply', '--env', 'test']);
     expect(rollback.code, rollback.stderr).toBe(0);
     expect(await sql(db, "SELECT stage FROM rollout.flag_rollouts WHERE key = 'f'")).toEqual([{ stage: 'off' }]);

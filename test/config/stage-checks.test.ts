@@ -23,11 +23,11 @@ function repo(files: Record<string, string>): string {
 }
 
 const env = (flags: string, extra = ''): string => `version: 1\ndatabase:\n  embedded: .rollout/db\n${extra}flags:\n${flags}`;
-const flag = (key: string, rollout: string): string => `  ${key}:\n    value: { enabled: true }\n    rollout: ${rollout}\n`;
+const flag = (key: string, rollout: string): string => `  ${key}:\n    value: { enabled: true }\n    off_value: { enabled: false }\n    rollout: ${rollout}\n`;
 
 describe('rollout.yaml', () => {
   it('is optional: the default ladder applies without it', () => {
-    expect(loadRepositorySettings(repo({}))).toEqual({ ladder: DEFAULT_LADDER, present: false, problems: [] });
+    expect(loadRepositorySettings(repo({}))).toEqual({ ladder: DEFAULT_LADDER, segments: new Map(), present: false, problems: [] });
   });
 
   it("reads seed 001's ladder", () => {
@@ -62,7 +62,7 @@ describe('rollout.yaml', () => {
   });
 
   it('is reported by validate (loadRepository), and needs version', () => {
-    const root = repo({ 'rollout.yaml': 'ladder: {}\n', 'environments/staging.yaml': env(flag('a', '{ stage: dark }')) });
+    const root = repo({ 'rollout.yaml': 'ladder: {}\n', 'environments/staging.yaml': env(flag('a', '{ stage: off }')) });
     const { problems } = loadRepository(root);
     expect(problems).toEqual([expect.objectContaining({ file: 'rollout.yaml', line: 1, column: 1, message: expect.stringContaining("missing the required key 'version'") as string })]);
   });
@@ -78,7 +78,7 @@ describe('stage checks across environments', () => {
     expect(problems).toEqual([
       {
         file: 'environments/production.yaml',
-        line: 7,
+        line: 8,
         column: 14,
         severity: 'error',
         message: expect.stringMatching(/^flag 'checkout\.v2' is at canary 25% in production but only at canary 5% in staging, which promotes to production; .*Move environments\/staging\.yaml first/) as string,
@@ -101,8 +101,8 @@ describe('stage checks across environments', () => {
     });
     const messages = loadRepository(root).problems.map((p) => `${p.line}:${p.column} ${p.message}`);
     expect(messages).toEqual([
-      "7:40 flag 'a' is at canary 30%, which is not on this repository's ladder (off → dark → canary 5% → canary 25% → canary 50% → canary 100% → full); use one of the canary steps (5, 25, 50, 100), or add 30 to ladder.canary_steps in rollout.yaml.",
-      expect.stringMatching(/^10:23 flag 'b' is at shadow, which is not on this repository's ladder \(off → dark → canary 5%.*ladder skips shadow/),
+      "8:40 flag 'a' is at canary 30%, which is not on this repository's ladder (off → dark → canary 5% → canary 25% → canary 50% → canary 100% → full); use one of the canary steps (5, 25, 50, 100), or add 30 to ladder.canary_steps in rollout.yaml.",
+      expect.stringMatching(/^12:23 flag 'b' is at shadow, which is not on this repository's ladder \(off → dark → canary 5%.*ladder skips shadow/),
     ]);
   });
 

@@ -16,7 +16,7 @@ describe.each(databaseTargets())('bucketing installed by apply, on $name', (targ
     await mkdir(join(db.root, 'migrations'), { recursive: true });
     await writeFile(
       join(db.root, 'environments', 'test.yaml'),
-      `version: 1\ndatabase:\n  ${database}\nflags:\n  checkout.v2:\n    value: true\n    rollout: { stage: canary, percent: 25 }\n`,
+      `version: 1\ndatabase:\n  ${database}\nflags:\n  checkout.v2:\n    value: true\n    off_value: false\n    rollout: { stage: canary, percent: 25 }\n`,
     );
   });
   afterEach(() => db.dispose());

@@ -9,7 +9,7 @@ import { databaseTargets } from '../support/databases.ts';
 import { days, exampleRepo, later, setRollout, setValue, type ExampleRepo } from '../examples/support.ts';
 
 const HOUR = 3_600_000;
-const NEW_FLAG = '  checkout.v2:\n    value: { enabled: true }\n    contract: toggle\n    rollout: { stage: off }\n';
+const NEW_FLAG = '  checkout.v2:\n    value: { enabled: true }\n    off_value: { enabled: false }\n    contract: toggle\n    rollout: { stage: off }\n';
 
 describe.each(databaseTargets())('rollout promote on $name', (target) => {
   let repo: ExampleRepo;
@@ -46,8 +46,8 @@ describe.each(databaseTargets())('rollout promote on $name', (target) => {
     expect(dry.stdout).toContain('(staging is at canary 5%; one rung per promotion)');
     expect(dry.stdout).toContain('+ +checkout.v2');
     expect(dry.stdout).toContain('+ global.safe_mode value');
-    expect(dry.stdout).toContain('-    rollout: { stage: off }       # off → internal (dark) → 5% → 25% → 100% (full)');
-    expect(dry.stdout).toContain('+    rollout: { stage: dark }       # off → internal (dark) → 5% → 25% → 100% (full)');
+    expect(dry.stdout).toContain('-    rollout: { stage: off, segments: [internal] }   # off → internal (dark) → 5% → 25% → 100% (full)');
+    expect(dry.stdout).toContain('+    rollout: { stage: dark, segments: [internal] }   # off → internal (dark) → 5% → 25% → 100% (full)');
     expect(dry.stdout).toContain('PR title: promote staging → production: global.safe_mode value, ranker.policy off → dark, +checkout.v2');
     expect(dry.stdout).toContain('##### rollout plan for `production`');
     expect(await repo.read('environments/production.yaml')).toBe(before);
@@ -64,7 +64,7 @@ describe.each(databaseTargets())('rollout promote on $name', (target) => {
     ]);
     const after = await repo.read('environments/production.yaml');
     expect(after).toContain('  ranker.policy:                  # what the canary rolls out (seed 001, section 5)\n');
-    expect(after).toContain('    rollout: { stage: dark }       # off → internal (dark) → 5% → 25% → 100% (full)\n');
+    expect(after).toContain('    rollout: { stage: dark, segments: [internal] }   # off → internal (dark) → 5% → 25% → 100% (full)\n');
     expect(after).toContain(`    rollout: { stage: off }\n${NEW_FLAG}`);
     expect(loadRepository(repo.root).problems).toEqual([]);
 

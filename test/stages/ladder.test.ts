@@ -36,7 +36,7 @@ describe('ladder', () => {
   it('reports every problem in a ladder spec, each saying what is expected', () => {
     const { problems } = resolveLadder({ canary_steps: [25, 5], skip: ['canary'], soak: { dark: 'soon', shadow: 3, canary_steps: { '7': '1h' } } });
     expect(problems).toEqual([
-      "Invalid canary_steps '[25,5]'. Expected strictly ascending percents above 0 and up to 100, at most two decimals, like [5, 25, 50, 100].",
+      "Invalid canary_steps '[25,5]'. Expected strictly ascending percents from 0 (segments only) to 100, at most two decimals, like [5, 25, 50, 100].",
       'Invalid skip \'["canary"]\'. Expected a list of stages to leave out, from: dark, shadow.',
       "Invalid soak.canary_steps key '7'. Expected one of the canary steps: 5, 25, 50, 100.",
       "Invalid soak 'soon' for dark. Expected a duration like 30min, 1h or 2d.",

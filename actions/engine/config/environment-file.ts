@@ -13,6 +13,8 @@ import type { ContractRegistry } from './contracts.ts';
 import { parseDuration } from './duration.ts';
 import { DEFAULT_CHECKS_ROLE, DEFAULT_MIGRATION_SETTINGS, type CheckSpec, type Environment, type FlagSpec, type JsonValue, type MonitorSpec } from './model.ts';
 import { clip, describePath, humanizeSchemaErrors } from './schema-errors.ts';
+import { checkServing } from './serving-checks.ts';
+import { checkSegments, declaredSegmentNames, mergeSegments, readSegments, type Segment } from './segments.ts';
 import { suggestion } from './suggest.ts';
 import { findStrings, locate, parseYamlSource, type PathToken, type YamlSource } from './yaml-source.ts';
 
@@ -46,7 +48,12 @@ export interface EnvironmentFile {
   problems: Problem[];
 }
 
-export function readEnvironmentFile(file: string, text: string, contracts: ContractRegistry, now: Date): EnvironmentFile {
+/** What the repository declares for every environment (rollout.yaml). */
+export interface SharedSettings {
+  segments?: ReadonlyMap<string, Segment>;
+}
+
+export function readEnvironmentFile(file: string, text: string, contracts: ContractRegistry, now: Date, shared: SharedSettings = {}): EnvironmentFile {
   const name = file.replace(/^.*\//, '').replace(/\.ya?ml$/, '');
   const source = parseYamlSource(file, text);
   const problems: Problem[] = [...source.problems];
@@ -85,31 +92,40 @@ export function readEnvironmentFile(file: string, text: string, contracts: Contr
     );
   }
 
-  const flagKeySet = new Set(result.flagKeys);
+  checkSegments(data, report);
+  const known: KnownNames = { flags: new Set(result.flagKeys), segments: new Set([...(shared.segments?.keys() ?? []), ...declaredSegmentNames(data)]) };
   for (const [key, flag] of Object.entries(flags)) {
-    if (isRecord(flag)) checkFlag(key, flag, flagKeySet, contracts, now, report);
+    if (isRecord(flag)) checkFlag(key, flag, known, contracts, now, report);
   }
 
-  if (!problems.some((p) => p.severity === 'error')) result.environment = toModel(name, file, raw);
+  if (!problems.some((p) => p.severity === 'error')) result.environment = toModel(name, file, raw, shared.segments ?? new Map());
   return result;
 }
 
 type Report = (path: PathToken[], message: string, options?: { key?: boolean; severity?: Problem['severity'] }) => void;
 
-function checkFlag(key: string, flag: Record<string, unknown>, allKeys: ReadonlySet<string>, contracts: ContractRegistry, now: Date, report: Report): void {
+/** Names a flag may refer to that live outside the flag itself. */
+interface KnownNames {
+  flags: ReadonlySet<string>;
+  segments: ReadonlySet<string>;
+}
+
+function checkFlag(key: string, flag: Record<string, unknown>, known: KnownNames, contracts: ContractRegistry, now: Date, report: Report): void {
   const at = ['flags', key];
   const name = clip(key);
-  if ('value' in flag) {
+  // value and off_value obey the same contract: both are served to units.
+  for (const field of ['value', 'off_value'] as const) {
+    if (!(field in flag)) continue;
     if (typeof flag.contract === 'string') {
       const found = contracts.get(flag.contract);
       if (found.ok) {
-        if (!found.validate(flag.value)) {
-          const findings = humanizeSchemaErrors(found.validate.errors ?? [], flag.value, { basePath: [...at, 'value'] });
+        if (!found.validate(flag[field])) {
+          const findings = humanizeSchemaErrors(found.validate.errors ?? [], flag[field], { basePath: [...at, field] });
           for (const finding of findings) {
             report(finding.path, `${finding.message.replace(/\.$/, '')} (contract '${flag.contract}', ${found.file}).`, { key: finding.key });
           }
         }
-      } else if (found.reason === 'missing') {
+      } else if (found.reason === 'missing' && field === 'value') {
         const available = contracts.available();
         report(
           [...at, 'contract'],
@@ -118,15 +134,16 @@ function checkFlag(key: string, flag: Record<string, unknown>, allKeys: Readonly
       }
     } else if (flag.kill_switch === true) {
       validateKillSwitch ??= toolAjv().compile(KILL_SWITCH_SCHEMA);
-      if (!validateKillSwitch(flag.value)) {
-        report([...at, 'value'], `flag '${name}' is a kill switch, so its value must be {enabled: true} or {enabled: false}.`);
+      if (!validateKillSwitch(flag[field])) {
+        report([...at, field], `flag '${name}' is a kill switch, so its ${field} must be {enabled: true} or {enabled: false}.`);
       }
     }
   }
+  checkServing(key, flag, known.segments, report);
   const rollout = flag.rollout;
   if (isRecord(rollout)) {
-    if (rollout.stage === 'canary' && typeof rollout.percent !== 'number') {
-      report([...at, 'rollout'], `flag '${name}' is at stage canary but has no percent; add e.g. percent: 5.`);
+    if (rollout.stage === 'canary' && typeof rollout.percent !== 'number' && !(Array.isArray(rollout.segments) && rollout.segments.length > 0)) {
+      report([...at, 'rollout'], `flag '${name}' is at stage canary but has no percent; add e.g. percent: 5 (or segments: [name] for a rung of named units only).`);
     }
     if (rollout.stage !== 'canary' && typeof rollout.percent === 'number' && (STAGES as readonly unknown[]).includes(rollout.stage)) {
       report([...at, 'rollout', 'percent'], `percent only applies to the canary stage; flag '${name}' is at stage ${rollout.stage as Stage}. Remove percent, or set stage: canary.`);
@@ -136,8 +153,8 @@ function checkFlag(key: string, flag: Record<string, unknown>, allKeys: Readonly
     flag.depends_on.forEach((dependency, index) => {
       if (typeof dependency !== 'string') return;
       if (dependency === key) report([...at, 'depends_on', index], `flag '${name}' cannot depend on itself.`);
-      else if (!allKeys.has(dependency)) {
-        report([...at, 'depends_on', index], `flag '${name}' depends on '${clip(dependency)}', which is not a flag of this environment${suggestion(dependency, allKeys)}`);
+      else if (!known.flags.has(dependency)) {
+        report([...at, 'depends_on', index], `flag '${name}' depends on '${clip(dependency)}', which is not a flag of this environment${suggestion(dependency, known.flags)}`);
       }
     });
   }
@@ -150,7 +167,7 @@ function checkFlag(key: string, flag: Record<string, unknown>, allKeys: Readonly
 }
 
 /** Only called on a file the schema accepted, so the casts below are checked facts. */
-function toModel(name: string, file: string, raw: Record<string, unknown>): Environment {
+function toModel(name: string, file: string, raw: Record<string, unknown>, sharedSegments: ReadonlyMap<string, Segment>): Environment {
   const db = raw.database as { url_env?: string; embedded?: string; readonly_url_env?: string; checks_role?: { name?: string; manage?: boolean; schemas?: string[] } };
   const migrations = (raw.migrations ?? {}) as {
     directory?: string;
@@ -165,17 +182,18 @@ function toModel(name: string, file: string, raw: Record<string, unknown>): Envi
   const defaults = DEFAULT_MIGRATION_SETTINGS;
   const flags = new Map<string, FlagSpec>();
   for (const [key, value] of Object.entries((raw.flags ?? {}) as Record<string, Record<string, unknown>>)) {
-    const rollout = value.rollout as { stage: Stage; percent?: number } | undefined;
+    const rollout = value.rollout as { stage: Stage; percent?: number; segments?: string[] } | undefined;
     flags.set(key, {
       key,
       value: value.value as JsonValue,
+      ...('off_value' in value ? { offValue: value.off_value as JsonValue } : {}),
       contract: value.contract as string | undefined,
       killSwitch: value.kill_switch === true,
       owner: value.owner as string | undefined,
       description: value.description as string | undefined,
       expires: value.expires as string | undefined,
       dependsOn: (value.depends_on as string[] | undefined) ?? [],
-      rollout: rollout ? { stage: rollout.stage, ...(rollout.percent !== undefined ? { percent: rollout.percent } : {}) } : undefined,
+      rollout: rollout ? rolloutModel(rollout) : undefined,
     });
   }
   return {
@@ -210,9 +228,16 @@ function toModel(name: string, file: string, raw: Record<string, unknown>): Envi
       flush: migrations.flush ?? defaults.flush,
     },
     flags,
+    segments: mergeSegments(sharedSegments, readSegments(raw)),
     checks: (raw.checks ?? []) as CheckSpec[],
     monitors: (raw.monitors ?? []) as MonitorSpec[],
   };
+}
+
+/** A canary rung of segments only has percent 0: the ladder's 0 step. */
+function rolloutModel(rollout: { stage: Stage; percent?: number; segments?: string[] }): NonNullable<FlagSpec['rollout']> {
+  const percent = rollout.percent ?? (rollout.stage === 'canary' ? 0 : undefined);
+  return { stage: rollout.stage, ...(percent !== undefined ? { percent } : {}), ...(rollout.segments?.length ? { segments: [...rollout.segments] } : {}) };
 }
 
 const duration = (text: string | undefined, fallback: number): number => (text === undefined ? fallback : (parseDuration(text) ?? fallback));

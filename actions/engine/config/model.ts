@@ -3,6 +3,7 @@
  * Field names are camelCase here; the YAML uses snake_case (see
  * contracts/environment.schema.json for the file format).
  */
+import type { Segment } from '../../../packages/provider/src/definition.ts';
 import type { Stage } from '../stages/ladder.ts';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -41,14 +42,18 @@ export interface MigrationSettings {
 
 export interface FlagSpec {
   key: string;
+  /** What every unit gets; with a rollout, what units in the rollout get. */
   value: JsonValue;
+  /** With a rollout: what units outside it get (off_value; validate requires it). */
+  offValue?: JsonValue;
   contract?: string;
   killSwitch: boolean;
   owner?: string;
   description?: string;
   expires?: string;
   dependsOn: string[];
-  rollout?: { stage: Stage; percent?: number };
+  /** segments: names in Environment.segments whose units are in the rollout (dark, canary). */
+  rollout?: { stage: Stage; percent?: number; segments?: string[] };
 }
 
 /** Checks and monitors are kept as written (snake_case) and interpreted by their runners. */
@@ -68,6 +73,8 @@ export interface Environment {
   flagTable?: string;
   migrations: MigrationSettings;
   flags: Map<string, FlagSpec>;
+  /** Named sets of units: rollout.yaml's, with this file's segments: on top (config/segments.ts); loaded files always have it. */
+  segments?: Map<string, Segment>;
   checks: CheckSpec[];
   monitors: MonitorSpec[];
 }

@@ -1,6 +1,6 @@
 /**
  * rollout.yaml at the repository root: settings every environment shares, today the
- * rollout ladder (canary steps, skipped stages, soaks). Optional: without the file the
+ * rollout ladder (canary steps, skipped stages, soaks) and segments (config/segments.ts). Optional: without the file the
  * default ladder applies. Checked against contracts/repository.schema.json with
  * positions, like the environment files, and every problem is reported at once.
  */
@@ -12,6 +12,7 @@ import { DEFAULT_LADDER, resolveLadder, type LadderConfig, type LadderSpec } fro
 import repositorySchema from '../../../contracts/repository.schema.json' with { type: 'json' };
 import { toolAjv } from './ajv.ts';
 import { humanizeSchemaErrors } from './schema-errors.ts';
+import { checkSegments, readSegments, type Segment } from './segments.ts';
 import { locate, parseYamlSource, type PathToken } from './yaml-source.ts';
 
 export const REPOSITORY_SETTINGS_FILE = 'rollout.yaml';
@@ -19,6 +20,8 @@ export const REPOSITORY_SETTINGS_FILE = 'rollout.yaml';
 export interface RepositorySettings {
   /** The repository's ladder; the default ladder when the file is absent or has errors. */
   ladder: LadderConfig;
+  /** Segments every environment may name; an environment's own segment of the same name replaces one. */
+  segments: Map<string, Segment>;
   /** Whether rollout.yaml exists. */
   present: boolean;
   problems: Problem[];
@@ -32,7 +35,7 @@ function settingsValidator(): ValidateFunction {
 
 export function loadRepositorySettings(root: string): RepositorySettings {
   const path = join(root, REPOSITORY_SETTINGS_FILE);
-  if (!existsSync(path)) return { ladder: DEFAULT_LADDER, present: false, problems: [] };
+  if (!existsSync(path)) return { ladder: DEFAULT_LADDER, segments: new Map(), present: false, problems: [] };
   return readRepositorySettings(readFileSync(path, 'utf8'));
 }
 
@@ -44,7 +47,9 @@ export function readRepositorySettings(text: string): RepositorySettings {
   const report = (path: PathToken[], message: string, key = false): void => {
     problems.push({ file, ...locate(source, path, { key }), severity: 'error', message });
   };
-  const failed = (): RepositorySettings => ({ ladder: DEFAULT_LADDER, present: true, problems });
+  // Segments survive a broken ladder: the environments that name them are not wrong.
+  let segments = new Map<string, Segment>();
+  const failed = (): RepositorySettings => ({ ladder: DEFAULT_LADDER, segments, present: true, problems });
   const data = source.data;
   if (data === undefined) return failed();
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
@@ -56,6 +61,8 @@ export function readRepositorySettings(text: string): RepositorySettings {
     for (const finding of humanizeSchemaErrors(validate.errors ?? [], data)) report(finding.path, finding.message, finding.key);
     return failed();
   }
+  segments = readSegments(data);
+  checkSegments(data, report);
   const spec: LadderSpec = (data as { ladder?: LadderSpec }).ladder ?? {};
   const before = problems.length;
   checkLadderSpec(spec, report);
@@ -63,7 +70,7 @@ export function readRepositorySettings(text: string): RepositorySettings {
   const resolved = resolveLadder(spec);
   // The schema and the checks above cover what resolveLadder refuses; anything left is still the file's, so say it.
   for (const message of resolved.problems) report(['ladder'], message);
-  return resolved.problems.length > 0 ? failed() : { ladder: resolved.ladder, present: true, problems };
+  return resolved.problems.length > 0 ? failed() : { ladder: resolved.ladder, segments, present: true, problems };
 }
 
 /** What the schema cannot say: steps ascending with at most two decimals, per-step soaks naming a step. */

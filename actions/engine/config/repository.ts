@@ -61,16 +61,16 @@ export function loadRepository(root: string, options: LoadOptions = {}): Reposit
   for (const name of options.only ?? []) {
     if (!names.includes(name)) throw new UsageError(`unknown environment '${name}'${suggestion(name, names)} Environments: ${names.join(', ') || '(none)'}.`);
   }
+  const settings = loadRepositorySettings(root);
   for (const entry of entries) {
     const file = `${ENVIRONMENTS_DIR}/${entry}`;
-    const loaded = readEnvironmentFile(file, readFileSync(join(root, file), 'utf8'), contracts, now);
+    const loaded = readEnvironmentFile(file, readFileSync(join(root, file), 'utf8'), contracts, now, { segments: settings.segments });
     if (files.has(loaded.name)) {
       problems.push({ file, line: 1, column: 1, severity: 'error', message: `environment '${loaded.name}' is defined twice (.yaml and .yml); keep one file.` });
       continue;
     }
     files.set(loaded.name, loaded);
   }
-  const settings = loadRepositorySettings(root);
   const crossProblems = [...checkAcrossFiles(root, files), ...checkStages(files, settings.ladder)];
   const selected = new Set(options.only && options.only.length > 0 ? options.only : files.keys());
   const selectedFiles = new Set([...selected].map((n) => files.get(n)?.source.file));

@@ -58,6 +58,8 @@ function rolloutPositions(file: EnvironmentFile): Map<string, Position> {
     const stage = rollout.stage as Stage;
     if (stage === 'canary') {
       if (typeof rollout.percent === 'number') positions.set(key, { stage, percent: rollout.percent });
+      // A rung of segments only (no percent) is the ladder's canary 0%.
+      else if (Array.isArray(rollout.segments) && rollout.segments.length > 0) positions.set(key, { stage, percent: 0 });
     } else positions.set(key, { stage });
   }
   return positions;

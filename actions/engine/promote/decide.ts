@@ -190,14 +190,16 @@ export function decidePromotion(input: PromotionInput): PromotionDecision {
 
 /** A flag new downstream, written as the upstream file writes it, with the upstream's live value. */
 function newFlag(spec: FlagSpec, value: JsonValue, position: Position | undefined): NewFlag {
+  const segments = spec.rollout?.segments;
   return {
     value,
+    ...(spec.offValue !== undefined ? { off_value: spec.offValue } : {}),
     ...(spec.contract ? { contract: spec.contract } : {}),
     ...(spec.killSwitch ? { kill_switch: true } : {}),
     ...(spec.owner ? { owner: spec.owner } : {}),
     ...(spec.description ? { description: spec.description } : {}),
     ...(spec.dependsOn.length > 0 ? { depends_on: spec.dependsOn } : {}),
-    ...(position ? { rollout: position.stage === 'canary' ? { stage: 'canary', percent: position.percent ?? 0 } : { stage: position.stage } } : {}),
+    ...(position ? { rollout: { ...(position.stage === 'canary' ? { stage: 'canary', percent: position.percent ?? 0 } : { stage: position.stage }), ...(segments ? { segments } : {}) } } : {}),
   };
 }
 

@@ -22,12 +22,13 @@ export type FileEdit =
 /** A flag as written in an environment file (snake_case keys), in the order they are written. */
 export interface NewFlag {
   value: JsonValue;
+  off_value?: JsonValue;
   contract?: string;
   kill_switch?: boolean;
   owner?: string;
   description?: string;
   depends_on?: string[];
-  rollout?: { stage: Position['stage']; percent?: number };
+  rollout?: { stage: Position['stage']; percent?: number; segments?: string[] };
 }
 
 interface Splice {
@@ -74,7 +75,9 @@ function setPosition(text: string, flag: YAMLMap, to: Position): Splice[] {
   const wanted: Record<string, JsonValue> = { stage: to.stage, ...(to.stage === 'canary' ? { percent: to.percent ?? 0 } : {}) };
   const rollout = rolloutPair?.value;
   if (!rolloutPair || !isMap(rollout)) return [insertPair(text, flag, 'rollout', flowText(wanted))];
-  if (rollout.flow) return [replaceNode(rollout, flowText(wanted))];
+  // The rollout's segments are not part of the position: a move keeps them.
+  const segments = (rollout.toJSON() as { segments?: JsonValue }).segments;
+  if (rollout.flow) return [replaceNode(rollout, flowMapText(segments === undefined ? wanted : { ...wanted, segments }))];
   const splices: Splice[] = [replaceValue(text, rollout, 'stage', to.stage)];
   const percent = findPair(rollout, 'percent');
   if (to.stage === 'canary') splices.push(percent ? replaceValue(text, rollout, 'percent', to.percent ?? 0) : insertPair(text, rollout, 'percent', scalarText(to.percent ?? 0)));
@@ -149,7 +152,8 @@ function addFlag(text: string, flags: YAMLMap, edit: Extract<FileEdit, { kind: '
   const lines = [`${pad}${scalarText(edit.key)}:`];
   for (const [name, value] of Object.entries(edit.flag) as Array<[string, JsonValue | undefined]>) {
     if (value === undefined) continue;
-    lines.push(`${inner}${name}: ${name === 'rollout' || name === 'depends_on' ? flowText(value) : inlineText(value)}`);
+    const text = name === 'rollout' ? flowMapText(value as Record<string, JsonValue>) : name === 'depends_on' ? flowText(value) : inlineText(value);
+    lines.push(`${inner}${name}: ${text}`);
   }
   const anchor = (edit.after !== undefined ? findPair(flags, edit.after) : undefined) ?? flags.items[flags.items.length - 1];
   const anchorEnd = (anchor?.value as { range?: [number, number, number] } | null)?.range?.[1] ?? flags.range![1];
@@ -162,6 +166,9 @@ const inlineText = (value: JsonValue): string => (value !== null && typeof value
 const scalarText = (value: JsonValue): string => stringify(value, { lineWidth: 0 }).trimEnd();
 /** Flow style as this repository writes it: `{ stage: canary, percent: 5 }`, `[a, b]`. */
 const flowText = (value: JsonValue): string => stringify(value, { collectionStyle: 'flow', flowCollectionPadding: !Array.isArray(value), lineWidth: 0 }).trimEnd();
+
+/** `{ stage: canary, percent: 5, segments: [internal] }`: padded braces, unpadded brackets inside. */
+const flowMapText = (map: Record<string, JsonValue>): string => `{ ${Object.entries(map).map(([key, value]) => `${scalarText(key)}: ${inlineText(value)}`).join(', ')} }`;
 
 /** A block collection's range ends after its last newline; an edit ends at its last character. */
 function contentEnd(text: string, end: number): number {

@@ -63,7 +63,7 @@ export async function promote(options: PromoteOptions): Promise<PromoteResult> {
       `${from} does not promote to ${to} (${upstream.file} has ${upstream.promotesTo ? `promotes_to: ${upstream.promotesTo}` : 'no promotes_to'}). Promotion follows promotes_to; set promotes_to: ${to} in ${upstream.file}, or promote to ${upstream.promotesTo ?? 'the environment it names'}.`,
     );
   }
-  const { ladder } = loadRepositorySettings(root);
+  const { ladder, segments } = loadRepositorySettings(root);
   const upstreamLive = await readUpstreamLive(root, upstream, options.processEnv);
   const file = downstream.file;
   const before = readFileSync(join(root, file), 'utf8');
@@ -76,7 +76,7 @@ export async function promote(options: PromoteOptions): Promise<PromoteResult> {
   // such a move is held, and the plan recomputed, until the plan has no refusals.
   for (let round = 0; round < 3; round++) {
     after = decision.edits.length === 0 ? before : editEnvironmentText(file, before, decision.edits);
-    const edited = readEnvironmentFile(file, after, repository.contracts, now);
+    const edited = readEnvironmentFile(file, after, repository.contracts, now, { segments });
     if (!edited.environment) throw new ValidationError(edited.problems);
     try {
       plan = await planAfterEdit(root, edited.environment, options, { now, ladder, upstream: gateUpstream(upstreamLive) });

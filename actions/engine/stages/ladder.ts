@@ -24,7 +24,7 @@ export interface Position {
 export type SkippableStage = 'dark' | 'shadow';
 
 export interface LadderConfig {
-  /** Canary percent steps, strictly ascending, each in (0, 100]. */
+  /** Canary percent steps, strictly ascending, each in [0, 100]; 0 is a rung of the flag's segments only. */
   canarySteps: readonly number[];
   /** Stages this repository's ladder leaves out. */
   skip: readonly SkippableStage[];
@@ -116,9 +116,9 @@ export function resolveLadder(spec: LadderSpec = {}): { ladder: LadderConfig; pr
     const valid =
       Array.isArray(steps) &&
       steps.length > 0 &&
-      steps.every((s, i) => typeof s === 'number' && s > 0 && s <= 100 && Math.abs(s * 100 - Math.round(s * 100)) < 1e-6 && (i === 0 || s > (steps[i - 1] as number)));
+      steps.every((s, i) => typeof s === 'number' && s >= 0 && s <= 100 && Math.abs(s * 100 - Math.round(s * 100)) < 1e-6 && (i === 0 || s > (steps[i - 1] as number)));
     if (valid) canarySteps = steps as number[];
-    else problems.push(`Invalid canary_steps '${JSON.stringify(steps)}'. Expected strictly ascending percents above 0 and up to 100, at most two decimals, like [5, 25, 50, 100].`);
+    else problems.push(`Invalid canary_steps '${JSON.stringify(steps)}'. Expected strictly ascending percents from 0 (segments only) to 100, at most two decimals, like [5, 25, 50, 100].`);
   }
 
   let skip: SkippableStage[] = [];
