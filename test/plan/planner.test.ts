@@ -78,7 +78,10 @@ describe('planner', () => {
     expect(p.noop).toBe(true);
     expect(renderPlan(p, 'text')).toContain('break-glass (ledger #7)');
     const reconciled = plan(env([flag('global.safe_mode', { enabled: true }, { killSwitch: true })]), state);
-    expect(reconciled.flags).toEqual([]);
+    // Git caught up: apply records that (issue 13, defect 1), so that Git owns the flag again.
+    expect(reconciled.flags).toMatchObject([{ action: 'reconcile', valueChanged: false, breakGlass: { ledgerId: 7 } }]);
+    expect(reconciled.noop).toBe(false);
+    expect(reconciled.summary.reconcile).toBe(1);
   });
 
   it('never touches live flags rollout does not manage', () => {

@@ -59,6 +59,7 @@ export function buildPlan(input: PlanInput): Plan {
     change: count('change'),
     remove: count('remove'),
     hold: count('hold'),
+    reconcile: count('reconcile'),
     drift: changes.filter((c) => c.drift).length,
     migrations: input.migrations.pending.length,
     blocked: input.migrations.blockers.length > 0,
@@ -131,12 +132,14 @@ function planFlag(key: string, desired: FlagSpec | undefined, liveValue: JsonVal
   const to = positionOf(desired);
   const valueChanged = liveValue === undefined || !equal(liveValue, desired.value);
   const stageChanged = !from || from.stage !== to.stage || from.percent !== to.percent;
-  if (!valueChanged && !stageChanged) return undefined;
+  // Git has caught up with a break-glass value: record that, or the hold would outlive the reconcile PR.
+  const reconciles = !valueChanged && managed && rollout.recordedKind === 'break-glass';
+  if (!valueChanged && !stageChanged && !reconciles) return undefined;
 
   const heldByBreakGlass = valueChanged && managed && rollout.recordedKind === 'break-glass' && liveValue !== undefined && equal(liveValue, rollout.recordedValue);
   return {
     key,
-    action: heldByBreakGlass ? 'hold' : liveValue === undefined ? 'add' : 'change',
+    action: heldByBreakGlass ? 'hold' : reconciles ? 'reconcile' : liveValue === undefined ? 'add' : 'change',
     ...(liveValue !== undefined ? { before: liveValue } : {}),
     after: desired.value,
     valueChanged,
@@ -146,7 +149,7 @@ function planFlag(key: string, desired: FlagSpec | undefined, liveValue: JsonVal
     stageChanged,
     killSwitch: desired.killSwitch,
     ...(drift ? { drift } : {}),
-    ...(heldByBreakGlass ? { breakGlass: { ledgerId: rollout.ledgerId } } : {}),
+    ...(heldByBreakGlass || reconciles ? { breakGlass: { ledgerId: rollout.ledgerId } } : {}),
   };
 }
 
