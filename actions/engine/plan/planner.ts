@@ -186,13 +186,14 @@ function attachVerdict(change: FlagChange, input: PlanInput, gates: GateContext)
     return { flagKey: key, on: dependency ? isOn(dependency) : false, ...(dependency ? { position: toLadder(positionOf(dependency)) } : {}) };
   });
   let upstream: UpstreamState | undefined;
-  if (gates.upstream) {
+  // An unreadable upstream has no positions and no check results: say that, not "at off" and "failing" (issue 13, defect 4).
+  if (gates.upstream && gates.upstream.unreadable === undefined) {
     const held = gates.upstream.positions.get(change.key);
     upstream = {
       environment: gates.upstream.environment,
       position: toLadder(held?.position ?? null),
       ...(held?.enteredAt ? { enteredAt: held.enteredAt } : {}),
-      checksPassing: gates.upstream.checksPassing && gates.upstream.unreadable === undefined,
+      checksPassing: gates.upstream.checksPassing,
     };
   }
   change.gate = evaluateMove({
@@ -207,7 +208,8 @@ function attachVerdict(change: FlagChange, input: PlanInput, gates: GateContext)
     dependencies,
   });
   if (gates.upstream?.unreadable && change.gate.kind === 'forward') {
-    const reason = `${gates.upstream.environment}'s state could not be read (${gates.upstream.unreadable}), so its soak and checks are unknown.`;
+    const up = gates.upstream.environment;
+    const reason = `${up} (the upstream) could not be read: ${gates.upstream.unreadable}. Its position, soak and checks are unknown, so forward moves wait until it can be read; rollbacks and kill switches are not affected.`;
     change.gate = { ...change.gate, allowed: false, reasons: [reason, ...change.gate.reasons], gates: [{ gate: 'upstream', passed: false, reason }, ...change.gate.gates] };
   }
 }

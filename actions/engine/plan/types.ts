@@ -76,6 +76,8 @@ export interface Plan {
   summary: { add: number; change: number; remove: number; hold: number; reconcile: number; drift: number; migrations: number; blocked: boolean; refused: number };
   /** True when apply would change nothing. */
   noop: boolean;
+  /** Warnings about the environment's own file (e.g. a flag ahead of its upstream), with their positions; outside the hash. */
+  fileWarnings?: string[];
   /** The ledger's head and what is wrong with its chain or triggers (read by readPlan; outside the hash). */
   ledger?: LedgerCheck;
 }

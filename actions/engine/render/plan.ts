@@ -57,7 +57,7 @@ function renderPlanText(plan: Plan, color: boolean): string {
   out.push(summaryLine(plan));
   const unlinted = lintUnavailable(plan);
   if (unlinted) out.push(c.yellow(`! ${unlinted}`));
-  for (const warning of plan.ledger?.warnings ?? []) out.push(c.yellow(`⚠ ${warning}`));
+  for (const warning of [...(plan.fileWarnings ?? []), ...(plan.ledger?.warnings ?? [])]) out.push(c.yellow(`⚠ ${warning}`));
   for (const blocker of plan.migrations.blockers) out.push(c.red(`✗ blocked: ${blocker}`));
   if (plan.migrations.pending.length > 0) {
     out.push('', c.bold(`Migrations (${plan.migrations.pending.length} pending, ${plan.migrations.appliedCount} applied)`));
@@ -100,7 +100,7 @@ export function renderPlanMarkdown(plan: Plan): string {
   // A lint that could not run is said at the top: the table below would otherwise read as "all clear".
   const unlinted = lintUnavailable(plan);
   if (unlinted) out.push('', `> [!WARNING]\n> ${capitalize(unlinted)}. The pending migrations below were not checked for locks or rewrites.`);
-  for (const warning of plan.ledger?.warnings ?? []) out.push('', `> [!WARNING]\n> ${warning}`);
+  for (const warning of [...(plan.fileWarnings ?? []), ...(plan.ledger?.warnings ?? [])]) out.push('', `> [!WARNING]\n> ${warning}`);
   for (const blocker of plan.migrations.blockers) out.push('', `> [!CAUTION]\n> Apply is blocked: ${blocker}`);
   if (plan.migrations.pending.length > 0) {
     out.push('', `#### Migrations (${plan.migrations.pending.length} pending)`, '', '| file | runs | lint |', '| --- | --- | --- |');
