@@ -3,7 +3,7 @@
  * to exit codes (0 ok, 1 problems found or the operation failed, 2 usage).
  */
 import { Command, CommanderError } from 'commander';
-import { UserError, ValidationError, toError } from '../engine/errors.ts';
+import { UserError, ValidationError, databaseRefusal, toError } from '../engine/errors.ts';
 import { ROLLOUT_VERSION } from '../engine/adopt/release.ts';
 import { renderProblems } from '../engine/render/problems.ts';
 import { createContext, type Streams } from './context.ts';
@@ -80,13 +80,11 @@ export async function runCli(argv: readonly string[], streams: Streams, env: Nod
       return thrown.exitCode;
     }
     const error = toError(thrown);
-    if ((thrown as { code?: unknown }).code === '42501') {
-      // The server refused a privilege: the role's grants are the user's to fix, not a bug.
-      ctx.err(
-        `error: ${error.message}. The database role this command connects as lacks a privilege: grant it ` +
-          '(for a read-only role: GRANT USAGE ON SCHEMA rollout TO <role>; GRANT SELECT ON ALL TABLES IN SCHEMA rollout TO <role>), or use a URL whose role has it.',
-      );
-      return 1;
+    // The server refused a privilege or a write: the role or URL is the user's to fix, not a bug.
+    const refusal = databaseRefusal(thrown);
+    if (refusal) {
+      ctx.err(`error: ${refusal.message}`);
+      return refusal.exitCode;
     }
     ctx.err(`internal error (a bug in rollout, not in your files): ${error.message}`);
     if (env.ROLLOUT_DEBUG) ctx.err(error.stack ?? '');

@@ -42,3 +42,26 @@ export function toError(thrown: unknown): Error {
   if (thrown instanceof Error) return thrown;
   return new Error(typeof thrown === 'string' ? thrown : JSON.stringify(thrown));
 }
+
+/**
+ * A server's refusal that is the user's to fix, as a UserError that says how: a missing
+ * privilege (42501), or a session that cannot write (25006: a read-only role's URL, or a
+ * standby) reaching a command that writes. Undefined for anything else.
+ */
+export function databaseRefusal(thrown: unknown): UserError | undefined {
+  const code = (thrown as { code?: unknown } | null)?.code;
+  if (code !== '42501' && code !== '25006') return undefined;
+  const message = toError(thrown).message;
+  if (code === '42501') {
+    return new UserError(
+      `${message}. The database role this command connects as lacks a privilege: grant it ` +
+        '(for a read-only role: GRANT USAGE ON SCHEMA rollout TO <role>; GRANT SELECT ON ALL TABLES IN SCHEMA rollout TO <role>), or use a URL whose role has it.',
+      { cause: thrown },
+    );
+  }
+  return new UserError(
+    `the database refused a write: ${message}. This command writes (apply, kill, migrate, import), but its URL connects as a read-only role ` +
+      "(default_transaction_read_only) or to a standby. Point the environment's url_env at the primary's URL of a role that may write; readonly_url_env is the one for plan, status and checks.",
+    { cause: thrown },
+  );
+}

@@ -47,6 +47,9 @@ export async function planOperation(request: PlanRequest): Promise<Plan> {
   const { plan } = await withSession(env, { root, processEnv, lock: false }, ({ client }) =>
     readOnly(client, () => readPlan(client, { root, env, processEnv, commit, gates })),
   );
+  // What validate warns about this file belongs in the plan a reviewer reads (a flag ahead of its upstream).
+  const warnings = (request.repository?.problems ?? []).filter((p) => p.severity === 'warning' && p.file === env.file);
+  if (warnings.length > 0) plan.fileWarnings = warnings.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`);
   return plan;
 }
 

@@ -10,7 +10,7 @@ import { lockEnvironment, openDatabase, type Database } from './db/index.ts';
 export interface SessionOptions {
   root: string;
   processEnv: NodeJS.ProcessEnv;
-  /** Take the per-environment writer lock (apply, kill); plan and status do not. */
+  /** Take the per-environment lock (apply, migrate, import); kill, plan and status do not (flag writes have a lock of their own). */
   lock: boolean;
 }
 

@@ -36,7 +36,7 @@ export async function healthStep(inputs: HealthInputs, processEnv: NodeJS.Proces
   if (inputs.killSwitch !== null) {
     const request = { flag: inputs.killSwitch, reason: inputs.reason ?? '', actor, commit: inputs.context.sha || null, trigger: `github: workflow_dispatch by ${actor}`, root: inputs.root };
     validateBreakGlass(env, request); // refuse before connecting
-    const result = await withSession(env, { root: inputs.root, processEnv, lock: true }, ({ client }) => breakGlass(client, env, request));
+    const result = await withSession(env, { root: inputs.root, processEnv, lock: false }, ({ client }) => breakGlass(client, env, request));
     runtime.info(result.ledgerId === null ? `${env.name}: ${result.flag} already is ${JSON.stringify(result.after)}.` : `${env.name}: ${result.flag} set to ${JSON.stringify(result.after)} by break-glass, ledger entry #${result.ledgerId}.`);
     const pr = await recordKillSwitch(scm(), { ...record, record: { environment: env.name, file: env.file, flag: result.flag, value: result.after, reason: request.reason, ledgerId: result.ledgerId, trigger: request.trigger } });
     await runtime.summary(`### rollout break-glass \`${env.name}\`\n\n\`${result.flag}\` = \`${JSON.stringify(result.after)}\` (was \`${JSON.stringify(result.before)}\`). Recorded in Git by PR #${pr}.\n`);

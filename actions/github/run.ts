@@ -1,5 +1,5 @@
 /** One try/catch for every action entry: a user's mistake is a clear failure, anything else says it is a bug. */
-import { UserError, ValidationError, toError } from '../engine/errors.ts';
+import { UserError, ValidationError, databaseRefusal, toError } from '../engine/errors.ts';
 import { renderProblems } from '../engine/render/problems.ts';
 import type { Env } from './inputs.ts';
 import { githubRuntime, type Runtime } from './runtime.ts';
@@ -14,10 +14,28 @@ export async function runAction(env: Env, step: (runtime: Runtime) => Promise<vo
       runtime.setFailed(`${thrown.message}: fix them (the validate action annotates each line), then run again.`);
     } else if (thrown instanceof UserError) {
       runtime.setFailed(thrown.message);
+    } else if (databaseRefusal(thrown)) {
+      runtime.setFailed(databaseRefusal(thrown)!.message);
+    } else if (unreachable(thrown)) {
+      // The network between the runner and GitHub is not a bug in rollout (issue 13, defect 6).
+      const api = env.GITHUB_API_URL ?? 'https://api.github.com';
+      runtime.setFailed(
+        `could not reach the GitHub API at ${api}: ${unreachable(thrown)}. Check the runner's network (proxy, firewall) and GITHUB_API_URL (for GitHub Enterprise Server), then re-run the job; nothing after the failed call was done.`,
+      );
     } else {
       const error = toError(thrown);
       runtime.setFailed(`internal error (a bug in rollout, not in your files): ${error.message}`);
       if (env.RUNNER_DEBUG === '1' || env.ROLLOUT_DEBUG) runtime.info(error.stack ?? '');
     }
   }
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET']);
+
+/** The network failure under a failed request (fetch wraps it as `cause`), as "ECONNREFUSED 127.0.0.1:9"; undefined if there is none. */
+function unreachable(thrown: unknown): string | undefined {
+  for (let error = thrown as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; error && depth < 5; error = error.cause as typeof error, depth++) {
+    if (typeof error.code === 'string' && NETWORK_CODES.has(error.code)) return typeof error.message === 'string' ? error.message : error.code;
+  }
+  return undefined;
 }

@@ -44,6 +44,27 @@ describe.each(databaseTargets())('rollout kill on $name', (target) => {
     expect(again.stdout).toContain('already {"enabled":true}; nothing written');
   });
 
+  it('hands the flag back to Git once Git has the break-glass value, so Git can turn it off again (issue 13, defect 1)', async () => {
+    expect((await cliOn(db, ['kill', '--env', 'test', '--flag', 'global.safe_mode', '--reason', 'incident'])).code).toBe(0);
+    // The reconcile PR: Git now says what break-glass set.
+    await writeEnvironment(db, ENV.replace('value: { enabled: false }', 'value: { enabled: true }'));
+    const reconcilePlan = await cliOn(db, ['plan', '--env', 'test']);
+    expect(reconcilePlan.stdout).toContain('reconcile');
+    expect(reconcilePlan.stdout).not.toContain('hold (break-glass)');
+    const reconcile = await cliOn(db, ['apply', '--env', 'test']);
+    expect(reconcile.code, reconcile.stderr).toBe(0);
+    expect(reconcile.stdout).toContain('reconcile global.safe_mode');
+    expect(await sql(db, "SELECT recorded_kind FROM rollout.flag_rollouts WHERE key = 'global.safe_mode'")).toEqual([{ recorded_kind: 'apply' }]);
+    // Later, Git turns the switch back off: an ordinary change that apply makes.
+    await writeEnvironment(db, ENV);
+    const offPlan = await cliOn(db, ['plan', '--env', 'test']);
+    expect(offPlan.stdout).not.toContain('hold (break-glass)');
+    const off = await cliOn(db, ['apply', '--env', 'test']);
+    expect(off.code, off.stderr).toBe(0);
+    expect(off.stdout).toContain('change global.safe_mode');
+    expect(await sql(db, "SELECT value FROM rollout.flags WHERE key = 'global.safe_mode'")).toEqual([{ value: { enabled: false } }]);
+  });
+
   it('refuses flags that are not kill switches, unknown flags, bad values, and no reason', async () => {
     const notSwitch = await cliOn(db, ['kill', '--env', 'test', '--flag', 'ranker.policy', '--reason', 'x']);
     expect(notSwitch.code).toBe(1);

@@ -78,7 +78,10 @@ describe('planner', () => {
     expect(p.noop).toBe(true);
     expect(renderPlan(p, 'text')).toContain('break-glass (ledger #7)');
     const reconciled = plan(env([flag('global.safe_mode', { enabled: true }, { killSwitch: true })]), state);
-    expect(reconciled.flags).toEqual([]);
+    // Git caught up: apply records that (issue 13, defect 1), so that Git owns the flag again.
+    expect(reconciled.flags).toMatchObject([{ action: 'reconcile', valueChanged: false, breakGlass: { ledgerId: 7 } }]);
+    expect(reconciled.noop).toBe(false);
+    expect(reconciled.summary.reconcile).toBe(1);
   });
 
   it('never touches live flags rollout does not manage', () => {
@@ -123,6 +126,25 @@ describe('planner', () => {
     expect(r.gate!.reasons.join(' ')).toMatch(/12 h of/);
     expect(p.flags.find((c) => c.key === 's')!.gate).toMatchObject({ allowed: true, kind: 'rollback' });
     expect(p.summary.refused).toBe(1);
+  });
+
+  it('says an unreadable upstream is unreadable, not "at off" or "failing its checks" (issue 13, defect 4)', () => {
+    const now = new Date('2026-11-25T12:00:00Z');
+    const desired = env([flag('checkout.new_flow', true, { rollout: { stage: 'dark' } }), flag('safe', { enabled: true }, { killSwitch: true })]);
+    const state = live({ 'checkout.new_flow': true, safe: { enabled: false } }, {
+      'checkout.new_flow': rollout(true, { stage: 'off', percent: null, stageSince: new Date('2026-11-20T00:00:00Z') }),
+      safe: rollout({ enabled: false }),
+    });
+    const upstream = { environment: 'staging', positions: new Map(), checksPassing: false, unreadable: 'connect ECONNREFUSED 127.0.0.1:5433' };
+    const p = buildPlan({ desired, live: state, migrations: noMigrations, commit: null, gates: { now, upstream } });
+    const move = p.flags.find((c) => c.key === 'checkout.new_flow')!;
+    expect(move.gate).toMatchObject({ allowed: false, kind: 'forward' });
+    const reasons = move.gate!.reasons.join(' ');
+    expect(reasons).toContain('staging (the upstream) could not be read: connect ECONNREFUSED 127.0.0.1:5433');
+    expect(reasons).not.toContain('at off in staging');
+    expect(reasons).not.toContain("staging's checks are failing");
+    // A kill switch goes through whatever the upstream says.
+    expect(p.flags.find((c) => c.key === 'safe')!.gate).toMatchObject({ allowed: true, kind: 'kill-switch' });
   });
 
   it('renders markdown with a table of flags and the diff', () => {

@@ -129,7 +129,9 @@ describe('upstream', () => {
   it('accepts when the upstream is already past the target', () => {
     const verdict = evaluateMove(production({ upstream: { ...upstream, position: { stage: 'full' }, enteredAt: after(29) } }));
     expect(verdict.allowed).toBe(true);
-    expect(verdict.reasons).toContain('staging is already past canary 25% (at full), so it held canary 25% for its soak on the way.');
+    // No soak claim the ledger did not make (issue 13, defect 4).
+    expect(verdict.reasons).toContain('staging is already past canary 25% (at full).');
+    expect(verdict.reasons.join(' ')).not.toContain('on the way');
   });
 
   it('refuses while the upstream checks fail', () => {

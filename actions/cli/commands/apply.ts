@@ -5,6 +5,8 @@ import { summaryLine } from '../../engine/render/plan.ts';
 import { renderCheckReport, type VerifyAfterApplyResult } from '../../engine/checks/index.ts';
 import { applyOperation } from '../../engine/operations.ts';
 import type { CliContext } from '../context.ts';
+import { compactJson } from '../../engine/plan/json-diff.ts';
+import type { FlagChange } from '../../engine/plan/types.ts';
 import { parsePositiveInt, pullRequestNumber } from './options.ts';
 
 export function applyCommand(ctx: CliContext): Command {
@@ -34,7 +36,13 @@ export function applyCommand(ctx: CliContext): Command {
         onMigrationProgress: progress,
       }).finally(() => progress.flush());
       if (result.ledgerId === null) {
-        ctx.out(`${env.name}: nothing to apply; live state matches Git (plan ${result.plan.hash.slice(0, 12)}).`);
+        // A held flag differs from Git on purpose: "matches Git" would be false (issue 13, defect 8).
+        ctx.out(
+          result.held.length === 0
+            ? `${env.name}: nothing to apply; live state matches Git (plan ${result.plan.hash.slice(0, 12)}).`
+            : `${env.name}: nothing to apply; live state matches Git except ${result.held.length} flag(s) held by break-glass (plan ${result.plan.hash.slice(0, 12)}).`,
+        );
+        reportHeld(ctx, env.file, result.held);
         reportVerification(ctx, env.name, verified);
         return;
       }
@@ -42,13 +50,22 @@ export function applyCommand(ctx: CliContext): Command {
       if (result.backup) ctx.out(`  backup: ${result.backup}`);
       for (const file of result.migrationsApplied) ctx.out(`  migrated ${file}`);
       for (const change of result.flagChanges) ctx.out(`  ${change.action} ${change.key}`);
-      const held = result.plan.flags.filter((c) => c.action === 'hold');
-      for (const change of held) ctx.out(`  kept ${change.key}: held by break-glass (ledger #${change.breakGlass?.ledgerId}); reconcile it into ${env.file}`);
+      reportHeld(ctx, env.file, result.held);
       ctx.out(`  ledger entry #${result.ledgerId}`);
       reportVerification(ctx, env.name, verified);
       // Kept somewhere the database cannot rewrite, it lets rollout audit --head tell a rewritten ledger.
       if (ledgerHead) ctx.out(`  ledger head #${ledgerHead.id} ${ledgerHead.hash}`);
     });
+}
+
+/** What apply left as break-glass set it, and how Git catches up. */
+function reportHeld(ctx: CliContext, file: string, held: readonly FlagChange[]): void {
+  for (const change of held) {
+    ctx.out(
+      `  kept ${change.key} = ${compactJson(change.before)}: held by break-glass (ledger #${change.breakGlass?.ledgerId}); Git says ${compactJson(change.after)}. ` +
+        `Reconcile: merge the PR that sets it to ${compactJson(change.before)} in ${file} (or edit ${file} so).`,
+    );
+  }
 }
 
 /** The checks after apply, and what was reverted (flags) and what was not (migrations, forward only). */

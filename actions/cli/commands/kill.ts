@@ -24,7 +24,7 @@ export function killCommand(ctx: CliContext): Command {
         ...(options.value !== undefined ? { value: options.value } : {}),
       };
       validateBreakGlass(env, request); // refuse before connecting
-      const result = await withSession(env, { root: ctx.root, processEnv: ctx.env, lock: true }, ({ client }) => breakGlass(client, env, request));
+      const result = await withSession(env, { root: ctx.root, processEnv: ctx.env, lock: false }, ({ client }) => breakGlass(client, env, request));
       if (result.ledgerId === null) {
         ctx.out(`${env.name}: ${result.flag} is already ${JSON.stringify(result.after)}; nothing written.`);
         return;

@@ -1,10 +1,10 @@
-import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { currentCommit } from '../../engine/migrate/provenance.ts';
 import { PLAN_FORMATS, renderPlan, type PlanFormat } from '../../engine/render/plan.ts';
 import { planOperation } from '../../engine/operations.ts';
 import type { CliContext } from '../context.ts';
+import { checkOutputPath, writeOutputFile } from './options.ts';
 
 export function planCommand(ctx: CliContext): Command {
   return new Command('plan')
@@ -15,12 +15,13 @@ export function planCommand(ctx: CliContext): Command {
     .option('--commit <sha>', 'commit the plan is for (default: GITHUB_SHA or git HEAD)')
     .action(async (options: { env: string; format: PlanFormat; out?: string; commit?: string }) => {
       // `git rev-parse` runs while the environment file is parsed (it never rejects).
+      if (options.out) checkOutputPath('--out', resolve(options.out));
       const pendingCommit = options.commit ?? currentCommit(ctx.root, ctx.env);
       const env = await ctx.loadEnvironment(options.env);
       const commit = await pendingCommit;
       const plan = await planOperation({ root: ctx.root, env, processEnv: ctx.env, commit, ...(ctx.repository ? { repository: ctx.repository } : {}) });
       const rendered = renderPlan(plan, options.format, { color: ctx.isTTY && options.format === 'text' });
-      if (options.out) writeFileSync(resolve(options.out), options.format === 'text' ? renderPlan(plan, 'text') : rendered);
+      if (options.out) writeOutputFile('--out', resolve(options.out), options.format === 'text' ? renderPlan(plan, 'text') : rendered);
       ctx.out(rendered);
       if (plan.summary.blocked || plan.summary.refused > 0) ctx.setExitCode(1);
     });

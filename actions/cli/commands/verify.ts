@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { checkAccess, liveFlagValues, renderCheckReport, renderJunit, runEnvironmentChecks, type ReportFormat } from '../../engine/checks/index.ts';
@@ -7,7 +6,7 @@ import type { CliContext } from '../context.ts';
 import { readOnlyTarget } from '../../engine/operations.ts';
 import { secretScrubber } from '../../engine/secrets.ts';
 import { parseDuration } from '../../engine/config/duration.ts';
-import { parsePositiveInt } from './options.ts';
+import { checkOutputPath, parsePositiveInt, writeOutputFile } from './options.ts';
 
 export function verifyCommand(ctx: CliContext): Command {
   return new Command('verify')
@@ -18,6 +17,7 @@ export function verifyCommand(ctx: CliContext): Command {
     .option('--concurrency <n>', 'checks run at once (default 4)', parsePositiveInt)
     .option('--timeout <duration>', 'default timeout per check, e.g. 10s (default 30s)', parseDurationOption)
     .action(async (options: { env: string; format: ReportFormat; junit?: string; concurrency?: number; timeout?: number }) => {
+      if (options.junit) checkOutputPath('--junit', resolve(ctx.root, options.junit));
       const env = readOnlyTarget(await ctx.loadEnvironment(options.env), ctx.env);
       const report = await withSession(env, { root: ctx.root, processEnv: ctx.env, lock: false }, async ({ client, db }) =>
         runEnvironmentChecks(env, {
@@ -30,7 +30,7 @@ export function verifyCommand(ctx: CliContext): Command {
         }),
       );
       ctx.out(renderCheckReport(report, options.format));
-      if (options.junit) writeFileSync(resolve(ctx.root, options.junit), secretScrubber(ctx.env)(renderJunit(report)));
+      if (options.junit) writeOutputFile('--junit', resolve(ctx.root, options.junit), secretScrubber(ctx.env)(renderJunit(report)));
       if (!report.ok) ctx.setExitCode(1);
     });
 }

@@ -1,7 +1,9 @@
 /**
  * apply: make live equal desired. Under the environment lock: migrations first (each
  * in its own transaction, recorded in the history), then every flag change and its
- * ledger entry in ONE transaction. A crash leaves either all of the flag changes or none.
+ * ledger entry in ONE flag transaction. A crash leaves either all of the flag changes or none.
+ * Kill switches never take the environment lock (only the flag-write lock), so they go
+ * through while a migration runs.
  */
 import { grantChecksRole, prepareChecksRole } from '../checks/checks-role.ts';
 import { UserError } from '../errors.ts';
@@ -10,7 +12,7 @@ import { buildPlan, type GateContext } from '../plan/planner.ts';
 import { readPlan } from '../plan/read-plan.ts';
 import type { FlagChange, Plan } from '../plan/types.ts';
 import type { Session } from '../session.ts';
-import { commitFlagChanges, type FlagWrite } from '../store/flag-writer.ts';
+import { recordFlagChanges, withFlagTransaction, type FlagWrite } from '../store/flag-writer.ts';
 import type { LedgerChange } from '../store/ledger.ts';
 import { readLiveState } from '../store/live-state.ts';
 import { ensureToolSchema } from '../store/tool-schema.ts';
@@ -33,6 +35,8 @@ export interface ApplyResult {
   plan: Plan;
   migrationsApplied: string[];
   flagChanges: FlagChange[];
+  /** Flags apply left as break-glass set them (seen in the flag step, so a kill during the migrations counts). */
+  held: FlagChange[];
   ledgerId: number | null;
   backup?: string;
 }
@@ -70,37 +74,41 @@ export async function applyEnvironment(session: Session, options: ApplyOptions):
 
   // After migrations, so that the tables and schemas they created are readable by checks too.
   await grantChecksRole(client, env);
-  // Migrations may have created the flag table or changed rows: plan flags on what is live now.
-  const live = await readLiveState(client, env.flagTable);
-  if (!live.flagTableExists) {
-    throw new UserError(
-      `flag_store.table ${live.flagTable} does not exist in ${env.name}. Create it in a migration: CREATE TABLE ${live.flagTable} (key text PRIMARY KEY, value jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now()).`,
+  // The flag step takes only the flag-write lock: a kill switch set while the migrations ran
+  // has committed by now, and the live state read here (after the lock) holds it.
+  const flagStep = await withFlagTransaction(client, env.name, async () => {
+    // Migrations may have created the flag table or changed rows: plan flags on what is live now.
+    const live = await readLiveState(client, env.flagTable);
+    if (!live.flagTableExists) {
+      throw new UserError(
+        `flag_store.table ${live.flagTable} does not exist in ${env.name}. Create it in a migration: CREATE TABLE ${live.flagTable} (key text PRIMARY KEY, value jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now()).`,
+      );
+    }
+    const flagPlan = buildPlan({ desired: env, live, migrations: { appliedCount: 0, pending: [], blockers: [] }, commit: options.commit });
+    const toApply = flagPlan.flags.filter((c) => c.action !== 'hold');
+    if (toApply.length === 0 && migrationsApplied.length === 0) return null;
+    const ledgerId = await recordFlagChanges(
+      client,
+      live.flagTable,
+      {
+        environment: env.name,
+        kind: 'apply',
+        actor: options.actor,
+        commit: options.commit,
+        pullRequest: options.pullRequest,
+        planHash: plan.hash,
+        outcome: 'applied',
+        summary: { flags: toApply.length, migrations: migrationsApplied.length, held: flagPlan.summary.hold },
+      },
+      [...migrationsApplied.map((file): LedgerChange => ({ subject: 'migration', key: file, action: 'applied' })), ...toApply.map(ledgerChangeOf)],
+      toApply.map(writeOf),
+      () => faultPause(options.processEnv),
     );
-  }
-  const flagPlan = buildPlan({ desired: env, live, migrations: { appliedCount: 0, pending: [], blockers: [] }, commit: options.commit });
-  const toApply = flagPlan.flags.filter((c) => c.action !== 'hold');
-  if (toApply.length === 0 && migrationsApplied.length === 0) {
-    return { plan, migrationsApplied, flagChanges: [], ledgerId: null, ...(report.backup ? { backup: report.backup } : {}) };
-  }
-
-  const ledgerId = await commitFlagChanges(
-    client,
-    live.flagTable,
-    {
-      environment: env.name,
-      kind: 'apply',
-      actor: options.actor,
-      commit: options.commit,
-      pullRequest: options.pullRequest,
-      planHash: plan.hash,
-      outcome: 'applied',
-      summary: { flags: toApply.length, migrations: migrationsApplied.length, held: flagPlan.summary.hold },
-    },
-    [...migrationsApplied.map((file): LedgerChange => ({ subject: 'migration', key: file, action: 'applied' })), ...toApply.map(ledgerChangeOf)],
-    toApply.map(writeOf),
-    () => faultPause(options.processEnv),
-  );
-  return { plan, migrationsApplied, flagChanges: toApply, ledgerId, ...(report.backup ? { backup: report.backup } : {}) };
+    return { ledgerId, toApply, held: flagPlan.flags.filter((c) => c.action === 'hold') };
+  });
+  const backup = report.backup ? { backup: report.backup } : {};
+  if (!flagStep) return { plan, migrationsApplied, flagChanges: [], ledgerId: null, held: [], ...backup };
+  return { plan, migrationsApplied, flagChanges: flagStep.toApply, ledgerId: flagStep.ledgerId, held: flagStep.held, ...backup };
 }
 
 export function ledgerChangeOf(change: FlagChange): LedgerChange {

@@ -1,16 +1,16 @@
 /**
  * Break-glass: set a kill switch NOW, without a PR and without any gate — the manual
  * `rollout kill` and a monitor's breach action both come here. The flag and its ledger
- * row (kind 'break-glass') are written in one transaction under the environment lock;
- * plan then shows the flag as a hold until Git is reconciled to the same value.
+ * row (kind 'break-glass') are written in one flag transaction under the flag-write lock,
+ * never the environment lock (an apply holds that through its migrations, which may run
+ * for minutes); plan then shows the flag as a hold until Git is reconciled to the same value.
  */
 import type pg from 'pg';
 import equal from 'fast-deep-equal';
 import { ContractRegistry } from '../config/contracts.ts';
 import type { Environment, JsonValue } from '../config/model.ts';
-import { lockEnvironment } from '../db/index.ts';
 import { UserError } from '../errors.ts';
-import { commitFlagChanges } from '../store/flag-writer.ts';
+import { recordFlagChanges, withFlagTransaction } from '../store/flag-writer.ts';
 import { readLiveState } from '../store/live-state.ts';
 import { ensureToolSchema } from '../store/tool-schema.ts';
 
@@ -56,47 +56,52 @@ export function validateBreakGlass(env: Environment, request: Pick<BreakGlassReq
   return value;
 }
 
-/** Set the switch. The caller holds the environment lock (see tripKillSwitch for one that takes it). */
+/**
+ * Set the switch, in one flag transaction: it waits for no migration and no environment
+ * lock, only for another flag transaction (short by design), and at most FLAG_LOCK_TIMEOUT_MS.
+ */
 export async function breakGlass(client: pg.ClientBase, env: Environment, request: BreakGlassRequest): Promise<BreakGlassResult> {
   const value = validateBreakGlass(env, request);
-  await ensureToolSchema(client);
-  const live = await readLiveState(client, env.flagTable);
-  if (!live.flagTableExists) {
-    throw new UserError(`flag table ${live.flagTable} does not exist in ${env.name} yet: run rollout apply --env ${env.name} once first.`);
-  }
-  const before = live.flags.get(request.flag)?.value ?? null;
-  if (before !== null && equal(before, value)) return { flag: request.flag, before, after: value, ledgerId: null };
-  const rollout = live.rollouts.get(request.flag);
-  const spec = env.flags.get(request.flag);
-  // The switch's rollout position is not what break-glass changes: keep the live one.
-  const position = rollout ? { stage: rollout.stage, percent: rollout.percent } : { stage: spec?.rollout?.stage ?? null, percent: spec?.rollout?.percent ?? null };
-  const ledgerId = await commitFlagChanges(
-    client,
-    live.flagTable,
-    {
-      environment: env.name,
-      kind: 'break-glass',
-      actor: request.actor,
-      commit: request.commit ?? null,
-      pullRequest: null,
-      planHash: null,
-      outcome: 'applied',
-      reason: request.reason,
-      summary: { trigger: request.trigger, flag: request.flag },
-    },
-    [{ subject: 'flag', key: request.flag, action: 'break-glass', oldValue: before, newValue: value, oldStage: position.stage, newStage: position.stage, oldPercent: position.percent, newPercent: position.percent }],
-    [{ key: request.flag, value, position }],
-  );
-  return { flag: request.flag, before, after: value, ledgerId };
+  // No DDL on this path (it could wait behind a migration): the tables exist once anything was applied.
+  if (!(await toolSchemaPresent(client))) await ensureToolSchema(client);
+  return withFlagTransaction(client, env.name, async () => {
+    const live = await readLiveState(client, env.flagTable);
+    if (!live.flagTableExists) {
+      throw new UserError(`flag table ${live.flagTable} does not exist in ${env.name} yet: run rollout apply --env ${env.name} once first.`);
+    }
+    const before = live.flags.get(request.flag)?.value ?? null;
+    if (before !== null && equal(before, value)) return { flag: request.flag, before, after: value, ledgerId: null };
+    const rollout = live.rollouts.get(request.flag);
+    const spec = env.flags.get(request.flag);
+    // The switch's rollout position is not what break-glass changes: keep the live one.
+    const position = rollout ? { stage: rollout.stage, percent: rollout.percent } : { stage: spec?.rollout?.stage ?? null, percent: spec?.rollout?.percent ?? null };
+    const ledgerId = await recordFlagChanges(
+      client,
+      live.flagTable,
+      {
+        environment: env.name,
+        kind: 'break-glass',
+        actor: request.actor,
+        commit: request.commit ?? null,
+        pullRequest: null,
+        planHash: null,
+        outcome: 'applied',
+        reason: request.reason,
+        summary: { trigger: request.trigger, flag: request.flag },
+      },
+      [{ subject: 'flag', key: request.flag, action: 'break-glass', oldValue: before, newValue: value, oldStage: position.stage, newStage: position.stage, oldPercent: position.percent, newPercent: position.percent }],
+      [{ key: request.flag, value, position }],
+    );
+    return { flag: request.flag, before, after: value, ledgerId };
+  });
 }
 
-/** Take the environment lock (never gated, but serialised with applies), set the switch, release. */
-export async function tripKillSwitch(client: pg.ClientBase, env: Environment, request: BreakGlassRequest): Promise<BreakGlassResult> {
-  validateBreakGlass(env, request);
-  const release = await lockEnvironment(client, env.name, env.migrations.advisoryLock);
-  try {
-    return await breakGlass(client, env, request);
-  } finally {
-    await release();
-  }
+/** Set the switch (a monitor's breach action). Kept for its callers: it is breakGlass, which needs no environment lock. */
+export function tripKillSwitch(client: pg.ClientBase, env: Environment, request: BreakGlassRequest): Promise<BreakGlassResult> {
+  return breakGlass(client, env, request);
+}
+
+async function toolSchemaPresent(client: pg.ClientBase): Promise<boolean> {
+  const { rows } = await client.query<{ ok: boolean }>("SELECT to_regclass('rollout.ledger') IS NOT NULL AND to_regclass('rollout.flag_rollouts') IS NOT NULL AS ok");
+  return Boolean(rows[0]?.ok);
 }

@@ -9,7 +9,7 @@ import { ledgerChangeOf, type ApplyResult } from '../apply/apply-environment.ts'
 import type { Environment, JsonValue } from '../config/model.ts';
 import type { FlagChange } from '../plan/types.ts';
 import { readOnly, type Session } from '../session.ts';
-import { commitFlagChanges, type FlagWrite } from '../store/flag-writer.ts';
+import { recordFlagChanges, withFlagTransaction, type FlagWrite } from '../store/flag-writer.ts';
 import type { LedgerChange } from '../store/ledger.ts';
 import { readLiveState } from '../store/live-state.ts';
 import { checkAccess } from './guard.ts';
@@ -73,25 +73,29 @@ export async function revertFlagChanges(
   reason: string,
   meta: { actor: string; commit: string | null; pullRequest: number | null },
 ): Promise<RevertResult> {
-  const changes = applied.flagChanges.filter((c) => c.action !== 'hold');
-  const ledgerId = await commitFlagChanges(
-    client,
-    applied.plan.flagTable,
-    {
-      environment: env.name,
-      kind: 'revert',
-      actor: meta.actor,
-      commit: meta.commit,
-      pullRequest: meta.pullRequest,
-      planHash: applied.plan.hash,
-      outcome: 'reverted',
-      reason,
-      summary: { reverts: applied.ledgerId, flags: changes.length, migrations_kept: applied.migrationsApplied },
-    },
-    changes.map(revertLedgerChange),
-    changes.map(revertWrite),
-  );
-  return { ledgerId, reverted: changes.map((c) => ({ key: c.key, ...(c.before !== undefined ? { restored: c.before } : {}), ...(c.after !== undefined ? { undone: c.after } : {}) })) };
+  return withFlagTransaction(client, env.name, async () => {
+    // A flag written since this apply (a kill switch set while the checks ran) is not this apply's to undo.
+    const live = await readLiveState(client, applied.plan.flagTable);
+    const changes = applied.flagChanges.filter((c) => c.action !== 'hold' && (live.rollouts.get(c.key)?.ledgerId ?? applied.ledgerId) === applied.ledgerId);
+    const ledgerId = await recordFlagChanges(
+      client,
+      applied.plan.flagTable,
+      {
+        environment: env.name,
+        kind: 'revert',
+        actor: meta.actor,
+        commit: meta.commit,
+        pullRequest: meta.pullRequest,
+        planHash: applied.plan.hash,
+        outcome: 'reverted',
+        reason,
+        summary: { reverts: applied.ledgerId, flags: changes.length, migrations_kept: applied.migrationsApplied },
+      },
+      changes.map(revertLedgerChange),
+      changes.map(revertWrite),
+    );
+    return { ledgerId, reverted: changes.map((c) => ({ key: c.key, ...(c.before !== undefined ? { restored: c.before } : {}), ...(c.after !== undefined ? { undone: c.after } : {}) })) };
+  });
 }
 
 /** The ledger row of undoing a change: the change with its two sides swapped. */

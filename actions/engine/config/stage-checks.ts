@@ -3,7 +3,8 @@
  * - every rollout position is a rung of the repository's ladder (canary 30% is not
  *   when the steps are 5/25/50/100; shadow is not when the ladder skips it);
  * - a downstream environment's flag is never at a later position than its upstream's
- *   (production canary 25% while staging is at canary 5% is an error at production).
+ *   (production canary 25% while staging is at canary 5% is a warning at production: the
+ *   plan's gate refuses that flag's forward moves, nothing else).
  * What needs live state (soak times, the upstream's checks) is the plan's gates' job.
  */
 import type { Problem } from '../problems.ts';
@@ -39,8 +40,11 @@ export function checkStages(files: ReadonlyMap<string, EnvironmentFile>, ladder:
       problems.push({
         file: downstream.source.file,
         ...locate(downstream.source, ['flags', key, 'rollout']),
-        severity: 'error',
-        message: `flag '${clip(key)}' is at ${describePosition(position)} in ${downstream.name} but only at ${describePosition(held)} in ${upstream.name}, which promotes to ${downstream.name}; a downstream environment is never ahead of its upstream. Move ${upstream.source.file} first (or set ${downstream.name} back to ${describePosition(held)}); rollout promote carries it down once it has soaked.`,
+        // A warning, not an error: an error would refuse every apply of the downstream file,
+        // kill switches and rollbacks included, whenever the upstream rolls back (issue 13, defect 2).
+        // The plan's upstream gate refuses the forward moves of this flag alone.
+        severity: 'warning',
+        message: `flag '${clip(key)}' is at ${describePosition(position)} in ${downstream.name} but only at ${describePosition(held)} in ${upstream.name}, which promotes to ${downstream.name}; a downstream environment is never ahead of its upstream, so apply refuses to move this flag forward in ${downstream.name} (rollbacks, kill switches and other flags still apply). Set ${downstream.name} back to ${describePosition(held)} (or move ${upstream.source.file} first); rollout promote carries it down once it has soaked.`,
       });
     }
   }

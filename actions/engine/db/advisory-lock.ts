@@ -44,6 +44,45 @@ export async function lockEnvironment(client: pg.ClientBase, environment: string
   }
 }
 
+/**
+ * Flag writes have a lock of their own, separate from the environment lock that an apply
+ * holds through its migrations: a kill switch waits for no migration, only for another
+ * flag transaction, and those are short (set-based writes, one ledger row).
+ */
+export function flagWriteLockKey(environment: string): bigint {
+  const digest = createHash('sha256').update(`rollout:flag-writes:${environment}`).digest();
+  return digest.readBigInt64BE(0);
+}
+
+/** How long a flag transaction waits for a lock (the flag-write lock, a row of the flag table) before it gives up. */
+export const FLAG_LOCK_TIMEOUT_MS = 5_000;
+
+/**
+ * Inside a transaction: take the environment's flag-write lock (released at COMMIT or
+ * ROLLBACK), then bound every other lock wait of the transaction (a row or the table of
+ * the flag store) by the same timeout. Polls like lockEnvironment, so the transaction
+ * stays usable to name the holder when the wait runs out.
+ */
+export async function lockFlagWrites(client: pg.ClientBase, environment: string, timeoutMs = FLAG_LOCK_TIMEOUT_MS): Promise<void> {
+  const key = flagWriteLockKey(environment);
+  const deadline = Date.now() + timeoutMs;
+  let delay = 5;
+  for (;;) {
+    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1::bigint) AS locked', [key.toString()]);
+    if (rows[0]?.locked) break;
+    if (Date.now() >= deadline) {
+      const holder = await describeHolder(client, key);
+      throw new LockTimeoutError(
+        `Flag writes to "${environment}" are locked by ${holder}; waited ${formatDuration(timeoutMs)}. ` +
+          "Another flag transaction (an apply's flag step, a kill switch, a revert) is committing: retry in a moment.",
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(delay, Math.max(1, deadline - Date.now()))));
+    delay = Math.min(delay * 2, 100);
+  }
+  await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(timeoutMs))}`);
+}
+
 /** Name the session holding the key, from pg_locks × pg_stat_activity. */
 async function describeHolder(client: pg.ClientBase, key: bigint): Promise<string> {
   // A bigint advisory key is stored as classid = high 32 bits, objid = low 32 bits, objsubid = 1.

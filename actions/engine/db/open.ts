@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { Environment } from '../config/model.ts';
 import type { Database, OpenDatabaseOptions } from './database.ts';
+import { connectionUrl } from './connection-url.ts';
 import { openServer } from './server.ts';
 
 /** Open the database an environment names. The caller must `close()` it. */
@@ -22,5 +23,6 @@ export async function openDatabase(env: Environment, opts: OpenDatabaseOptions):
         `Set it, e.g. export ${spec.urlEnv}=postgres://USER:PASSWORD@HOST:5432/DATABASE (in GitHub Actions: env: ${spec.urlEnv}: \${{ secrets.${spec.urlEnv} }}).`,
     );
   }
-  return openServer(url, env.name, applicationName);
+  const checked = connectionUrl(url, { variable: spec.urlEnv, file: env.file, environment: env.name });
+  return openServer(checked, env.name, applicationName, spec.urlEnv);
 }

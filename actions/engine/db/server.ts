@@ -8,7 +8,8 @@ import { ClientSet, type Database } from './database.ts';
 import { redactUrl, scrubSecret } from './redact.ts';
 import { backupFileName } from './backup-name.ts';
 
-export function openServer(url: string, environment: string, applicationName: string): Database {
+/** `variable`: the environment variable the URL came from, named when the server cannot be reached. */
+export function openServer(url: string, environment: string, applicationName: string, variable?: string): Database {
   const label = redactUrl(url);
   const clients = new ClientSet();
   return {
@@ -20,7 +21,7 @@ export function openServer(url: string, environment: string, applicationName: st
       try {
         await client.connect();
       } catch (error) {
-        throw new DatabaseError(`Could not connect to ${label}: ${scrubSecret(toError(error).message, url)}`, { cause: error });
+        throw new DatabaseError(connectFailure(url, label, variable, error), { cause: error });
       }
       return clients.add(client);
     },
@@ -36,6 +37,23 @@ export function openServer(url: string, environment: string, applicationName: st
       await clients.endAll();
     },
   };
+}
+
+/** Which server was tried (host:port), from which variable, why it failed and what to check. */
+function connectFailure(url: string, label: string, variable: string | undefined, error: unknown): string {
+  const reason = scrubSecret(toError(error).message, url);
+  const parsed = new URL(url);
+  const host = parsed.hostname || parsed.searchParams.get('host') || 'localhost';
+  const where = `${host}:${parsed.port || '5432'}`;
+  const code = (error as { code?: unknown }).code;
+  const from = variable ? ` (the URL in ${variable})` : '';
+  const hint =
+    code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || code === 'EHOSTUNREACH'
+      ? `Nothing answered at ${where}: check that the server is running there and that ${variable ?? 'the URL'} names the right host and port.`
+      : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+        ? `The host ${host} could not be resolved: check the host name in ${variable ?? 'the URL'}.`
+        : `Check ${variable ?? 'the URL'}: its host, port, database, user and password.`;
+  return `Could not connect to ${label}${from} at ${where}: ${reason}. ${hint}`;
 }
 
 /** pg_dump in custom format; the password goes through PGPASSWORD so it never shows in `ps`. */

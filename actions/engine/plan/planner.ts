@@ -59,6 +59,7 @@ export function buildPlan(input: PlanInput): Plan {
     change: count('change'),
     remove: count('remove'),
     hold: count('hold'),
+    reconcile: count('reconcile'),
     drift: changes.filter((c) => c.drift).length,
     migrations: input.migrations.pending.length,
     blocked: input.migrations.blockers.length > 0,
@@ -131,12 +132,14 @@ function planFlag(key: string, desired: FlagSpec | undefined, liveValue: JsonVal
   const to = positionOf(desired);
   const valueChanged = liveValue === undefined || !equal(liveValue, desired.value);
   const stageChanged = !from || from.stage !== to.stage || from.percent !== to.percent;
-  if (!valueChanged && !stageChanged) return undefined;
+  // Git has caught up with a break-glass value: record that, or the hold would outlive the reconcile PR.
+  const reconciles = !valueChanged && managed && rollout.recordedKind === 'break-glass';
+  if (!valueChanged && !stageChanged && !reconciles) return undefined;
 
   const heldByBreakGlass = valueChanged && managed && rollout.recordedKind === 'break-glass' && liveValue !== undefined && equal(liveValue, rollout.recordedValue);
   return {
     key,
-    action: heldByBreakGlass ? 'hold' : liveValue === undefined ? 'add' : 'change',
+    action: heldByBreakGlass ? 'hold' : reconciles ? 'reconcile' : liveValue === undefined ? 'add' : 'change',
     ...(liveValue !== undefined ? { before: liveValue } : {}),
     after: desired.value,
     valueChanged,
@@ -146,7 +149,7 @@ function planFlag(key: string, desired: FlagSpec | undefined, liveValue: JsonVal
     stageChanged,
     killSwitch: desired.killSwitch,
     ...(drift ? { drift } : {}),
-    ...(heldByBreakGlass ? { breakGlass: { ledgerId: rollout.ledgerId } } : {}),
+    ...(heldByBreakGlass || reconciles ? { breakGlass: { ledgerId: rollout.ledgerId } } : {}),
   };
 }
 
@@ -183,13 +186,14 @@ function attachVerdict(change: FlagChange, input: PlanInput, gates: GateContext)
     return { flagKey: key, on: dependency ? isOn(dependency) : false, ...(dependency ? { position: toLadder(positionOf(dependency)) } : {}) };
   });
   let upstream: UpstreamState | undefined;
-  if (gates.upstream) {
+  // An unreadable upstream has no positions and no check results: say that, not "at off" and "failing" (issue 13, defect 4).
+  if (gates.upstream && gates.upstream.unreadable === undefined) {
     const held = gates.upstream.positions.get(change.key);
     upstream = {
       environment: gates.upstream.environment,
       position: toLadder(held?.position ?? null),
       ...(held?.enteredAt ? { enteredAt: held.enteredAt } : {}),
-      checksPassing: gates.upstream.checksPassing && gates.upstream.unreadable === undefined,
+      checksPassing: gates.upstream.checksPassing,
     };
   }
   change.gate = evaluateMove({
@@ -204,7 +208,8 @@ function attachVerdict(change: FlagChange, input: PlanInput, gates: GateContext)
     dependencies,
   });
   if (gates.upstream?.unreadable && change.gate.kind === 'forward') {
-    const reason = `${gates.upstream.environment}'s state could not be read (${gates.upstream.unreadable}), so its soak and checks are unknown.`;
+    const up = gates.upstream.environment;
+    const reason = `${up} (the upstream) could not be read: ${gates.upstream.unreadable}. Its position, soak and checks are unknown, so forward moves wait until it can be read; rollbacks and kill switches are not affected.`;
     change.gate = { ...change.gate, allowed: false, reasons: [reason, ...change.gate.reasons], gates: [{ gate: 'upstream', passed: false, reason }, ...change.gate.gates] };
   }
 }

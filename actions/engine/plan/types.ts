@@ -39,11 +39,14 @@ export interface MigrationPlanPart {
 export type { Verdict as GateVerdict } from '../stages/gates.ts';
 import type { Verdict as GateVerdict } from '../stages/gates.ts';
 
-export type FlagAction = 'add' | 'change' | 'remove' | 'hold';
+export type FlagAction = 'add' | 'change' | 'remove' | 'hold' | 'reconcile';
 
 export interface FlagChange {
   key: string;
-  /** hold: live holds a break-glass value that Git does not have yet; apply leaves it. */
+  /**
+   * hold: live holds a break-glass value that Git does not have yet; apply leaves it.
+   * reconcile: Git now has the break-glass value; apply records that, and Git owns the flag again.
+   */
   action: FlagAction;
   before?: JsonValue;
   after?: JsonValue;
@@ -70,9 +73,11 @@ export interface Plan {
   flags: FlagChange[];
   /** Live keys that Git does not have and rollout never managed: shown, never touched. */
   unmanaged: string[];
-  summary: { add: number; change: number; remove: number; hold: number; drift: number; migrations: number; blocked: boolean; refused: number };
+  summary: { add: number; change: number; remove: number; hold: number; reconcile: number; drift: number; migrations: number; blocked: boolean; refused: number };
   /** True when apply would change nothing. */
   noop: boolean;
+  /** Warnings about the environment's own file (e.g. a flag ahead of its upstream), with their positions; outside the hash. */
+  fileWarnings?: string[];
   /** The ledger's head and what is wrong with its chain or triggers (read by readPlan; outside the hash). */
   ledger?: LedgerCheck;
 }

@@ -26,7 +26,7 @@ export function describePosition(position: Position | null): string {
   return position.stage === 'canary' && position.percent !== null ? `canary ${position.percent}%` : position.stage;
 }
 
-const ACTION_LABEL: Record<FlagChange['action'], string> = { add: 'add', change: 'change', remove: 'remove', hold: 'hold (break-glass)' };
+const ACTION_LABEL: Record<FlagChange['action'], string> = { add: 'add', change: 'change', remove: 'remove', hold: 'hold (break-glass)', reconcile: 'reconcile (break-glass value now in Git)' };
 
 export function summaryLine(plan: Plan): string {
   if (plan.noop && plan.summary.hold === 0) return 'No changes: live state matches Git.';
@@ -39,6 +39,7 @@ export function summaryLine(plan: Plan): string {
   if (s.remove) parts.push(`${flags(s.remove)} to remove`);
   if (s.refused) parts.push(`${s.refused} stage move${s.refused === 1 ? '' : 's'} refused by gates`);
   if (s.hold) parts.push(`${s.hold} held by break-glass`);
+  if (s.reconcile) parts.push(`${s.reconcile} break-glass value${s.reconcile === 1 ? '' : 's'} reconciled into Git`);
   if (s.drift) parts.push(`${s.drift} drifted`);
   return `${parts.join(', ')}.`;
 }
@@ -56,7 +57,7 @@ function renderPlanText(plan: Plan, color: boolean): string {
   out.push(summaryLine(plan));
   const unlinted = lintUnavailable(plan);
   if (unlinted) out.push(c.yellow(`! ${unlinted}`));
-  for (const warning of plan.ledger?.warnings ?? []) out.push(c.yellow(`⚠ ${warning}`));
+  for (const warning of [...(plan.fileWarnings ?? []), ...(plan.ledger?.warnings ?? [])]) out.push(c.yellow(`⚠ ${warning}`));
   for (const blocker of plan.migrations.blockers) out.push(c.red(`✗ blocked: ${blocker}`));
   if (plan.migrations.pending.length > 0) {
     out.push('', c.bold(`Migrations (${plan.migrations.pending.length} pending, ${plan.migrations.appliedCount} applied)`));
@@ -80,7 +81,7 @@ function renderPlanText(plan: Plan, color: boolean): string {
       else if (change.action === 'remove') out.push(`      was ${compactJson(change.before)} (kept in the ledger)`);
       else for (const line of change.diff) out.push(`      ${formatDiffLine(line)}`);
       if (change.drift) out.push(c.yellow(`      drift: live is ${compactJson(change.drift.live ?? undefined)}, rollout last wrote ${compactJson(change.drift.recorded ?? undefined)} (changed outside Git)`));
-      if (change.breakGlass) out.push(c.yellow(`      break-glass (ledger #${change.breakGlass.ledgerId}) set this value; apply keeps it until Git says the same. Reconcile: put the live value in ${plan.file}.`));
+      if (change.breakGlass) out.push(c.yellow(breakGlassNote(change, plan.file, `ledger #${change.breakGlass.ledgerId}`)));
       for (const { passed, reason } of gateLines(change)) out.push(`      ${passed ? c.green('✓') : c.red('✗')} ${reason}`);
     }
   }
@@ -99,7 +100,7 @@ export function renderPlanMarkdown(plan: Plan): string {
   // A lint that could not run is said at the top: the table below would otherwise read as "all clear".
   const unlinted = lintUnavailable(plan);
   if (unlinted) out.push('', `> [!WARNING]\n> ${capitalize(unlinted)}. The pending migrations below were not checked for locks or rewrites.`);
-  for (const warning of plan.ledger?.warnings ?? []) out.push('', `> [!WARNING]\n> ${warning}`);
+  for (const warning of [...(plan.fileWarnings ?? []), ...(plan.ledger?.warnings ?? [])]) out.push('', `> [!WARNING]\n> ${warning}`);
   for (const blocker of plan.migrations.blockers) out.push('', `> [!CAUTION]\n> Apply is blocked: ${blocker}`);
   if (plan.migrations.pending.length > 0) {
     out.push('', `#### Migrations (${plan.migrations.pending.length} pending)`, '', '| file | runs | lint |', '| --- | --- | --- |');
@@ -130,7 +131,7 @@ export function renderPlanMarkdown(plan: Plan): string {
             : change.diff.map((l) => `\`${escapeCell(formatDiffLine(l))}\``).join('<br>');
       const notes: string[] = [];
       if (change.drift) notes.push(`⚠️ drift: live \`${escapeCell(compactJson(change.drift.live ?? undefined))}\` was changed outside Git`);
-      if (change.breakGlass) notes.push(`🚨 held by break-glass (ledger #${change.breakGlass.ledgerId}): reconcile into Git`);
+      if (change.breakGlass) notes.push(`🚨 ${escapeCell(breakGlassNote(change, `\`${plan.file}\``, `ledger #${change.breakGlass.ledgerId}`).trim())}`);
       for (const { passed, reason } of gateLines(change)) notes.push(`${passed ? '✓' : '✗'} ${escapeCell(reason)}`);
       out.push(`| \`${change.key}\` | ${ACTION_LABEL[change.action]} | ${stageText(change)} | ${[value, ...notes].filter(Boolean).join('<br>')} |`);
     }
@@ -139,6 +140,12 @@ export function renderPlanMarkdown(plan: Plan): string {
     out.push('', `<details><summary>${plan.unmanaged.length} live flag(s) not managed by rollout</summary>`, '', plan.unmanaged.map((k) => `\`${k}\``).join(', '), '', '</details>');
   }
   return `${out.join('\n')}\n`;
+}
+
+/** What break-glass did to this flag and what apply does about it. */
+function breakGlassNote(change: FlagChange, file: string, entry: string): string {
+  if (change.action === 'reconcile') return `      break-glass (${entry}) set this value and ${file} now says the same: apply records it, and Git owns the flag again.`;
+  return `      break-glass (${entry}) set this value; apply keeps it until Git says the same. Reconcile: put the live value in ${file}.`;
 }
 
 /** Each gate with its own verdict: a refused move still shows which gates it passed. */

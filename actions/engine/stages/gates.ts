@@ -172,7 +172,9 @@ function upstreamGates(flagKey: string, env: string, to: Position, upstream: Ups
   if (ahead > 0) {
     gates.push({ gate: 'upstream', passed: false, reason: `${env} would be ahead of ${up}: ${flagKey} is at ${upText} in ${up}, and this moves it to ${toText}; move ${up} first.` });
   } else if (ahead < 0) {
-    gates.push({ gate: 'upstream', passed: true, reason: `${up} is already past ${toText} (at ${upText}), so it held ${toText} for its soak on the way.` });
+    // Only what is known: the upstream may have adopted its position directly (a first apply),
+    // so "it soaked there on the way" is a claim the ledger would have to make (issue 13, defect 4).
+    gates.push({ gate: 'upstream', passed: true, reason: `${up} is already past ${toText} (at ${upText}).` });
   } else {
     gates.push(
       soakGate(`${flagKey} has been at ${toText} in ${up}`, to, upstream.enteredAt, now, ladder, 'upstream') ?? {

@@ -1,12 +1,16 @@
 /**
  * Writing flag changes to the flag store and rollout.flag_rollouts. Every statement is
  * set-based (jsonb_to_recordset), so 1,000 changes cost a handful of round trips.
- * Live flags change only through commitFlagChanges: the ledger entry and the writes it
- * records commit together or not at all.
+ * Live flags change only in a flag transaction (commitFlagChanges, withFlagTransaction): the
+ * ledger entry and the writes it records commit together or not at all, under the
+ * environment's flag-write lock, which a running migration never holds.
  */
 import type pg from 'pg';
 import type { JsonValue } from '../config/model.ts';
+import { FLAG_LOCK_TIMEOUT_MS, lockFlagWrites } from '../db/advisory-lock.ts';
 import { withTransaction } from '../db/transaction.ts';
+import { formatDuration } from '../config/duration.ts';
+import { LockTimeoutError } from '../errors.ts';
 import type { Position } from '../plan/types.ts';
 import { appendLedger, type LedgerChange, type LedgerKind, type LedgerMeta } from './ledger.ts';
 import { quoteTable } from './live-state.ts';
@@ -19,7 +23,28 @@ export interface FlagWrite {
 }
 
 /**
- * Append a ledger entry with its changes and make the flag writes it records, in one
+ * One flag transaction: BEGIN, the environment's flag-write lock (never the environment
+ * lock an apply holds through its migrations), `fn`, COMMIT. Whatever `fn` reads of live
+ * flags is current until the commit: no other flag writer can slip in between.
+ */
+export function withFlagTransaction<T>(client: pg.ClientBase, environment: string, fn: () => Promise<T>): Promise<T> {
+  return withTransaction(client, async () => {
+    await lockFlagWrites(client, environment);
+    try {
+      return await fn();
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== '55P03') throw error;
+      throw new LockTimeoutError(
+        `Flag writes to "${environment}" waited more than ${formatDuration(FLAG_LOCK_TIMEOUT_MS)} for a lock on the flag store (${(error as Error).message}). ` +
+          'Another session holds it, e.g. a migration that alters the flag table: retry when it is done.',
+        { cause: error },
+      );
+    }
+  });
+}
+
+/**
+ * Append a ledger entry with its changes and make the flag writes it records, in one flag
  * transaction; returns the entry id. `beforeCommit` runs last inside it (the crash tests pause there).
  */
 export function commitFlagChanges(
@@ -30,12 +55,22 @@ export function commitFlagChanges(
   writes: readonly FlagWrite[],
   beforeCommit?: () => Promise<void>,
 ): Promise<number> {
-  return withTransaction(client, async () => {
-    const id = await appendLedger(client, meta, changes);
-    await writeFlags(client, flagTable, writes, id, meta.kind);
-    await beforeCommit?.();
-    return id;
-  });
+  return withFlagTransaction(client, meta.environment, () => recordFlagChanges(client, flagTable, meta, changes, writes, beforeCommit));
+}
+
+/** The ledger entry and the writes it records; the caller is inside withFlagTransaction. */
+export async function recordFlagChanges(
+  client: pg.ClientBase,
+  flagTable: string,
+  meta: LedgerMeta,
+  changes: readonly LedgerChange[],
+  writes: readonly FlagWrite[],
+  beforeCommit?: () => Promise<void>,
+): Promise<number> {
+  const id = await appendLedger(client, meta, changes);
+  await writeFlags(client, flagTable, writes, id, meta.kind);
+  await beforeCommit?.();
+  return id;
 }
 
 async function writeFlags(client: pg.ClientBase, flagTable: string, writes: readonly FlagWrite[], ledgerId: number, kind: LedgerKind): Promise<void> {

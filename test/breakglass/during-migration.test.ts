@@ -1,0 +1,61 @@
+/**
+ * A kill switch waits for no migration (issue 13, defect 3): an apply holds the environment
+ * lock through its migrations, break-glass takes only the flag-write lock. Real server only:
+ * the embedded database runs one statement at a time for every connection of its process.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { databaseTargets, type TestDatabase } from '../support/databases.ts';
+import { cliOn, writeEnvironment } from '../support/cli.ts';
+import { sql } from '../support/sql.ts';
+
+const ENV = `flags:
+  global.safe_mode:
+    value: { enabled: false }
+    kill_switch: true
+`;
+
+const server = databaseTargets().find((t) => t.name === 'server');
+
+describe.skipIf(!server)('rollout kill while an apply runs a long migration (server)', () => {
+  let db: TestDatabase;
+  beforeEach(async () => {
+    db = await server!.create();
+    await writeEnvironment(db, ENV);
+    expect((await cliOn(db, ['apply', '--env', 'test'])).code).toBe(0);
+  });
+  afterEach(() => db.dispose());
+
+  it('sets the switch and commits its ledger entry before the migration ends; the apply then holds it', { timeout: 60_000 }, async () => {
+    await writeFile(join(db.root, 'migrations', '20261202000000_slow.sql'), 'CREATE TABLE slow_done (id int);\nSELECT pg_sleep(6);\n');
+    const apply = cliOn(db, ['apply', '--env', 'test']);
+    await waitFor(async () => (await sql(db, "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(6)%' AND state = 'active' AND pid <> pg_backend_pid()")).length > 0);
+
+    const started = Date.now();
+    const kill = await cliOn(db, ['kill', '--env', 'test', '--flag', 'global.safe_mode', '--reason', 'burn rate 3.1']);
+    const took = Date.now() - started;
+    expect(kill.code, kill.stderr).toBe(0);
+    // The migration is still running: the kill did not wait for it.
+    expect(await sql(db, "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(6)%' AND state = 'active' AND pid <> pg_backend_pid()")).toHaveLength(1);
+    expect(took).toBeLessThan(5_000);
+    expect(await sql(db, "SELECT value FROM rollout.flags WHERE key = 'global.safe_mode'")).toEqual([{ value: { enabled: true } }]);
+
+    const applied = await apply;
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stdout).toContain('migrated migrations/20261202000000_slow.sql');
+    expect(applied.stdout).toContain('kept global.safe_mode = {"enabled":true}: held by break-glass');
+    const ledger = await sql<{ id: string; kind: string }>(db, 'SELECT id::text, kind FROM rollout.ledger ORDER BY id');
+    expect(ledger.map((r) => r.kind)).toEqual(['apply', 'break-glass', 'apply']);
+    // The apply's flag step read live state after the kill: the switch stays on.
+    expect(await sql(db, "SELECT value FROM rollout.flags WHERE key = 'global.safe_mode'")).toEqual([{ value: { enabled: true } }]);
+  });
+});
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the migration to start');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
