@@ -5,6 +5,8 @@
  */
 import equal from 'fast-deep-equal';
 import type { Environment, FlagSpec, JsonValue } from '../config/model.ts';
+import { criteriaFor } from '../config/exit-criteria.ts';
+import type { Measurement } from '../stages/exit-gate.ts';
 import { evaluateMove, type DependencyState, type UpstreamState } from '../stages/gates.ts';
 import { DEFAULT_LADDER, type LadderConfig, type Position as LadderPosition } from '../stages/ladder.ts';
 import type { LiveFlag, LiveRollout, LiveState } from '../store/live-state.ts';
@@ -32,6 +34,8 @@ export interface GateContext {
     /** Why the upstream could not be read, if it could not: forward moves are then refused. */
     unreadable?: string;
   };
+  /** Measurements of the monitors exit criteria name, by monitor (read by readPlan); none read means none taken. */
+  measurements?: ReadonlyMap<string, readonly Measurement[]>;
 }
 
 export function buildPlan(input: PlanInput): Plan {
@@ -192,9 +196,11 @@ function attachVerdict(change: FlagChange, input: PlanInput, gates: GateContext)
       checksPassing: gates.upstream.checksPassing && gates.upstream.unreadable === undefined,
     };
   }
+  const exitCriteria = criteriaFor(input.desired, change.key, change.from?.stage ?? null).criteria.map((c) => ({ ...c, measurements: gates.measurements?.get(c.monitor) ?? [] }));
   change.gate = evaluateMove({
     flagKey: change.key,
     environment: input.desired.name,
+    exitCriteria,
     from: toLadder(change.from),
     to: toLadder(change.to),
     ladder: gates.ladder ?? DEFAULT_LADDER,
