@@ -8,6 +8,7 @@ import { UserError } from '../errors.ts';
 import { applyMigrations, type ProgressEvent } from '../migrate/index.ts';
 import { buildPlan, type GateContext } from '../plan/planner.ts';
 import { readPlan } from '../plan/read-plan.ts';
+import { reconciledRollbacks } from '../plan/rollback-hold.ts';
 import type { FlagChange, Plan } from '../plan/types.ts';
 import type { Session } from '../session.ts';
 import { commitFlagChanges, type FlagWrite } from '../store/flag-writer.ts';
@@ -79,7 +80,8 @@ export async function applyEnvironment(session: Session, options: ApplyOptions):
   }
   const flagPlan = buildPlan({ desired: env, live, migrations: { appliedCount: 0, pending: [], blockers: [] }, commit: options.commit });
   const toApply = flagPlan.flags.filter((c) => c.action !== 'hold');
-  if (toApply.length === 0 && migrationsApplied.length === 0) {
+  const reconciled = reconciledRollbacks(env, live);
+  if (toApply.length === 0 && migrationsApplied.length === 0 && reconciled.length === 0) {
     return { plan, migrationsApplied, flagChanges: [], ledgerId: null, ...(report.backup ? { backup: report.backup } : {}) };
   }
 
@@ -96,8 +98,8 @@ export async function applyEnvironment(session: Session, options: ApplyOptions):
       outcome: 'applied',
       summary: { flags: toApply.length, migrations: migrationsApplied.length, held: flagPlan.summary.hold },
     },
-    [...migrationsApplied.map((file): LedgerChange => ({ subject: 'migration', key: file, action: 'applied' })), ...toApply.map(ledgerChangeOf)],
-    toApply.map(writeOf),
+    [...migrationsApplied.map((file): LedgerChange => ({ subject: 'migration', key: file, action: 'applied' })), ...toApply.map(ledgerChangeOf), ...reconciled.map((r) => r.change)],
+    [...toApply.map(writeOf), ...reconciled.map((r) => r.write)],
     () => faultPause(options.processEnv),
   );
   return { plan, migrationsApplied, flagChanges: toApply, ledgerId, ...(report.backup ? { backup: report.backup } : {}) };

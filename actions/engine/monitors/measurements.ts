@@ -73,21 +73,21 @@ export async function readMeasurements(client: pg.ClientBase, environment: strin
 }
 
 /** The latest measurement with a value of each monitor strictly before `before`: the baselines of relative thresholds. */
-export async function readBaselines(client: pg.ClientBase, environment: string, wanted: ReadonlyMap<string, Date>): Promise<Map<string, Measurement>> {
-  const found = new Map<string, Measurement>();
+export async function readBaselines(client: pg.ClientBase, environment: string, wanted: ReadonlyMap<string, Date>): Promise<Map<string, { value: number; at: Date }>> {
+  const found = new Map<string, { value: number; at: Date }>();
   if (wanted.size === 0) return found;
   const { rows: present } = await client.query<{ ok: boolean }>("SELECT to_regclass('rollout.measurements') IS NOT NULL AS ok");
   if (!present[0]?.ok) return found;
   const records = JSON.stringify([...wanted].map(([monitor, before]) => ({ monitor, before: before.toISOString() })));
-  const { rows } = await client.query<{ monitor: string; at: Date; verdict: MeasuredVerdict; value: number; detail: string }>(
-    `SELECT w.monitor, m.at, m.verdict, m.value, m.detail
+  const { rows } = await client.query<{ monitor: string; at: Date; value: number }>(
+    `SELECT w.monitor, m.at, m.value
        FROM jsonb_to_recordset($2::jsonb) AS w(monitor text, before timestamptz)
-       CROSS JOIN LATERAL (SELECT at, verdict, value, detail FROM rollout.measurements
+       CROSS JOIN LATERAL (SELECT at, value FROM rollout.measurements
                             WHERE environment = $1 AND monitor = w.monitor AND at < w.before AND value IS NOT NULL
                             ORDER BY at DESC, id DESC LIMIT 1) m`,
     [environment, records],
   );
-  for (const row of rows) found.set(row.monitor, { at: row.at, verdict: row.verdict, value: row.value, detail: row.detail });
+  for (const row of rows) found.set(row.monitor, { at: row.at, value: row.value });
   return found;
 }
 

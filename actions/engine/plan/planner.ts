@@ -10,6 +10,7 @@ import type { Measurement } from '../stages/exit-gate.ts';
 import { evaluateMove, type DependencyState, type UpstreamState } from '../stages/gates.ts';
 import { DEFAULT_LADDER, type LadderConfig, type Position as LadderPosition } from '../stages/ladder.ts';
 import type { LiveFlag, LiveRollout, LiveState } from '../store/live-state.ts';
+import { isHeldByRollback } from './rollback-hold.ts';
 import { PlanHasher, canonicalJson } from './hash.ts';
 import { diffJson } from './json-diff.ts';
 import type { FlagChange, MigrationPlanPart, Plan, Position } from './types.ts';
@@ -138,9 +139,11 @@ function planFlag(key: string, desired: FlagSpec | undefined, liveValue: JsonVal
   if (!valueChanged && !stageChanged) return undefined;
 
   const heldByBreakGlass = valueChanged && managed && rollout.recordedKind === 'break-glass' && liveValue !== undefined && equal(liveValue, rollout.recordedValue);
+  // An exit criterion moved the flag back (auto-rollback): Git must first say where it is now; a move past it waits.
+  const heldByRollback = managed && isHeldByRollback(rollout, from, to) && liveValue !== undefined && equal(liveValue, rollout.recordedValue);
   return {
     key,
-    action: heldByBreakGlass ? 'hold' : liveValue === undefined ? 'add' : 'change',
+    action: heldByBreakGlass || heldByRollback ? 'hold' : liveValue === undefined ? 'add' : 'change',
     ...(liveValue !== undefined ? { before: liveValue } : {}),
     after: desired.value,
     valueChanged,
@@ -151,6 +154,7 @@ function planFlag(key: string, desired: FlagSpec | undefined, liveValue: JsonVal
     killSwitch: desired.killSwitch,
     ...(drift ? { drift } : {}),
     ...(heldByBreakGlass ? { breakGlass: { ledgerId: rollout.ledgerId } } : {}),
+    ...(heldByRollback ? { autoRollback: { ledgerId: rollout.ledgerId } } : {}),
   };
 }
 

@@ -43,7 +43,7 @@ export type FlagAction = 'add' | 'change' | 'remove' | 'hold';
 
 export interface FlagChange {
   key: string;
-  /** hold: live holds a break-glass value that Git does not have yet; apply leaves it. */
+  /** hold: live holds a break-glass value or an auto-rollback position that Git does not have yet; apply leaves it. */
   action: FlagAction;
   before?: JsonValue;
   after?: JsonValue;
@@ -56,6 +56,8 @@ export interface FlagChange {
   /** Live differs from what rollout last recorded: someone changed it outside Git. */
   drift?: { recorded: JsonValue | null; live: JsonValue | null };
   breakGlass?: { ledgerId: number };
+  /** hold: an exit criterion's breach moved the flag back (ledger kind auto-rollback); Git must record where it is. */
+  autoRollback?: { ledgerId: number };
   gate?: GateVerdict;
 }
 

@@ -20,7 +20,8 @@ export interface FlagWrite {
 
 /**
  * Append a ledger entry with its changes and make the flag writes it records, in one
- * transaction; returns the entry id. `beforeCommit` runs last inside it (the crash tests pause there).
+ * transaction; returns the entry id. `beforeCommit` runs last inside it, with the entry id (the crash
+ * tests pause there; health records the measurement that caused the entry there).
  */
 export function commitFlagChanges(
   client: pg.ClientBase,
@@ -28,12 +29,12 @@ export function commitFlagChanges(
   meta: LedgerMeta,
   changes: readonly LedgerChange[],
   writes: readonly FlagWrite[],
-  beforeCommit?: () => Promise<void>,
+  beforeCommit?: (ledgerId: number) => Promise<void>,
 ): Promise<number> {
   return withTransaction(client, async () => {
     const id = await appendLedger(client, meta, changes);
     await writeFlags(client, flagTable, writes, id, meta.kind);
-    await beforeCommit?.();
+    await beforeCommit?.(id);
     return id;
   });
 }
