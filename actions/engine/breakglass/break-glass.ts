@@ -27,6 +27,8 @@ export interface BreakGlassRequest {
   trigger: string;
   /** Repository root, to check the value against the flag's contract. */
   root: string;
+  /** Runs inside the switch's transaction with its ledger entry id (health records the breaching measurement there). */
+  beforeCommit?: (ledgerId: number) => Promise<void>;
 }
 
 export interface BreakGlassResult {
@@ -91,6 +93,7 @@ export async function breakGlass(client: pg.ClientBase, env: Environment, reques
       },
       [{ subject: 'flag', key: request.flag, action: 'break-glass', oldValue: before, newValue: value, oldStage: position.stage, newStage: position.stage, oldPercent: position.percent, newPercent: position.percent }],
       [{ key: request.flag, value, position }],
+      request.beforeCommit,
     );
     return { flag: request.flag, before, after: value, ledgerId };
   });

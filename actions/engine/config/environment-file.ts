@@ -11,6 +11,7 @@ import { validateEnvironment } from './generated/environment-validator.js';
 import { toolAjv } from './ajv.ts';
 import type { ContractRegistry } from './contracts.ts';
 import { parseDuration } from './duration.ts';
+import { checkExitCriteria, toExitCriteria } from './exit-criteria.ts';
 import { DEFAULT_CHECKS_ROLE, DEFAULT_MIGRATION_SETTINGS, type CheckSpec, type Environment, type FlagSpec, type JsonValue, type MonitorSpec } from './model.ts';
 import { clip, describePath, humanizeSchemaErrors } from './schema-errors.ts';
 import { checkServing } from './serving-checks.ts';
@@ -97,6 +98,8 @@ export function readEnvironmentFile(file: string, text: string, contracts: Contr
   for (const [key, flag] of Object.entries(flags)) {
     if (isRecord(flag)) checkFlag(key, flag, known, contracts, now, report);
   }
+
+  checkExitCriteria(raw, report);
 
   if (!problems.some((p) => p.severity === 'error')) result.environment = toModel(name, file, raw, shared.segments ?? new Map());
   return result;
@@ -194,6 +197,7 @@ function toModel(name: string, file: string, raw: Record<string, unknown>, share
       expires: value.expires as string | undefined,
       dependsOn: (value.depends_on as string[] | undefined) ?? [],
       rollout: rollout ? rolloutModel(rollout) : undefined,
+      ...(value.exit_criteria ? { exitCriteria: toExitCriteria(value.exit_criteria) } : {}),
     });
   }
   return {
@@ -231,6 +235,7 @@ function toModel(name: string, file: string, raw: Record<string, unknown>, share
     segments: mergeSegments(sharedSegments, readSegments(raw)),
     checks: (raw.checks ?? []) as CheckSpec[],
     monitors: (raw.monitors ?? []) as MonitorSpec[],
+    ...(raw.exit_criteria ? { exitCriteria: toExitCriteria(raw.exit_criteria) } : {}),
   };
 }
 

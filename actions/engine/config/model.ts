@@ -54,6 +54,19 @@ export interface FlagSpec {
   dependsOn: string[];
   /** segments: names in Environment.segments whose units are in the rollout (dark, canary). */
   rollout?: { stage: Stage; percent?: number; segments?: string[] };
+  /** exit_criteria: the monitors this flag keeps healthy at a stage before moving on. */
+  exitCriteria?: ExitCriteriaSpec;
+}
+
+/** exit_criteria, of a flag or of the whole environment (config/exit-criteria.ts resolves them). */
+export interface ExitCriteriaSpec {
+  dark?: string[];
+  shadow?: string[];
+  canary?: string[];
+  /** Every stage below full. */
+  all?: string[];
+  /** Where a breach moves the flag: one rung back, or off. */
+  rollbackTo?: 'previous' | 'off';
 }
 
 /** Checks and monitors are kept as written (snake_case) and interpreted by their runners. */
@@ -77,6 +90,8 @@ export interface Environment {
   segments?: Map<string, Segment>;
   checks: CheckSpec[];
   monitors: MonitorSpec[];
+  /** Top-level exit_criteria: for every flag with a rollout. */
+  exitCriteria?: ExitCriteriaSpec;
 }
 
 export const DEFAULT_MIGRATION_SETTINGS: MigrationSettings = {

@@ -1,5 +1,6 @@
 /** Health reports as text, markdown and JSON. */
-import type { HealthReport, MonitorResult } from './run-monitors.ts';
+import { describePosition } from '../stages/ladder.ts';
+import type { BreachAction, HealthReport, MonitorResult } from './run-monitors.ts';
 import type { HealthStatus } from './evaluate.ts';
 
 const SYMBOL: Record<HealthStatus, string> = { healthy: '✓', breach: '✗', unknown: '?' };
@@ -20,10 +21,33 @@ export function renderHealthReport(report: HealthReport, format: 'text' | 'json'
   return [...lines, '', summary].join('\n');
 }
 
+/** Every action a breach took, one clause each, joined; '' when none. */
 export function actionText(r: MonitorResult): string {
-  const a = r.action;
-  if (!a) return '';
-  if (a.kind === 'report') return 'reported';
+  const actions = r.actions ?? (r.action ? [r.action] : []);
+  return actions.map(describeAction).join('; ');
+}
+
+export function describeAction(a: BreachAction): string {
+  switch (a.kind) {
+    case 'report':
+      return 'reported';
+    case 'kill_switch':
+      return describeKillSwitch(a);
+    case 'stage_rollback': {
+      const move = `${a.flag} ${describePosition(a.from)} → ${describePosition(a.to)}`;
+      if (a.outcome === 'rolled back') return `moved ${move} at once (auto-rollback, ledger #${a.ledgerId ?? '?'}); reconcile it into Git`;
+      if (a.outcome === 'not run') return `would move ${move} (dry run)`;
+      if (a.outcome === 'moved meanwhile') return `did not move ${a.flag}: an apply moved it since the measurement`;
+      return `FAILED to move ${move}: ${a.message ?? ''}`;
+    }
+    default:
+      if (a.outcome === 'sent') return `${a.target}: sent`;
+      if (a.outcome === 'not run') return `would send ${a.target} (dry run)`;
+      return `FAILED ${a.target}: ${a.message ?? ''}`;
+  }
+}
+
+function describeKillSwitch(a: Extract<BreachAction, { kind: 'kill_switch' }>): string {
   const value = JSON.stringify(a.value);
   switch (a.outcome) {
     case 'tripped':

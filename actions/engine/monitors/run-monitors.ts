@@ -1,7 +1,9 @@
 /**
  * `rollout health`: take every monitor's measurement through the same read-only guard
- * as checks, judge it, and carry out breach actions: 'report', or trip a kill switch by
- * break-glass. Unknown (no data, a failing query) never trips anything.
+ * as checks, judge it, record it (rollout.measurements, the evidence of exit criteria), and
+ * carry out breach actions: trip a kill switch by break-glass, move back the flags whose exit
+ * criterion it is (auto-rollback), then dispatch a workflow or call a webhook. Database actions
+ * commit with the measurement that caused them. Unknown (no data, a failing query) never acts.
  */
 import type pg from 'pg';
 import { parseDuration } from '../config/duration.ts';
@@ -10,13 +12,22 @@ import { toError } from '../errors.ts';
 import { tripKillSwitch, DEFAULT_KILL_VALUE } from '../breakglass/break-glass.ts';
 import { asNumber } from '../checks/compare.ts';
 import { checkConnection, runReadOnly, type CheckAccess, type CheckConnection } from '../checks/guard.ts';
+import { loadRepositorySettings } from '../config/repository-settings.ts';
+import { rollBackStages } from '../breakglass/stage-rollback.ts';
+import type { Position } from '../stages/ladder.ts';
+import { readLiveState } from '../store/live-state.ts';
+import { externalActionsOf, runExternalAction, type ExternalAction, type GitHubTarget } from './breach-actions.ts';
 import { burnRate, evaluateBurnPairs, evaluateThreshold, type HealthStatus, type PairVerdict } from './evaluate.ts';
+import { ensureMeasurementsTable, insertMeasurements, readBaselines, type MeasurementRow } from './measurements.ts';
+import { flagsServed, planStageRollbacks, type LivePosition } from './stage-rollback.ts';
 
 export const DEFAULT_MONITOR_TIMEOUT_MS = 30_000;
 
 export type BreachAction =
   | { kind: 'report' }
-  | { kind: 'kill_switch'; flag: string; value: JsonValue; outcome: 'tripped' | 'already set' | 'not run' | 'failed'; ledgerId?: number; message?: string };
+  | { kind: 'kill_switch'; flag: string; value: JsonValue; outcome: 'tripped' | 'already set' | 'not run' | 'failed'; ledgerId?: number; message?: string }
+  | { kind: 'stage_rollback'; flag: string; from: Position; to: Position; outcome: 'rolled back' | 'not run' | 'moved meanwhile' | 'failed'; ledgerId?: number; message?: string }
+  | ExternalAction;
 
 export interface MonitorResult {
   name: string;
@@ -27,8 +38,14 @@ export interface MonitorResult {
   value?: number;
   windows?: PairVerdict[];
   query?: string;
-  /** What was done about a breach (only on breach). */
+  /** What was done about a breach (only on breach): the kill switch, or report. */
   action?: BreachAction;
+  /** Everything done about a breach, in order: `action`, stage rollbacks, dispatches and webhooks. */
+  actions?: BreachAction[];
+  /** Flags whose exit criterion this monitor is now (their soak needs it healthy). */
+  flags?: string[];
+  /** The baseline a relative threshold compared with. */
+  baseline?: { value: number; at: string };
   durationMs: number;
 }
 
@@ -46,15 +63,26 @@ export interface RunMonitorsOptions {
   /** The client break-glass writes with (takes the environment lock itself), or how to get one after the embedded database restarted. */
   writer: pg.ClientBase | (() => Promise<pg.ClientBase>);
   actor: string;
-  /** false: measure and report only, never trip a kill switch (dry run). */
+  /** false: measure and report only: record nothing, trip nothing, move nothing, call nothing (dry run). */
   act: boolean;
   timeoutMs?: number;
+  /** The clock `during` windows are read on (default: now). */
+  now?: Date;
+  /** Where dispatch actions go, and the variables webhook URLs and tokens are read from. */
+  github?: GitHubTarget;
+  processEnv?: NodeJS.ProcessEnv;
 }
 
 /** Exit codes of `rollout health`: 0 healthy, 1 breach (whatever else), 3 unknown without breach. */
 export const HEALTH_EXIT_CODES: Record<HealthStatus, number> = { healthy: 0, breach: 1, unknown: 3 };
 
 export async function runMonitors(env: Environment, options: RunMonitorsOptions): Promise<HealthReport> {
+  const now = options.now ?? new Date();
+  const writer = async (): Promise<pg.ClientBase> => (typeof options.writer === 'function' ? await options.writer() : options.writer);
+  // What exit criteria need before measuring: where each flag is, and the baselines of relative thresholds.
+  const positions = await livePositions(env, await writer());
+  const served = flagsServed(env, positions, now);
+  const baselines = await readBaselines(await writer(), env.name, baselineMoments(env, positions, served));
   const results: MonitorResult[] = [];
   let connection: CheckConnection | undefined;
   const connect = async (): Promise<CheckConnection> => {
@@ -63,21 +91,22 @@ export async function runMonitors(env: Environment, options: RunMonitorsOptions)
     return (connection ??= await checkConnection(await options.access.connect(), options.access));
   };
   try {
-    for (const spec of env.monitors) results.push(await measure(spec, connect, options.timeoutMs ?? DEFAULT_MONITOR_TIMEOUT_MS));
+    for (const spec of env.monitors) {
+      const result = await measure(spec, connect, options.timeoutMs ?? DEFAULT_MONITOR_TIMEOUT_MS, baselines.get(spec.name));
+      const flags = served.get(spec.name);
+      results.push(flags ? { ...result, flags } : result);
+    }
   } finally {
     await connection?.client.end().catch(() => undefined);
   }
-  for (const [index, result] of results.entries()) {
-    if (result.status !== 'breach') continue;
-    result.action = await act(env, env.monitors[index], result, options);
-  }
+  await act(env, results, positions, now, writer, options);
   const summary: Record<HealthStatus, number> = { healthy: 0, breach: 0, unknown: 0 };
   for (const r of results) summary[r.status] += 1;
   const status: HealthStatus = summary.breach > 0 ? 'breach' : summary.unknown > 0 ? 'unknown' : 'healthy';
   return { environment: env.name, status, results, summary };
 }
 
-async function measure(spec: MonitorSpec, connect: () => Promise<CheckConnection>, timeoutMs: number): Promise<MonitorResult> {
+async function measure(spec: MonitorSpec, connect: () => Promise<CheckConnection>, timeoutMs: number, baseline: { value: number; at: Date } | undefined): Promise<MonitorResult> {
   const severity = spec.severity === 'critical' ? 'critical' : 'warning';
   const started = performance.now();
   const base = { name: spec.name, severity } as const;
@@ -106,9 +135,15 @@ async function measure(spec: MonitorSpec, connect: () => Promise<CheckConnection
     }
     const { rows, fields } = await runReadOnly<Record<string, unknown>>(await connect(), { text: spec.sql }, timeoutMs);
     const values = rows.map((r) => asNumber(r[fields[0]]));
-    const rule = { ...(typeof spec.above === 'number' ? { above: spec.above } : {}), ...(typeof spec.below === 'number' ? { below: spec.below } : {}) };
+    const query = { query: spec.sql, durationMs: performance.now() - started };
+    if (rows.length === 0 && spec.empty === 'healthy') return { ...base, kind: 'threshold', status: 'healthy', detail: 'no rows, which this monitor declares healthy (empty: healthy)', ...query };
+    const relative = relativeRule(spec, baseline);
+    if (relative && 'unknown' in relative) return { ...base, kind: 'threshold', status: 'unknown', detail: relative.unknown, ...query };
+    const rule = relative ?? { ...(typeof spec.above === 'number' ? { above: spec.above } : {}), ...(typeof spec.below === 'number' ? { below: spec.below } : {}) };
     const verdict = evaluateThreshold(values, rule);
-    return { ...base, kind: 'threshold', status: verdict.status, detail: verdict.detail, ...(verdict.value !== undefined ? { value: verdict.value } : {}), query: spec.sql, durationMs: performance.now() - started };
+    const against = relative && baseline ? { baseline: { value: baseline.value, at: baseline.at.toISOString() } } : {};
+    const detail = relative && baseline ? `${verdict.detail} (baseline ${baseline.value} at ${baseline.at.toISOString()})` : verdict.detail;
+    return { ...base, kind: 'threshold', status: verdict.status, detail, ...(verdict.value !== undefined ? { value: verdict.value } : {}), ...against, ...query };
   } catch (thrown) {
     return {
       ...base,
@@ -121,21 +156,90 @@ async function measure(spec: MonitorSpec, connect: () => Promise<CheckConnection
   }
 }
 
-async function act(env: Environment, spec: MonitorSpec, result: MonitorResult, options: RunMonitorsOptions): Promise<BreachAction> {
-  const onBreach = spec.on_breach;
-  if (typeof onBreach !== 'object' || onBreach === null || Array.isArray(onBreach) || typeof onBreach.kill_switch !== 'string') return { kind: 'report' };
-  const flag = onBreach.kill_switch;
-  const value = (onBreach.value as JsonValue | undefined) ?? DEFAULT_KILL_VALUE;
+/**
+ * Breach actions, in order of urgency: kill switches (each with its measurement, in its
+ * transaction), then stage rollbacks (one auto-rollback entry, with every measurement of the
+ * run), then what lies outside the database. Without --no-act every measurement is recorded.
+ */
+async function act(env: Environment, results: MonitorResult[], positions: ReadonlyMap<string, LivePosition>, now: Date, writer: () => Promise<pg.ClientBase>, options: RunMonitorsOptions): Promise<void> {
+  const rows = new Map<MonitorResult, MeasurementRow>(results.map((r) => [r, { monitor: r.name, flags: r.flags ?? [], verdict: r.status, value: r.value ?? null, detail: r.detail }]));
+  const recorded = new Set<MonitorResult>();
+  if (options.act) await ensureMeasurementsTable(await writer(), env);
+  for (const [index, result] of results.entries()) {
+    if (result.status !== 'breach') continue;
+    const action = await tripSwitch(env, env.monitors[index], result, options, writer, async (client, ledgerId) => {
+      await insertMeasurements(client, env.name, [{ ...rows.get(result)!, ledgerId }]);
+      recorded.add(result);
+    });
+    result.action = action;
+    result.actions = [action];
+  }
+
+  const breached = new Set(results.filter((r) => r.status === 'breach').map((r) => r.name));
+  const rollbacks = planStageRollbacks({ env, positions, breached, ladder: loadRepositorySettings(options.root).ladder, now });
+  const pending = results.filter((r) => !recorded.has(r)).map((r) => rows.get(r)!);
+  const rolled = new Map<string, Extract<BreachAction, { kind: 'stage_rollback' }>>();
+  if (!options.act) {
+    for (const r of rollbacks) rolled.set(r.flag, { kind: 'stage_rollback', flag: r.flag, from: r.from, to: r.to, outcome: 'not run', message: 'dry run (--no-act): the flag was not moved' });
+  } else if (rollbacks.length > 0) {
+    try {
+      const done = await rollBackStages(await writer(), env, { rollbacks, measurements: pending, actor: options.actor });
+      for (const r of rollbacks) {
+        const made = done.done.includes(r);
+        rolled.set(r.flag, { kind: 'stage_rollback', flag: r.flag, from: r.from, to: r.to, outcome: made ? 'rolled back' : 'moved meanwhile', ...(made && done.ledgerId !== null ? { ledgerId: done.ledgerId } : {}) });
+      }
+    } catch (thrown) {
+      for (const r of rollbacks) rolled.set(r.flag, { kind: 'stage_rollback', flag: r.flag, from: r.from, to: r.to, outcome: 'failed', message: toError(thrown).message });
+      await insertMeasurements(await writer(), env.name, pending).catch(() => undefined);
+    }
+  } else {
+    await insertMeasurements(await writer(), env.name, pending);
+  }
+  for (const r of rollbacks) {
+    for (const monitor of r.monitors) {
+      const result = results.find((x) => x.name === monitor);
+      if (result) result.actions = [...(result.actions ?? []), rolled.get(r.flag)!];
+    }
+  }
+
+  for (const [index, result] of results.entries()) {
+    if (result.status !== 'breach') continue;
+    const external = externalActionsOf(env.monitors[index].on_breach);
+    if (external.length === 0) continue;
+    const rolledBack = rollbacks.filter((r) => r.monitors.includes(result.name) && rolled.get(r.flag)?.outcome === 'rolled back').map((r) => r.flag);
+    const payload = { environment: env.name, monitor: result.name, severity: result.severity, verdict: result.status, value: result.value ?? null, detail: result.detail, at: now.toISOString(), flags: result.flags ?? [], rolledBack };
+    for (const action of external) {
+      const done = await runExternalAction(action, payload, { processEnv: options.processEnv ?? {}, github: options.github ?? { apiUrl: options.processEnv?.GITHUB_API_URL ?? 'https://api.github.com' }, act: options.act });
+      result.actions = [...(result.actions ?? []), done];
+    }
+  }
+}
+
+async function tripSwitch(
+  env: Environment,
+  spec: MonitorSpec,
+  result: MonitorResult,
+  options: RunMonitorsOptions,
+  writer: () => Promise<pg.ClientBase>,
+  record: (client: pg.ClientBase, ledgerId: number) => Promise<void>,
+): Promise<BreachAction> {
+  const entry = (Array.isArray(spec.on_breach) ? spec.on_breach : [spec.on_breach]).find(
+    (a): a is Record<string, JsonValue> => typeof a === 'object' && a !== null && !Array.isArray(a) && typeof a.kill_switch === 'string',
+  );
+  if (!entry) return { kind: 'report' };
+  const flag = entry.kill_switch as string;
+  const value = (entry.value as JsonValue | undefined) ?? DEFAULT_KILL_VALUE;
   if (!options.act) return { kind: 'kill_switch', flag, value, outcome: 'not run', message: 'dry run (--no-act): the kill switch was not tripped' };
   try {
-    const writer = typeof options.writer === 'function' ? await options.writer() : options.writer;
-    const done = await tripKillSwitch(writer, env, {
+    const client = await writer();
+    const done = await tripKillSwitch(client, env, {
       flag,
       value,
       reason: `monitor "${result.name}" breached: ${result.detail}`,
       actor: options.actor,
       trigger: `monitor: ${result.name}`,
       root: options.root,
+      beforeCommit: (ledgerId) => record(client, ledgerId),
     });
     return done.ledgerId === null
       ? { kind: 'kill_switch', flag, value, outcome: 'already set' }
@@ -143,4 +247,38 @@ async function act(env: Environment, spec: MonitorSpec, result: MonitorResult, o
   } catch (thrown) {
     return { kind: 'kill_switch', flag, value, outcome: 'failed', message: toError(thrown).message };
   }
+}
+
+/** Live positions of the flags that can have exit criteria, from rollout.flag_rollouts. */
+async function livePositions(env: Environment, client: pg.ClientBase): Promise<Map<string, LivePosition>> {
+  const positions = new Map<string, LivePosition>();
+  const live = await readLiveState(client, env.flagTable);
+  for (const [key, rollout] of live.rollouts) {
+    if (rollout.stage === null || !env.flags.has(key)) continue;
+    const position: Position = rollout.stage === 'canary' ? { stage: 'canary', percent: rollout.percent ?? 0 } : { stage: rollout.stage };
+    positions.set(key, { position, since: rollout.stageSince });
+  }
+  return positions;
+}
+
+/** For each monitor with a relative threshold: the latest move of a flag it is an exit criterion of. */
+function baselineMoments(env: Environment, positions: ReadonlyMap<string, LivePosition>, served: ReadonlyMap<string, string[]>): Map<string, Date> {
+  const moments = new Map<string, Date>();
+  for (const spec of env.monitors) {
+    if (spec.baseline === undefined) continue;
+    for (const flag of served.get(spec.name) ?? []) {
+      const since = positions.get(flag)?.since;
+      const held = moments.get(spec.name);
+      if (since && (!held || since > held)) moments.set(spec.name, since);
+    }
+  }
+  return moments;
+}
+
+/** A relative threshold as an absolute rule, or why it cannot be judged. */
+function relativeRule(spec: MonitorSpec, baseline: { value: number; at: Date } | undefined): { above?: number; below?: number } | { unknown: string } | undefined {
+  const ratio = spec.baseline as { above?: number; below?: number } | undefined;
+  if (ratio === undefined) return undefined;
+  if (!baseline) return { unknown: 'no baseline: the threshold is relative to the last measurement before the latest move of a flag it is an exit criterion of, and there is none (no flag watches it, or it was not measured before the move)' };
+  return { ...(ratio.above !== undefined ? { above: baseline.value * ratio.above } : {}), ...(ratio.below !== undefined ? { below: baseline.value * ratio.below } : {}) };
 }

@@ -5,9 +5,12 @@
  */
 import equal from 'fast-deep-equal';
 import type { Environment, FlagSpec, JsonValue } from '../config/model.ts';
+import { criteriaFor } from '../config/exit-criteria.ts';
+import type { Measurement } from '../stages/exit-gate.ts';
 import { evaluateMove, type DependencyState, type UpstreamState } from '../stages/gates.ts';
 import { DEFAULT_LADDER, type LadderConfig, type Position as LadderPosition } from '../stages/ladder.ts';
 import type { LiveFlag, LiveRollout, LiveState } from '../store/live-state.ts';
+import { AUTO_ROLLBACK_KIND, isHeldByRollback, isReconciledRollback } from './rollback-hold.ts';
 import { PlanHasher, canonicalJson } from './hash.ts';
 import { diffJson } from './json-diff.ts';
 import type { FlagChange, MigrationPlanPart, Plan, Position } from './types.ts';
@@ -32,6 +35,8 @@ export interface GateContext {
     /** Why the upstream could not be read, if it could not: forward moves are then refused. */
     unreadable?: string;
   };
+  /** Measurements of the monitors exit criteria name, by monitor (read by readPlan); none read means none taken. */
+  measurements?: ReadonlyMap<string, readonly Measurement[]>;
 }
 
 export function buildPlan(input: PlanInput): Plan {
@@ -132,14 +137,17 @@ function planFlag(key: string, desired: FlagSpec | undefined, liveValue: JsonVal
   const to = positionOf(desired);
   const valueChanged = liveValue === undefined || !equal(liveValue, desired.value);
   const stageChanged = !from || from.stage !== to.stage || from.percent !== to.percent;
-  // Git has caught up with a break-glass value: record that, or the hold would outlive the reconcile PR.
-  const reconciles = !valueChanged && managed && rollout.recordedKind === 'break-glass';
+  // Git has caught up with a break-glass value or an auto-rollback's position: record that,
+  // or the hold would outlive the reconcile PR (and the next forward move would not be gated as usual).
+  const reconciles = !valueChanged && managed && (rollout.recordedKind === 'break-glass' || isReconciledRollback(rollout, to));
   if (!valueChanged && !stageChanged && !reconciles) return undefined;
 
   const heldByBreakGlass = valueChanged && managed && rollout.recordedKind === 'break-glass' && liveValue !== undefined && equal(liveValue, rollout.recordedValue);
+  // An exit criterion moved the flag back (auto-rollback): Git must first say where it is now; a move past it waits.
+  const heldByRollback = managed && isHeldByRollback(rollout, from, to) && liveValue !== undefined && equal(liveValue, rollout.recordedValue);
   return {
     key,
-    action: heldByBreakGlass ? 'hold' : reconciles ? 'reconcile' : liveValue === undefined ? 'add' : 'change',
+    action: heldByBreakGlass || heldByRollback ? 'hold' : reconciles ? 'reconcile' : liveValue === undefined ? 'add' : 'change',
     ...(liveValue !== undefined ? { before: liveValue } : {}),
     after: desired.value,
     valueChanged,
@@ -149,7 +157,8 @@ function planFlag(key: string, desired: FlagSpec | undefined, liveValue: JsonVal
     stageChanged,
     killSwitch: desired.killSwitch,
     ...(drift ? { drift } : {}),
-    ...(heldByBreakGlass || reconciles ? { breakGlass: { ledgerId: rollout.ledgerId } } : {}),
+    ...(heldByBreakGlass || (reconciles && rollout.recordedKind === 'break-glass') ? { breakGlass: { ledgerId: rollout.ledgerId } } : {}),
+    ...(heldByRollback || (reconciles && rollout.recordedKind === AUTO_ROLLBACK_KIND) ? { autoRollback: { ledgerId: rollout.ledgerId } } : {}),
   };
 }
 
@@ -196,9 +205,11 @@ function attachVerdict(change: FlagChange, input: PlanInput, gates: GateContext)
       checksPassing: gates.upstream.checksPassing,
     };
   }
+  const exitCriteria = criteriaFor(input.desired, change.key, change.from?.stage ?? null).criteria.map((c) => ({ ...c, measurements: gates.measurements?.get(c.monitor) ?? [] }));
   change.gate = evaluateMove({
     flagKey: change.key,
     environment: input.desired.name,
+    exitCriteria,
     from: toLadder(change.from),
     to: toLadder(change.to),
     ladder: gates.ladder ?? DEFAULT_LADDER,

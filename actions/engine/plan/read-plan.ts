@@ -1,6 +1,8 @@
 /** The I/O half of planning: read live state and pending migrations, then call the pure planner. */
 import type pg from 'pg';
 import type { Environment } from '../config/model.ts';
+import { hasExitCriteria } from '../config/exit-criteria.ts';
+import { readCriteriaMeasurements } from '../monitors/measurements.ts';
 import { previewMigrations, type MigrationPreview } from '../migrate/index.ts';
 import { readIntegrityWarnings } from '../store/ledger-audit.ts';
 import { readLiveState, type LiveState } from '../store/live-state.ts';
@@ -29,7 +31,8 @@ export async function readPlan(client: pg.ClientBase, ctx: PlanContext): Promise
   ]);
   // After: one client runs one query at a time (pg deprecates queueing them).
   const ledger = await readIntegrityWarnings(client, ctx.env.name, { quick: true });
-  const plan = buildPlan({ desired: ctx.env, live, migrations: migrationPart(preview), commit: ctx.commit, ...(ctx.gates ? { gates: ctx.gates } : {}) });
+  const gates = ctx.gates && hasExitCriteria(ctx.env) ? { ...ctx.gates, measurements: await readCriteriaMeasurements(client, ctx.env, live) } : ctx.gates;
+  const plan = buildPlan({ desired: ctx.env, live, migrations: migrationPart(preview), commit: ctx.commit, ...(gates ? { gates } : {}) });
   return { plan: { ...plan, ledger }, live, preview };
 }
 

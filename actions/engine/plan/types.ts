@@ -44,7 +44,7 @@ export type FlagAction = 'add' | 'change' | 'remove' | 'hold' | 'reconcile';
 export interface FlagChange {
   key: string;
   /**
-   * hold: live holds a break-glass value that Git does not have yet; apply leaves it.
+   * hold: live holds a break-glass value or an auto-rollback position that Git does not have yet; apply leaves it.
    * reconcile: Git now has the break-glass value; apply records that, and Git owns the flag again.
    */
   action: FlagAction;
@@ -59,6 +59,8 @@ export interface FlagChange {
   /** Live differs from what rollout last recorded: someone changed it outside Git. */
   drift?: { recorded: JsonValue | null; live: JsonValue | null };
   breakGlass?: { ledgerId: number };
+  /** hold: an exit criterion's breach moved the flag back (ledger kind auto-rollback); Git must record where it is. */
+  autoRollback?: { ledgerId: number };
   gate?: GateVerdict;
 }
 

@@ -27,6 +27,16 @@ export function describePosition(position: Position | null): string {
 }
 
 const ACTION_LABEL: Record<FlagChange['action'], string> = { add: 'add', change: 'change', remove: 'remove', hold: 'hold (break-glass)', reconcile: 'reconcile (break-glass value now in Git)' };
+const actionLabel = (change: FlagChange): string => {
+  if (!change.autoRollback) return ACTION_LABEL[change.action];
+  return change.action === 'reconcile' ? 'reconcile (auto-rollback position now in Git)' : 'hold (auto-rollback)';
+};
+
+/** Why a flag an exit criterion moved back is held (or, once Git says the same, reconciled). */
+export const autoRollbackText = (change: FlagChange, plan: Plan): string =>
+  change.action === 'reconcile'
+    ? `an exit criterion moved this flag back to ${describePosition(change.from)} (auto-rollback, ledger #${change.autoRollback?.ledgerId}) and ${plan.file} now says the same: apply records it, and forward moves are gated as usual again.`
+    : `an exit criterion breached and moved this flag back to ${describePosition(change.from)} (auto-rollback, ledger #${change.autoRollback?.ledgerId}); apply keeps it there until Git says the same. Reconcile: set its rollout to ${describePosition(change.from)} in ${plan.file}, then move forward again once its criteria hold.`;
 
 export function summaryLine(plan: Plan): string {
   if (plan.noop && plan.summary.hold === 0) return 'No changes: live state matches Git.';
@@ -38,8 +48,8 @@ export function summaryLine(plan: Plan): string {
   if (s.change) parts.push(`${flags(s.change)} to change`);
   if (s.remove) parts.push(`${flags(s.remove)} to remove`);
   if (s.refused) parts.push(`${s.refused} stage move${s.refused === 1 ? '' : 's'} refused by gates`);
-  if (s.hold) parts.push(`${s.hold} held by break-glass`);
-  if (s.reconcile) parts.push(`${s.reconcile} break-glass value${s.reconcile === 1 ? '' : 's'} reconciled into Git`);
+  if (s.hold) parts.push(`${s.hold} held by break-glass${plan.flags.some((f) => f.autoRollback && f.action === 'hold') ? ' or auto-rollback' : ''}`);
+  if (s.reconcile) parts.push(`${s.reconcile} hold${s.reconcile === 1 ? '' : 's'} reconciled into Git`);
   if (s.drift) parts.push(`${s.drift} drifted`);
   return `${parts.join(', ')}.`;
 }
@@ -76,12 +86,13 @@ function renderPlanText(plan: Plan, color: boolean): string {
     for (const change of plan.flags) {
       const sign = change.action === 'add' ? c.green('+') : change.action === 'remove' ? c.red('-') : change.action === 'hold' ? c.yellow('!') : c.yellow('~');
       const stage = change.from?.stage || change.to?.stage ? `  [${stageText(change)}]` : '';
-      out.push(`  ${sign} ${c.bold(change.key)}  ${ACTION_LABEL[change.action]}${stage}`);
+      out.push(`  ${sign} ${c.bold(change.key)}  ${actionLabel(change)}${stage}`);
       if (change.action === 'add') out.push(`      = ${compactJson(change.after)}`);
       else if (change.action === 'remove') out.push(`      was ${compactJson(change.before)} (kept in the ledger)`);
       else for (const line of change.diff) out.push(`      ${formatDiffLine(line)}`);
       if (change.drift) out.push(c.yellow(`      drift: live is ${compactJson(change.drift.live ?? undefined)}, rollout last wrote ${compactJson(change.drift.recorded ?? undefined)} (changed outside Git)`));
       if (change.breakGlass) out.push(c.yellow(breakGlassNote(change, plan.file, `ledger #${change.breakGlass.ledgerId}`)));
+      if (change.autoRollback) out.push(c.yellow(`      ${autoRollbackText(change, plan)}`));
       for (const { passed, reason } of gateLines(change)) out.push(`      ${passed ? c.green('✓') : c.red('✗')} ${reason}`);
     }
   }
@@ -132,8 +143,9 @@ export function renderPlanMarkdown(plan: Plan): string {
       const notes: string[] = [];
       if (change.drift) notes.push(`⚠️ drift: live \`${escapeCell(compactJson(change.drift.live ?? undefined))}\` was changed outside Git`);
       if (change.breakGlass) notes.push(`🚨 ${escapeCell(breakGlassNote(change, `\`${plan.file}\``, `ledger #${change.breakGlass.ledgerId}`).trim())}`);
+      if (change.autoRollback) notes.push(`🚨 ${escapeCell(autoRollbackText(change, { ...plan, file: `\`${plan.file}\`` }))}`);
       for (const { passed, reason } of gateLines(change)) notes.push(`${passed ? '✓' : '✗'} ${escapeCell(reason)}`);
-      out.push(`| \`${change.key}\` | ${ACTION_LABEL[change.action]} | ${stageText(change)} | ${[value, ...notes].filter(Boolean).join('<br>')} |`);
+      out.push(`| \`${change.key}\` | ${actionLabel(change)} | ${stageText(change)} | ${[value, ...notes].filter(Boolean).join('<br>')} |`);
     }
   }
   if (plan.unmanaged.length > 0) {

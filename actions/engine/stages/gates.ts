@@ -7,6 +7,7 @@
  * - a downstream environment is never ahead of its upstream, and the upstream must have
  *   held the target position for its soak with passing checks;
  * - a flag is never ahead of a flag it depends on, and that flag must be on;
+ * - the flag's exit criteria (monitors) were measured healthy over the whole soak window (exit-gate.ts);
  * - a rollback (any distance back) and a kill-switch flip are always allowed.
  * Every verdict says why, with its numbers.
  */
@@ -22,6 +23,7 @@ import {
   type LadderConfig,
   type Position,
 } from './ladder.ts';
+import { exitCriteriaGates, type CriterionEvidence } from './exit-gate.ts';
 
 export interface UpstreamState {
   /** The upstream environment's name, e.g. "staging". */
@@ -58,10 +60,12 @@ export interface MoveInput {
   upstream?: UpstreamState;
   /** The flags this one depends on. */
   dependencies?: readonly DependencyState[];
+  /** The monitors the flag must keep healthy at `from`, with their measurements (exit-gate.ts). */
+  exitCriteria?: readonly CriterionEvidence[];
 }
 
 export type MoveKind = 'forward' | 'rollback' | 'unchanged' | 'kill-switch';
-export type GateName = 'always' | 'step' | 'soak' | 'upstream' | 'checks' | 'dependency';
+export type GateName = 'always' | 'step' | 'soak' | 'upstream' | 'checks' | 'dependency' | 'exit-criteria';
 
 export interface GateResult {
   gate: GateName;
@@ -108,6 +112,9 @@ export function evaluateMove(input: MoveInput): Verdict {
   if (ownSoak) gates.push(ownSoak);
   if (input.upstream) gates.push(...upstreamGates(flagKey, env, to, input.upstream, input.now, ladder));
   for (const dependency of input.dependencies ?? []) gates.push(dependencyGate(flagKey, to, dependency));
+  if (input.exitCriteria?.length) {
+    gates.push(...exitCriteriaGates({ flagKey, position: from, ...(input.enteredAt ? { since: input.enteredAt } : {}), ladder, now: input.now, criteria: input.exitCriteria }));
+  }
   return verdict('forward', gates);
 }
 

@@ -45,7 +45,8 @@ export function withFlagTransaction<T>(client: pg.ClientBase, environment: strin
 
 /**
  * Append a ledger entry with its changes and make the flag writes it records, in one flag
- * transaction; returns the entry id. `beforeCommit` runs last inside it (the crash tests pause there).
+ * transaction; returns the entry id. `beforeCommit` runs last inside it, with the entry id (the crash
+ * tests pause there; health records the measurement that caused the entry there).
  */
 export function commitFlagChanges(
   client: pg.ClientBase,
@@ -53,7 +54,7 @@ export function commitFlagChanges(
   meta: LedgerMeta,
   changes: readonly LedgerChange[],
   writes: readonly FlagWrite[],
-  beforeCommit?: () => Promise<void>,
+  beforeCommit?: (ledgerId: number) => Promise<void>,
 ): Promise<number> {
   return withFlagTransaction(client, meta.environment, () => recordFlagChanges(client, flagTable, meta, changes, writes, beforeCommit));
 }
@@ -65,11 +66,11 @@ export async function recordFlagChanges(
   meta: LedgerMeta,
   changes: readonly LedgerChange[],
   writes: readonly FlagWrite[],
-  beforeCommit?: () => Promise<void>,
+  beforeCommit?: (ledgerId: number) => Promise<void>,
 ): Promise<number> {
   const id = await appendLedger(client, meta, changes);
   await writeFlags(client, flagTable, writes, id, meta.kind);
-  await beforeCommit?.();
+  await beforeCommit?.(id);
   return id;
 }
 

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import type { JsonValue } from '../config/model.ts';
 import { asStored, chainTip, entryDigest, type ChainEntry } from './ledger-chain.ts';
 
-export type LedgerKind = 'apply' | 'rollback' | 'break-glass' | 'revert' | 'baseline';
+export type LedgerKind = 'apply' | 'rollback' | 'break-glass' | 'revert' | 'baseline' | 'auto-rollback';
 
 export interface LedgerMeta {
   environment: string;

@@ -9,6 +9,8 @@
  *                          last value rollout wrote, to tell drift from Git changes
  * - rollout.ledger         append-only: one row per apply / rollback / break-glass, hash-chained
  * - rollout.ledger_changes append-only: one row per change of that action (covered by its entry's hash)
+ * - rollout.measurements   append-only: one row per monitor measurement `health` took (value,
+ *                          verdict, which flags' exit criteria it serves); the exit-criteria gate reads it
  * - rollout.bucket_of / rollout.in_rollout  bucketing for services (docs/bucketing.md)
  */
 import type pg from 'pg';
@@ -49,7 +51,7 @@ CREATE TABLE IF NOT EXISTS rollout.ledger (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   environment text NOT NULL,
   at timestamptz NOT NULL DEFAULT now(),
-  kind text NOT NULL CHECK (kind IN ('apply', 'rollback', 'break-glass', 'revert', 'baseline')),
+  kind text NOT NULL CONSTRAINT ledger_kind_check CHECK (kind IN ('apply', 'rollback', 'break-glass', 'revert', 'baseline', 'auto-rollback')),
   actor text NOT NULL,
   commit_sha text,
   pull_request integer,
@@ -74,6 +76,33 @@ CREATE TABLE IF NOT EXISTS rollout.ledger_changes (
   PRIMARY KEY (ledger_id, ordinal)
 );
 CREATE INDEX IF NOT EXISTS ledger_changes_key ON rollout.ledger_changes (key, ledger_id DESC);
+
+-- 'auto-rollback' (an exit criterion's breach moved a flag back, monitors/stage-rollback.ts) came
+-- after the first release: widen the kind check of a ledger created before it.
+DO $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'rollout.ledger'::regclass AND conname = 'ledger_kind_check'
+                AND pg_get_constraintdef(oid) NOT LIKE '%auto-rollback%') THEN
+    ALTER TABLE rollout.ledger DROP CONSTRAINT ledger_kind_check;
+    ALTER TABLE rollout.ledger ADD CONSTRAINT ledger_kind_check CHECK (kind IN ('apply', 'rollback', 'break-glass', 'revert', 'baseline', 'auto-rollback'));
+  END IF;
+END
+$$;
+
+-- Measurements (monitors/measurements.ts): the evidence exit criteria are judged on. ledger_id
+-- names the action a breach took (a kill switch, a stage rollback), written in the same transaction.
+CREATE TABLE IF NOT EXISTS rollout.measurements (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  environment text NOT NULL,
+  monitor text NOT NULL,
+  flags text[] NOT NULL DEFAULT '{}',
+  at timestamptz NOT NULL DEFAULT now(),
+  value double precision,
+  verdict text NOT NULL CHECK (verdict IN ('healthy', 'breach', 'unknown')),
+  detail text NOT NULL,
+  ledger_id bigint REFERENCES rollout.ledger (id)
+);
+CREATE INDEX IF NOT EXISTS measurements_monitor_at ON rollout.measurements (environment, monitor, at);
 
 -- The hash chain (store/ledger-chain.ts): each entry's hash covers its content and its predecessor's hash.
 DO $$
