@@ -1,4 +1,5 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
+import { planHashProblem } from '../../engine/plan/hash.ts';
 import { currentActor, currentCommit } from '../../engine/migrate/provenance.ts';
 import { progressReporter } from '../../engine/migrate/index.ts';
 import { summaryLine } from '../../engine/render/plan.ts';
@@ -11,7 +12,7 @@ export function applyCommand(ctx: CliContext): Command {
   return new Command('apply')
     .description('make the live database match an environment file: migrations, then flags with their ledger entry, under a lock')
     .requiredOption('--env <name>', 'environment to apply')
-    .option('--plan-hash <hash>', 'refuse unless the plan still has this hash (the reviewed plan)')
+    .option('--plan-hash <hash>', 'refuse unless the plan still has this hash (the reviewed plan; 12 to 64 hex characters)', parsePlanHash)
     .option('--commit <sha>', 'commit being applied (default: GITHUB_SHA or git HEAD)')
     .option('--pr <number>', 'pull request being applied, for the ledger', parsePositiveInt)
     .option('--no-verify', 'do not run the checks after applying (and so never revert flags)')
@@ -72,4 +73,10 @@ function reportVerification(ctx: CliContext, environment: string, verified: Veri
   } else {
     ctx.out('  (migrations are forward-only: none were applied by this run, none reverted.)');
   }
+}
+
+function parsePlanHash(text: string): string {
+  const problem = planHashProblem(text);
+  if (problem) throw new InvalidArgumentError(problem);
+  return text.toLowerCase();
 }
