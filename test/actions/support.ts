@@ -181,6 +181,7 @@ export async function runEntry(verb: string, options: EntryOptions): Promise<Ent
       GITHUB_ACTOR: 'Codertocat',
       GITHUB_OUTPUT: output,
       GITHUB_STEP_SUMMARY: summary,
+      // Set on purpose: the actions never read it (they always use the real clock), so it changes nothing.
       ROLLOUT_NOW: '2026-11-25T12:00:00Z',
       ...options.env,
     };

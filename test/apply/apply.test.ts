@@ -124,6 +124,24 @@ describe.each(databaseTargets())('plan and apply on $name', (target) => {
     expect((await cliOn(db, ['apply', '--env', 'test', '--plan-hash', reviewed.slice(0, 12)])).code).toBe(0);
   });
 
+  it('moves the clock with ROLLOUT_NOW for plan, and refuses it for apply unless ROLLOUT_TEST_CLOCK=1', async () => {
+    await writeEnvironment(db, 'flags:\n  f:\n    value: true\n    rollout: { stage: dark }\n');
+    expect((await cliOn(db, ['apply', '--env', 'test'])).code).toBe(0);
+    await writeEnvironment(db, 'flags:\n  f:\n    value: true\n    rollout: { stage: shadow }\n');
+    const future = { ROLLOUT_NOW: new Date(Date.now() + 30 * 86_400_000).toISOString() };
+    expect((await cliOn(db, ['plan', '--env', 'test'])).code).toBe(1);
+    const dryRun = await cliOn(db, ['plan', '--env', 'test'], future);
+    expect(dryRun.code, dryRun.stdout).toBe(0);
+
+    const moved = await cliOn(db, ['apply', '--env', 'test'], future);
+    expect(moved.code).toBe(2);
+    expect(moved.stderr).toContain('ROLLOUT_NOW is set, and apply refuses a moved clock: it would skip every soak gate.');
+    expect(await ledgerRows()).toBe(1);
+    expect((await cliOn(db, ['apply', '--env', 'test'], { ...future, ROLLOUT_TEST_CLOCK: 'yes' })).code).toBe(2);
+    expect((await cliOn(db, ['apply', '--env', 'test'], { ...future, ROLLOUT_TEST_CLOCK: '1' })).code).toBe(0);
+    expect(await sql(db, "SELECT stage FROM rollout.flag_rollouts WHERE key = 'f'")).toEqual([{ stage: 'shadow' }]);
+  });
+
   it('keeps the ledger append-only in the database itself', async () => {
     await writeEnvironment(db, FLAGS_V1);
     expect((await cliOn(db, ['apply', '--env', 'test'])).code).toBe(0);

@@ -5,6 +5,7 @@ import { progressReporter } from '../../engine/migrate/index.ts';
 import { summaryLine } from '../../engine/render/plan.ts';
 import { renderCheckReport, type VerifyAfterApplyResult } from '../../engine/checks/index.ts';
 import { applyOperation } from '../../engine/operations.ts';
+import { applyClockFrom } from '../../engine/promote/clock.ts';
 import type { CliContext } from '../context.ts';
 import { parsePositiveInt, pullRequestNumber } from './options.ts';
 
@@ -17,6 +18,7 @@ export function applyCommand(ctx: CliContext): Command {
     .option('--pr <number>', 'pull request being applied, for the ledger', parsePositiveInt)
     .option('--no-verify', 'do not run the checks after applying (and so never revert flags)')
     .action(async (options: { env: string; planHash?: string; commit?: string; pr?: number; verify: boolean }) => {
+      const now = applyClockFrom(ctx.env);
       // `git rev-parse` runs while the environment file is parsed (it never rejects).
       const pendingCommit = options.commit ?? currentCommit(ctx.root, ctx.env);
       const env = await ctx.loadEnvironment(options.env);
@@ -27,6 +29,7 @@ export function applyCommand(ctx: CliContext): Command {
         env,
         processEnv: ctx.env,
         commit,
+        now,
         ...(ctx.repository ? { repository: ctx.repository } : {}),
         actor: currentActor(ctx.env),
         pullRequest: options.pr ?? pullRequestNumber(ctx.env),
