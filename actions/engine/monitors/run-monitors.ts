@@ -11,6 +11,7 @@ import { tripKillSwitch, DEFAULT_KILL_VALUE } from '../breakglass/break-glass.ts
 import { asNumber } from '../checks/compare.ts';
 import { checkConnection, runReadOnly, type CheckAccess, type CheckConnection } from '../checks/guard.ts';
 import { burnRate, evaluateBurnPairs, evaluateThreshold, type HealthStatus, type PairVerdict } from './evaluate.ts';
+import { cleanupFailed } from '../cleanup.ts';
 
 export const DEFAULT_MONITOR_TIMEOUT_MS = 30_000;
 
@@ -65,7 +66,7 @@ export async function runMonitors(env: Environment, options: RunMonitorsOptions)
   try {
     for (const spec of env.monitors) results.push(await measure(spec, connect, options.timeoutMs ?? DEFAULT_MONITOR_TIMEOUT_MS));
   } finally {
-    await connection?.client.end().catch(() => undefined);
+    await connection?.client.end().catch(cleanupFailed('closing the monitors connection'));
   }
   for (const [index, result] of results.entries()) {
     if (result.status !== 'breach') continue;
