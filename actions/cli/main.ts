@@ -3,6 +3,7 @@
  * to exit codes (0 ok, 1 problems found or the operation failed, 2 usage).
  */
 import { Command, CommanderError } from 'commander';
+import { reportCleanupWarningsTo } from '../engine/cleanup.ts';
 import { UserError, ValidationError, databaseRefusal, toError } from '../engine/errors.ts';
 import { ROLLOUT_VERSION } from '../engine/adopt/release.ts';
 import { renderProblems } from '../engine/render/problems.ts';
@@ -62,6 +63,7 @@ export async function runCli(argv: readonly string[], streams: Streams, env: Nod
   };
   configureAll(program);
 
+  const restoreWarnings = reportCleanupWarningsTo((message) => ctx.err(`warning: ${message}`));
   try {
     await program.parseAsync(argv, { from: 'user' });
     return ctx.exitCode;
@@ -90,5 +92,7 @@ export async function runCli(argv: readonly string[], streams: Streams, env: Nod
     if (env.ROLLOUT_DEBUG) ctx.err(error.stack ?? '');
     else ctx.err('Set ROLLOUT_DEBUG=1 to see the stack trace, and please report it.');
     return 70;
+  } finally {
+    restoreWarnings();
   }
 }

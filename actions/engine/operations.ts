@@ -13,14 +13,16 @@ import type { GateContext } from './plan/planner.ts';
 import { readPlan } from './plan/read-plan.ts';
 import type { Plan } from './plan/types.ts';
 import { readUpstream } from './plan/upstream.ts';
-import { clockFrom } from './promote/clock.ts';
 import { readOnly, withSession } from './session.ts';
 import { ledgerHead } from './store/ledger-chain.ts';
 
-/** Gates as of now (or ROLLOUT_NOW), with the repository's ladder and the upstream's live state. */
-export async function gatesFor(root: string, env: Environment, processEnv: NodeJS.ProcessEnv, repository?: Repository): Promise<GateContext> {
+/**
+ * Gates as of `now` (the real clock unless the caller moves it: the CLI's plan may, from
+ * ROLLOUT_NOW), with the repository's ladder and the upstream's live state.
+ */
+export async function gatesFor(root: string, env: Environment, processEnv: NodeJS.ProcessEnv, repository?: Repository, now: Date = new Date()): Promise<GateContext> {
   const upstream = await readUpstream(root, env, processEnv, repository);
-  return { now: clockFrom(processEnv), ladder: loadRepositorySettings(root).ladder, ...(upstream ? { upstream } : {}) };
+  return { now, ladder: loadRepositorySettings(root).ladder, ...(upstream ? { upstream } : {}) };
 }
 
 /** Reads connect as the read-only role when the environment names one and the run has it. */
@@ -37,13 +39,15 @@ export interface PlanRequest {
   commit: string | null;
   /** The repository the environment was loaded from, when the caller has it. */
   repository?: Repository;
+  /** The clock the gates read; the real one when not given. */
+  now?: Date;
 }
 
 /** The plan, computed in a read-only snapshot (as the read-only role when there is one). */
 export async function planOperation(request: PlanRequest): Promise<Plan> {
   const { root, processEnv, commit } = request;
   const env = readOnlyTarget(request.env, processEnv);
-  const gates = await gatesFor(root, env, processEnv, request.repository);
+  const gates = await gatesFor(root, env, processEnv, request.repository, request.now);
   const { plan } = await withSession(env, { root, processEnv, lock: false }, ({ client }) =>
     readOnly(client, () => readPlan(client, { root, env, processEnv, commit, gates })),
   );
@@ -75,7 +79,7 @@ export interface ApplyOutcome {
 
 export async function applyOperation(request: ApplyRequest): Promise<ApplyOutcome> {
   const { root, env, processEnv, commit, actor, pullRequest } = request;
-  const gates = await gatesFor(root, env, processEnv, request.repository);
+  const gates = await gatesFor(root, env, processEnv, request.repository, request.now);
   return withSession(env, { root, processEnv, lock: true }, async (session) => {
     const result = await applyEnvironment(session, {
       root,

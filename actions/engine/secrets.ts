@@ -1,30 +1,71 @@
 /**
- * Last line of defence for printed text: any URL credentials that reached a message
- * (a user's file, a driver error) are masked before output.
+ * What counts as a secret, in one place, and the last line of defence for printed text:
+ * every log line, summary, comment and report goes through a scrubber built here.
+ *
+ * A secret is
+ * - the value of a variable whose name says it is one (SECRET_NAME: …_PASSWORD, …_TOKEN,
+ *   …_SECRET, …_KEY, …_CREDENTIAL(S));
+ * - the password inside a URL-valued variable (DATABASE_URL and friends) or a key=value DSN
+ *   (`host=db password=…`), in its decoded and its percent-encoded form;
+ * - whatever sits in the password place of a URL or a `password=` pair in the text itself,
+ *   whether or not a variable holds it (a user's file, a driver error).
  */
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^\s/:@'"]+):[^\s/@'"]+@/gi;
 
-export function maskUrlCredentials(text: string): string {
-  return text.replace(URL_CREDENTIALS, '$1:***@');
+/** Names of variables whose values are never printed. */
+export const SECRET_NAME = /(PASSWORD|PASSWD|TOKEN|SECRET|KEY|CREDENTIALS?)$/i;
+
+export function isSecretName(name: string): boolean {
+  return SECRET_NAME.test(name);
 }
 
-/** Passwords inside URL-valued variables (DATABASE_URL and friends), and token-like variables. */
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^\s/:@'"]*):[^\s/@'"]+@/gi;
+/** `password=…` in a key=value DSN or a query string: the value up to a space, quote-aware. */
+const PASSWORD_PAIR = /\b(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&'"]+)/gi;
+
+/** Mask the password place of every URL and every password= pair in `text`. */
+export function maskUrlCredentials(text: string): string {
+  return text.replace(URL_CREDENTIALS, '$1:***@').replace(PASSWORD_PAIR, '$1***');
+}
+
+/** Shorter values are not treated as secrets: masking "abc" everywhere would mangle output. */
+const MIN_NAMED_SECRET = 6;
+const MIN_PASSWORD = 3;
+
+/** The secrets a set of variables holds, longest first (so a secret containing another is masked whole). */
 export function secretValues(env: NodeJS.ProcessEnv): string[] {
   const secrets = new Set<string>();
   for (const [name, value] of Object.entries(env)) {
     if (!value) continue;
-    if (/(PASSWORD|TOKEN|SECRET)$/.test(name) && value.length >= 6) secrets.add(value);
-    if (/:\/\//.test(value)) {
-      try {
-        const password = decodeURIComponent(new URL(value).password);
-        if (password.length >= 3) secrets.add(password);
-      } catch {
-        // not a URL
-      }
+    if (isSecretName(name) && value.length >= MIN_NAMED_SECRET) secrets.add(value);
+    for (const password of passwordsIn(value)) if (password.length >= MIN_PASSWORD) secrets.add(password);
+  }
+  return [...secrets].sort((a, b) => b.length - a.length);
+}
+
+/** The password of a URL or of a key=value DSN, as written and decoded. */
+function passwordsIn(value: string): string[] {
+  const found: string[] = [];
+  if (value.includes('://')) {
+    try {
+      const { password } = new URL(value);
+      if (password) found.push(password, safeDecode(password));
+    } catch {
+      // not a URL
     }
   }
-  // Longest first, so a secret that contains another is masked whole.
-  return [...secrets].sort((a, b) => b.length - a.length);
+  for (const match of value.matchAll(PASSWORD_PAIR)) {
+    const raw = match[2].startsWith("'") ? match[2].slice(1, -1).replace(/\\(.)/g, '$1') : match[2];
+    found.push(raw, safeDecode(raw));
+  }
+  return found;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /** A scrubber for everything printed or written while these variables are set. */

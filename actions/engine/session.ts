@@ -6,6 +6,7 @@ import type pg from 'pg';
 import type { Environment } from './config/model.ts';
 import { isOpen } from './db/database.ts';
 import { lockEnvironment, openDatabase, type Database } from './db/index.ts';
+import { cleanupFailed } from './cleanup.ts';
 
 export interface SessionOptions {
   root: string;
@@ -61,6 +62,6 @@ export async function readOnly<T>(client: pg.ClientBase, fn: () => Promise<T>): 
   try {
     return await fn();
   } finally {
-    await client.query('ROLLBACK').catch(() => undefined);
+    await client.query('ROLLBACK').catch(cleanupFailed('ending the read-only snapshot (ROLLBACK)'));
   }
 }

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { UsageError } from '../engine/errors.ts';
+import { planHashProblem } from '../engine/plan/hash.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -149,12 +150,14 @@ function readToken(env: Env): string {
   return readInput(env, 'github-token', { required: true });
 }
 
+/** A commit SHA (full or abbreviated, as git accepts it). */
 const SHA = /^[0-9a-f]{7,64}$/i;
 
 function readHash(env: Env, name: string): string | null {
   const text = readInput(env, name);
   if (text === '') return null;
-  if (!SHA.test(text)) throw new UsageError(`Invalid input ${name} '${text}'. Expected the hex plan hash printed by the plan action (its plan-hash output), at least 7 characters.`);
+  const problem = planHashProblem(text);
+  if (problem) throw new UsageError(`Input ${name}: ${problem}`);
   return text.toLowerCase();
 }
 

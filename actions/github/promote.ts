@@ -1,7 +1,6 @@
 /** The promote step: carry the upstream's applied and soaked state to the next environment by PR. */
 import { join, relative } from 'node:path';
 import { currentCommit } from '../engine/migrate/provenance.ts';
-import { clockFrom } from '../engine/promote/clock.ts';
 import { promote, type PromoteResult } from '../engine/promote/promote.ts';
 import { promotionBody, promotionTitle } from '../engine/promote/render.ts';
 import { stickyBody } from './comment.ts';
@@ -27,7 +26,7 @@ export async function promoteStep(inputs: PromoteInputs, processEnv: NodeJS.Proc
     [from, inputs.databaseUrl],
     [loadTarget(inputs.root, to), inputs.targetDatabaseUrl],
   ]);
-  const result = await promote({ root: inputs.root, from: inputs.from, to, processEnv, now: clockFrom(processEnv), commit: inputs.context.sha || (await currentCommit(inputs.root, processEnv)), write: false });
+  const result = await promote({ root: inputs.root, from: inputs.from, to, processEnv, now: new Date(), commit: inputs.context.sha || (await currentCommit(inputs.root, processEnv)), write: false });
   // The body already starts with the engine's promotion marker; it only needs to fit.
   const body = runtime.scrub(promotionBody(result));
   await runtime.summary(body);

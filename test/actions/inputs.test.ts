@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnvironment } from '../../actions/engine/config/repository.ts';
 import { databaseEnvFor, withDatabaseUrls } from '../../actions/github/environment.ts';
-import { parsePlanInputs, parsePromoteInputs } from '../../actions/github/inputs.ts';
+import { parseApplyInputs, parsePlanInputs, parsePromoteInputs } from '../../actions/github/inputs.ts';
 import { ROOT } from './support.ts';
 
 const base = { GITHUB_WORKSPACE: ROOT, 'INPUT_GITHUB-TOKEN': 'ghs_x', INPUT_ENVIRONMENT: 'production' };
@@ -28,5 +28,18 @@ describe('database URL inputs', () => {
     expect(env.PRODUCTION_READONLY_DATABASE_URL).toBeUndefined();
     const untouched = { PRODUCTION_DATABASE_URL: 'postgres://env@db/p' };
     expect(withDatabaseUrls(untouched, [[production, null]])).toBe(untouched);
+  });
+});
+
+describe('plan-hash input', () => {
+  const apply = { ...base, INPUT_ENVIRONMENT: 'staging' };
+  it('takes the full hash or 12 characters or more, and refuses a shorter prefix', () => {
+    const full = 'ab'.repeat(32);
+    expect(parseApplyInputs({ ...apply, 'INPUT_PLAN-HASH': full.toUpperCase() }).planHash).toBe(full);
+    expect(parseApplyInputs({ ...apply, 'INPUT_PLAN-HASH': full.slice(0, 12) }).planHash).toBe(full.slice(0, 12));
+    expect(parseApplyInputs({ ...apply, 'INPUT_PLAN-HASH': '' }).planHash).toBeNull();
+    for (const short of ['a', full.slice(0, 7), full.slice(0, 11)]) {
+      expect(() => parseApplyInputs({ ...apply, 'INPUT_PLAN-HASH': short })).toThrow(`Input plan-hash: Invalid plan hash '${short}'. Expected 12 to 64 hexadecimal characters`);
+    }
   });
 });

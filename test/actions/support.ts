@@ -6,7 +6,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer as createHttpServer, request as httpRequest } from 'node:http';
@@ -15,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { expect } from 'vitest';
+import { expectGolden as expectGoldenFile } from '../support/golden.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(import.meta.url);
@@ -181,6 +180,7 @@ export async function runEntry(verb: string, options: EntryOptions): Promise<Ent
       GITHUB_ACTOR: 'Codertocat',
       GITHUB_OUTPUT: output,
       GITHUB_STEP_SUMMARY: summary,
+      // Set on purpose: the actions never read it (they always use the real clock), so it changes nothing.
       ROLLOUT_NOW: '2026-11-25T12:00:00Z',
       ...options.env,
     };
@@ -224,13 +224,7 @@ export function normalise(text: string, extra: Record<string, string> = {}): str
 }
 
 export function expectGolden(name: string, actual: string): void {
-  const file = join(GOLDEN_DIR, `${name}.golden`);
-  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) {
-    if (process.env.CI === 'true' && !existsSync(file)) throw new Error(`golden file ${file} is missing: run UPDATE_GOLDEN=1 npx vitest run test/actions and commit it`);
-    writeFileSync(file, actual);
-    return;
-  }
-  expect(actual, `${file} (UPDATE_GOLDEN=1 rewrites it)`).toBe(readFileSync(file, 'utf8'));
+  expectGoldenFile(join(GOLDEN_DIR, `${name}.golden`), actual);
 }
 
 /** Outputs and summary as one golden text. */

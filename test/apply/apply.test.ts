@@ -72,6 +72,76 @@ describe.each(databaseTargets())('plan and apply on $name', (target) => {
     expect(await sql(db, "SELECT to_regclass('rollout.ledger') IS NULL OR NOT EXISTS (SELECT 1 FROM rollout.ledger) AS empty")).toEqual([{ empty: true }]);
   });
 
+  const planHash = async (): Promise<string> => (JSON.parse((await cliOn(db, ['plan', '--env', 'test', '--format', 'json'])).stdout) as { hash: string }).hash;
+  const refusedAsStale = async (hash: string): Promise<void> => {
+    const applied = await cliOn(db, ['apply', '--env', 'test', '--plan-hash', hash]);
+    expect(applied.code).toBe(1);
+    expect(applied.stderr).toMatch(/the reviewed plan \([0-9a-f]{12}\) no longer matches test.*Nothing was applied/);
+  };
+  const ledgerRows = async (): Promise<number> => (await sql<{ n: number }>(db, 'SELECT count(*)::int AS n FROM rollout.ledger'))[0].n;
+
+  it('refuses a plan whose live value was changed by hand since it was reviewed', async () => {
+    await writeEnvironment(db, FLAGS_V1);
+    expect((await cliOn(db, ['apply', '--env', 'test'])).code).toBe(0);
+    await writeEnvironment(db, FLAGS_V1.replace('epsilon: 0.08', 'epsilon: 0.2'));
+    const reviewed = await planHash();
+    await sql(db, `UPDATE rollout.flags SET value = '{"version":"hotfix_v9","epsilon":0.5}' WHERE key = 'ranker.policy'`);
+    await refusedAsStale(reviewed);
+    expect(await ledgerRows()).toBe(1);
+    expect(await sql(db, "SELECT value FROM rollout.flags WHERE key = 'ranker.policy'")).toEqual([{ value: { version: 'hotfix_v9', epsilon: 0.5 } }]);
+  });
+
+  it('refuses a plan when a migration file appeared since it was reviewed, and runs none', async () => {
+    await writeEnvironment(db, FLAGS_V1);
+    const reviewed = await planHash();
+    await writeFile(join(db.root, 'migrations', '0001_t.sql'), 'CREATE TABLE t (id int);\n');
+    await refusedAsStale(reviewed);
+    expect(await sql(db, "SELECT to_regclass('public.t') IS NULL AS absent")).toEqual([{ absent: true }]);
+  });
+
+  it('refuses a plan when a blocker appeared since it was reviewed (an applied migration edited)', async () => {
+    await writeEnvironment(db, FLAGS_V1);
+    await writeFile(join(db.root, 'migrations', '0001_t.sql'), 'CREATE TABLE t (id int);\n');
+    expect((await cliOn(db, ['apply', '--env', 'test'])).code).toBe(0);
+    await writeEnvironment(db, FLAGS_V1.replace('epsilon: 0.08', 'epsilon: 0.2'));
+    const reviewed = await planHash();
+    // Same pending list (none), same flags: only the blocker differs.
+    await writeFile(join(db.root, 'migrations', '0001_t.sql'), 'CREATE TABLE t (id bigint);\n');
+    await refusedAsStale(reviewed);
+    expect(await ledgerRows()).toBe(1);
+  });
+
+  it('refuses a plan hash shorter than 12 characters before it reads anything', async () => {
+    await writeEnvironment(db, FLAGS_V1);
+    const reviewed = await planHash();
+    for (const short of [reviewed.slice(0, 1), reviewed.slice(0, 11)]) {
+      const applied = await cliOn(db, ['apply', '--env', 'test', '--plan-hash', short]);
+      expect(applied.code).not.toBe(0);
+      expect(applied.code).not.toBe(70);
+      expect(applied.stderr).toContain(`Invalid plan hash '${short}'. Expected 12 to 64 hexadecimal characters`);
+    }
+    expect(await sql(db, "SELECT 1 FROM pg_namespace WHERE nspname = 'rollout'")).toEqual([]);
+    expect((await cliOn(db, ['apply', '--env', 'test', '--plan-hash', reviewed.slice(0, 12)])).code).toBe(0);
+  });
+
+  it('moves the clock with ROLLOUT_NOW for plan, and refuses it for apply unless ROLLOUT_TEST_CLOCK=1', async () => {
+    await writeEnvironment(db, 'flags:\n  f:\n    value: true\n    rollout: { stage: dark }\n');
+    expect((await cliOn(db, ['apply', '--env', 'test'])).code).toBe(0);
+    await writeEnvironment(db, 'flags:\n  f:\n    value: true\n    rollout: { stage: shadow }\n');
+    const future = { ROLLOUT_NOW: new Date(Date.now() + 30 * 86_400_000).toISOString() };
+    expect((await cliOn(db, ['plan', '--env', 'test'])).code).toBe(1);
+    const dryRun = await cliOn(db, ['plan', '--env', 'test'], future);
+    expect(dryRun.code, dryRun.stdout).toBe(0);
+
+    const moved = await cliOn(db, ['apply', '--env', 'test'], future);
+    expect(moved.code).toBe(2);
+    expect(moved.stderr).toContain('ROLLOUT_NOW is set, and apply refuses a moved clock: it would skip every soak gate.');
+    expect(await ledgerRows()).toBe(1);
+    expect((await cliOn(db, ['apply', '--env', 'test'], { ...future, ROLLOUT_TEST_CLOCK: 'yes' })).code).toBe(2);
+    expect((await cliOn(db, ['apply', '--env', 'test'], { ...future, ROLLOUT_TEST_CLOCK: '1' })).code).toBe(0);
+    expect(await sql(db, "SELECT stage FROM rollout.flag_rollouts WHERE key = 'f'")).toEqual([{ stage: 'shadow' }]);
+  });
+
   it('keeps the ledger append-only in the database itself', async () => {
     await writeEnvironment(db, FLAGS_V1);
     expect((await cliOn(db, ['apply', '--env', 'test'])).code).toBe(0);

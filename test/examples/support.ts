@@ -22,7 +22,7 @@ export const EXAMPLES = join(import.meta.dirname, '../../examples');
 export interface ExampleRepo {
   root: string;
   env: NodeJS.ProcessEnv;
-  /** Run `rollout <args> --root <root>`; `now` sets ROLLOUT_NOW. */
+  /** Run `rollout <args> --root <root>`; `now` sets ROLLOUT_NOW (with ROLLOUT_TEST_CLOCK=1, so that apply takes it too). */
   run(args: string[], options?: { now?: Date; env?: NodeJS.ProcessEnv }): Promise<CliRun>;
   /** Run SQL on an environment's database (after the CLI released it). */
   query<T extends pg.QueryResultRow = Record<string, unknown>>(environment: string, sql: string, params?: unknown[]): Promise<T[]>;
@@ -92,7 +92,7 @@ export async function exampleRepo(example: string, target: DatabaseTarget): Prom
     root,
     env,
     ...(standIn ? { standIn } : {}),
-    run: (args, options = {}) => runIn(root, args, { ...env, ...options.env, ...(options.now ? { ROLLOUT_NOW: options.now.toISOString() } : {}) }),
+    run: (args, options = {}) => runIn(root, args, { ...env, ...options.env, ...(options.now ? { ROLLOUT_NOW: options.now.toISOString(), ROLLOUT_TEST_CLOCK: '1' } : {}) }),
     async query<T extends pg.QueryResultRow>(environment: string, sql: string, params: unknown[] = []): Promise<T[]> {
       const { environment: model } = loadEnvironment(root, environment);
       const db = await openDatabase(model, { root, processEnv: env });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import canonicalize from 'canonicalize';
-import { PlanHasher, canonicalJson } from '../../actions/engine/plan/hash.ts';
+import { PLAN_HASH_MIN_LENGTH, PlanHasher, canonicalJson, matchesPlanHash, planHashProblem } from '../../actions/engine/plan/hash.ts';
 
 describe('plan hash', () => {
   it('writes the same canonical JSON as an RFC 8785 implementation, for any JSON value', () => {
@@ -47,5 +47,23 @@ describe('plan hash', () => {
     expect(digest(['"a"', '1', '"b"', '2'])).not.toBe(base);
     expect(digest(['"a"'], ['1', '"b"', '2'])).not.toBe(base);
     expect(digest(['"a"', '1'], ['"b"', '"="'])).not.toBe(digest(['"a"', '1'], ['"b"', '=']));
+  });
+
+  it('matches a reviewed plan by its full hash or a prefix of 12 characters or more, never fewer', () => {
+    const hash = new PlanHasher().digest();
+    expect(PLAN_HASH_MIN_LENGTH).toBe(12);
+    expect(matchesPlanHash(hash, hash)).toBe(true);
+    expect(matchesPlanHash(hash, hash.toUpperCase())).toBe(true);
+    expect(matchesPlanHash(hash, hash.slice(0, 12))).toBe(true);
+    // One letter would pass for one plan in sixteen; eleven still for one in 2^44.
+    expect(matchesPlanHash(hash, hash.slice(0, 1))).toBe(false);
+    expect(matchesPlanHash(hash, hash.slice(0, 11))).toBe(false);
+    expect(matchesPlanHash(hash, '')).toBe(false);
+    const other = `${hash.slice(0, 12)}${hash[12] === '0' ? '1' : '0'}`;
+    expect(matchesPlanHash(hash, other)).toBe(false);
+    expect(matchesPlanHash(hash, `${hash}0`)).toBe(false);
+    expect(planHashProblem(hash.slice(0, 11))).toMatch(/^Invalid plan hash '[0-9a-f]{11}'\. Expected 12 to 64 hexadecimal characters/);
+    expect(planHashProblem('zzzzzzzzzzzz')).toMatch(/Invalid plan hash/);
+    expect(planHashProblem(hash.slice(0, 12))).toBeNull();
   });
 });

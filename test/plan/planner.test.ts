@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Environment, FlagSpec, JsonValue } from '../../actions/engine/config/model.ts';
 import { DEFAULT_MIGRATION_SETTINGS } from '../../actions/engine/config/model.ts';
 import { buildPlan } from '../../actions/engine/plan/planner.ts';
+import type { MigrationPlanPart } from '../../actions/engine/plan/types.ts';
 import { diffJson, formatDiffLine } from '../../actions/engine/plan/json-diff.ts';
 import type { LiveRollout, LiveState } from '../../actions/engine/store/live-state.ts';
 import { renderPlan } from '../../actions/engine/render/plan.ts';
@@ -108,6 +109,20 @@ describe('planner', () => {
     expect(plan(env([flag('x', { a: 1 })]), live({ x: { a: 1 } }, { x: rollout({ a: 1 }, { recordedKind: 'break-glass' }) })).hash).not.toBe(
       plan(env([flag('x', { a: 1 })]), live({ x: { a: 1 } }, { x: rollout({ a: 1 }) })).hash,
     );
+  });
+
+  it('hashes the pending migrations (version and checksum) and what blocks them', () => {
+    const desired = env([flag('x', 1)]);
+    const state = live({ x: 1 });
+    const pending = (checksum: string) => ({ version: '1', name: 'init', file: 'migrations/0001_init.sql', checksum, transactional: true, findings: [] });
+    const withMigrations = (migrations: MigrationPlanPart) => buildPlan({ desired, live: state, migrations, commit: 'abc' }).hash;
+    const none = withMigrations(noMigrations);
+    const one = withMigrations({ appliedCount: 0, pending: [pending('aaa')], blockers: [] });
+    expect(one).not.toBe(none);
+    expect(withMigrations({ appliedCount: 0, pending: [pending('bbb')], blockers: [] })).not.toBe(one);
+    expect(withMigrations({ appliedCount: 0, pending: [{ ...pending('aaa'), version: '2' }], blockers: [] })).not.toBe(one);
+    expect(withMigrations({ appliedCount: 0, pending: [pending('aaa')], blockers: ['migrations/0001_init.sql:1:1: checksum changed'] })).not.toBe(one);
+    expect(withMigrations({ appliedCount: 0, pending: [pending('aaa')], blockers: [] })).toBe(one);
   });
 
   it('moves stages with gates: forward one step after soak, rollbacks always', () => {

@@ -2,20 +2,18 @@
  * Golden files for the three renderings of a repository with one of every mistake
  * (test/fixtures/golden/repo). A change in wording shows up as a diff to review.
  *
- * Update after an intended change, then read the diff:
- *   UPDATE_GOLDEN=1 npx vitest run test/render
+ * Update after an intended change, then read the diff: npm run golden:update
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadRepository } from '../../actions/engine/config/repository.ts';
 import { PROBLEM_FORMATS, renderProblems, type ProblemFormat } from '../../actions/engine/render/problems.ts';
+import { expectGolden } from '../support/golden.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'golden');
 const REPO = join(FIXTURES, 'repo');
 /** A fixed clock, so the expired-flag warning does not depend on the day the test runs. */
 const NOW = new Date('2026-03-01T00:00:00Z');
-const UPDATE = process.env.UPDATE_GOLDEN === '1';
 const EXTENSION: Record<ProblemFormat, string> = { text: 'txt', json: 'json', github: 'github.txt' };
 
 const repository = loadRepository(REPO, { now: NOW });
@@ -23,18 +21,9 @@ const sources = new Map([...repository.files.values()].map((f) => [f.source.file
 const render = (format: ProblemFormat): string => renderProblems(repository.problems, format, { sources, color: false });
 const messages = repository.problems.map((p) => p.message);
 
-function golden(format: ProblemFormat): { actual: string; expected: string | undefined; file: string } {
-  const file = join(FIXTURES, `validate.${EXTENSION[format]}`);
-  const actual = render(format);
-  if (UPDATE) writeFileSync(file, actual);
-  return { actual, expected: existsSync(file) ? readFileSync(file, 'utf8') : undefined, file };
-}
-
 describe('golden renderings of a repository with many problems', () => {
   it.each(PROBLEM_FORMATS)('%s matches its golden file', (format) => {
-    const { actual, expected, file } = golden(format);
-    expect(expected, `${file} is missing: run UPDATE_GOLDEN=1 npx vitest run test/render`).toBeDefined();
-    expect(actual).toBe(expected);
+    expectGolden(join(FIXTURES, `validate.${EXTENSION[format]}`), render(format));
   });
 
   it('never prints the password written in the file, in any format', () => {

@@ -1,9 +1,11 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
+import { planHashProblem } from '../../engine/plan/hash.ts';
 import { currentActor, currentCommit } from '../../engine/migrate/provenance.ts';
 import { progressReporter } from '../../engine/migrate/index.ts';
 import { summaryLine } from '../../engine/render/plan.ts';
 import { renderCheckReport, type VerifyAfterApplyResult } from '../../engine/checks/index.ts';
 import { applyOperation } from '../../engine/operations.ts';
+import { applyClockFrom } from '../../engine/promote/clock.ts';
 import type { CliContext } from '../context.ts';
 import { compactJson } from '../../engine/plan/json-diff.ts';
 import type { FlagChange } from '../../engine/plan/types.ts';
@@ -13,11 +15,12 @@ export function applyCommand(ctx: CliContext): Command {
   return new Command('apply')
     .description('make the live database match an environment file: migrations, then flags with their ledger entry, under a lock')
     .requiredOption('--env <name>', 'environment to apply')
-    .option('--plan-hash <hash>', 'refuse unless the plan still has this hash (the reviewed plan)')
+    .option('--plan-hash <hash>', 'refuse unless the plan still has this hash (the reviewed plan; 12 to 64 hex characters)', parsePlanHash)
     .option('--commit <sha>', 'commit being applied (default: GITHUB_SHA or git HEAD)')
     .option('--pr <number>', 'pull request being applied, for the ledger', parsePositiveInt)
     .option('--no-verify', 'do not run the checks after applying (and so never revert flags)')
     .action(async (options: { env: string; planHash?: string; commit?: string; pr?: number; verify: boolean }) => {
+      const now = applyClockFrom(ctx.env);
       // `git rev-parse` runs while the environment file is parsed (it never rejects).
       const pendingCommit = options.commit ?? currentCommit(ctx.root, ctx.env);
       const env = await ctx.loadEnvironment(options.env);
@@ -28,6 +31,7 @@ export function applyCommand(ctx: CliContext): Command {
         env,
         processEnv: ctx.env,
         commit,
+        now,
         ...(ctx.repository ? { repository: ctx.repository } : {}),
         actor: currentActor(ctx.env),
         pullRequest: options.pr ?? pullRequestNumber(ctx.env),
@@ -89,4 +93,10 @@ function reportVerification(ctx: CliContext, environment: string, verified: Veri
   } else {
     ctx.out('  (migrations are forward-only: none were applied by this run, none reverted.)');
   }
+}
+
+function parsePlanHash(text: string): string {
+  const problem = planHashProblem(text);
+  if (problem) throw new InvalidArgumentError(problem);
+  return text.toLowerCase();
 }

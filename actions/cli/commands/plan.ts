@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { currentCommit } from '../../engine/migrate/provenance.ts';
 import { PLAN_FORMATS, renderPlan, type PlanFormat } from '../../engine/render/plan.ts';
 import { planOperation } from '../../engine/operations.ts';
+import { clockFrom } from '../../engine/promote/clock.ts';
 import type { CliContext } from '../context.ts';
 import { checkOutputPath, writeOutputFile } from './options.ts';
 
@@ -19,7 +20,7 @@ export function planCommand(ctx: CliContext): Command {
       const pendingCommit = options.commit ?? currentCommit(ctx.root, ctx.env);
       const env = await ctx.loadEnvironment(options.env);
       const commit = await pendingCommit;
-      const plan = await planOperation({ root: ctx.root, env, processEnv: ctx.env, commit, ...(ctx.repository ? { repository: ctx.repository } : {}) });
+      const plan = await planOperation({ root: ctx.root, env, processEnv: ctx.env, commit, now: clockFrom(ctx.env), ...(ctx.repository ? { repository: ctx.repository } : {}) });
       const rendered = renderPlan(plan, options.format, { color: ctx.isTTY && options.format === 'text' });
       if (options.out) writeOutputFile('--out', resolve(options.out), options.format === 'text' ? renderPlan(plan, 'text') : rendered);
       ctx.out(rendered);

@@ -8,6 +8,7 @@
 import { grantChecksRole, prepareChecksRole } from '../checks/checks-role.ts';
 import { UserError } from '../errors.ts';
 import { applyMigrations, type ProgressEvent } from '../migrate/index.ts';
+import { matchesPlanHash, planHashProblem } from '../plan/hash.ts';
 import { buildPlan, type GateContext } from '../plan/planner.ts';
 import { readPlan } from '../plan/read-plan.ts';
 import type { FlagChange, Plan } from '../plan/types.ts';
@@ -49,10 +50,13 @@ export async function applyEnvironment(session: Session, options: ApplyOptions):
   const { client, env, db } = session;
   await ensureToolSchema(client);
   const ctx = { root: options.root, env, processEnv: options.processEnv, commit: options.commit, ...(options.gates ? { gates: options.gates } : {}) };
+  const expected = options.expectedPlanHash;
+  const malformed = expected === undefined ? null : planHashProblem(expected);
+  if (malformed) throw new UserError(malformed);
   const { plan } = await readPlan(client, ctx);
-  if (options.expectedPlanHash !== undefined && !plan.hash.startsWith(options.expectedPlanHash.toLowerCase())) {
+  if (expected !== undefined && !matchesPlanHash(plan.hash, expected)) {
     throw new StalePlanError(
-      `the reviewed plan (${options.expectedPlanHash.slice(0, 12)}) no longer matches ${env.name}: desired or live state changed since (plan now ${plan.hash.slice(0, 12)}). Nothing was applied. Run rollout plan --env ${env.name} again and review the new plan.`,
+      `the reviewed plan (${expected.slice(0, 12)}) no longer matches ${env.name}: desired or live state changed since (plan now ${plan.hash.slice(0, 12)}). Nothing was applied. Run rollout plan --env ${env.name} again and review the new plan.`,
     );
   }
   if (plan.migrations.blockers.length > 0) {

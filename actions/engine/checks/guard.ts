@@ -27,6 +27,7 @@ import { loadParser } from '../migrate/statements.ts';
 import { checksRoleOf, POWERFUL_ROLES, ROLE_POWERS_SQL, type RolePowers } from './checks-role.ts';
 import { privilegedFunctions } from './deny-list.ts';
 import { assertReadOnlyStatement, RefusedQueryError } from './statement-guard.ts';
+import { cleanupFailed } from '../cleanup.ts';
 
 export { assertReadOnlyStatement, RefusedQueryError } from './statement-guard.ts';
 export { isForbiddenFunction } from './deny-list.ts';
@@ -125,7 +126,7 @@ export async function checkConnection(client: pg.Client, access: CheckAccess): P
       broken: false,
     };
   } catch (error) {
-    await client.end().catch(() => undefined);
+    await client.end().catch(cleanupFailed('closing the checks connection after a failed setup'));
     throw error;
   }
 }
@@ -261,8 +262,8 @@ export async function runReadOnly<R extends Record<string, unknown>>(
 async function abandon(connection: CheckConnection): Promise<void> {
   if (connection.broken) return;
   connection.broken = true;
-  await connection.access.interrupt().catch(() => undefined);
-  await connection.client.end().catch(() => undefined);
+  await connection.access.interrupt().catch(cleanupFailed('interrupting a check past its deadline'));
+  await connection.client.end().catch(cleanupFailed('closing the connection of a check past its deadline'));
 }
 
 /** ROLLBACK, then find and undo what survives a transaction; throws SideEffectError if there was anything. */

@@ -5,7 +5,7 @@
 import { parseDuration, formatDuration } from '../config/duration.ts';
 import type { ContractRegistry } from '../config/contracts.ts';
 import type { CheckSpec, JsonValue } from '../config/model.ts';
-import { maskUrlCredentials } from '../secrets.ts';
+import { isSecretName, maskUrlCredentials } from '../secrets.ts';
 import { asNumber, sameValue, show } from './compare.ts';
 import { runReadOnly, type CheckConnection } from './guard.ts';
 import type { CheckKind, CheckResult } from './types.ts';
@@ -212,9 +212,6 @@ function planShape(node: unknown): string {
   return types.join(' → ') || 'empty';
 }
 
-/** Names of variables whose values must never be printed. */
-const SECRET_NAME = /(PASSWORD|TOKEN|SECRET|KEY|CREDENTIALS?)$/;
-
 /** Replace ${VAR} with its value; an unset variable is an error that names it. Returns the text to send and the text to show. */
 export function expandVariables(template: string, env: NodeJS.ProcessEnv, where: string): { value: string; shown: string } {
   let shown = '';
@@ -225,7 +222,7 @@ export function expandVariables(template: string, env: NodeJS.ProcessEnv, where:
     const found = env[name];
     if (found === undefined) throw new CheckConfigError(`environment variable ${name} is not set (used in ${where}). Set it, e.g. export ${name}=…, or in GitHub Actions env: ${name}: \${{ vars.${name} }}.`);
     value += template.slice(last, match.index) + found;
-    shown += template.slice(last, match.index) + (SECRET_NAME.test(name) ? match[0] : found);
+    shown += template.slice(last, match.index) + (isSecretName(name) ? match[0] : found);
     last = (match.index ?? 0) + match[0].length;
   }
   return { value: value + template.slice(last), shown: maskUrlCredentials(shown + template.slice(last)) };

@@ -15,6 +15,7 @@ import { checkConnection, ChecksRoleError, CheckTimeoutError, RefusedQueryError,
 import { CheckConfigError, kindOf, runKind, type KindContext } from './kinds.ts';
 import { resolveChecks } from './shared-checks.ts';
 import { summarize, type CheckReport, type CheckResult, type ResolvedCheck } from './types.ts';
+import { cleanupFailed } from '../cleanup.ts';
 
 export const DEFAULT_CONCURRENCY = 4;
 export const DEFAULT_CHECK_TIMEOUT_MS = 30_000;
@@ -76,13 +77,13 @@ export async function runChecks(environment: string, checks: readonly ResolvedCh
           if (!gone.broken) {
             // Marked first: the guard's own deadline, if it fires later, then leaves the restarted database alone.
             gone.broken = true;
-            await options.access.interrupt().catch(() => undefined);
+            await options.access.interrupt().catch(cleanupFailed('interrupting a timed-out check'));
           }
-          await gone.client.end().catch(() => undefined);
+          await gone.client.end().catch(cleanupFailed('closing the connection of a timed-out check'));
         }
       }
     } finally {
-      await connection?.client.end().catch(() => undefined);
+      await connection?.client.end().catch(cleanupFailed('closing the checks connection'));
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));

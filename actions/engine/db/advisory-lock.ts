@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { LockTimeoutError } from '../errors.ts';
 import { formatDuration } from '../config/duration.ts';
+import { cleanupFailed } from '../cleanup.ts';
 
 export interface LockSettings {
   mode: 'wait' | 'fail';
@@ -28,7 +29,7 @@ export async function lockEnvironment(client: pg.ClientBase, environment: string
     const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [key]);
     if (rows[0]?.locked) {
       return async () => {
-        await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]).catch(() => undefined);
+        await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]).catch(cleanupFailed(`releasing the lock of environment "${environment}" (it ends with the session)`));
       };
     }
     if (Date.now() >= deadline) {

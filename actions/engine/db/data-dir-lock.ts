@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { LockTimeoutError } from '../errors.ts';
 import { formatDuration } from '../config/duration.ts';
+import { cleanupFailed } from '../cleanup.ts';
 
 export const LOCK_FILE_NAME = '.rollout.lock';
 
@@ -30,7 +31,7 @@ export async function lockDataDir(dir: string, wait: LockWait): Promise<() => Pr
   const deadline = Date.now() + (wait.mode === 'fail' ? 0 : wait.timeoutMs);
   let delay = 50;
   for (;;) {
-    if (await tryCreate(path, me)) return () => unlink(path).catch(() => undefined);
+    if (await tryCreate(path, me)) return () => unlink(path).catch(cleanupFailed(`removing the lock file ${path}`));
     const holder = await readHolder(path);
     if (holder && isStale(holder)) {
       await takeOverStale(path, holder);
@@ -88,8 +89,8 @@ async function takeOverStale(path: string, stale: LockHolder): Promise<void> {
     return; // Someone else took it over first.
   }
   const moved = await readHolder(aside);
-  if (moved && (moved.pid !== stale.pid || moved.since !== stale.since)) await rename(aside, path).catch(() => undefined);
-  else await unlink(aside).catch(() => undefined);
+  if (moved && (moved.pid !== stale.pid || moved.since !== stale.since)) await rename(aside, path).catch(cleanupFailed(`putting back the lock file ${path}`));
+  else await unlink(aside).catch(cleanupFailed(`removing the stale lock file ${aside}`));
 }
 
 function heldError(dir: string, path: string, holder: LockHolder | undefined, wait: LockWait): LockTimeoutError {

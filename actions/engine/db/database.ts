@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { cleanupFailed } from '../cleanup.ts';
 
 /** An open database of one environment: embedded (PGlite) or a real server, both spoken to with `pg`. */
 export interface Database {
@@ -62,7 +63,7 @@ export class ClientSet {
   }
 
   async endAll(): Promise<void> {
-    await Promise.all([...this.clients].map((client) => client.end().catch(() => undefined)));
+    await Promise.all([...this.clients].map((client) => client.end().catch(cleanupFailed('closing a database connection'))));
     this.clients.clear();
   }
 }

@@ -20,6 +20,7 @@ import { ClientSet, type Database } from './database.ts';
 import { lockDataDir, type LockWait } from './data-dir-lock.ts';
 import { backupFileName } from './backup-name.ts';
 import { pgliteExtensionImports, type BundleImport } from './pglite-extensions.ts';
+import { cleanupFailed } from '../cleanup.ts';
 
 /** More than one tool connection is normal (a lock session plus a work session). */
 const MAX_CONNECTIONS = 32;
@@ -182,10 +183,11 @@ class EmbeddedHost {
     const previous = this.killed;
     this.killed = (async () => {
       await previous;
+      // A worker that failed to start has nothing to stop; its failure was reported by address().
       const worker = await running.worker.catch(() => undefined);
       await worker?.thread.terminate();
       // A spilling query's temporary files outlive it: nobody else can be using them now.
-      await rm(join(this.dir, 'base', 'pgsql_tmp'), { recursive: true, force: true }).catch(() => undefined);
+      await rm(join(this.dir, 'base', 'pgsql_tmp'), { recursive: true, force: true }).catch(cleanupFailed('removing the embedded database\'s temporary files'));
     })();
     return this.killed;
   }

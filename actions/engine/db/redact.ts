@@ -1,6 +1,8 @@
 /**
- * Database URLs carry passwords; anything we print goes through here first.
+ * Database URLs carry passwords; anything we print about a connection goes through here
+ * first. What a secret is lives in ../secrets.ts; this only shapes a URL for a message.
  */
+import { maskUrlCredentials, secretScrubber } from '../secrets.ts';
 
 /** Replace the password of a connection URL (and any password/sslkey-like query parameter) with "***". */
 export function redactUrl(url: string): string {
@@ -9,7 +11,7 @@ export function redactUrl(url: string): string {
     parsed = new URL(url);
   } catch {
     // Not a URL we can parse (e.g. a key=value DSN): hide every password=... pair, keep the rest.
-    return url.replace(/(password\s*=\s*)('[^']*'|\S+)/gi, '$1***').replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+    return maskUrlCredentials(url);
   }
   if (parsed.password) parsed.password = '***';
   for (const key of [...parsed.searchParams.keys()]) {
@@ -20,12 +22,5 @@ export function redactUrl(url: string): string {
 
 /** Remove every occurrence of a secret from a message (e.g. a driver error that echoes the URL). */
 export function scrubSecret(message: string, url: string): string {
-  let result = message.split(url).join(redactUrl(url));
-  try {
-    const password = decodeURIComponent(new URL(url).password);
-    if (password.length >= 3) result = result.split(password).join('***');
-  } catch {
-    // Not a URL: nothing more to scrub.
-  }
-  return result;
+  return secretScrubber({ DATABASE_URL: url })(message.split(url).join(redactUrl(url)));
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { cleanupFailed } from '../cleanup.ts';
 
 /**
  * Run `fn` inside BEGIN/COMMIT on `client`; ROLLBACK and rethrow if it throws.
@@ -11,7 +12,7 @@ export async function withTransaction<T>(client: pg.ClientBase, fn: (client: pg.
     await client.query('COMMIT');
     return result;
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    await client.query('ROLLBACK').catch(cleanupFailed('ROLLBACK after a failed transaction'));
     throw error;
   }
 }

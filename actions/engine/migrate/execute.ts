@@ -35,6 +35,7 @@ import { firstCodeOffset } from './statements.ts';
 import { loadParser, parseSql } from './statements.ts';
 import { lineColumnAt } from './position.ts';
 import { MigrationError, describePostgresError, isPostgresError } from './migration-error.ts';
+import { cleanupFailed } from '../cleanup.ts';
 
 export interface PreparedMigration {
   file: MigrationFile;
@@ -82,7 +83,7 @@ export async function executeMigrations(client: pg.ClientBase, migrations: reado
     await runAll(client, migrations, options, applied);
   } catch (error) {
     // The files ahead of the failing one stay applied: make them durable before saying so.
-    if (flush && applied.length > 0) await flushWal(client).catch(() => undefined);
+    if (flush && applied.length > 0) await flushWal(client).catch(cleanupFailed('making the migrations applied before the failure durable (CHECKPOINT)'));
     throw error;
   }
   if (flush && applied.length > 0) await flushWal(client);
@@ -165,7 +166,7 @@ async function runInTransaction(client: pg.ClientBase, migration: PreparedMigrat
   try {
     await client.query(prefix + migration.file.sql + suffix);
   } catch (error) {
-    await client.query('ROLLBACK; RESET ALL').catch(() => undefined);
+    await client.query('ROLLBACK; RESET ALL').catch(cleanupFailed(`rolling back ${migration.file.path}`));
     if (!isPostgresError(error)) throw error;
     const offset = error.position ? Number(error.position) - 1 - prefix.length : undefined;
     const located = offset !== undefined && offset >= 0 && offset <= migration.file.sql.length ? offset : await locateFailingStatement(client, migration, t);
@@ -208,7 +209,7 @@ async function runScript(client: pg.ClientBase, migration: PreparedMigration, op
     await client.query(prefix + body + suffix);
   } catch (error) {
     // The file's own transaction, if one was open, is aborted: end it before recording.
-    await client.query('ROLLBACK').catch(() => undefined);
+    await client.query('ROLLBACK').catch(cleanupFailed(`ending the transaction ${migration.file.path} opened`));
     if (!isPostgresError(error)) throw error;
     let offset = error.position ? Number(error.position) - 1 - prefix.length : undefined;
     if (offset !== undefined && at !== undefined && offset >= at) offset = offset >= at + injected.length ? offset - injected.length : at;
@@ -230,7 +231,7 @@ async function runStatements(client: pg.ClientBase, migration: PreparedMigration
       await client.query(statement.sql);
     } catch (error) {
       // A transaction the file opened itself, if any, is aborted: end it before recording.
-      await client.query('ROLLBACK').catch(() => undefined);
+      await client.query('ROLLBACK').catch(cleanupFailed(`ending the transaction ${migration.file.path} opened`));
       if (!isPostgresError(error)) throw error;
       const offset = statement.start + (error.position ? Number(error.position) - 1 : firstCodeOffset(statement.sql, 0));
       const consequence = 'It ran outside a transaction: statements before this one stay applied, and the file is recorded as failed';
@@ -247,7 +248,7 @@ async function runStatements(client: pg.ClientBase, migration: PreparedMigration
 async function recordFailure(client: pg.ClientBase, migration: PreparedMigration, options: ExecuteOptions, durationMs: number, message: string): Promise<void> {
   await client
     .query(`${upsertRecordSql({ ...recordBase(migration, options), status: 'failed', execution: migration.execution, durationSql: String(Math.round(durationMs)), error: message })}; RESET ALL;`)
-    .catch(() => undefined);
+    .catch(cleanupFailed(`recording ${migration.file.path} as failed in the migration history`));
 }
 
 /** The file's statements: from prepare, or parsed now (a file the pre-scan let through unparsed). */
@@ -285,7 +286,7 @@ async function locateFailingStatement(
   } catch {
     return undefined;
   } finally {
-    await client.query('ROLLBACK; RESET ALL').catch(() => undefined);
+    await client.query('ROLLBACK; RESET ALL').catch(cleanupFailed('ending the statement check (ROLLBACK)'));
   }
 }
 

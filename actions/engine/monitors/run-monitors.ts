@@ -20,6 +20,7 @@ import { externalActionsOf, runExternalAction, type ExternalAction, type GitHubT
 import { burnRate, evaluateBurnPairs, evaluateThreshold, type HealthStatus, type PairVerdict } from './evaluate.ts';
 import { ensureMeasurementsTable, insertMeasurements, readBaselines, type MeasurementRow } from './measurements.ts';
 import { flagsServed, planStageRollbacks, type LivePosition } from './stage-rollback.ts';
+import { cleanupFailed } from '../cleanup.ts';
 
 export const DEFAULT_MONITOR_TIMEOUT_MS = 30_000;
 
@@ -97,7 +98,7 @@ export async function runMonitors(env: Environment, options: RunMonitorsOptions)
       results.push(flags ? { ...result, flags } : result);
     }
   } finally {
-    await connection?.client.end().catch(() => undefined);
+    await connection?.client.end().catch(cleanupFailed('closing the monitors connection'));
   }
   await act(env, results, positions, now, writer, options);
   const summary: Record<HealthStatus, number> = { healthy: 0, breach: 0, unknown: 0 };

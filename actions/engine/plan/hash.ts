@@ -56,3 +56,22 @@ function inOrder(keys: string[]): boolean {
   for (let i = 1; i < keys.length; i++) if (keys[i - 1] > keys[i]) return false;
   return true;
 }
+
+/**
+ * The shortest plan hash an apply accepts: 12 hex characters (48 bits), the form the plan, the
+ * PR comment and the job summary print. A shorter prefix would let an unrelated plan through
+ * too often (one character matches one plan in sixteen).
+ */
+export const PLAN_HASH_MIN_LENGTH = 12;
+
+const PLAN_HASH = new RegExp(`^[0-9a-f]{${PLAN_HASH_MIN_LENGTH},64}$`, 'i');
+
+/** Why `text` cannot name a reviewed plan, or null when it can. The message says the expected form. */
+export function planHashProblem(text: string): string | null {
+  return PLAN_HASH.test(text) ? null : `Invalid plan hash '${text.slice(0, 70)}'. Expected ${PLAN_HASH_MIN_LENGTH} to 64 hexadecimal characters: the plan's hash as rollout plan, the PR comment or the plan action's plan-hash output gives it.`;
+}
+
+/** Whether the plan computed now is the reviewed one: `expected` is the full hash or a prefix of at least PLAN_HASH_MIN_LENGTH characters. */
+export function matchesPlanHash(hash: string, expected: string): boolean {
+  return planHashProblem(expected) === null && hash.startsWith(expected.toLowerCase());
+}

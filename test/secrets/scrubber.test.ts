@@ -1,0 +1,71 @@
+/** The scrubber every printed line goes through, tested directly: what it masks and what it leaves. */
+import { describe, expect, it } from 'vitest';
+import { isSecretName, maskUrlCredentials, secretScrubber, secretValues } from '../../actions/engine/secrets.ts';
+import { expandVariables } from '../../actions/engine/checks/kinds.ts';
+import { redactUrl, scrubSecret } from '../../actions/engine/db/redact.ts';
+
+describe('secret names', () => {
+  it('are one pattern: passwords, tokens, secrets, keys and credentials, in any case', () => {
+    for (const name of ['DB_PASSWORD', 'GITHUB_TOKEN', 'CLIENT_SECRET', 'API_KEY', 'STRIPE_SECRET_KEY', 'GCP_CREDENTIALS', 'AWS_CREDENTIAL', 'api_key', 'PASSWD']) {
+      expect(isSecretName(name), name).toBe(true);
+    }
+    for (const name of ['PATH', 'HOME', 'DATABASE_URL', 'KEYSPACE', 'TOKENS_PER_SECOND']) expect(isSecretName(name), name).toBe(false);
+  });
+
+  it('are the same for check templates and for the scrubber: an API_KEY is neither shown nor printed', () => {
+    const env = { API_KEY: 'k-1234567890', HOST: 'api.example.com' };
+    const { value, shown } = expandVariables('https://${HOST}/health?key=${API_KEY}', env, 'check health');
+    expect(value).toBe('https://api.example.com/health?key=k-1234567890');
+    expect(shown).toBe('https://api.example.com/health?key=${API_KEY}');
+    expect(secretScrubber(env)(`GET ${value} failed`)).toBe('GET https://api.example.com/health?key=*** failed');
+  });
+});
+
+describe('secretScrubber', () => {
+  it('masks the values of secret-named variables wherever they appear', () => {
+    const scrub = secretScrubber({ GITHUB_TOKEN: 'ghp_abcdef123456', DEPLOY_KEY: 'dk-987654321', NOTE: 'ghp_not_a_secret_name' });
+    expect(scrub('token ghp_abcdef123456 and key dk-987654321, twice: ghp_abcdef123456')).toBe('token *** and key ***, twice: ***');
+    // A variable whose name says nothing is not a secret; a short value is not masked (it would mangle text).
+    expect(scrub('ghp_not_a_secret_name')).toBe('ghp_not_a_secret_name');
+    expect(secretScrubber({ API_KEY: 'abc' })('abc abc')).toBe('abc abc');
+  });
+
+  it('masks the password of a URL-valued variable, decoded and percent-encoded, even out of its URL', () => {
+    const env = { STAGING_DATABASE_URL: 'postgres://app:p%40ss%2Fw0rd@db.internal:5432/staging' };
+    expect(secretValues(env)).toEqual(['p%40ss%2Fw0rd', 'p@ss/w0rd']);
+    const scrub = secretScrubber(env);
+    expect(scrub('auth failed for "p@ss/w0rd"')).toBe('auth failed for "***"');
+    expect(scrub('raw p%40ss%2Fw0rd in a log')).toBe('raw *** in a log');
+    expect(scrub('connect postgres://app:p%40ss%2Fw0rd@db.internal:5432/staging')).toBe('connect postgres://app:***@db.internal:5432/staging');
+  });
+
+  it('masks the password of a key=value DSN, bare or quoted', () => {
+    const scrub = secretScrubber({ DATABASE_URL: "host=db user=app password='s3 cr\\'et' dbname=x", OTHER_DSN: 'host=db password=hunter22' });
+    expect(scrub("password was s3 cr'et")).toBe('password was ***');
+    expect(scrub('hunter22 leaked')).toBe('*** leaked');
+  });
+
+  it('masks URL credentials and password= pairs in text no variable holds', () => {
+    const scrub = secretScrubber({});
+    expect(scrub('see postgresql://admin:letmein@10.0.0.1/db and redis://:pw@cache')).toBe('see postgresql://admin:***@10.0.0.1/db and redis://:***@cache');
+    expect(maskUrlCredentials('dsn host=db password=hunter2 user=app')).toBe('dsn host=db password=*** user=app');
+    expect(maskUrlCredentials("password = 'a b c' next")).toBe('password = *** next');
+    expect(maskUrlCredentials('https://x.example/?user=a&password=p1&mode=2')).toBe('https://x.example/?user=a&password=***&mode=2');
+    // Text with nothing secret in it comes back unchanged.
+    expect(scrub('plan 1a2b3c4d5e6f: 2 flags to change')).toBe('plan 1a2b3c4d5e6f: 2 flags to change');
+  });
+
+  it('masks a secret containing another secret whole', () => {
+    const scrub = secretScrubber({ A_TOKEN: 'abcdef', B_TOKEN: 'abcdef-long-token' });
+    expect(scrub('abcdef-long-token / abcdef')).toBe('*** / ***');
+  });
+});
+
+describe('connection messages', () => {
+  it('redact a URL and scrub a driver message that echoes it or its password', () => {
+    const url = 'postgres://app:s3cr%40t@db:5432/prod';
+    expect(redactUrl(url)).toBe('postgres://app:***@db:5432/prod');
+    expect(scrubSecret(`connect ${url} failed: password "s3cr@t" rejected`, url)).toBe('connect postgres://app:***@db:5432/prod failed: password "***" rejected');
+    expect(redactUrl('host=db password=hunter2 user=app')).toBe('host=db password=*** user=app');
+  });
+});
