@@ -9,6 +9,7 @@ export const BODY_LIMIT = 65_536;
 export const planMarker = (environment: string): string => `<!-- rollout:plan:${environment} -->`;
 export const healthMarker = (environment: string): string => `<!-- rollout:health:${environment} -->`;
 export const breakGlassMarker = (environment: string, flag: string): string => `<!-- rollout:break-glass:${environment}:${flag} -->`;
+export const autoRollbackMarker = (environment: string, flag: string): string => `<!-- rollout:auto-rollback:${environment}:${flag} -->`;
 
 /** The marker first, then the markdown; cut at a line boundary when too long, closing an open code fence. */
 export function stickyBody(marker: string, markdown: string, summaryUrl: string, limit: number = BODY_LIMIT): string {

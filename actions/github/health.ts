@@ -5,15 +5,17 @@
  */
 import { breakGlass, validateBreakGlass } from '../engine/breakglass/index.ts';
 import { checkAccess } from '../engine/checks/index.ts';
-import { renderHealthReport, runMonitors, type HealthReport } from '../engine/monitors/index.ts';
+import { renderHealthReport, runMonitors, type BreachAction, type HealthReport } from '../engine/monitors/index.ts';
 import { readPlan } from '../engine/plan/read-plan.ts';
 import type { Plan } from '../engine/plan/types.ts';
 import { renderPlanMarkdown, summaryLine } from '../engine/render/plan.ts';
+import type { Environment } from '../engine/config/model.ts';
+import { clockFrom } from '../engine/promote/clock.ts';
 import { readOnly, withSession } from '../engine/session.ts';
 import { healthMarker, stickyBody } from './comment.ts';
 import { databaseEnvFor, gatesFor, loadTarget } from './environment.ts';
 import type { HealthInputs } from './inputs.ts';
-import { recordKillSwitch } from './record.ts';
+import { recordKillSwitch, recordStageRollback } from './record.ts';
 import type { Runtime } from './runtime.ts';
 import type { ScmClient } from './scm.ts';
 
@@ -45,7 +47,16 @@ export async function healthStep(inputs: HealthInputs, processEnv: NodeJS.Proces
 
   const gates = await gatesFor(inputs.root, env, processEnv);
   const { report, plan } = await withSession(env, { root: inputs.root, processEnv, lock: false }, async (session) => {
-    const measured = await runMonitors(env, { root: inputs.root, access: checkAccess(env, session.db), writer: () => session.writer(), actor, act: inputs.act });
+    const measured = await runMonitors(env, {
+      root: inputs.root,
+      access: checkAccess(env, session.db),
+      writer: () => session.writer(),
+      actor,
+      act: inputs.act,
+      now: clockFrom(processEnv),
+      processEnv,
+      github: { apiUrl: inputs.context.apiUrl, repository: `${inputs.context.owner}/${inputs.context.repo}`, token: inputs.githubToken },
+    });
     const client = await session.writer();
     const planned = await readOnly(client, () => readPlan(client, { root: inputs.root, env, processEnv, commit: inputs.context.sha || null, gates }));
     return { report: measured, plan: planned.plan };
@@ -57,6 +68,7 @@ export async function healthStep(inputs: HealthInputs, processEnv: NodeJS.Proces
     const reason = `monitor ${result.name} breached: ${result.detail}`;
     pullRequests.push(await recordKillSwitch(scm(), { ...record, record: { environment: env.name, file: env.file, flag: action.flag, value: action.value, reason, ledgerId: action.ledgerId ?? null, trigger: `monitor: ${result.name}` } }));
   }
+  pullRequests.push(...(await recordRollbacks(report, env, scm, record)));
   for (const warning of plan.ledger?.warnings ?? []) runtime.warning(`${env.name}: ${warning}`);
   const drift = plan.summary.drift > 0;
   const verdict: HealthVerdict = report.status === 'breach' ? 'breach' : drift ? 'drift' : report.status;
@@ -65,6 +77,24 @@ export async function healthStep(inputs: HealthInputs, processEnv: NodeJS.Proces
   await runtime.summary(markdown);
   const issue = inputs.issue ? await syncIssue(scm, env.name, verdict, markdown, inputs.context.runUrl, runtime) : null;
   return { verdict, report, issue, pullRequests };
+}
+
+/** One PR per flag an exit criterion moved back (a flag two monitors moved is one PR). */
+async function recordRollbacks(report: HealthReport, env: Environment, scm: () => ScmClient, record: { root: string; workspace: string; base: string; runUrl: string }): Promise<number[]> {
+  const moved = new Map<string, { action: Extract<BreachAction, { kind: 'stage_rollback' }>; reasons: string[] }>();
+  for (const result of report.results) {
+    for (const action of result.actions ?? []) {
+      if (action.kind !== 'stage_rollback' || action.outcome !== 'rolled back') continue;
+      const held = moved.get(action.flag) ?? { action, reasons: [] };
+      held.reasons.push(`monitor ${result.name} breached: ${result.detail}`);
+      moved.set(action.flag, held);
+    }
+  }
+  const numbers: number[] = [];
+  for (const [flag, { action, reasons }] of moved) {
+    numbers.push(await recordStageRollback(scm(), { ...record, record: { environment: env.name, file: env.file, flag, from: action.from, to: action.to, reason: reasons.join('; '), ledgerId: action.ledgerId ?? null } }));
+  }
+  return numbers;
 }
 
 /**
