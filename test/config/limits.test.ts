@@ -48,6 +48,6 @@ describe('environment file limits', () => {
     });
     const found = lines(root);
     expect(found.filter((l) => / error: /.test(l))).toEqual(["environments/staging.yaml:5:1 error: unknown key 'flgas' in the file; did you mean 'flags'?"]);
-    expect(found).toContain("environments/production.yaml:1:1 warning: production's flags were not compared with staging's, which promotes to production: environments/staging.yaml has errors of its own; fix those first.");
+    expect(found).toContain("environments/production.yaml:1:1 warning: production's flags were not compared with staging's, which promotes to production: environments/staging.yaml has errors that leave it without flags; fix those first.");
   });
 });

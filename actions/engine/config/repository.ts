@@ -143,15 +143,15 @@ function checkAcrossFiles(root: string, files: Map<string, EnvironmentFile>): Pr
   for (const [name, upstream] of files) {
     const downstream = upstream.promotesTo === undefined ? undefined : files.get(upstream.promotesTo);
     if (!downstream || downstream === upstream || (inCycle.has(name) && inCycle.has(downstream.name))) continue;
-    // A broken upstream file (a typo such as `flgas:`) has no flags to compare with: its own
-    // error is the real cause, so the downstream gets one note, not an error per flag (issue 13, defect 7).
-    if (hasErrors(upstream.problems)) {
+    // A broken upstream file whose flags could not be read (a typo such as `flgas:`) has none to
+    // compare with: its own error is the real cause, so the downstream gets one note, not an error per flag (issue 13, defect 7).
+    if (upstream.flagKeys.length === 0 && hasErrors(upstream.problems)) {
       problems.push({
         file: downstream.source.file,
         line: 1,
         column: 1,
         severity: 'warning',
-        message: `${downstream.name}'s flags were not compared with ${name}'s, which promotes to ${downstream.name}: ${upstream.source.file} has errors of its own; fix those first.`,
+        message: `${downstream.name}'s flags were not compared with ${name}'s, which promotes to ${downstream.name}: ${upstream.source.file} has errors that leave it without flags; fix those first.`,
       });
       continue;
     }
