@@ -11,6 +11,7 @@ import { validateEnvironment } from './generated/environment-validator.js';
 import { toolAjv } from './ajv.ts';
 import type { ContractRegistry } from './contracts.ts';
 import { parseDuration } from './duration.ts';
+import { checkReferences } from './reference-checks.ts';
 import { DEFAULT_CHECKS_ROLE, DEFAULT_MIGRATION_SETTINGS, type CheckSpec, type Environment, type FlagSpec, type JsonValue, type MonitorSpec } from './model.ts';
 import { clip, describePath, humanizeSchemaErrors } from './schema-errors.ts';
 import { suggestion } from './suggest.ts';
@@ -89,6 +90,8 @@ export function readEnvironmentFile(file: string, text: string, contracts: Contr
   for (const [key, flag] of Object.entries(flags)) {
     if (isRecord(flag)) checkFlag(key, flag, flagKeySet, contracts, now, report);
   }
+
+  checkReferences(raw, flags, file, report);
 
   if (!problems.some((p) => p.severity === 'error')) result.environment = toModel(name, file, raw);
   return result;
