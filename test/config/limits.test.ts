@@ -1,24 +1,9 @@
 /** Issue 13, defect 7: a size limit, an unclosed bracket found where it opens, the real cause first. */
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { temporaryRepositories } from '../support/repository.ts';
 import { MAX_ENVIRONMENT_FILE_BYTES, loadRepository } from '../../actions/engine/config/repository.ts';
 
-const roots: string[] = [];
-afterEach(() => {
-  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
-});
-
-function repo(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), 'rollout-limits-'));
-  roots.push(root);
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(join(root, path, '..'), { recursive: true });
-    writeFileSync(join(root, path), text);
-  }
-  return root;
-}
+const repo = temporaryRepositories('rollout-limits-');
 
 const head = 'version: 1\ndatabase:\n  embedded: .rollout/db\n';
 const lines = (root: string): string[] => loadRepository(root).problems.map((p) => `${p.file}:${p.line}:${p.column} ${p.severity}: ${p.message}`);

@@ -47,15 +47,9 @@ export function withFlagTransaction<T>(client: pg.ClientBase, environment: strin
  * Append a ledger entry with its changes and make the flag writes it records, in one flag
  * transaction; returns the entry id. `beforeCommit` runs last inside it (the crash tests pause there).
  */
-export function commitFlagChanges(
-  client: pg.ClientBase,
-  flagTable: string,
-  meta: LedgerMeta,
-  changes: readonly LedgerChange[],
-  writes: readonly FlagWrite[],
-  beforeCommit?: () => Promise<void>,
-): Promise<number> {
-  return withFlagTransaction(client, meta.environment, () => recordFlagChanges(client, flagTable, meta, changes, writes, beforeCommit));
+export function commitFlagChanges(...args: Parameters<typeof recordFlagChanges>): Promise<number> {
+  const [client, , meta] = args;
+  return withFlagTransaction(client, meta.environment, () => recordFlagChanges(...args));
 }
 
 /** The ledger entry and the writes it records; the caller is inside withFlagTransaction. */
