@@ -40,6 +40,11 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMED
 function unreachable(thrown: unknown): string | undefined {
   for (let error = thrown as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; error && depth < 5; error = error.cause as typeof error, depth++) {
     if (typeof error.code === 'string' && NETWORK_CODES.has(error.code)) return typeof error.message === 'string' ? error.message : error.code;
+    // fetch wraps what it refused before connecting (e.g. "bad port") without a code.
+    if (error.message === 'fetch failed' && !(error.cause as { code?: unknown } | undefined)?.code) {
+      const cause = error.cause as { message?: unknown } | undefined;
+      return typeof cause?.message === 'string' ? `fetch failed: ${cause.message}` : 'fetch failed';
+    }
   }
   return undefined;
 }

@@ -5,6 +5,7 @@ import type { Environment } from '../engine/config/model.ts';
 import { loadRepository } from '../engine/config/repository.ts';
 import { hasErrors, sortProblems, type Problem } from '../engine/problems.ts';
 import { checkRepositoryMigrations } from '../engine/migrate/offline-check.ts';
+import { checkRepositoryQueries } from '../engine/checks/offline-check.ts';
 import { renderProblems } from '../engine/render/problems.ts';
 import type { ValidateInputs } from './inputs.ts';
 import type { Runtime } from './runtime.ts';
@@ -26,9 +27,10 @@ const SHARED = /^(migrations|contracts|checks)\/|^rollout\.ya?ml$/;
 export async function validateStep(inputs: ValidateInputs, runtime: Runtime, workspace: string): Promise<ValidateResult> {
   const repository = loadRepository(inputs.root, { only: inputs.environments });
   const migrations = await checkRepositoryMigrations(repository, inputs.environments);
+  const queries = await checkRepositoryQueries(repository, inputs.environments);
   // Annotations name files from the workspace, which is not the root when `root` is set.
   const fromWorkspace = (file: string): string => relative(workspace, join(inputs.root, file)) || file;
-  const problems: Problem[] = sortProblems([...repository.problems, ...migrations.problems]).map((p) => ({ ...p, file: fromWorkspace(p.file) }));
+  const problems: Problem[] = sortProblems([...repository.problems, ...migrations.problems, ...queries]).map((p) => ({ ...p, file: fromWorkspace(p.file) }));
   runtime.command(renderProblems(problems, 'github'));
   const environments = [...repository.files.keys()];
   // An embedded database lives on a laptop, not in CI: only server-backed environments are planned there.

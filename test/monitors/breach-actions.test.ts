@@ -34,7 +34,7 @@ interface Hook {
 }
 
 async function startHook(): Promise<Hook> {
-  const hook: Hook = { url: '', received: [], status: 204, close: async () => undefined };
+  const hook: Hook = { url: '', received: [], status: 204, close: () => Promise.resolve() };
   const server: Server = createServer((req, res) => {
     let text = '';
     req.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));

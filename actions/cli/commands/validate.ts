@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { loadRepository } from '../../engine/config/repository.ts';
 import { hasErrors, sortProblems } from '../../engine/problems.ts';
 import { checkRepositoryMigrations } from '../../engine/migrate/offline-check.ts';
+import { checkRepositoryQueries } from '../../engine/checks/offline-check.ts';
 import { PROBLEM_FORMATS, renderProblems, type ProblemFormat } from '../../engine/render/problems.ts';
 import type { CliContext } from '../context.ts';
 
@@ -14,7 +15,8 @@ export function validateCommand(ctx: CliContext): Command {
     .action(async (options: { env?: string[]; format: ProblemFormat; strict?: boolean }) => {
       const repository = loadRepository(ctx.root, { only: options.env ?? [] });
       const migrations = await checkRepositoryMigrations(repository, options.env ?? []);
-      const problems = sortProblems([...repository.problems, ...migrations.problems]);
+      const queries = await checkRepositoryQueries(repository, options.env ?? []);
+      const problems = sortProblems([...repository.problems, ...migrations.problems, ...queries]);
       const sources = new Map<string, string>([...[...repository.files.values()].map((f): [string, string] => [f.source.file, f.source.text]), ...migrations.sources]);
       const output = renderProblems(problems, options.format, { sources, color: ctx.isTTY });
       if (options.format === 'text' && problems.length === 0) {

@@ -90,7 +90,8 @@ export async function applyEnvironment(session: Session, options: ApplyOptions):
     }
     const flagPlan = buildPlan({ desired: env, live, migrations: { appliedCount: 0, pending: [], blockers: [] }, commit: options.commit });
     const toApply = flagPlan.flags.filter((c) => c.action !== 'hold');
-    if (toApply.length === 0 && migrationsApplied.length === 0) return null;
+    const held = flagPlan.flags.filter((c) => c.action === 'hold');
+    if (toApply.length === 0 && migrationsApplied.length === 0) return { ledgerId: null, toApply, held };
     const ledgerId = await recordFlagChanges(
       client,
       live.flagTable,
@@ -108,10 +109,9 @@ export async function applyEnvironment(session: Session, options: ApplyOptions):
       toApply.map(writeOf),
       () => faultPause(options.processEnv),
     );
-    return { ledgerId, toApply, held: flagPlan.flags.filter((c) => c.action === 'hold') };
+    return { ledgerId, toApply, held };
   });
   const backup = report.backup ? { backup: report.backup } : {};
-  if (!flagStep) return { plan, migrationsApplied, flagChanges: [], ledgerId: null, held: [], ...backup };
   return { plan, migrationsApplied, flagChanges: flagStep.toApply, ledgerId: flagStep.ledgerId, held: flagStep.held, ...backup };
 }
 

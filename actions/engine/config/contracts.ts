@@ -67,6 +67,13 @@ export class ContractRegistry {
       this.problems.push(...source.problems.map((p) => ({ ...p, message: `${p.message} (this contract is JSON Schema in JSON)` })));
       return { ok: false, reason: 'broken' };
     }
+    // YAML accepts what JSON does not (a trailing comma, a comment, unquoted keys); every other
+    // reader of this file (ajv in a service, an editor) will not: refuse it here (issue 13, defect 5).
+    const strict = strictJsonProblem(file, text, (offset) => source.position(offset));
+    if (strict) {
+      this.problems.push(strict);
+      return { ok: false, reason: 'broken' };
+    }
     const schema = source.data as Record<string, unknown>;
     const dialect = typeof schema.$schema === 'string' && schema.$schema.includes('draft-07') ? 'draft-07' : '2020-12';
     const ajv = contractAjv(dialect);
@@ -88,5 +95,19 @@ export class ContractRegistry {
       this.problems.push({ file, line: 1, column: 1, severity: 'error', message: `not a valid JSON Schema: ${message}` });
       return { ok: false, reason: 'broken' };
     }
+  }
+}
+
+/** Where JSON.parse refuses the text, as a positioned problem; undefined when it is strict JSON. */
+function strictJsonProblem(file: string, text: string, position: (offset: number) => { line: number; column: number }): Problem | undefined {
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (thrown) {
+    const message = thrown instanceof Error ? thrown.message : String(thrown);
+    const offset = Number(/at position (\d+)/.exec(message)?.[1] ?? 0);
+    const comma = /,\s*$/.test(text.slice(0, offset)) && /^\s*[}\]]/.test(text.slice(offset)) ? text.lastIndexOf(',', offset) : -1;
+    const near = comma >= 0 ? ' (a trailing comma: remove it)' : '';
+    return { file, ...position(comma >= 0 ? comma : offset), severity: 'error', message: `not strict JSON: ${message.replace(/ in JSON at position \d+.*$/s, '')}${near}. A contract is JSON Schema in JSON, read as JSON by every tool.` };
   }
 }

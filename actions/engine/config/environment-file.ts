@@ -12,6 +12,7 @@ import { toolAjv } from './ajv.ts';
 import type { ContractRegistry } from './contracts.ts';
 import { parseDuration } from './duration.ts';
 import { checkExitCriteria, toExitCriteria } from './exit-criteria.ts';
+import { checkReferences } from './reference-checks.ts';
 import { DEFAULT_CHECKS_ROLE, DEFAULT_MIGRATION_SETTINGS, type CheckSpec, type Environment, type FlagSpec, type JsonValue, type MonitorSpec } from './model.ts';
 import { clip, describePath, humanizeSchemaErrors } from './schema-errors.ts';
 import { checkServing } from './serving-checks.ts';
@@ -100,6 +101,7 @@ export function readEnvironmentFile(file: string, text: string, contracts: Contr
   }
 
   checkExitCriteria(raw, report);
+  checkReferences(raw, flags, file, report);
 
   if (!problems.some((p) => p.severity === 'error')) result.environment = toModel(name, file, raw, shared.segments ?? new Map());
   return result;

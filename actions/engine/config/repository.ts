@@ -18,6 +18,9 @@ import { checkStages } from './stage-checks.ts';
 import { suggestion } from './suggest.ts';
 import { locate } from './yaml-source.ts';
 
+/** The largest environment file rollout reads (docs/environments.md). */
+export const MAX_ENVIRONMENT_FILE_BYTES = 8 * 2 ** 20;
+
 export interface Repository {
   root: string;
   files: Map<string, EnvironmentFile>;
@@ -64,6 +67,18 @@ export function loadRepository(root: string, options: LoadOptions = {}): Reposit
   const settings = loadRepositorySettings(root);
   for (const entry of entries) {
     const file = `${ENVIRONMENTS_DIR}/${entry}`;
+    const size = statSync(join(root, file)).size;
+    if (size > MAX_ENVIRONMENT_FILE_BYTES) {
+      // Parsed, a 60 MB file took 2.1 GB of memory: refuse it before reading it (issue 13, defect 7).
+      problems.push({
+        file,
+        line: 1,
+        column: 1,
+        severity: 'error',
+        message: `${file} is ${(size / 2 ** 20).toFixed(1)} MiB; rollout reads environment files of up to ${MAX_ENVIRONMENT_FILE_BYTES / 2 ** 20} MiB (50,000 flags take about 5 MiB). Move large values out of the file (a flag value is a small JSON document), or split the environment.`,
+      });
+      continue;
+    }
     const loaded = readEnvironmentFile(file, readFileSync(join(root, file), 'utf8'), contracts, now, { segments: settings.segments });
     if (files.has(loaded.name)) {
       problems.push({ file, line: 1, column: 1, severity: 'error', message: `environment '${loaded.name}' is defined twice (.yaml and .yml); keep one file.` });
@@ -128,6 +143,18 @@ function checkAcrossFiles(root: string, files: Map<string, EnvironmentFile>): Pr
   for (const [name, upstream] of files) {
     const downstream = upstream.promotesTo === undefined ? undefined : files.get(upstream.promotesTo);
     if (!downstream || downstream === upstream || (inCycle.has(name) && inCycle.has(downstream.name))) continue;
+    // A broken upstream file whose flags could not be read (a typo such as `flgas:`) has none to
+    // compare with: its own error is the real cause, so the downstream gets one note, not an error per flag (issue 13, defect 7).
+    if (upstream.flagKeys.length === 0 && hasErrors(upstream.problems)) {
+      problems.push({
+        file: downstream.source.file,
+        line: 1,
+        column: 1,
+        severity: 'warning',
+        message: `${downstream.name}'s flags were not compared with ${name}'s, which promotes to ${downstream.name}: ${upstream.source.file} has errors that leave it without flags; fix those first.`,
+      });
+      continue;
+    }
     const upstreamKeys = new Set(upstream.flagKeys);
     for (const key of downstream.flagKeys) {
       if (upstreamKeys.has(key)) continue;

@@ -130,6 +130,7 @@ function parseFull(file: string, text: string): YamlSource {
   const problems: Problem[] = [];
   let fatal = false;
   let exhausted = false;
+  let followOnLine: number | undefined;
   for (const error of doc.errors) {
     fatal = true;
     // One stack overflow surfaces at many levels of the same nesting; one problem says it all.
@@ -137,7 +138,19 @@ function parseFull(file: string, text: string): YamlSource {
       if (exhausted) continue;
       exhausted = true;
     }
-    problems.push({ file, ...at(error.pos[0]), severity: 'error', message: yamlMessage(error.code, error.message) });
+    const where = at(error.pos[0]);
+    if (where.line === followOnLine) continue;
+    // The parser notices an unclosed { or [ on the line after it, as "bad indentation": point at the bracket (issue 13, defect 7).
+    const opening = /end with an? ([}\]])/.test(error.message) ? unclosedFlowStart(text, error.pos[0]) : undefined;
+    if (opening !== undefined) {
+      followOnLine = where.line;
+      const bracket = text[opening];
+      const close = bracket === '{' ? '}' : ']';
+      const line = at(opening).line;
+      problems.push({ file, ...at(opening), severity: 'error', message: `unclosed '${bracket}': the ${bracket === '{' ? 'map' : 'list'} opened here is never closed; add '${close}' at the end of line ${line} (or write it as indented lines)` });
+      continue;
+    }
+    problems.push({ file, ...where, severity: 'error', message: yamlMessage(error.code, error.message) });
   }
   const found = inspectTree(doc.contents, MAX_DEPTH);
   for (const duplicate of found.duplicates) {
@@ -179,6 +192,26 @@ function parseFull(file: string, text: string): YamlSource {
     }
   }
   return { file, text, doc, position, data, problems };
+}
+
+/** The offset of the innermost { or [ still open before `offset` (quotes and comments not counted), if any. */
+function unclosedFlowStart(text: string, offset: number): number | undefined {
+  const stack: number[] = [];
+  let quote: string | undefined;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    const ch = text[i];
+    if (quote) {
+      // A quoted scalar rarely spans lines; ending it at the line keeps a stray quote from hiding the bracket.
+      if (ch === quote || ch === '\n') quote = undefined;
+      continue;
+    }
+    // Only a quote that starts a scalar opens one (an apostrophe in "it's" does not).
+    if ((ch === '"' || ch === "'") && (i === 0 || /[\s:[{,]/.test(text[i - 1]))) quote = ch;
+    else if (ch === '#' && (i === 0 || /\s/.test(text[i - 1]))) i = Math.max(i, text.indexOf('\n', i) === -1 ? text.length : text.indexOf('\n', i) - 1);
+    else if (ch === '{' || ch === '[') stack.push(i);
+    else if ((ch === '}' || ch === ']') && stack.length > 0) stack.pop();
+  }
+  return stack.at(-1);
 }
 
 /**
