@@ -30,6 +30,7 @@ describe('exit_criteria in an environment file', () => {
 flags:
   checkout.v2:
     value: { enabled: true }
+    off_value: { enabled: false }
     rollout: { stage: canary, percent: 5 }
     exit_criteria: { canary: [p95 latency, error rate], shadow: [error rate], rollback_to: off }
   global.safe_mode:
@@ -59,6 +60,7 @@ flags:
 flags:
   checkout.v2:
     value: { enabled: true }
+    off_value: { enabled: false }
     rollout: { stage: dark }
     exit_criteria:
       dark: [p59 latency, nothing like it]
@@ -84,6 +86,7 @@ flags:
     exit_criteria: { canary: [lag], full: [lag], rollback_to: first }
   s:
     value: { enabled: false }
+    off_value: { enabled: false }
     kill_switch: true
     rollout: { stage: dark }
     exit_criteria: { dark: [lag] }

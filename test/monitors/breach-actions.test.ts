@@ -119,6 +119,7 @@ describe('breach actions against real servers', () => {
       await writeEnvironment(db, `flags:
   ranker.policy:
     value: { epsilon: 0.1 }
+    off_value: { epsilon: 0 }
     rollout: { stage: canary, percent: 25 }
     exit_criteria: { canary: [queue p95 age] }
 monitors:

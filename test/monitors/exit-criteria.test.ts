@@ -25,6 +25,7 @@ const environment = (position: string, extra = ''): string => `flags:
     kill_switch: true
   checkout.v2:
     value: { enabled: true }
+    off_value: { enabled: false }
     rollout: ${position}
     exit_criteria:
       canary: [p95 latency]

@@ -16,6 +16,7 @@ const production = (safeMode: boolean, newFlow: string, banner = 'hello'): strin
     kill_switch: true
   checkout.new_flow:
     value: true
+    off_value: false
     rollout: { stage: ${newFlow} }
   shop.banner:
     value: ${banner}
