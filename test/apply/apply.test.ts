@@ -127,7 +127,7 @@ describe.each(databaseTargets())('plan and apply on $name', (target) => {
   it('moves the clock with ROLLOUT_NOW for plan, and refuses it for apply unless ROLLOUT_TEST_CLOCK=1', async () => {
     await writeEnvironment(db, 'flags:\n  f:\n    value: true\n    off_value: false\n    rollout: { stage: dark }\n');
     expect((await cliOn(db, ['apply', '--env', 'test'])).code).toBe(0);
-    await writeEnvironment(db, 'flags:\n  f:\n    value: true\n    rollout: { stage: shadow }\n');
+    await writeEnvironment(db, 'flags:\n  f:\n    value: true\n    off_value: false\n    rollout: { stage: shadow }\n');
     const future = { ROLLOUT_NOW: new Date(Date.now() + 30 * 86_400_000).toISOString() };
     expect((await cliOn(db, ['plan', '--env', 'test'])).code).toBe(1);
     const dryRun = await cliOn(db, ['plan', '--env', 'test'], future);

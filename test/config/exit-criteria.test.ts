@@ -67,9 +67,10 @@ flags:
 `);
     expect(file.environment).toBeUndefined();
     expect(file.problems.map((p) => `${p.line}:${p.column} ${p.severity} ${p.message}`)).toEqual([
+      "23:5 warning flag 'checkout.v2' is at stage dark with no segments, so no unit gets value (dark serves only the units of its segments); add segments: [internal] to the rollout.",
       "18:9 error exit criterion 'dead leters' is not a monitor of this environment; did you mean 'dead letters'? Monitors: 'p95 latency', 'error rate', 'dead letters'.",
-      "24:14 error exit criterion 'p59 latency' is not a monitor of this environment; did you mean 'p95 latency'? Monitors: 'p95 latency', 'error rate', 'dead letters'.",
-      "24:27 error exit criterion 'nothing like it' is not a monitor of this environment. Monitors: 'p95 latency', 'error rate', 'dead letters'.",
+      "25:14 error exit criterion 'p59 latency' is not a monitor of this environment; did you mean 'p95 latency'? Monitors: 'p95 latency', 'error rate', 'dead letters'.",
+      "25:27 error exit criterion 'nothing like it' is not a monitor of this environment. Monitors: 'p95 latency', 'error rate', 'dead letters'.",
     ]);
   });
 
@@ -102,7 +103,8 @@ flags:
       "12:5 warning flag 'a' has no rollout, so its exit criteria never gate anything; add rollout: { stage: dark } (or remove exit_criteria).",
       "12:37 error unknown key 'full' in flags.a.exit_criteria; did you mean 'all'?",
       '12:63 error flags.a.exit_criteria.rollback_to is "first", which is not one of: previous, off.',
-      "17:5 warning flag 's' is a kill switch: exit criteria never move a kill switch; trip it from a monitor's on_breach: { kill_switch: s } instead.",
+      "17:5 warning flag 's' is at stage dark with no segments, so no unit gets value (dark serves only the units of its segments); add segments: [internal] to the rollout.",
+      "18:5 warning flag 's' is a kill switch: exit criteria never move a kill switch; trip it from a monitor's on_breach: { kill_switch: s } instead.",
     ]);
   });
 });

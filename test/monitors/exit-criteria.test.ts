@@ -102,7 +102,7 @@ describe.each(databaseTargets())('exit criteria on $name', (target) => {
     const restarted = (await plan({ ROLLOUT_NOW: at(25 * 60) })).flags.find((f) => f.key === 'checkout.v2')?.gate;
     expect(restarted?.allowed).toBe(false);
     expect(restarted?.reasons.find((r) => r.includes('breached'))).toMatch(/^'p95 latency' breached at .* \(1240 is above 1000\): soak restarts; /);
-    expect((await cliOn(db, ['apply', '--env', 'test'], { ROLLOUT_NOW: at(25 * 60) })).code).toBe(1);
+    expect((await cliOn(db, ['apply', '--env', 'test'], { ROLLOUT_NOW: at(25 * 60), ROLLOUT_TEST_CLOCK: '1' })).code).toBe(1);
   });
 
   it('a breach moves the flag back one rung at once, recorded with its measurement; plan holds it until Git says so', async () => {
@@ -136,10 +136,11 @@ describe.each(databaseTargets())('exit criteria on $name', (target) => {
     expect(text.stdout).toContain('Reconcile: set its rollout to canary 5% in environments/test.yaml');
     expect((await cliOn(db, ['apply', '--env', 'test'])).stdout).toContain('nothing to apply');
 
-    // The reconciling PR: Git records canary 5%; the plan is a no-op and apply lifts the hold.
+    // The reconciling PR: Git records canary 5%; the plan's one change is the reconcile (as for a
+    // break-glass value), apply records it and lifts the hold, and the plan after it is a no-op.
     await sql(db, 'UPDATE latency SET p95_ms = 420');
     await writeEnvironment(db, environment('{ stage: canary, percent: 5 }'));
-    expect((await plan()).noop).toBe(true);
+    expect((await plan()).flags.map((f) => [f.key, f.action])).toEqual([['checkout.v2', 'reconcile']]);
     expect((await cliOn(db, ['apply', '--env', 'test'])).code).toBe(0);
     expect(await sql(db, "SELECT recorded_kind FROM rollout.flag_rollouts WHERE key = 'checkout.v2'")).toEqual([{ recorded_kind: 'apply' }]);
     expect((await plan()).noop).toBe(true);
