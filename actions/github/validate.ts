@@ -1,6 +1,7 @@
 /** The validate step: every environment file checked at once, annotations on the offending lines. */
 import { execFile } from 'node:child_process';
 import { join, relative } from 'node:path';
+import { downstreamsOf } from '../engine/config/environment-file.ts';
 import type { Environment } from '../engine/config/model.ts';
 import { loadRepository } from '../engine/config/repository.ts';
 import { hasErrors, sortProblems, type Problem } from '../engine/problems.ts';
@@ -67,7 +68,7 @@ export function workflowTargets(environments: readonly Environment[]): Target[] 
   const servers = environments.filter((e) => e.database.kind === 'url');
   const byName = new Map(servers.map((e) => [e.name, e]));
   const urls = (e: Environment | undefined): [string, string] => (e?.database.kind === 'url' ? [e.database.urlEnv, e.database.readonlyUrlEnv ?? ''] : ['', '']);
-  const upstreamOf = (e: Environment): Environment | undefined => servers.find((u) => u.promotesTo === e.name && u !== e);
+  const upstreamOf = (e: Environment): Environment | undefined => servers.find((u) => downstreamsOf(u).includes(e.name) && u !== e);
   const depth = (e: Environment): number => {
     let n = 0;
     for (let at = upstreamOf(e); at && n < servers.length; at = upstreamOf(at)) n++;
