@@ -43,6 +43,8 @@ export interface TargetResult {
   revert?: { ledgerId: number; flags: string[] };
   /** Migrations that stay applied although the target failed (forward only). */
   migrationsKept: string[];
+  /** Flags kept as break-glass or an automatic rollback set them, where Git says otherwise (reconciled by PR). */
+  held?: Array<{ key: string; by: 'break-glass' | 'auto-rollback'; ledgerId: number }>;
   /** The failed checks, or the error. */
   reason?: string;
   ledgerHead: { id: number; hash: string } | null;
@@ -161,8 +163,10 @@ async function applyTarget(request: FleetApplyRequest, gates: GateContext, wave:
   try {
     const { planHash: _reviewed, ...single } = request;
     const { result, verified, ledgerHead } = await applyOperation({ ...single, env: targetEnvironment(request.env, target), gates, ...(planHash ? { planHash } : {}) });
+    const held = result.held.map((c) => ({ key: c.key, by: c.breakGlass ? ('break-glass' as const) : ('auto-rollback' as const), ledgerId: (c.breakGlass ?? c.autoRollback)?.ledgerId ?? 0 }));
     const applied = {
       ...base,
+      ...(held.length > 0 ? { held } : {}),
       planHash: result.plan.hash,
       migrationsApplied: result.migrationsApplied,
       flagChanges: result.flagChanges.length,

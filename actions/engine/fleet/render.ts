@@ -113,6 +113,8 @@ function describeTarget(t: TargetResult): string {
   if (t.flagChanges) parts.push(`${plural(t.flagChanges, 'flag change')}`);
   if (t.ledgerId !== null) parts.push(`ledger #${t.ledgerId}`);
   if (t.revert) parts.push(`reverted ${t.revert.flags.length} flag(s) in ledger #${t.revert.ledgerId}`);
+  // "unchanged" alone would say the target matches Git; a held flag is kept apart on purpose (issue 13).
+  for (const h of t.held ?? []) parts.push(`kept ${h.key} as ${h.by} set it (ledger #${h.ledgerId}): reconcile by PR`);
   return `${parts.join(', ')}${t.reason ? ` — ${t.reason}` : ''}`;
 }
 
@@ -123,6 +125,11 @@ function fleetReportMarkdown(report: FleetApplyReport): string {
   if (failed.length) {
     out.push('', '#### Failed targets', '', '| target | wave | what happened | migrations kept |', '| --- | --- | --- | --- |');
     for (const t of failed) out.push(`| \`${t.target}\` | ${t.wave} | ${escapeHtml(describeTarget(t)).replace(/\|/g, '\\|').replace(/\n/g, ' ')} | ${t.migrationsKept.map((m) => `\`${m}\``).join(', ')} |`);
+  }
+  const holding = report.targets.filter((t) => t.held?.length);
+  if (holding.length) {
+    out.push('', '#### Flags kept apart from Git', '', 'Set by break-glass or an automatic rollback; apply keeps them until a PR records them in Git.', '', '| target | flag | set by | ledger |', '| --- | --- | --- | --- |');
+    for (const t of holding) for (const h of t.held!) out.push(`| \`${t.target}\` | \`${h.key}\` | ${h.by} | #${h.ledgerId} |`);
   }
   out.push('', '<details><summary>Every target</summary>', '', '| target | wave | outcome | migrations | flags | ledger |', '| --- | --- | --- | --- | --- | --- |');
   for (const t of report.targets) out.push(`| \`${t.target}\` | ${t.wave} | ${t.outcome} | ${t.migrationsApplied.length} | ${t.flagChanges} | ${t.ledgerHead ? `#${t.ledgerHead.id} \`${t.ledgerHead.hash.slice(0, 12)}\`` : ''} |`);
