@@ -1,7 +1,8 @@
 /**
  * A kill switch set by break-glass on one target of a fleet: the fleet apply keeps it (as the
  * single-database apply does) and its report says so for that target, instead of a bare
- * "unchanged" that would claim the target matches Git.
+ * "unchanged" that would claim the target matches Git. And the fleet apply, like one
+ * database's, refuses a moved clock outside a test run.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetApplyReport } from '../../actions/engine/fleet/apply.ts';
@@ -12,7 +13,7 @@ const SERVER = process.env.TEST_DATABASE_URL;
 
 describe.skipIf(!SERVER)('a fleet target holding a kill switch set by break-glass', () => {
   let fleet: TestFleet;
-  const run = (args: string[]) => cli(['--root', fleet.root, ...args], fleet.processEnv);
+  const run = (args: string[], env: NodeJS.ProcessEnv = {}) => cli(['--root', fleet.root, ...args], { ...fleet.processEnv, ...env });
 
   beforeAll(async () => {
     fleet = await serverFleet(SERVER!, 2);
@@ -42,5 +43,15 @@ describe.skipIf(!SERVER)('a fleet target holding a kill switch set by break-glas
     expect(text.stdout).toContain(`= t02: unchanged, kept global.safe_mode as break-glass set it (ledger #${ledgerId}): reconcile by PR`);
     const markdown = await run(['apply', '--env', 'tenants', '--format', 'markdown']);
     expect(markdown.stdout).toContain(`| \`t02\` | \`global.safe_mode\` | break-glass | #${ledgerId} |`);
+  }, 120_000);
+
+  it('a fleet apply refuses a moved clock (ROLLOUT_NOW) outside a test run, as one database\'s does: it would skip every soak', async () => {
+    const moved = await run(['apply', '--env', 'tenants'], { ROLLOUT_NOW: '2099-01-01T00:00:00Z' });
+    expect(moved.code).toBe(2);
+    expect(moved.stderr).toContain('ROLLOUT_NOW is set, and apply refuses a moved clock');
+    expect(moved.stdout).toBe('');
+    // The plan may look ahead.
+    const planned = await run(['plan', '--env', 'tenants'], { ROLLOUT_NOW: '2099-01-01T00:00:00Z' });
+    expect(planned.code, planned.stderr).toBe(0);
   }, 120_000);
 });
