@@ -36,6 +36,10 @@ describe.skipIf(!SERVER)('a fleet upstream of one database', () => {
   it('refuses production\'s forward move while one target of the fleet lags, allows it once all hold the rung', async () => {
     await ok(['apply', '--env', 'production']);
     await ok(['apply', '--env', 'staging', '--wave', 'canary']);
+    // Status shows each target's position on the ladder: the canary target moved, the other not yet.
+    const status = await run(['status', '--env', 'staging']);
+    expect(status.stdout).toMatch(/✓ t01: 1\/1 flags in sync; feature\.x canary 5%; last #1 apply/);
+    expect(status.stdout).toContain('≠ t02: 0/1 flags in sync; feature.x — → canary 5%; nothing applied yet');
     await writeFile(join(fleet.root, 'environments/production.yaml'), production('stage: dark'));
 
     const gateOf = async (): Promise<{ allowed: boolean; reasons: string[] }> => {

@@ -1,8 +1,10 @@
 /**
- * status of a fleet: per wave and per target, how many flags are where Git says, the last
- * ledger entry, and whether the target's last apply failed its checks (kind revert).
+ * status of a fleet: per wave and per target, how many flags are where Git says, the position
+ * of each staged flag on the ladder, the last ledger entry, and whether the target's last apply
+ * failed its checks (kind revert).
  */
 import { formatDuration } from '../config/duration.ts';
+import { describePosition } from '../render/plan.ts';
 import { toError } from '../errors.ts';
 import { readOnly, withSession } from '../session.ts';
 import { readStatus } from '../status/status.ts';
@@ -18,6 +20,8 @@ export interface TargetStatus {
   wave: string;
   labels: Record<string, string>;
   flags?: { inSync: number; total: number };
+  /** Where each staged flag (one with a rollout in Git) is on this target, and where Git wants it. */
+  positions?: Array<{ key: string; live: string; desired: string }>;
   last?: Pick<LedgerEntry, 'id' | 'at' | 'kind' | 'outcome' | 'commit'>;
   /** The last entry put an apply's flags back: the target failed its checks. */
   failing: boolean;
@@ -44,6 +48,7 @@ export async function readFleetStatus(env: Environment, ctx: { root: string; pro
       return {
         ...base,
         flags: { inSync: status.flags.filter((f) => f.inSync).length, total: status.flags.length },
+        positions: status.flags.filter((f) => f.desiredPosition?.stage).map((f) => ({ key: f.key, live: describePosition(f.livePosition), desired: describePosition(f.desiredPosition) })),
         ...(last ? { last: { id: last.id, at: last.at, kind: last.kind, outcome: last.outcome, commit: last.commit } } : {}),
         failing: last?.kind === 'revert',
       };
@@ -72,7 +77,11 @@ export function renderFleetStatusText(status: FleetStatus, now: Date): string {
       }
       const inSync = t.flags && t.flags.inSync === t.flags.total;
       const last = t.last ? `last #${t.last.id} ${t.last.kind} ${t.last.outcome} ${formatDuration(now.getTime() - t.last.at.getTime())} ago${t.last.commit ? ` (commit ${t.last.commit.slice(0, 12)})` : ''}` : 'nothing applied yet';
-      out.push(`  ${t.failing ? '↩' : inSync ? '✓' : '≠'} ${t.target}: ${t.flags?.inSync ?? 0}/${t.flags?.total ?? 0} flags in sync; ${last}${t.failing ? '; FAILING: its last apply failed its checks and was reverted' : ''}`);
+      // Only the staged flags have a position; "→" names where Git wants one that is elsewhere.
+      const positions = (t.positions ?? []).map((p) => `${p.key} ${p.live}${p.live === p.desired ? '' : ` → ${p.desired}`}`);
+      out.push(
+        `  ${t.failing ? '↩' : inSync ? '✓' : '≠'} ${t.target}: ${t.flags?.inSync ?? 0}/${t.flags?.total ?? 0} flags in sync; ${positions.length ? `${positions.join(', ')}; ` : ''}${last}${t.failing ? '; FAILING: its last apply failed its checks and was reverted' : ''}`,
+      );
     }
   }
   return `${out.join('\n')}\n`;
