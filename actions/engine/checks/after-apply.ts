@@ -43,7 +43,8 @@ export interface VerifyAfterApplyResult {
 /** Live flag values by key, read in a read-only snapshot (empty before the flag table exists). */
 export async function liveFlagValues(client: pg.ClientBase, env: Environment): Promise<Map<string, JsonValue>> {
   const live = await readOnly(client, () => readLiveState(client, env.flagTable));
-  return new Map([...live.flags].map(([key, flag]) => [key, flag.value]));
+  // What a service reading the value table sees (a hand edit included), not the definition's value.
+  return new Map([...live.flags].map(([key, flag]) => [key, flag.stored?.value ?? flag.value]));
 }
 
 /** Call with the session that applied (it still holds the environment lock). */

@@ -4,7 +4,7 @@
  * and the same hash, so an apply can prove it is applying what was reviewed.
  */
 import equal from 'fast-deep-equal';
-import type { Environment, FlagSpec, JsonValue } from '../config/model.ts';
+import type { Environment, FlagSpec } from '../config/model.ts';
 import { criteriaFor } from '../config/exit-criteria.ts';
 import type { Measurement } from '../stages/exit-gate.ts';
 import { evaluateMove, type DependencyState, type UpstreamState } from '../stages/gates.ts';
