@@ -9,10 +9,11 @@ import { criteriaFor } from '../config/exit-criteria.ts';
 import type { Measurement } from '../stages/exit-gate.ts';
 import { evaluateMove, type DependencyState, type UpstreamState } from '../stages/gates.ts';
 import { DEFAULT_LADDER, type LadderConfig, type Position as LadderPosition } from '../stages/ladder.ts';
-import { plainValue, servingOf, type ServingSpec } from '../serving/definitions.ts';
+import { desiredDefinition, plainValue, servingOf, type FlagDefinition, type ServingSpec } from '../serving/definitions.ts';
 import type { LiveDefinition, LiveFlag, LiveRollout, LiveState } from '../store/live-state.ts';
 import { AUTO_ROLLBACK_KIND, isHeldByRollback, isReconciledRollback } from './rollback-hold.ts';
 import { PlanHasher, canonicalJson } from './hash.ts';
+import { impactOf } from './impact.ts';
 import { diffJson } from './json-diff.ts';
 import type { FlagChange, MigrationPlanPart, Plan, Position } from './types.ts';
 
@@ -54,7 +55,13 @@ export function buildPlan(input: PlanInput): Plan {
     const serving = want ? servingOf(desired, want) : undefined;
     const change = planFlag(key, want, serving, have, rollout);
     if (change === 'unmanaged') unmanaged.push(key);
-    else if (change) changes.push(change);
+    else if (change) {
+      if (want && change.action !== 'hold') {
+        const impact = impactOf(liveDefinition(key, have, rollout), desiredDefinition(desired, want));
+        if (impact.summary) change.impact = { share: impact.share, summary: impact.summary };
+      }
+      changes.push(change);
+    }
     // planFlag found the desired value equal to the live one: no change, or a move of stage only.
     const sameValue = want !== undefined && have !== undefined && (change === undefined || (change !== 'unmanaged' && !change.valueChanged));
     const sameServing = change === undefined || change === 'unmanaged' || !('servingBefore' in change);
@@ -194,6 +201,27 @@ function planFlag(
     ...(drift ? { drift } : {}),
     ...(heldByBreakGlass || (reconciles && rollout.recordedKind === 'break-glass') ? { breakGlass: { ledgerId: rollout.ledgerId } } : {}),
     ...(heldByRollback || (reconciles && rollout.recordedKind === AUTO_ROLLBACK_KIND) ? { autoRollback: { ledgerId: rollout.ledgerId } } : {}),
+  };
+}
+
+/**
+ * What the flag serves now, as a definition (for the impact of a change). A row an older
+ * version wrote has no definition: the value table's value is what every reader got.
+ */
+function liveDefinition(key: string, have: LiveFlag | undefined, rollout: LiveRollout | undefined): FlagDefinition | undefined {
+  if (!have) return undefined;
+  const d = rollout?.definition;
+  if (!d) return { key, value: have.stored?.value ?? have.value, offValue: have.stored?.value ?? have.value, stage: null, percent: 0, segments: [], killSwitch: false, ledgerId: null };
+  return {
+    key,
+    value: d.value,
+    offValue: d.offValue ?? d.value,
+    stage: rollout.stage,
+    percent: rollout.stage === 'canary' ? (rollout.percent ?? 0) : 0,
+    segments: d.segments,
+    killSwitch: d.killSwitch,
+    ...(d.override !== undefined ? { override: d.override } : {}),
+    ledgerId: rollout.ledgerId,
   };
 }
 
