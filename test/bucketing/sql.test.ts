@@ -43,7 +43,7 @@ function bucketingSuite(name: string, connect: () => Promise<{ sql: Sql; close: 
 
     it('matches every golden vector: hash, bucket and membership', async () => {
       const rows = await sql.rows<{ h: string; bucket: number }>(
-        `SELECT rollout.murmur3_32(convert_to(t.k || ':' || t.u, 'UTF8'))::text AS h, rollout.bucket_of(t.k, t.u) AS bucket
+        `SELECT rollout.murmur3_32(convert_to(t.k || t.u, 'UTF8'))::text AS h, rollout.bucket_of(t.k, t.u) AS bucket
            FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(k, u, n) ORDER BY n`,
         [vectors.map((v) => v.flagKey), vectors.map((v) => v.unitId)],
       );
