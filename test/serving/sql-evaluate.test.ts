@@ -2,8 +2,8 @@
  * rollout.evaluate (actions/engine/store/evaluate-sql.ts) on both databases — embedded PGlite
  * behind its socket, and the server at TEST_DATABASE_URL when set — over the contract fixture
  * of rollout.flag_definitions: every row of the shared table gives what the pure rule gives;
- * unknown and unreadable flags answer as OpenFeature says; the function is inlined into the
- * caller's query; and over 100,000 units SQL's bucket equals bucket.ts's, and the canary
+ * unknown and unreadable flags answer as OpenFeature says; it installs idempotently and works
+ * read-only; and over 100,000 units SQL's bucket equals bucket.ts's, and the canary
  * membership of both equals @openfeature/flagd-core's evaluating the exported flagd file.
  */
 import { FlagdCore, MemoryStorage } from '@openfeature/flagd-core';
@@ -96,11 +96,27 @@ describe.each(servingTargets())('rollout.evaluate on the $name database', (targe
     expect(evaluate(flag('by.attribute_key', { stage: 'dark', segments: [{ name: 'one', attributes: { targetingKey: ['carol'] } }] }), { targetingKey: 'carol' }).value).toBe('on-value');
   });
 
-  it('is inlined into the caller\'s query (no function scan of rollout.evaluate in the plan)', async () => {
-    const { rows } = await db.writer.query<{ 'QUERY PLAN': string }>(`EXPLAIN (COSTS OFF) SELECT value FROM rollout.evaluate('checkout.v2', 'user-1', '{}')`);
-    const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
-    expect(plan).toMatch(/Index Scan|Seq Scan/);
-    expect(plan).not.toMatch(/Function Scan on evaluate/);
+  it('answers inside a read-only transaction (a replica, or a role with SELECT only)', async () => {
+    await writeDefinitions(db.writer, [flag('read.only', { stage: 'canary', percent: 100 })]);
+    await db.writer.query('BEGIN READ ONLY');
+    try {
+      expect(await evaluateSql('read.only', { targetingKey: 'user-1' })).toMatchObject([{ value: 'on-value', reason: 'SPLIT' }]);
+    } finally {
+      await db.writer.query('ROLLBACK');
+    }
+  });
+
+  it('is replaced in place by a second install, and replaces an older function of another shape', async () => {
+    const oid = async () => (await db.writer.query<{ oid: string | null }>(`SELECT to_regprocedure('rollout.evaluate(text,text,jsonb)')::oid::text AS oid`)).rows[0].oid;
+    const before = await oid();
+    await db.writer.query(EVALUATE_SQL);
+    expect(await oid()).toBe(before);
+    await db.writer.query(`DROP FUNCTION rollout.evaluate(text, text, jsonb);
+      CREATE FUNCTION rollout.evaluate(flag_key text, targeting_key text, attributes jsonb DEFAULT '{}')
+      RETURNS TABLE (value jsonb, variant text) LANGUAGE sql STABLE AS $$ SELECT NULL::jsonb, 'old'::text $$`);
+    await db.writer.query(EVALUATE_SQL);
+    await writeDefinitions(db.writer, [flag('replaced.flag', { stage: 'full' })]);
+    expect(await evaluateSql('replaced.flag', {})).toMatchObject([{ value: 'on-value', variant: 'on', segment: null }]);
   });
 
   it('buckets 100,000 units as bucket.ts does, and serves the canary flagd-core serves at several percents', async () => {

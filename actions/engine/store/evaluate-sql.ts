@@ -17,90 +17,125 @@
  * 0 … 100, segments that are not a list) gives ERROR / PARSE_ERROR for that flag only.
  * value is SQL NULL only for an error: a definition's JSON null is 'null'::jsonb.
  *
- * Why LANGUAGE sql and one SELECT: such a function is inlined into the caller's query
- * (neither STRICT nor VOLATILE, no SET, not SECURITY DEFINER — test/serving/sql-evaluate.test.ts
- * checks the plan), so a prepared `SELECT … FROM rollout.evaluate($1, $2, $3)` is planned once
- * and costs an index lookup plus expressions. A PL/pgSQL version runs each statement through
- * the executor separately; a non-inlined SQL function re-plans its body on every call. The
- * laterals with OFFSET 0 are evaluated once per call (they are not pulled up, which would copy
- * the bucket's hash into every column that reads it); the segments are read only for dark and
- * canary, and the hash is computed only for a canary unit in no segment.
+ * Why PL/pgSQL and not an inlinable LANGUAGE sql function: both were measured side by side
+ * (bench/serving/sql-evaluate.ts; the SQL one is bench/serving/evaluate-inline-sql.sql). With
+ * prepared statements they cost about the same; without — node-pg's default, psql, most ad hoc
+ * use — the inlined body is parsed and planned with every call and costs about 2× the PL/pgSQL
+ * function, which plans its one query once per session and then only branches. Not a set-
+ * returning function (OUT parameters, one row), so no tuplestore per call; the segments are
+ * read only for a dark or canary flag that has some, and the hash is computed only for a canary
+ * unit in no segment.
  */
 
-/** The result columns, in order: the SQL below and the check that replaces an older shape. */
-export const EVALUATE_COLUMNS = 'value jsonb, variant text, reason text, stage text, shadow_value jsonb, segment text, error_code text, ledger_id bigint';
+/** The result columns (OUT parameters), in order. */
+export const EVALUATE_COLUMNS = ['value jsonb', 'variant text', 'reason text', 'stage text', 'shadow_value jsonb', 'segment text', 'error_code text', 'ledger_id bigint'] as const;
+
+const OUT_PARAMETERS = EVALUATE_COLUMNS.map((c) => `OUT ${c}`).join(', ');
+const ARGUMENT_NAMES = ['flag_key', 'targeting_key', 'attributes', ...EVALUATE_COLUMNS.map((c) => c.split(' ')[0])];
 
 /**
- * Idempotent; needs rollout.flag_definitions (the body is checked against it when created)
- * and rollout.bucket_of (BUCKETING_SQL) installed first.
+ * Idempotent; needs rollout.flag_definitions and rollout.bucket_of (BUCKETING_SQL) installed
+ * first.
  */
 export const EVALUATE_SQL = String.raw`
--- CREATE OR REPLACE cannot change a function's result columns: a version that returned
--- others is dropped first (by an exact signature; a view built on it makes this fail loudly).
+-- CREATE OR REPLACE cannot change a function's result: a version with other result columns
+-- (or a set-returning one) is dropped first, by its exact signature (a view built on it makes
+-- this fail loudly rather than vanish).
 DO $$
 DECLARE
   existing regprocedure := to_regprocedure('rollout.evaluate(text,text,jsonb)');
 BEGIN
-  IF existing IS NOT NULL AND pg_get_function_result(existing) <> 'TABLE(${EVALUATE_COLUMNS})' THEN
+  IF existing IS NOT NULL AND (SELECT p.proretset OR p.proargnames IS DISTINCT FROM '{${ARGUMENT_NAMES.join(',')}}'::text[] FROM pg_proc AS p WHERE p.oid = existing) THEN
     DROP FUNCTION rollout.evaluate(text, text, jsonb);
   END IF;
 END
 $$;
 
-CREATE OR REPLACE FUNCTION rollout.evaluate(flag_key text, targeting_key text, attributes jsonb DEFAULT '{}')
-RETURNS TABLE (${EVALUATE_COLUMNS})
-LANGUAGE sql STABLE PARALLEL SAFE
+-- The first segment the unit is in (rule.ts matchingSegment), or NULL: by targeting key, or by
+-- every attribute the segment names having one of its values in the unit's attributes (strings,
+-- numbers and booleans only; the targeting key is also the attribute targetingKey, as in
+-- OpenFeature's context). Called by rollout.evaluate only for a dark or canary flag that has segments.
+CREATE OR REPLACE FUNCTION rollout.segment_of(segments jsonb, targeting_key text, attributes jsonb)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+AS $segment_of$
+DECLARE
+  segment jsonb;
+  matched boolean;
+  a record;
+  actual jsonb;
+BEGIN
+  IF jsonb_typeof(segments) IS DISTINCT FROM 'array' THEN RETURN NULL; END IF;
+  FOR i IN 0 .. jsonb_array_length(segments) - 1 LOOP
+    segment := segments -> i;
+    IF targeting_key IS NOT NULL AND jsonb_typeof(segment -> 'keys') = 'array' AND (segment -> 'keys') ? targeting_key THEN
+      RETURN segment ->> 'name';
+    END IF;
+    IF jsonb_typeof(segment -> 'attributes') = 'object' AND segment -> 'attributes' <> '{}' THEN
+      matched := true;
+      FOR a IN SELECT e.key, e.value FROM jsonb_each(segment -> 'attributes') AS e LOOP
+        actual := CASE WHEN a.key = 'targetingKey' THEN to_jsonb(targeting_key) ELSE attributes -> a.key END;
+        IF NOT (jsonb_typeof(actual) IN ('string', 'number', 'boolean')
+                AND (CASE WHEN jsonb_typeof(a.value) = 'array' THEN a.value ELSE jsonb_build_array(a.value) END) @> jsonb_build_array(actual)) THEN
+          matched := false;
+          EXIT;
+        END IF;
+      END LOOP;
+      IF matched THEN RETURN segment ->> 'name'; END IF;
+    END IF;
+  END LOOP;
+  RETURN NULL;
+END;
+$segment_of$;
+
+CREATE OR REPLACE FUNCTION rollout.evaluate(flag_key text, targeting_key text, attributes jsonb DEFAULT '{}', ${OUT_PARAMETERS})
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 AS $evaluate$
-  SELECT CASE v.variant WHEN 'on' THEN coalesce(d.value, 'null') WHEN 'off' THEN coalesce(d.off_value, 'null') WHEN 'break-glass' THEN d.override END,
-         v.variant,
-         CASE WHEN p.error_code IS NOT NULL THEN 'ERROR'
-              WHEN d.override IS NOT NULL OR d.stage IS NULL OR d.stage IN ('full', 'shadow') THEN 'STATIC'
-              WHEN d.stage = 'off' THEN 'DISABLED'
-              WHEN s.name IS NOT NULL THEN 'TARGETING_MATCH'
-              WHEN d.stage = 'dark' OR targeting_key IS NULL THEN 'DEFAULT'
-              ELSE 'SPLIT' END,
-         d.stage,
-         CASE WHEN p.error_code IS NULL AND d.override IS NULL AND d.stage = 'shadow' THEN coalesce(d.value, 'null') END,
-         s.name,
-         p.error_code,
-         d.ledger_id
-    FROM (SELECT) AS one
-    LEFT JOIN rollout.flag_definitions AS d ON d.key = flag_key
-    -- What stops the rule from reading the row: nothing for every row the engine writes.
-    CROSS JOIN LATERAL (
-      SELECT CASE WHEN d.key IS NULL THEN 'FLAG_NOT_FOUND'
-                  WHEN d.stage IS NOT NULL AND d.stage NOT IN ('off', 'dark', 'shadow', 'canary', 'full')
-                    OR coalesce(d.percent, 0) NOT BETWEEN 0 AND 100
-                    OR jsonb_typeof(coalesce(d.segments, '[]')) <> 'array' THEN 'PARSE_ERROR' END AS error_code
-      OFFSET 0
-    ) AS p
-    -- The first segment the unit is in (rule.ts matchingSegment): by targeting key, or by every
-    -- attribute the segment names having one of its values (strings, numbers and booleans
-    -- only; the unit's targeting key is its attribute targetingKey, as in OpenFeature).
-    LEFT JOIN LATERAL (
-      SELECT g.segment ->> 'name' AS name
-        FROM jsonb_array_elements(CASE WHEN p.error_code IS NULL AND d.override IS NULL AND d.stage IN ('dark', 'canary') THEN d.segments END)
-             WITH ORDINALITY AS g(segment, n)
-       WHERE ((targeting_key IS NOT NULL AND jsonb_typeof(g.segment -> 'keys') = 'array' AND (g.segment -> 'keys') ? targeting_key)
-              OR (jsonb_typeof(g.segment -> 'attributes') = 'object' AND g.segment -> 'attributes' <> '{}'
-                  AND NOT EXISTS (
-                    SELECT FROM jsonb_each(g.segment -> 'attributes') AS a(name, allowed)
-                     CROSS JOIN LATERAL (SELECT CASE WHEN a.name = 'targetingKey' THEN to_jsonb(targeting_key) ELSE attributes -> a.name END AS actual) AS u
-                     WHERE NOT (jsonb_typeof(u.actual) IN ('string', 'number', 'boolean')
-                                AND (CASE WHEN jsonb_typeof(a.allowed) = 'array' THEN a.allowed ELSE jsonb_build_array(a.allowed) END) @> jsonb_build_array(u.actual)))))
-       ORDER BY g.n
-       LIMIT 1
-    ) AS s ON true
-    CROSS JOIN LATERAL (
-      SELECT CASE WHEN p.error_code IS NOT NULL THEN NULL
-                  WHEN d.override IS NOT NULL THEN 'break-glass'
-                  WHEN d.stage IS NULL OR d.stage = 'full' THEN 'on'
-                  WHEN d.stage IN ('off', 'shadow') THEN 'off'
-                  WHEN s.name IS NOT NULL THEN 'on'
-                  WHEN d.stage = 'dark' OR targeting_key IS NULL THEN 'off'
-                  WHEN rollout.bucket_of(d.key, targeting_key) < round(coalesce(d.percent, 0) * 100) THEN 'on'
-                  ELSE 'off' END AS variant
-      OFFSET 0
-    ) AS v
+DECLARE
+  d record;
+BEGIN
+  SELECT f.value, f.off_value, f.stage, f.percent, f.segments, f.override, f.ledger_id INTO d
+    FROM rollout.flag_definitions AS f
+   WHERE f.key = flag_key;
+  IF NOT FOUND THEN
+    reason := 'ERROR'; error_code := 'FLAG_NOT_FOUND'; RETURN;
+  END IF;
+  stage := d.stage;
+  ledger_id := d.ledger_id;
+  -- What stops the rule from reading the row (parseDefinition): nothing, for every row the engine writes.
+  IF d.stage IS NOT NULL AND d.stage NOT IN ('off', 'dark', 'shadow', 'canary', 'full')
+     OR coalesce(d.percent, 0) NOT BETWEEN 0 AND 100
+     OR jsonb_typeof(coalesce(d.segments, '[]')) <> 'array' THEN
+    reason := 'ERROR'; error_code := 'PARSE_ERROR'; RETURN;
+  END IF;
+  IF d.override IS NOT NULL THEN
+    value := d.override; variant := 'break-glass'; reason := 'STATIC'; RETURN;
+  END IF;
+  IF d.stage IS NULL OR d.stage = 'full' THEN
+    value := coalesce(d.value, 'null'); variant := 'on'; reason := 'STATIC'; RETURN;
+  END IF;
+  IF d.stage = 'off' THEN
+    value := coalesce(d.off_value, 'null'); variant := 'off'; reason := 'DISABLED'; RETURN;
+  END IF;
+  IF d.stage = 'shadow' THEN
+    value := coalesce(d.off_value, 'null'); variant := 'off'; reason := 'STATIC'; shadow_value := coalesce(d.value, 'null'); RETURN;
+  END IF;
+  -- dark and canary: a unit in one of the flag's segments is in, whatever its bucket.
+  IF d.segments <> '[]' THEN
+    segment := rollout.segment_of(d.segments, targeting_key, attributes);
+    IF segment IS NOT NULL THEN
+      value := coalesce(d.value, 'null'); variant := 'on'; reason := 'TARGETING_MATCH'; RETURN;
+    END IF;
+  END IF;
+  IF d.stage = 'dark' OR targeting_key IS NULL THEN
+    value := coalesce(d.off_value, 'null'); variant := 'off'; reason := 'DEFAULT'; RETURN;
+  END IF;
+  reason := 'SPLIT';
+  IF rollout.bucket_of(flag_key, targeting_key) < round(coalesce(d.percent, 0) * 100) THEN
+    value := coalesce(d.value, 'null'); variant := 'on';
+  ELSE
+    value := coalesce(d.off_value, 'null'); variant := 'off';
+  END IF;
+END;
 $evaluate$;
 `.trimStart();
