@@ -27,7 +27,12 @@ function bucketingSuite(name: string, connect: () => Promise<{ sql: Sql; close: 
 
     beforeAll(async () => {
       ({ sql, close } = await connect());
-      await sql.exec(BUCKETING_SQL);
+      // A database an earlier version set up: bucket_of in LANGUAGE sql, hashing key || ':' || unit mod 10000.
+      await sql.exec(`CREATE SCHEMA IF NOT EXISTS rollout;
+        CREATE FUNCTION rollout.murmur3_32(data bytea, seed bigint DEFAULT 0) RETURNS bigint LANGUAGE sql IMMUTABLE STRICT AS 'SELECT 0::bigint';
+        CREATE FUNCTION rollout.bucket_of(flag_key text, unit_id text) RETURNS int LANGUAGE sql IMMUTABLE STRICT
+          AS $$ SELECT (rollout.murmur3_32(convert_to(flag_key || ':' || unit_id, 'UTF8'), 0) % 10000)::int $$`);
+      await sql.exec(BUCKETING_SQL); // replaces them in place
       await sql.exec(BUCKETING_SQL); // installing twice is harmless
     });
     afterAll(() => close());
