@@ -2,7 +2,7 @@
 -- the same rule as rollout.evaluate (actions/engine/store/evaluate-sql.ts) written as an
 -- inlinable LANGUAGE sql function (one SELECT, STABLE, not STRICT), which the planner folds into
 -- the caller's query. It is what the engine's PL/pgSQL function was measured against: about as
--- fast with prepared statements, about 2x slower without (its body is parsed and planned with
+-- fast with prepared statements, several times slower without (its body is parsed and planned with
 -- every unprepared call). The bench checks it against every row of test/serving/cases.ts first.
 -- Needs rollout.bucket_of (BUCKETING_SQL) and rollout.segment_of (EVALUATE_SQL).
 CREATE OR REPLACE FUNCTION rollout.evaluate_inline(flag_key text, targeting_key text, attributes jsonb DEFAULT '{}')

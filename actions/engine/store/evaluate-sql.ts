@@ -20,7 +20,7 @@
  * Why PL/pgSQL and not an inlinable LANGUAGE sql function: both were measured side by side
  * (bench/serving/sql-evaluate.ts; the SQL one is bench/serving/evaluate-inline-sql.sql). With
  * prepared statements they cost about the same; without — node-pg's default, psql, most ad hoc
- * use — the inlined body is parsed and planned with every call and costs about 2× the PL/pgSQL
+ * use — the inlined body is parsed and planned with every call and costs 2–3× the PL/pgSQL
  * function, which plans its one query once per session and then only branches. Not a set-
  * returning function (OUT parameters, one row), so no tuplestore per call; the segments are
  * read only for a dark or canary flag that has some, and the hash is computed only for a canary
@@ -34,8 +34,10 @@ const OUT_PARAMETERS = EVALUATE_COLUMNS.map((c) => `OUT ${c}`).join(', ');
 const ARGUMENT_NAMES = ['flag_key', 'targeting_key', 'attributes', ...EVALUATE_COLUMNS.map((c) => c.split(' ')[0])];
 
 /**
- * Idempotent; needs rollout.flag_definitions and rollout.bucket_of (BUCKETING_SQL) installed
- * first.
+ * Idempotent. Reads rollout.flag_definitions and calls rollout.bucket_of (BUCKETING_SQL) when
+ * it runs, not when it is created (PL/pgSQL resolves names at the first call), so it may be
+ * installed before or after them. Finer format errors than those listed above (a segment's
+ * empty attribute list, say) are the provider's PARSE_ERROR only; the engine never writes them.
  */
 export const EVALUATE_SQL = String.raw`
 -- CREATE OR REPLACE cannot change a function's result: a version with other result columns
