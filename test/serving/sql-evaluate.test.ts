@@ -6,6 +6,7 @@
  * read-only; and over 100,000 units SQL's bucket equals bucket.ts's, and the canary
  * membership of both equals @openfeature/flagd-core's evaluating the exported flagd file.
  */
+import { readFileSync } from 'node:fs';
 import { FlagdCore, MemoryStorage } from '@openfeature/flagd-core';
 import type { Logger } from '@openfeature/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,6 +148,26 @@ describe.each(servingTargets())('rollout.evaluate on the $name database', (targe
       expect(disagree, `flagd-core at ${percent}%`).toBe(0);
       expect(Math.abs(inside / 1000 - percent), `share at ${percent}%`).toBeLessThan(1);
     }
+  });
+
+  it('reproduces the flagd-testbed v2 fractional examples with rollout.bucket_of', async () => {
+    const vectors = JSON.parse(readFileSync(new URL('../fixtures/flagd-testbed/fractional-v2-vectors.json', import.meta.url), 'utf8')) as Record<string, { examples: Array<[string, string]> }>;
+    // Each testbed flag: the string its fractional hashes before the unit, and its variants in quarters or halves of the 10,000 buckets.
+    const flags: Record<string, { seed: string; variants: string[] }> = {
+      'fractional-flag': { seed: 'fractional-flag', variants: ['clubs', 'diamonds', 'hearts', 'spades'] },
+      'fractional-flag-shorthand': { seed: 'fractional-flag-shorthand', variants: ['heads', 'tails'] },
+      'fractional-flag-A-shared-seed': { seed: 'shared-seed', variants: ['clubs', 'diamonds', 'hearts', 'spades'] },
+      'fractional-flag-B-shared-seed': { seed: 'shared-seed', variants: ['ace-of-clubs', 'ace-of-diamonds', 'ace-of-hearts', 'ace-of-spades'] },
+      'fractional-hash-edge-flag': { seed: '', variants: ['lower', 'upper'] },
+    };
+    const rows = Object.entries(vectors).flatMap(([name, { examples }]) => examples.map(([input, variant]) => ({ name, input, variant })));
+    expect(rows.length).toBeGreaterThanOrEqual(18);
+    const { rows: buckets } = await db.writer.query<{ bucket: number }>(
+      'SELECT rollout.bucket_of(t.seed, t.input) AS bucket FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(seed, input, n) ORDER BY n',
+      [rows.map((r) => flags[r.name].seed), rows.map((r) => r.input)],
+    );
+    const got = rows.map((r, i) => flags[r.name].variants[Math.floor((buckets[i].bucket * flags[r.name].variants.length) / 10_000)]);
+    expect(got).toEqual(rows.map((r) => r.variant));
   });
 
   it('serves the whole function over 20,000 units as the rule does (canary 25 % with a segment)', async () => {
