@@ -37,6 +37,14 @@ function bucketingSuite(name: string, connect: () => Promise<{ sql: Sql; close: 
     });
     afterAll(() => close());
 
+    it('leaves the functions untouched when installed again unchanged (no catalog rewrite, no plan invalidation)', async () => {
+      const rows = () => sql.rows<{ name: string; xmin: string }>(`SELECT proname::text AS name, xmin::text AS xmin FROM pg_proc WHERE pronamespace = 'rollout'::regnamespace ORDER BY 1`);
+      const before = await rows();
+      expect(before.map((r) => r.name)).toEqual(expect.arrayContaining(['bucket_of', 'in_rollout', 'murmur3_32']));
+      await sql.exec(BUCKETING_SQL);
+      expect(await rows()).toEqual(before);
+    });
+
     it('matches the published MurmurHash3 x86_32 values', async () => {
       const rows = await sql.rows<{ h: string }>(
         `SELECT rollout.murmur3_32(convert_to(t.input, 'UTF8'), t.seed)::text AS h

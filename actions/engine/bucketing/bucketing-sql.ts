@@ -1,20 +1,18 @@
 /**
- * The bucketing functions as SQL, to install in a database (idempotent):
- * rollout.murmur3_32(bytea, seed), rollout.bucket_of(flag_key, unit_id) and
- * rollout.in_rollout(flag_key, unit_id, percent). The rule is flagd's fractional v2,
- * exactly as packages/provider/src/bucket.ts computes it (the one TypeScript home);
- * docs/bucketing.md has the formula and the golden vectors both are tested against.
+ * The bucketing functions as SQL, installed by every apply (a no-op when they are already
+ * these: store/functions-once.ts). The rule is flagd's fractional v2, exactly as
+ * packages/provider/src/bucket.ts computes it (the one TypeScript home); docs/bucketing.md has
+ * the formula and the golden vectors both are tested against.
+ *
+ *   rollout.murmur3_32(data bytea, seed bigint DEFAULT 0)   the unsigned hash
+ *   rollout.bucket_of(flag_key, unit_id)                    (murmur3(utf8(flag_key || unit_id)) * 10000) >> 32, 0 .. 9999
+ *   rollout.in_rollout(flag_key, unit_id, percent)          bucket_of(...) < round(percent * 100)
+ *
+ * unit_id is the unit's targeting key. PL/pgSQL, no extensions: stock Postgres and PGlite.
  */
-export const BUCKETING_SQL = String.raw`
--- Deterministic bucketing for rollouts: flagd's fractional v2 (docs/bucketing.md).
---   rollout.bucket_of(flag_key, unit_id)           -> (murmur3(flag_key || unit_id) * 10000) >> 32, 0 .. 9999
---   rollout.in_rollout(flag_key, unit_id, percent) -> bucket_of(...) < round(percent * 100)
--- (unit_id is the unit's targeting key.)
--- Plain SQL and PL/pgSQL, no extensions: runs on stock Postgres and on PGlite.
--- Idempotent: running it again replaces the functions with identical ones.
+import { functionsOnce } from '../store/functions-once.ts';
 
-CREATE SCHEMA IF NOT EXISTS rollout;
-
+const MURMUR3 = String.raw`
 -- MurmurHash3 x86 32-bit of raw bytes, as an unsigned 32-bit value in a bigint.
 -- Unsigned 32-bit arithmetic is done in bigint and masked with 4294967295 (0xffffffff); a
 -- product by a 32-bit constant is split at 16 bits (c = hi * 65536 + lo) so that it never
@@ -57,8 +55,9 @@ BEGIN
   h := (h * 44597 + (((h * 49842) & 65535) << 16)) & 4294967295;
   RETURN h # (h >> 16);
 END;
-$murmur3$;
+$murmur3$`;
 
+const BUCKET_OF = String.raw`
 -- The bucket (0 .. 9999) of a unit for a flag, as flagd's fractional v2 computes it: murmur3
 -- of the UTF-8 bytes of flag_key || unit_id (no separator), seed 0, scaled to 10000 buckets
 -- by (hash * 10000) >> 32. hash * 10000 < 2^46: exact in bigint.
@@ -74,8 +73,9 @@ AS $bucket_of$
 BEGIN
   RETURN (rollout.murmur3_32(convert_to(flag_key || unit_id, 'UTF8'), 0) * 10000) >> 32;
 END;
-$bucket_of$;
+$bucket_of$`;
 
+const IN_ROLLOUT = String.raw`
 -- Whether a unit is in a flag's canary at percent (0 .. 100, at most two decimals).
 -- Raising the percent only ever adds units.
 CREATE OR REPLACE FUNCTION rollout.in_rollout(flag_key text, unit_id text, percent numeric)
@@ -89,5 +89,11 @@ BEGIN
   END IF;
   RETURN rollout.bucket_of(flag_key, unit_id) < round(percent * 100);
 END;
-$in_rollout$;
-`.trimStart();
+$in_rollout$`;
+
+export const BUCKETING_SQL = `CREATE SCHEMA IF NOT EXISTS rollout;
+${functionsOnce({
+  name: 'rollout bucketing',
+  signatures: ['rollout.murmur3_32(bytea,bigint)', 'rollout.bucket_of(text,text)', 'rollout.in_rollout(text,text,numeric)'],
+  statements: [MURMUR3, BUCKET_OF, IN_ROLLOUT],
+})}`;

@@ -26,6 +26,7 @@
  * read only for a dark or canary flag that has some, and the hash is computed only for a canary
  * unit in no segment.
  */
+import { functionsOnce } from './functions-once.ts';
 
 /** The result columns (OUT parameters), in order. */
 export const EVALUATE_COLUMNS = ['value jsonb', 'variant text', 'reason text', 'stage text', 'shadow_value jsonb', 'segment text', 'error_code text', 'ledger_id bigint'] as const;
@@ -34,29 +35,13 @@ const OUT_PARAMETERS = EVALUATE_COLUMNS.map((c) => `OUT ${c}`).join(', ');
 const ARGUMENT_NAMES = ['flag_key', 'targeting_key', 'attributes', ...EVALUATE_COLUMNS.map((c) => c.split(' ')[0])];
 
 /**
- * Idempotent. Reads rollout.flag_definitions and calls rollout.bucket_of (BUCKETING_SQL) when
- * it runs, not when it is created (PL/pgSQL resolves names at the first call), so it may be
- * installed before or after them. Finer format errors than those listed above (a segment's
- * empty attribute list, say) are the provider's PARSE_ERROR only; the engine never writes them.
+ * The first segment the unit is in (rule.ts matchingSegment), or NULL: by targeting key, or by
+ * every attribute the segment names having one of its values in the unit's attributes (strings,
+ * numbers and booleans only; the targeting key is also the attribute targetingKey, as in
+ * OpenFeature's context). Called by rollout.evaluate only for a dark or canary flag that has
+ * segments.
  */
-export const EVALUATE_SQL = String.raw`
--- CREATE OR REPLACE cannot change a function's result: a version with other result columns
--- (or a set-returning one) is dropped first, by its exact signature (a view built on it makes
--- this fail loudly rather than vanish).
-DO $$
-DECLARE
-  existing regprocedure := to_regprocedure('rollout.evaluate(text,text,jsonb)');
-BEGIN
-  IF existing IS NOT NULL AND (SELECT p.proretset OR p.proargnames IS DISTINCT FROM '{${ARGUMENT_NAMES.join(',')}}'::text[] FROM pg_proc AS p WHERE p.oid = existing) THEN
-    DROP FUNCTION rollout.evaluate(text, text, jsonb);
-  END IF;
-END
-$$;
-
--- The first segment the unit is in (rule.ts matchingSegment), or NULL: by targeting key, or by
--- every attribute the segment names having one of its values in the unit's attributes (strings,
--- numbers and booleans only; the targeting key is also the attribute targetingKey, as in
--- OpenFeature's context). Called by rollout.evaluate only for a dark or canary flag that has segments.
+const SEGMENT_OF = String.raw`
 CREATE OR REPLACE FUNCTION rollout.segment_of(segments jsonb, targeting_key text, attributes jsonb)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -88,8 +73,9 @@ BEGIN
   END LOOP;
   RETURN NULL;
 END;
-$segment_of$;
+$segment_of$`;
 
+const EVALUATE = String.raw`
 CREATE OR REPLACE FUNCTION rollout.evaluate(flag_key text, targeting_key text, attributes jsonb DEFAULT '{}', ${OUT_PARAMETERS})
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 AS $evaluate$
@@ -139,5 +125,25 @@ BEGIN
     value := coalesce(d.off_value, 'null'); variant := 'off';
   END IF;
 END;
-$evaluate$;
-`.trimStart();
+$evaluate$`;
+
+/**
+ * Idempotent, and a no-op when the functions are already these (functions-once.ts). Reads
+ * rollout.flag_definitions and calls rollout.bucket_of (BUCKETING_SQL) when it runs, not when
+ * it is created (PL/pgSQL resolves names at the first call), so it may be installed before or
+ * after them. Finer format errors than those listed above (a segment's
+ * empty attribute list, say) are the provider's PARSE_ERROR only; the engine never writes them.
+ */
+export const EVALUATE_SQL = functionsOnce({
+  name: 'rollout evaluate',
+  signatures: ['rollout.segment_of(jsonb,text,jsonb)', 'rollout.evaluate(text,text,jsonb)'],
+  // CREATE OR REPLACE cannot change a function's result: a version with other result columns
+  // (or a set-returning one) is dropped first, by its exact signature (a view built on it makes
+  // this fail loudly rather than vanish).
+  before: String.raw`
+    IF (SELECT p.proretset OR p.proargnames IS DISTINCT FROM '{${ARGUMENT_NAMES.join(',')}}'::text[]
+          FROM pg_proc AS p WHERE p.oid = to_regprocedure('rollout.evaluate(text,text,jsonb)')) THEN
+      DROP FUNCTION rollout.evaluate(text, text, jsonb);
+    END IF;`,
+  statements: [SEGMENT_OF, EVALUATE],
+});
