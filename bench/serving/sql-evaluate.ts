@@ -1,9 +1,10 @@
 #!/usr/bin/env -S npx tsx
 // Benchmark (3): one call of rollout.evaluate(flag_key, targeting_key, attributes) beside a
 // plain `SELECT value FROM flags WHERE key = $1`, per call over one connection on a real
-// server, both over 10,000 flags, rounds interleaved. The function is the engine's
-// (EVALUATE_SQL, actions/engine/store/evaluate-sql.ts) over rollout.flag_definitions as the
-// contract fixture of test/serving/support/definitions.ts creates it. Also measured, as
+// server, both over 10,000 flags, rounds interleaved. The function and the view it reads are
+// the engine's, installed as apply installs them (ensureToolSchema: EVALUATE_SQL over
+// DEFINITIONS_SQL's rollout.flag_definitions, a view of rollout.flag_rollouts); the definitions
+// are written straight into flag_rollouts' serving columns. Also measured, as
 // comparison points: the same calls on canary flags only (every call hashes); the same rule as
 // an inlinable LANGUAGE sql function (bench/serving/evaluate-inline-sql.sql), the design the
 // engine's PL/pgSQL function was chosen over; and all three statements unprepared (a fresh
@@ -16,11 +17,10 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { BUCKETING_SQL } from '../../actions/engine/bucketing/bucketing-sql.ts';
-import { EVALUATE_SQL } from '../../actions/engine/store/evaluate-sql.ts';
 import { evaluate } from '../../packages/provider/src/rule.ts';
 import { SERVING_CASES } from '../../test/serving/cases.ts';
-import { installDefinitions, writeDefinitions } from '../../test/serving/support/definitions.ts';
+import { ensureToolSchema } from '../../actions/engine/store/tool-schema.ts';
+import type { FlagDefinition } from '../../packages/provider/src/definition.ts';
 import { ROOT, makeDefinitions, makeUnits, median, writeSection } from './workload.ts';
 
 const { values } = parseArgs({ options: { calls: { type: 'string', default: '5000' }, runs: { type: 'string', default: '5' } } });
@@ -37,9 +37,20 @@ const url = new URL(ADMIN_URL);
 url.pathname = `/${name}`;
 const client = new pg.Client({ connectionString: url.toString() });
 await client.connect();
-await installDefinitions(client);
-await client.query(BUCKETING_SQL);
-await client.query(EVALUATE_SQL);
+await ensureToolSchema(client);
+
+/** Definitions into the serving columns of rollout.flag_rollouts, as apply leaves them (one upsert). */
+async function writeDefinitions(definitions: readonly FlagDefinition[]): Promise<void> {
+  const rows = definitions.map((d) => ({ key: d.key, value: d.value, off_value: d.offValue, stage: d.stage, percent: d.percent, segments: d.segments, override: d.override ?? null, kill_switch: d.killSwitch }));
+  await client.query(
+    `INSERT INTO rollout.flag_rollouts (key, stage, percent, recorded_kind, ledger_id, value, off_value, segments, override, kill_switch)
+     SELECT r.key, r.stage, r.percent, 'apply', 1, r.value, r.off_value, r.segments, r.override, r.kill_switch
+       FROM jsonb_to_recordset($1::jsonb) AS r(key text, value jsonb, off_value jsonb, stage text, percent numeric, segments jsonb, override jsonb, kill_switch boolean)
+     ON CONFLICT (key) DO UPDATE SET stage = EXCLUDED.stage, percent = EXCLUDED.percent, value = EXCLUDED.value, off_value = EXCLUDED.off_value,
+       segments = EXCLUDED.segments, override = EXCLUDED.override, kill_switch = EXCLUDED.kill_switch`,
+    [JSON.stringify(rows)],
+  );
+}
 await client.query(readFileSync(join(ROOT, 'bench/serving/evaluate-inline-sql.sql'), 'utf8'));
 
 const PLAIN = 'SELECT value FROM flags WHERE key = $1';
@@ -48,7 +59,7 @@ const EVALUATE_INLINE = 'SELECT value, variant, reason, shadow_value FROM rollou
 
 // The functions must give the rule's answers before their speed means anything.
 for (const c of SERVING_CASES) {
-  await writeDefinitions(client, [c.definition]);
+  await writeDefinitions([c.definition]);
   const { targetingKey, ...attributes } = c.unit;
   const rule = evaluate(c.definition, c.unit);
   const want = JSON.stringify([rule.value, rule.variant, rule.reason, rule.shadowValue ?? null]);
@@ -58,13 +69,13 @@ for (const c of SERVING_CASES) {
     if (got !== want) throw new Error(`${text} disagrees with the rule on "${c.name}": ${got}, expected ${want}`);
   }
 }
-await client.query('TRUNCATE rollout.fixture_definitions');
+await client.query('TRUNCATE rollout.flag_rollouts');
 
 const definitions = makeDefinitions(10_000);
 const canaries = definitions.filter((d) => d.stage === 'canary');
-await writeDefinitions(client, definitions);
+await writeDefinitions(definitions);
 await client.query('CREATE TABLE flags (key text PRIMARY KEY, value jsonb NOT NULL)');
-await client.query('INSERT INTO flags SELECT key, value FROM rollout.fixture_definitions');
+await client.query('INSERT INTO flags SELECT key, value FROM rollout.flag_definitions');
 await client.query('ANALYZE');
 const units = makeUnits(10_000);
 
@@ -124,7 +135,7 @@ writeSection(
   'serving-sql',
   `## Serving (3): rollout.evaluate per call
 
-One call per round trip over one connection to PostgreSQL ${version[0].server_version} on loopback, over 10,000 flags (the serving workload: a quarter canaries, segments on dark flags and half the canaries) and 10,000 units; ${CALLS.toLocaleString('en-US')} calls per run for prepared statements, ${callsOf('plain-unprepared').toLocaleString('en-US')} for unprepared ones (planned on every call, as node-pg without a statement name and psql do); the seven kinds interleaved in rotating order, median of ${RUNS} runs. Function measured: the engine's \`rollout.evaluate\` (EVALUATE_SQL, PL/pgSQL) over \`rollout.flag_definitions\` as the contract fixture of test/serving/support/definitions.ts creates it; beside it, the same rule as an inlinable LANGUAGE sql function (bench/serving/evaluate-inline-sql.sql). Each function was checked against every row of test/serving/cases.ts first. Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, by \`npx tsx bench/serving/sql-evaluate.ts\`; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} at start, ${loadAfter.map((l) => l.toFixed(2)).join(' ')} at end.
+One call per round trip over one connection to PostgreSQL ${version[0].server_version} on loopback, over 10,000 flags (the serving workload: a quarter canaries, segments on dark flags and half the canaries) and 10,000 units; ${CALLS.toLocaleString('en-US')} calls per run for prepared statements, ${callsOf('plain-unprepared').toLocaleString('en-US')} for unprepared ones (planned on every call, as node-pg without a statement name and psql do); the seven kinds interleaved in rotating order, median of ${RUNS} runs. Function measured: the engine's \`rollout.evaluate\` (EVALUATE_SQL, PL/pgSQL) over the engine's \`rollout.flag_definitions\` (a view of \`rollout.flag_rollouts\`), both installed as apply installs them; beside it, the same rule as an inlinable LANGUAGE sql function (bench/serving/evaluate-inline-sql.sql). Each function was checked against every row of test/serving/cases.ts first. Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, by \`npx tsx bench/serving/sql-evaluate.ts\`; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} at start, ${loadAfter.map((l) => l.toFixed(2)).join(' ')} at end.
 
 | statement | median per call | min | max | vs plain |
 |---|---:|---:|---:|---:|
