@@ -131,8 +131,8 @@ $evaluate$`;
  * Idempotent, and a no-op when the functions are already these (functions-once.ts). Reads
  * rollout.flag_definitions and calls rollout.bucket_of (BUCKETING_SQL) when it runs, not when
  * it is created (PL/pgSQL resolves names at the first call), so it may be installed before or
- * after them. Finer format errors than those listed above (a segment's
- * empty attribute list, say) are the provider's PARSE_ERROR only; the engine never writes them.
+ * after them. Finer format errors than those listed above (a segment's empty attribute list,
+ * say) are the provider's PARSE_ERROR only; the engine never writes them.
  */
 export const EVALUATE_SQL = functionsOnce({
   name: 'rollout evaluate',
