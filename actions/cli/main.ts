@@ -30,6 +30,7 @@ const COMMANDS: Record<string, () => Promise<CommandFactory>> = {
   import: async () => (await import('./commands/import.ts')).importCommand,
   export: async () => (await import('./commands/export.ts')).exportCommand,
   audit: async () => (await import('./commands/audit.ts')).auditCommand,
+  fleet: async () => (await import('./commands/fleet.ts')).fleetCommand,
 };
 
 /** The command a command line names (skipping global options), if it is one of ours. */

@@ -42,13 +42,15 @@ export interface PlanRequest {
   repository?: Repository;
   /** The clock the gates read; the real one when not given. */
   now?: Date;
+  /** Gates already read (a fleet reads its upstream once for all its targets); they carry their own clock. */
+  gates?: GateContext;
 }
 
 /** The plan, computed in a read-only snapshot (as the read-only role when there is one). */
 export async function planOperation(request: PlanRequest): Promise<Plan> {
   const { root, processEnv, commit } = request;
   const env = readOnlyTarget(request.env, processEnv);
-  const gates = await gatesFor(root, env, processEnv, request.repository, request.now);
+  const gates = request.gates ?? (await gatesFor(root, env, processEnv, request.repository, request.now));
   const { plan } = await withSession(env, { root, processEnv, lock: false }, ({ client }) =>
     readOnly(client, () => readPlan(client, { root, env, processEnv, commit, gates })),
   );
@@ -82,7 +84,7 @@ export interface ApplyOutcome {
 
 export async function applyOperation(request: ApplyRequest): Promise<ApplyOutcome> {
   const { root, env, processEnv, commit, actor, pullRequest } = request;
-  const gates = await gatesFor(root, env, processEnv, request.repository, request.now);
+  const gates = request.gates ?? (await gatesFor(root, env, processEnv, request.repository, request.now));
   return withSession(env, { root, processEnv, lock: true }, async (session) => {
     const result = await applyEnvironment(session, {
       root,
