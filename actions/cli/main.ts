@@ -30,6 +30,7 @@ const COMMANDS: Record<string, () => Promise<CommandFactory>> = {
   import: async () => (await import('./commands/import.ts')).importCommand,
   export: async () => (await import('./commands/export.ts')).exportCommand,
   audit: async () => (await import('./commands/audit.ts')).auditCommand,
+  restore: async () => (await import('./commands/restore.ts')).restoreCommand,
 };
 
 /** The command a command line names (skipping global options), if it is one of ours. */
