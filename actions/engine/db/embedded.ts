@@ -108,14 +108,15 @@ async function replaceDataDir(dir: string, file: string, extensions: readonly Bu
 
 /** Unpack a backup (a tarball of a data directory) into a new data directory `dir`, in a worker of its own. */
 async function unpackBackup(file: string, dir: string, extensions: readonly BundleImport[]): Promise<void> {
-  const worker = await acquireWorker();
+  // A worker of its own, ended after: PGlite failing on a bad tarball can leave the thread unusable.
+  const worker = new HostWorker(await compiledPglite());
   try {
     await worker.request({ type: 'unpack', file, dir, extensions });
   } catch (error) {
     await rm(dir, { recursive: true, force: true }).catch(cleanupFailed(`removing the half-unpacked folder ${dir}`));
     throw new UserError(`Could not restore ${file}: ${toError(error).message}. Is it a backup of an embedded database, taken by this version of rollout (the same PGlite)?`, { cause: error });
   } finally {
-    parkWorker(worker);
+    await worker.thread.terminate();
   }
   // The backup was taken while its lock file was held: a copy of it would look like a live holder.
   await rm(join(dir, LOCK_FILE_NAME), { force: true });

@@ -16,7 +16,8 @@ import { isOpen } from '../db/database.ts';
 import { lockEnvironment, openDatabase, withTransaction, type Database } from '../db/index.ts';
 import { UserError, toError } from '../errors.ts';
 import { cleanupFailed } from '../cleanup.ts';
-import { readHistoryRows } from '../migrate/history.ts';
+import { readHistoryRows, type HistoryRow } from '../migrate/history.ts';
+import { readMigrationFiles } from '../migrate/files.ts';
 import { appendLedger, type LedgerChange } from '../store/ledger.ts';
 import { readLiveState } from '../store/live-state.ts';
 import { ensureToolSchema } from '../store/tool-schema.ts';
@@ -71,6 +72,7 @@ export async function restoreOperation(request: RestoreRequest): Promise<Restore
     try {
       const keep = request.into ? null : await preservedObjects(client);
       const history = await readHistoryRows(client);
+      const historyId = await migrationNamer(request.root, env);
       const plan: RestorePlan = {
         environment: env.name,
         database: db.label,
@@ -83,7 +85,7 @@ export async function restoreOperation(request: RestoreRequest): Promise<Restore
           : [],
       };
       if (!request.confirm) return { plan, done: null };
-      const done = request.into ? await restoreInto(db, client, request, backup) : await restoreInPlace(db, client, request, backup, keep);
+      const done = request.into ? await restoreInto(db, client, request, backup) : await restoreInPlace(db, client, request, backup, keep, historyId);
       return { plan, done };
     } finally {
       await release?.();
@@ -100,8 +102,8 @@ async function restoreInto(db: Database, client: pg.Client, request: RestoreRequ
   return { ledgerId, changes: [], into };
 }
 
-async function restoreInPlace(db: Database, client: pg.Client, request: RestoreRequest, backup: ChosenBackup, keep: PreservedObjects | null): Promise<RestoreDone> {
-  const before = await snapshot(client, request.env);
+async function restoreInPlace(db: Database, client: pg.Client, request: RestoreRequest, backup: ChosenBackup, keep: PreservedObjects | null, historyId: HistoryNamer): Promise<RestoreDone> {
+  const before = await snapshot(client, request.env, historyId);
   const saved = keep && db.kind === 'embedded' ? await readPreservedRows(client, keep) : undefined;
   let replaced: { keptInPlace: boolean; aside?: string };
   try {
@@ -113,7 +115,7 @@ async function restoreInPlace(db: Database, client: pg.Client, request: RestoreR
   // The embedded database restarted on its new files: the old connection went with the old ones.
   const writer = isOpen(client) ? client : await db.connect();
   await ensureToolSchema(writer);
-  const after = await snapshot(writer, request.env);
+  const after = await snapshot(writer, request.env, historyId);
   const changes = restoreChanges(before, after);
   const aside = replaced.aside ? { aside: replaced.aside } : {};
   const ledgerId = await withTransaction(writer, async (tx) => {
@@ -150,12 +152,19 @@ function meta(request: RestoreRequest, backup: ChosenBackup, outcome: string, ex
   };
 }
 
-async function snapshot(client: pg.ClientBase, env: Environment): Promise<Snapshot> {
+async function snapshot(client: pg.ClientBase, env: Environment, historyId: HistoryNamer): Promise<Snapshot> {
   const history = await readHistoryRows(client);
   return { migrations: new Set(history.filter((r) => r.status === 'applied').map(historyId)), live: await readLiveState(client, env.flagTable) };
 }
 
-const historyId = (row: { id: string | null; name: string }): string => row.id ?? row.name;
+type HistoryNamer = (row: HistoryRow) => string;
+
+/** A history row by its file's path (migrations/0002_x.sql), as apply's ledger entries name migrations; by version_name when the file is gone. */
+async function migrationNamer(root: string, env: Environment): Promise<HistoryNamer> {
+  const { files } = await readMigrationFiles(root, env.migrations.directory).catch(() => ({ files: [] }));
+  const paths = new Map(files.map((f) => [f.id, f.path]));
+  return (row) => paths.get(row.id ?? '') ?? `${row.version}_${row.name}`;
+}
 
 /** The backup --backup names, or the newest of this environment's in its backup folder; every refusal says what to do. */
 export async function chooseBackup(request: Pick<RestoreRequest, 'root' | 'env' | 'repository' | 'backup' | 'cwd'>): Promise<ChosenBackup> {
