@@ -45,7 +45,7 @@ export function healthScheduleProblems(repository: Repository): { problems: Prob
       file,
       ...locate(source, ['on', 'schedule', 0, 'cron']),
       severity: 'warning',
-      message: `this health schedule ${runs}, but ${who}: health measures every monitor once a run, so the exit criteria would see gaps and refuse moves. Set cron: "${cronFor(cadence.everyMs).cron}" (the shortest every, or the closest GitHub allows).`,
+      message: `this health schedule ${runs}, but ${who}: health measures every monitor once a run, so measurements would be further apart than every (exit criteria count a gap of more than twice every as unknown, and GitHub starts schedules late under load). Set cron: "${cronFor(cadence.everyMs).cron}" (the shortest every, or the closest GitHub allows).`,
     });
   }
   if (scheduled && cadence.everyMs < GITHUB_MIN_SCHEDULE_MS && cadence.environment !== undefined && cadence.index !== undefined) {
