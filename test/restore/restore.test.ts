@@ -26,7 +26,7 @@ flags:
 
 const SEED = `CREATE TABLE orders (id int PRIMARY KEY, total numeric NOT NULL);
 INSERT INTO orders SELECT g, g * 10 FROM generate_series(1, 8) g;`;
-const DAMAGE = 'DELETE FROM orders WHERE id > 2;';
+const DAMAGE = 'DELETE FROM orders WHERE id > 2;\nCREATE TABLE damage_notes (id int);';
 
 async function migration(db: TestDatabase, file: string, text: string): Promise<void> {
   await mkdir(join(db.root, 'migrations'), { recursive: true });
@@ -72,6 +72,8 @@ describe.each(databaseTargets())('rollout restore on $name', (target) => {
     expect(run.stdout).toContain('migrations no longer recorded as applied: migrations/0002_damage.sql. The next apply runs them again');
 
     expect(await orders(db)).toBe(8);
+    // A server restore drops and recreates only what the backup holds; the embedded one replaces the whole directory.
+    expect(await sql(db, "SELECT to_regclass('public.damage_notes') IS NOT NULL AS kept")).toEqual([{ kept: target.name === 'server' }]);
     expect(await sql(db, "SELECT value FROM rollout.flags WHERE key = 'ranker.policy'")).toEqual([{ value: { epsilon: 0.1 } }]);
     expect(await sql(db, "SELECT id FROM rollout.schema_migrations WHERE status = 'applied' ORDER BY id")).toEqual([{ id: '1' }]);
     // The ledger was not rewound to the backup's day: both applies are still there, then the restore.
