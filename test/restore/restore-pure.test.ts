@@ -102,7 +102,7 @@ describe('the restore plan and its ledger changes', () => {
     environment: 'production',
     database: 'postgres://app:***@db/app',
     databaseKind: 'url',
-    backup: { display: 'backups/staging-20261202T100000Z.dump', path: '/r/backups/staging-20261202T100000Z.dump', bytes: 2048, takenAt: new Date('2026-12-02T10:00:00Z'), environment: 'staging', chosen: 'given' },
+    backup: { display: 'backups/staging-20261202T100000Z.dump', argument: 'backups/staging-20261202T100000Z.dump', path: '/r/backups/staging-20261202T100000Z.dump', bytes: 2048, takenAt: new Date('2026-12-02T10:00:00Z'), environment: 'staging', chosen: 'given' },
     preserved: ['rollout.ledger'],
     appliedSince: [{ id: 'migrations/0007_x.sql', appliedAt: new Date('2026-12-02T10:00:05.123Z') }],
   };

@@ -62,10 +62,24 @@ describe.each(databaseTargets())('rollout restore on $name', (target) => {
     expect(preview.stdout).toMatch(/backup {4}backups\/test-\d{8}T\d{6}Z\.(dump|tar\.gz) \(taken \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, .*; the newest of \d backup\(s\) of "test"/);
     expect(preview.stdout).toContain('keeps     rollout.ledger, rollout.ledger_changes, rollout.measurements');
     expect(preview.stdout).toMatch(/rewinds[^\n]*\n(\s+\S+ \(applied [^\n]*\n)*\s+migrations\/0002_damage\.sql \(applied /);
-    expect(preview.stdout).toMatch(/Nothing was changed\. To restore: rollout restore --env test --backup backups\/test-\S+ --yes/);
+    const command = /Nothing was changed\. To restore: rollout (restore --env test --backup \S+backups\/test-\S+ --yes)$/m.exec(preview.stdout);
+    expect(command, preview.stdout).not.toBeNull();
     expect(await orders(db)).toBe(2); // the plan changed nothing
 
-    const run = await cliOn(db, ['restore', '--env', 'test', '--yes', '--reason', '0002 deleted orders']);
+    // Services holding definitions are told to re-read them (server: LISTEN on a connection of their own).
+    const listener = db.url ? new pg.Client({ connectionString: db.url }) : undefined;
+    const notices: string[] = [];
+    if (listener) {
+      await listener.connect();
+      listener.on('notification', (n) => notices.push(`${n.channel} ${n.payload ?? ''}`));
+      await listener.query('LISTEN rollout_flags');
+    }
+    // The command the plan printed, as printed (run from this process's directory).
+    const run = await cliOn(db, [...command![1].split(' '), '--reason', '0002 deleted orders']).finally(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await listener?.end();
+    });
+    if (listener) expect(notices).toEqual(['rollout_flags {"ledger_id":3}']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/test: restored backups\/test-\S+ into .*\. Ledger entry #3 \(kind restore\)\./);
     expect(run.stdout).toContain('flag ranker.policy: {"epsilon":0.3} → {"epsilon":0.1}');

@@ -10,6 +10,8 @@ import { compactJson } from '../plan/json-diff.ts';
 export interface ChosenBackup {
   /** As the user reads it: relative to the repository when it is inside it. */
   display: string;
+  /** What to pass as --backup from the current directory. */
+  argument: string;
   /** Absolute path. */
   path: string;
   bytes: number;
@@ -79,7 +81,7 @@ export function renderRestorePlan(plan: RestorePlan): string[] {
     }
   }
   const into = plan.into ? ` --into ${plan.into}` : '';
-  lines.push('', `Nothing was changed. To restore: rollout restore --env ${plan.environment} --backup ${b.display}${into} --yes`);
+  lines.push('', `Nothing was changed. To restore: rollout restore --env ${plan.environment} --backup ${b.argument}${into} --yes`);
   return lines;
 }
 

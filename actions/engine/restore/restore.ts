@@ -122,7 +122,10 @@ async function restoreInPlace(db: Database, client: pg.Client, request: RestoreR
     // Written back in the transaction of the entry that explains why the ledger has them twice over nothing.
     const carried = saved ? await writeBackPreservedRows(tx, saved) : undefined;
     const summary: Record<string, string | Record<string, number>> = { ...(replaced.aside ? { aside: replaced.aside } : {}), ...(carried ? { carriedOver: carried } : {}) };
-    return appendLedger(tx, meta(request, backup, 'restored', summary), changes);
+    const id = await appendLedger(tx, meta(request, backup, 'restored', summary), changes);
+    // Services holding definitions in memory re-read everything (a notice without keys), at COMMIT.
+    await tx.query("SELECT pg_notify('rollout_flags', $1)", [JSON.stringify({ ledger_id: id })]);
+    return id;
   });
   return { ledgerId, changes, ...aside };
 }
@@ -170,10 +173,13 @@ async function migrationNamer(root: string, env: Environment): Promise<HistoryNa
 export async function chooseBackup(request: Pick<RestoreRequest, 'root' | 'env' | 'repository' | 'backup' | 'cwd'>): Promise<ChosenBackup> {
   const { env, root } = request;
   const kind = env.database.kind;
-  const display = (path: string): string => {
-    const rel = relative(root, path);
+  const within = (base: string, path: string): string => {
+    const rel = relative(base, path);
     return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
   };
+  const display = (path: string): string => within(root, path);
+  // --backup is read relative to the current directory, so the command the plan prints names it from there.
+  const argument = (path: string): string => within(request.cwd ?? process.cwd(), path);
   if (request.backup !== undefined) {
     const path = resolve(request.cwd ?? process.cwd(), request.backup);
     const info = await stat(path).catch(() => undefined);
@@ -183,7 +189,7 @@ export async function chooseBackup(request: Pick<RestoreRequest, 'root' | 'env' 
     const mismatch = kindMismatch(request.backup, kind, env.name);
     if (mismatch) throw new UserError(mismatch);
     const name = parseBackupName(path);
-    return { display: display(path), path, bytes: info.size, takenAt: name?.takenAt ?? null, environment: name?.environment ?? null, chosen: 'given' };
+    return { display: display(path), argument: argument(path), path, bytes: info.size, takenAt: name?.takenAt ?? null, environment: name?.environment ?? null, chosen: 'given' };
   }
   const source = request.repository?.files.get(env.name)?.source;
   const at = (path: string[], key = false): string => {
@@ -208,5 +214,5 @@ export async function chooseBackup(request: Pick<RestoreRequest, 'root' | 'env' 
   }
   const path = resolve(folder, newest.file);
   const info = await stat(path);
-  return { display: display(path), path, bytes: info.size, takenAt: newest.name.takenAt, environment: newest.name.environment, chosen: 'newest', of: newest.of };
+  return { display: display(path), argument: argument(path), path, bytes: info.size, takenAt: newest.name.takenAt, environment: newest.name.environment, chosen: 'newest', of: newest.of };
 }
