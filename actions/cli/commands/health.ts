@@ -7,6 +7,7 @@ import { readOnly, withSession } from '../../engine/session.ts';
 import { readIntegrityWarnings } from '../../engine/store/ledger-audit.ts';
 import type { CliContext } from '../context.ts';
 import { parseDurationOption } from './verify.ts';
+import { parsePositiveInt } from './options.ts';
 
 export function healthCommand(ctx: CliContext): Command {
   return new Command('health')
@@ -15,8 +16,9 @@ export function healthCommand(ctx: CliContext): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown']).default('text'))
     .option('--no-act', 'measure and report only: record nothing, trip no kill switch, move no flag, call nothing (dry run)')
     .option('--timeout <duration>', 'timeout per measurement, e.g. 10s (default 30s)', parseDurationOption)
+    .option('--concurrency <n>', 'measurements at once on a server (default 4; the embedded database measures one at a time)', parsePositiveInt)
     .addHelpText('after', '\nExit codes: 0 every monitor healthy; 1 at least one breach; 3 no breach but some monitor unknown (no data or a failing query: never counted as healthy).')
-    .action(async (options: { env: string; format: 'text' | 'json' | 'markdown'; act: boolean; timeout?: number }) => {
+    .action(async (options: { env: string; format: 'text' | 'json' | 'markdown'; act: boolean; timeout?: number; concurrency?: number }) => {
       const env = await ctx.loadEnvironment(options.env);
       const { report, ledger } = await withSession(env, { root: ctx.root, processEnv: ctx.env, lock: false }, async (session) => {
         const measured = await runMonitors(env, {
@@ -29,6 +31,7 @@ export function healthCommand(ctx: CliContext): Command {
           processEnv: ctx.env,
           github: { apiUrl: ctx.env.GITHUB_API_URL ?? 'https://api.github.com', ...(ctx.env.GITHUB_REPOSITORY ? { repository: ctx.env.GITHUB_REPOSITORY } : {}) },
           ...(options.timeout ? { timeoutMs: options.timeout } : {}),
+          ...(options.concurrency ? { concurrency: options.concurrency } : {}),
         });
         const client = await session.writer();
         return { report: measured, ledger: await readOnly(client, () => readIntegrityWarnings(client, env.name, { quick: false })) };
