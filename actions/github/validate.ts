@@ -7,6 +7,7 @@ import { loadRepository } from '../engine/config/repository.ts';
 import { hasErrors, sortProblems, type Problem } from '../engine/problems.ts';
 import { checkRepositoryMigrations } from '../engine/migrate/offline-check.ts';
 import { checkRepositoryQueries } from '../engine/checks/offline-check.ts';
+import { healthScheduleProblems } from '../engine/config/health-schedule.ts';
 import { renderProblems } from '../engine/render/problems.ts';
 import type { ValidateInputs } from './inputs.ts';
 import type { Runtime } from './runtime.ts';
@@ -33,7 +34,7 @@ export async function validateStep(inputs: ValidateInputs, runtime: Runtime, wor
   const queries = await checkRepositoryQueries(repository, inputs.environments);
   // Annotations name files from the workspace, which is not the root when `root` is set.
   const fromWorkspace = (file: string): string => relative(workspace, join(inputs.root, file)) || file;
-  const problems: Problem[] = sortProblems([...repository.problems, ...migrations.problems, ...queries]).map((p) => ({ ...p, file: fromWorkspace(p.file) }));
+  const problems: Problem[] = sortProblems([...repository.problems, ...migrations.problems, ...queries, ...healthScheduleProblems(repository).problems]).map((p) => ({ ...p, file: fromWorkspace(p.file) }));
   runtime.command(renderProblems(problems, 'github'));
   const environments = [...repository.files.keys()];
   // An embedded database lives on a laptop, not in CI: only server-backed environments are planned there.

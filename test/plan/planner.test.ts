@@ -209,6 +209,34 @@ describe('planner', () => {
     expect(migrated).toMatchObject({ action: 'change', valueChanged: false, stageChanged: false, servingBefore: null, plain: { before: { enabled: true }, after: { enabled: false } } });
   });
 
+  it('says who is affected: the share of units whose served value changes, in text and markdown (issue 11)', () => {
+    const internal = { name: 'internal', keys: ['u1'] };
+    const staged = (rolloutSpec: NonNullable<FlagSpec['rollout']>, value: JsonValue = { enabled: true }): Environment => ({
+      ...env([flag('f', value, { offValue: { enabled: false }, rollout: rolloutSpec })]),
+      segments: new Map([['internal', internal]]),
+    });
+    const at = (stage: LiveRollout['stage'], percent: number | null, segments = [internal], value: JsonValue = { enabled: true }) =>
+      live({ f: { enabled: false } }, { f: rollout({ enabled: false }, { stage, percent, definition: definition(value, { offValue: { enabled: false }, segments }) }) });
+
+    // canary 5 % → 25 %: 20 % of the other units switch on.
+    const widen = plan(staged({ stage: 'canary', percent: 25, segments: ['internal'] }), at('canary', 5));
+    expect(widen.flags[0].impact).toEqual({ share: 20, summary: '20% of other units switch from the off value to the value' });
+    expect(renderPlan(widen, 'text')).toContain('who: 20% of other units switch from the off value to the value');
+    expect(renderPlan(widen, 'markdown')).toContain('**who:** 20% of other units switch from the off value to the value');
+
+    // A value edit at canary 25 %: those 25 % see the new value, and the internal units too.
+    const edit = plan(staged({ stage: 'canary', percent: 25, segments: ['internal'] }, { enabled: true, variant: 'b' }), at('canary', 25));
+    expect(edit.flags[0].impact?.summary).toBe("units in 'internal' see the new value; 25% of other units see the new value");
+
+    // off → dark: only the internal units.
+    const dark = plan(staged({ stage: 'dark', segments: ['internal'] }), at('off', null));
+    expect(dark.flags[0].impact).toEqual({ share: 0, summary: "units in 'internal' switch from the off value to the value; no other unit is served anything new" });
+
+    // Rolled back to off from canary 50 %: half switch back.
+    const back = plan(staged({ stage: 'off', segments: ['internal'] }), at('canary', 50));
+    expect(back.flags[0].impact?.summary).toBe("units in 'internal' switch back to the off value; 50% of other units switch back to the off value");
+  });
+
   it('renders markdown with a table of flags and the diff', () => {
     const p = plan(env([flag('b', { epsilon: 0.1 })]), live({ b: { epsilon: 0.08 } }, { b: rollout({ epsilon: 0.08 }) }));
     const md = renderPlan(p, 'markdown');

@@ -20,7 +20,7 @@ export function healthCommand(ctx: CliContext): Command {
     .option('--no-act', 'measure and report only: record nothing, trip no kill switch, move no flag, call nothing (dry run)')
     .option('--timeout <duration>', 'timeout per measurement, e.g. 10s (default 30s)', parseDurationOption)
     .option('--wave <name>', 'fleet: only the targets of this wave (default: every target)')
-    .option('--concurrency <n>', 'fleet: targets measured at once', parsePositiveInt)
+    .option('--concurrency <n>', 'measured at once: a fleet\'s targets; one database\'s monitors on a server (default 4; the embedded database measures one at a time)', parsePositiveInt)
     .addHelpText('after', '\nExit codes: 0 every monitor healthy; 1 at least one breach; 3 no breach but some monitor unknown (no data or a failing query: never counted as healthy).')
     .action(async (options: { env: string; format: 'text' | 'json' | 'markdown'; act: boolean; timeout?: number; wave?: string; concurrency?: number }) => {
       const env = await ctx.loadEnvironment(options.env);
@@ -44,9 +44,15 @@ export function healthCommand(ctx: CliContext): Command {
         ctx.setExitCode(fleetHealthExitCode(health));
         return;
       }
-      if (options.wave !== undefined || options.concurrency) throw new UsageError(`${env.name} is one database, not a fleet: --wave and --concurrency apply to environments with targets: (docs/fleets.md).`);
+      if (options.wave !== undefined) throw new UsageError(`${env.name} is one database, not a fleet: --wave applies to environments with targets: (docs/fleets.md).`);
       const { report, ledger } = await withSession(env, { root: ctx.root, processEnv: ctx.env, lock: false }, async (session) => {
-        const measured = await runMonitors(env, { ...common, access: checkAccess(env, session.db), writer: () => session.writer(), processEnv: ctx.env });
+        const measured = await runMonitors(env, {
+          ...common,
+          access: checkAccess(env, session.db),
+          writer: () => session.writer(),
+          processEnv: ctx.env,
+          ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+        });
         const client = await session.writer();
         return { report: measured, ledger: await readOnly(client, () => readIntegrityWarnings(client, env.name, { quick: false })) };
       });

@@ -232,6 +232,7 @@ function toModel(name: string, file: string, raw: Record<string, unknown>, share
     promotesTo: downstreamNames(raw.promotes_to)[0],
     ...(downstreamNames(raw.promotes_to).length > 1 ? { promotesToAll: downstreamNames(raw.promotes_to) } : {}),
     flagTable: (raw.flag_store as { table?: string } | undefined)?.table,
+    ...(raw.export ? { export: { file: (raw.export as { file: string }).file, format: 'flagd' as const } } : {}),
     migrations: {
       directory: migrations.directory ?? defaults.directory,
       lockTimeoutMs: duration(migrations.lock_timeout, defaults.lockTimeoutMs),

@@ -8,11 +8,12 @@ import type { Environment, FlagSpec } from '../config/model.ts';
 import { criteriaFor } from '../config/exit-criteria.ts';
 import type { Measurement } from '../stages/exit-gate.ts';
 import { evaluateMove, type DependencyState, type UpstreamState } from '../stages/gates.ts';
-import { DEFAULT_LADDER, type LadderConfig, type Position as LadderPosition } from '../stages/ladder.ts';
-import { plainValue, servingOf, type ServingSpec } from '../serving/definitions.ts';
+import { DEFAULT_LADDER, comparePositions, type LadderConfig, type Position as LadderPosition } from '../stages/ladder.ts';
+import { desiredDefinition, plainValue, servesEveryUnit, servingOf, type FlagDefinition, type ServingSpec } from '../serving/definitions.ts';
 import type { LiveDefinition, LiveFlag, LiveRollout, LiveState } from '../store/live-state.ts';
 import { AUTO_ROLLBACK_KIND, isHeldByRollback, isReconciledRollback } from './rollback-hold.ts';
 import { PlanHasher, canonicalJson } from './hash.ts';
+import { impactOf } from './impact.ts';
 import { diffJson } from './json-diff.ts';
 import type { FlagChange, MigrationPlanPart, Plan, Position } from './types.ts';
 
@@ -54,7 +55,13 @@ export function buildPlan(input: PlanInput): Plan {
     const serving = want ? servingOf(desired, want) : undefined;
     const change = planFlag(key, want, serving, have, rollout);
     if (change === 'unmanaged') unmanaged.push(key);
-    else if (change) changes.push(change);
+    else if (change) {
+      if (want && change.action !== 'hold') {
+        const impact = impactOf(liveDefinition(key, have, rollout), desiredDefinition(desired, want));
+        if (impact.summary) change.impact = { share: impact.share, summary: impact.summary };
+      }
+      changes.push(change);
+    }
     // planFlag found the desired value equal to the live one: no change, or a move of stage only.
     const sameValue = want !== undefined && have !== undefined && (change === undefined || (change !== 'unmanaged' && !change.valueChanged));
     const sameServing = change === undefined || change === 'unmanaged' || !('servingBefore' in change);
@@ -163,7 +170,11 @@ function planFlag(
   const stageChanged = !from || from.stage !== to.stage || from.percent !== to.percent;
   // Git has caught up with a break-glass value or an auto-rollback's position: record that,
   // or the hold would outlive the reconcile PR (and the next forward move would not be gated as usual).
-  const reconciles = !valueChanged && managed && (rollout.recordedKind === 'break-glass' || isReconciledRollback(rollout, to));
+  // A break-glass override reaches every unit: Git has caught up once its file serves it to every unit
+  // too, whichever field says so (a staged kill switch's off value at off); less would lift it for some.
+  const override = rollout?.definition?.override;
+  const caughtUp = override !== undefined ? servesEveryUnit({ value: desired.value, offValue: serving.offValue, stage: to.stage }, override) : !valueChanged;
+  const reconciles = caughtUp && managed && (rollout.recordedKind === 'break-glass' || isReconciledRollback(rollout, to));
   // The stored definition differs from Git's (or there is none yet: a new flag, or a row an older version wrote).
   const servingChanged = !rollout?.definition || !sameServing(rollout.definition, serving, to.stage !== null);
   // What a plain read of the value table is to return: moved by a stage, value or off value change,
@@ -174,7 +185,7 @@ function planFlag(
 
   // Held only while the value table still holds what the break-glass or rollback wrote (no hand edit since).
   const untouched = stored !== undefined && equal(stored, rollout?.recordedValue ?? null);
-  const heldByBreakGlass = valueChanged && managed && rollout.recordedKind === 'break-glass' && untouched;
+  const heldByBreakGlass = !caughtUp && managed && rollout.recordedKind === 'break-glass' && untouched;
   // An exit criterion moved the flag back (auto-rollback): Git must first say where it is now; a move past it waits.
   const heldByRollback = managed && isHeldByRollback(rollout, from, to) && untouched;
   return {
@@ -194,6 +205,27 @@ function planFlag(
     ...(drift ? { drift } : {}),
     ...(heldByBreakGlass || (reconciles && rollout.recordedKind === 'break-glass') ? { breakGlass: { ledgerId: rollout.ledgerId } } : {}),
     ...(heldByRollback || (reconciles && rollout.recordedKind === AUTO_ROLLBACK_KIND) ? { autoRollback: { ledgerId: rollout.ledgerId } } : {}),
+  };
+}
+
+/**
+ * What the flag serves now, as a definition (for the impact of a change). A row an older
+ * version wrote has no definition: the value table's value is what every reader got.
+ */
+function liveDefinition(key: string, have: LiveFlag | undefined, rollout: LiveRollout | undefined): FlagDefinition | undefined {
+  if (!have) return undefined;
+  const d = rollout?.definition;
+  if (!d) return { key, value: have.stored?.value ?? have.value, offValue: have.stored?.value ?? have.value, stage: null, percent: 0, segments: [], killSwitch: false, ledgerId: null };
+  return {
+    key,
+    value: d.value,
+    offValue: d.offValue ?? d.value,
+    stage: rollout.stage,
+    percent: rollout.stage === 'canary' ? (rollout.percent ?? 0) : 0,
+    segments: d.segments,
+    killSwitch: d.killSwitch,
+    ...(d.override !== undefined ? { override: d.override } : {}),
+    ledgerId: rollout.ledgerId,
   };
 }
 
@@ -220,7 +252,9 @@ export function isOn(flag: FlagSpec): boolean {
 function attachVerdict(change: FlagChange, input: PlanInput, gates: GateContext): void {
   const desired = input.desired.flags.get(change.key);
   if (!desired || change.action === 'remove' || change.action === 'hold') return;
-  if (desired.killSwitch && change.valueChanged) {
+  // Flipping a kill switch is never gated; moving a staged one's rollout forward is an enablement, gated as any flag's.
+  const forward = change.stageChanged && change.to?.stage != null && comparePositions(toLadder(change.to), toLadder(change.from)) > 0;
+  if (desired.killSwitch && change.valueChanged && !forward) {
     change.gate = evaluateMove({ flagKey: change.key, environment: input.desired.name, killSwitch: true, from: toLadder(change.from), to: toLadder(change.to), now: gates.now });
     return;
   }

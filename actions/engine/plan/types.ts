@@ -63,6 +63,8 @@ export interface FlagChange {
   servingBefore?: ServingSpec | null;
   /** Present when the change moves what a plain read of the value table returns (never more than the stage allows). */
   plain?: { before?: JsonValue; after: JsonValue };
+  /** Who is affected: the share of units whose served value changes, and one sentence (plan/impact.ts). Absent on a hold. */
+  impact?: { share: number; summary: string };
   /** Live differs from what rollout last recorded: someone changed it outside Git. */
   drift?: { recorded: JsonValue | null; live: JsonValue | null };
   breakGlass?: { ledgerId: number };

@@ -91,6 +91,7 @@ function renderPlanText(plan: Plan, color: boolean): string {
       if (change.action === 'add') out.push(`      = ${compactJson(change.after)}`);
       else if (change.action === 'remove') out.push(`      was ${compactJson(change.before)} (kept in the ledger)`);
       else for (const line of change.diff) out.push(`      ${formatDiffLine(line)}`);
+      if (change.impact) out.push(`      who: ${change.impact.summary}`);
       for (const note of servingNotes(change, plan.flagTable)) out.push(`      ${note}`);
       if (change.drift) out.push(c.yellow(`      drift: live is ${compactJson(change.drift.live ?? undefined)}, rollout last wrote ${compactJson(change.drift.recorded ?? undefined)} (changed outside Git)`));
       if (change.breakGlass) out.push(c.yellow(breakGlassNote(change, plan.file, `ledger #${change.breakGlass.ledgerId}`)));
@@ -142,7 +143,7 @@ export function renderPlanMarkdown(plan: Plan): string {
           : change.action === 'remove'
             ? `was \`${escapeCell(compactJson(change.before))}\``
             : change.diff.map((l) => `\`${escapeCell(formatDiffLine(l))}\``).join('<br>');
-      const notes: string[] = servingNotes(change, plan.flagTable).map(escapeCell);
+      const notes: string[] = [...(change.impact ? [`**who:** ${change.impact.summary}`] : []), ...servingNotes(change, plan.flagTable)].map(escapeCell);
       if (change.drift) notes.push(`⚠️ drift: live \`${escapeCell(compactJson(change.drift.live ?? undefined))}\` was changed outside Git`);
       if (change.breakGlass) notes.push(`🚨 ${escapeCell(breakGlassNote(change, `\`${plan.file}\``, `ledger #${change.breakGlass.ledgerId}`).trim())}`);
       if (change.autoRollback) notes.push(`🚨 ${escapeCell(autoRollbackText(change, { ...plan, file: `\`${plan.file}\`` }))}`);
