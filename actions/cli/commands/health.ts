@@ -5,6 +5,7 @@ import { HEALTH_EXIT_CODES, renderHealthReport, runMonitors } from '../../engine
 import { checkAccess } from '../../engine/checks/index.ts';
 import { readOnly, withSession } from '../../engine/session.ts';
 import { readIntegrityWarnings } from '../../engine/store/ledger-audit.ts';
+import { readGitSync } from '../../engine/status/status.ts';
 import type { CliContext } from '../context.ts';
 import { parseDurationOption } from './verify.ts';
 
@@ -18,7 +19,7 @@ export function healthCommand(ctx: CliContext): Command {
     .addHelpText('after', '\nExit codes: 0 every monitor healthy; 1 at least one breach; 3 no breach but some monitor unknown (no data or a failing query: never counted as healthy).')
     .action(async (options: { env: string; format: 'text' | 'json' | 'markdown'; act: boolean; timeout?: number }) => {
       const env = await ctx.loadEnvironment(options.env);
-      const { report, ledger } = await withSession(env, { root: ctx.root, processEnv: ctx.env, lock: false }, async (session) => {
+      const { report, ledger, sync } = await withSession(env, { root: ctx.root, processEnv: ctx.env, lock: false }, async (session) => {
         const measured = await runMonitors(env, {
           root: ctx.root,
           access: checkAccess(env, session.db),
@@ -31,9 +32,11 @@ export function healthCommand(ctx: CliContext): Command {
           ...(options.timeout ? { timeoutMs: options.timeout } : {}),
         });
         const client = await session.writer();
-        return { report: measured, ledger: await readOnly(client, () => readIntegrityWarnings(client, env.name, { quick: false })) };
+        // Read after the monitors acted: a kill switch a breach just tripped is a hold to reconcile.
+        const ledger = await readOnly(client, () => readIntegrityWarnings(client, env.name, { quick: false }));
+        return { report: measured, ledger, sync: await readOnly(client, () => readGitSync(client, env)) };
       });
-      ctx.out(renderHealthReport(report, options.format));
+      ctx.out(renderHealthReport(report, options.format, sync));
       // Not a monitor's verdict (the exit code stays the monitors'): a ledger someone rewrote is said where a person looks.
       for (const warning of ledger.warnings) ctx.err(`warning: ${warning}`);
       ctx.setExitCode(HEALTH_EXIT_CODES[report.status]);

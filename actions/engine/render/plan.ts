@@ -2,7 +2,7 @@
  * Plans rendered once per medium: text for terminals, markdown for PR comments and
  * job summaries (one renderer feeds both), JSON for scripts.
  */
-import { compactJson, formatDiffLine } from '../plan/json-diff.ts';
+import { compactJson, formatDiffLine, formatHeldLine } from '../plan/json-diff.ts';
 import { LINT_UNAVAILABLE, describeLines, groupLintFindings, type LintGroup } from '../migrate/lint.ts';
 import type { FlagChange, LintFinding, PendingMigration, Plan, Position } from '../plan/types.ts';
 import { maskUrlCredentials } from '../secrets.ts';
@@ -89,7 +89,7 @@ function renderPlanText(plan: Plan, color: boolean): string {
       out.push(`  ${sign} ${c.bold(change.key)}  ${actionLabel(change)}${stage}`);
       if (change.action === 'add') out.push(`      = ${compactJson(change.after)}`);
       else if (change.action === 'remove') out.push(`      was ${compactJson(change.before)} (kept in the ledger)`);
-      else for (const line of change.diff) out.push(`      ${formatDiffLine(line)}`);
+      else for (const line of change.diff) out.push(`      ${change.action === 'hold' ? formatHeldLine(line) : formatDiffLine(line)}`);
       if (change.drift) out.push(c.yellow(`      drift: live is ${compactJson(change.drift.live ?? undefined)}, rollout last wrote ${compactJson(change.drift.recorded ?? undefined)} (changed outside Git)`));
       if (change.breakGlass) out.push(c.yellow(breakGlassNote(change, plan.file, `ledger #${change.breakGlass.ledgerId}`)));
       if (change.autoRollback) out.push(c.yellow(`      ${autoRollbackText(change, plan)}`));
@@ -139,7 +139,7 @@ export function renderPlanMarkdown(plan: Plan): string {
           ? `\`${escapeCell(compactJson(change.after))}\``
           : change.action === 'remove'
             ? `was \`${escapeCell(compactJson(change.before))}\``
-            : change.diff.map((l) => `\`${escapeCell(formatDiffLine(l))}\``).join('<br>');
+            : change.diff.map((l) => `\`${escapeCell(change.action === 'hold' ? formatHeldLine(l) : formatDiffLine(l))}\``).join('<br>');
       const notes: string[] = [];
       if (change.drift) notes.push(`⚠️ drift: live \`${escapeCell(compactJson(change.drift.live ?? undefined))}\` was changed outside Git`);
       if (change.breakGlass) notes.push(`🚨 ${escapeCell(breakGlassNote(change, `\`${plan.file}\``, `ledger #${change.breakGlass.ledgerId}`).trim())}`);
