@@ -70,7 +70,10 @@ export function readEnvironmentFile(file: string, text: string, contracts: Contr
   const data = source.data;
   if (data === undefined) return result;
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    report([], 'An environment file is a map with at least `version: 1` and `database:`; see environments/local.yaml for an example.');
+    // The fix names this file's own environment, ready to paste (issue 13, defect 9; newcomer mistakes 12 and 13).
+    const what = data === null ? 'is empty' : Array.isArray(data) ? 'is a list' : `is a single ${typeof data}`;
+    const variable = `${ENVIRONMENT_NAME.test(name) ? name.toUpperCase().replace(/-/g, '_') : 'STAGING'}_DATABASE_URL`;
+    report([], `${file} ${what}: an environment file is a map with at least \`version: 1\` and \`database:\`. Start it with:\n  version: 1\n  database:\n    url_env: ${variable}    # or embedded: .rollout/db for a local database`);
     return result;
   }
   const raw = data as Record<string, unknown>;
