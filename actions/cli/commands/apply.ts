@@ -19,7 +19,8 @@ export function applyCommand(ctx: CliContext): Command {
     .option('--commit <sha>', 'commit being applied (default: GITHUB_SHA or git HEAD)')
     .option('--pr <number>', 'pull request being applied, for the ledger', parsePositiveInt)
     .option('--no-verify', 'do not run the checks after applying (and so never revert flags)')
-    .action(async (options: { env: string; planHash?: string; commit?: string; pr?: number; verify: boolean }) => {
+    .option('--adopt', "first apply only: adopt canary or full positions the upstream has not reached (the live system already serves them so)")
+    .action(async (options: { env: string; planHash?: string; commit?: string; pr?: number; verify: boolean; adopt?: boolean }) => {
       const now = applyClockFrom(ctx.env);
       // `git rev-parse` runs while the environment file is parsed (it never rejects).
       const pendingCommit = options.commit ?? currentCommit(ctx.root, ctx.env);
@@ -36,6 +37,7 @@ export function applyCommand(ctx: CliContext): Command {
         actor: currentActor(ctx.env),
         pullRequest: options.pr ?? pullRequestNumber(ctx.env),
         verify: options.verify,
+        ...(options.adopt ? { adopt: true } : {}),
         ...(options.planHash ? { planHash: options.planHash } : {}),
         onMigrationProgress: progress,
       }).finally(() => progress.flush());
