@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { loadPg } from './pg.ts';
-import { DatabaseError, toError } from '../errors.ts';
+import { DatabaseError, UserError, toError } from '../errors.ts';
 import { ClientSet, type Database } from './database.ts';
 import { redactUrl, scrubSecret } from './redact.ts';
 import { backupFileName } from './backup-name.ts';
@@ -68,6 +68,15 @@ function runPgDump(url: string, file: string): Promise<void> {
       { env: { ...process.env, ...(password ? { PGPASSWORD: password } : {}) }, maxBuffer: 16 * 1024 * 1024 },
       (error, _stdout, stderr) => {
         if (!error) return resolve();
+        // "spawn pg_dump ENOENT" says nothing about what to do (newcomer mistake 37).
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+          return reject(
+            new UserError(
+              'migrations.backup is set, but pg_dump is not on PATH, so no backup was taken and nothing was migrated. Install the PostgreSQL client tools (pg_dump of the server\'s major version or newer, e.g. apt-get install postgresql-client), or remove migrations.backup from the environment file.',
+              { cause: error },
+            ),
+          );
+        }
         const reason = stderr.trim() || error.message;
         reject(new DatabaseError(`pg_dump of ${redactUrl(url)} failed: ${scrubSecret(reason, url)}`, { cause: error }));
       },
