@@ -172,6 +172,9 @@ const ELSEWHERE: Record<number, string> = {
   57: 'the action half (GitHub API unreachable) runs the bundled action: test/actions/unreachable-api.test.ts; the sslmode half is here',
 };
 
+/** The mistakes run against a live database, below. */
+const LIVE = [34, 37, 40, 43, 50, 51, 52, 56];
+
 const repo = temporaryRepositories('rollout-newcomer-');
 const DEBUG = process.env.NEWCOMER_DEBUG === '1';
 
@@ -243,6 +246,13 @@ describe('newcomer mistakes (../shared/newcomer-mistakes.md): each gets a clear 
   });
 
   for (const [n, why] of Object.entries(ELSEWHERE)) it.skip(`${n}: ${why}`, () => {});
+
+  it('covers every numbered mistake of the list (test/fixtures/newcomer-mistakes.md, a copy of ../shared/newcomer-mistakes.md)', () => {
+    const listed = [...readFileSync(join(import.meta.dirname, '..', 'fixtures', 'newcomer-mistakes.md'), 'utf8').matchAll(/^(\d+)\. /gm)].map((m) => Number(m[1]));
+    expect(listed).toHaveLength(57);
+    const covered = new Set([...OFFLINE.map((m) => Math.floor(m.n)), ...LIVE, ...Object.keys(ELSEWHERE).map(Number)]);
+    expect(listed.filter((n) => !covered.has(n))).toEqual([]);
+  });
 });
 
 /** Mistakes that need a live database: the embedded one always, a real server for what only a server has. */
