@@ -2,10 +2,11 @@
  * Plans rendered once per medium: text for terminals, markdown for PR comments and
  * job summaries (one renderer feeds both), JSON for scripts.
  */
-import { compactJson, formatDiffLine, formatHeldLine } from '../plan/json-diff.ts';
+import { compactJson, formatDiffLine } from '../plan/json-diff.ts';
 import { LINT_UNAVAILABLE, describeLines, groupLintFindings, type LintGroup } from '../migrate/lint.ts';
 import type { FlagChange, LintFinding, PendingMigration, Plan, Position } from '../plan/types.ts';
 import { maskUrlCredentials } from '../secrets.ts';
+import { formatHeldLine } from '../plan/json-diff.ts';
 
 export type PlanFormat = 'text' | 'markdown' | 'json';
 export const PLAN_FORMATS: readonly PlanFormat[] = ['text', 'markdown', 'json'];
