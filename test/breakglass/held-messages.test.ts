@@ -47,7 +47,7 @@ describe.each(databaseTargets())('messages about held and drifted flags on $name
     expect(health.stdout).toContain('test: monitors HEALTHY — 1 healthy, 0 breached, 0 unknown; live state NOT IN SYNC with Git — 1 flag held by break-glass, 1 flag drifted (changed outside Git)');
     expect(health.stdout).toContain(
       'global.safe_mode is held at {"enabled":true} by break-glass (ledger #2); environments/test.yaml says {"enabled":false}, and apply keeps the live value until Git says the same. ' +
-        'Reconcile: merge the PR from branch rollout/break-glass-test-global.safe_mode (or put {"enabled":true} in environments/test.yaml).',
+        'Reconcile: merge the PR that puts {"enabled":true} in environments/test.yaml (a break-glass by the health action opens it on branch rollout/break-glass-test-global.safe_mode; after rollout kill, open it yourself).',
     );
     expect(health.stdout).toContain('ranker.policy drifted: live is {"epsilon":0.5}, but rollout last wrote {"epsilon":0.1} (changed outside Git).');
 

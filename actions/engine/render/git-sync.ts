@@ -40,12 +40,12 @@ function holdSentence(change: FlagChange, plan: Plan): string {
     const at = describePosition(change.from);
     return (
       `${change.key} is held at ${at} by auto-rollback (ledger #${change.autoRollback.ledgerId}: an exit criterion breached); ${plan.file} says ${describePosition(change.to)}. ` +
-      `Reconcile: merge the PR from branch ${reconcileBranch('auto-rollback', plan.environment, change.key)} (or set its rollout to ${at} in ${plan.file}).`
+      `Reconcile: merge the PR that sets its rollout to ${at} in ${plan.file} (an auto-rollback by the health action opens it on branch ${reconcileBranch('auto-rollback', plan.environment, change.key)}).`
     );
   }
   return (
     `${change.key} is held at ${compactJson(change.before)} by break-glass (ledger #${change.breakGlass?.ledgerId}); ${plan.file} says ${compactJson(change.after)}, and apply keeps the live value until Git says the same. ` +
-    `Reconcile: merge the PR from branch ${reconcileBranch('break-glass', plan.environment, change.key)} (or put ${compactJson(change.before)} in ${plan.file}).`
+    `Reconcile: merge the PR that puts ${compactJson(change.before)} in ${plan.file} (a break-glass by the health action opens it on branch ${reconcileBranch('break-glass', plan.environment, change.key)}; after rollout kill, open it yourself).`
   );
 }
 
