@@ -59,8 +59,8 @@ describe.each(databaseTargets())('seed 002 guide on $name', (target) => {
     ]);
     const report = await open().verify();
     expect(namesWith(report, 'fail').concat(namesWith(report, 'error'))).toEqual([]);
-    // Today when_flag reads the value ({enabled: true} at every stage), so the 503 check waits for stage-aware serving.
-    expect(namesWith(report, 'skipped')).toEqual([OFF_503]);
+    // when_flag reads what the value table serves: the off value at stage off, so the 503 check runs and the 200 one waits.
+    expect(namesWith(report, 'skipped')).toEqual([ON_200]);
   });
 
   it('2b the migration scripts are idempotent: run again, they change nothing', async () => {
@@ -146,31 +146,31 @@ describe.each(databaseTargets())('seed 002 guide on $name', (target) => {
 
   it('4 consolidated metrics: 200 with the token fields while the switch is on; while it is off, 503 "disabled" instead', async () => {
     const g = open();
-    expectStatus(await g.check(ON_200), 'pass');
-    expectStatus(await g.check(OFF_503), 'skipped');
-    // The switch off as the service sees it: the value it reads, and the API's own setting.
-    await g.sql("UPDATE public.feature_flags SET value = '{\"enabled\": false}' WHERE key = 'consolidated_metrics'");
-    STAND_IN_ENV.AUTOPACK_ENABLE_CONSOLIDATED_METRICS = '0';
+    // At stage off the value table serves the off value, and the API (default OFF) says disabled.
+    expectStatus(await g.check(OFF_503), 'pass');
+    expectStatus(await g.check(ON_200), 'skipped');
+    // An API that ignores the switch (answers 200 while off) fails the check.
+    STAND_IN_ENV.AUTOPACK_ENABLE_CONSOLIDATED_METRICS = '1';
     try {
-      expectStatus(await g.check(OFF_503), 'pass');
-      expectStatus(await g.check(ON_200), 'skipped');
-      // An API that ignores the switch (answers 200 while off) fails the check.
-      STAND_IN_ENV.AUTOPACK_ENABLE_CONSOLIDATED_METRICS = '1';
       const result = await g.check(OFF_503);
       expectStatus(result, 'fail');
       expect(result.detail).toContain('expected HTTP 503, got HTTP 200');
     } finally {
-      STAND_IN_ENV.AUTOPACK_ENABLE_CONSOLIDATED_METRICS = '1';
-      await g.sql("UPDATE public.feature_flags SET value = '{\"enabled\": true}' WHERE key = 'consolidated_metrics'");
+      STAND_IN_ENV.AUTOPACK_ENABLE_CONSOLIDATED_METRICS = '0';
     }
-    // On, but the API still says disabled: the 200 check fails.
-    STAND_IN_ENV.AUTOPACK_ENABLE_CONSOLIDATED_METRICS = '0';
+    // The switch on as the service sees it: the value it reads, and the API's own setting.
+    await g.sql("UPDATE public.feature_flags SET value = '{\"enabled\": true}' WHERE key = 'consolidated_metrics'");
     try {
+      // On, but the API still says disabled: the 200 check fails.
       const result = await g.check(ON_200);
       expectStatus(result, 'fail');
       expect(result.detail).toContain('expected HTTP 200, got HTTP 503');
-    } finally {
+      expectStatus(await g.check(OFF_503), 'skipped');
       STAND_IN_ENV.AUTOPACK_ENABLE_CONSOLIDATED_METRICS = '1';
+      expectStatus(await g.check(ON_200), 'pass');
+    } finally {
+      STAND_IN_ENV.AUTOPACK_ENABLE_CONSOLIDATED_METRICS = '0';
+      await g.sql("UPDATE public.feature_flags SET value = '{\"enabled\": false}' WHERE key = 'consolidated_metrics'");
     }
   });
 

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Position } from '../../actions/engine/stages/ladder.ts';
 import { databaseTargets } from '../support/databases.ts';
-import { days, exampleRepo, later, setRollout, type ExampleRepo } from './support.ts';
+import { days, exampleRepo, later, setRollout, STAND_IN_ENV, type ExampleRepo } from './support.ts';
 
 const ON: Position = { stage: 'canary', percent: 100 };
 
@@ -63,7 +63,13 @@ describe.each(databaseTargets())('examples/seed-002-staging-rollout on $name', (
     expect(ahead.code).toBe(1);
     expect(ahead.stdout).toContain('consolidated_metrics would be ahead of phase6_metrics, which it depends on');
     await set('phase6_metrics', { stage: 'full' });
-    expect((await repo.run(['apply', '--env', 'staging'], { now: later(days(1) + 60_000) })).code).toBe(0);
+    // At full the value table serves {enabled: true}: the API is deployed with its switch on, so its 200 check runs and passes.
+    STAND_IN_ENV.AUTOPACK_ENABLE_CONSOLIDATED_METRICS = '1';
+    try {
+      expect((await repo.run(['apply', '--env', 'staging'], { now: later(days(1) + 60_000) })).code).toBe(0);
+    } finally {
+      STAND_IN_ENV.AUTOPACK_ENABLE_CONSOLIDATED_METRICS = '0';
+    }
 
     // Rollback (seed 002, 5a): both switches off at once, never refused.
     await set('phase6_metrics', { stage: 'off' });

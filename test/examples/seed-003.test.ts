@@ -32,8 +32,11 @@ describe.each(databaseTargets())('examples/seed-003-stream5-scoring on $name', (
     // Phase 3: enable scoring (dark first: the default ladder goes one rung at a time).
     await repo.edit('staging', (text) => setRollout(text, 'feature.v1_planning_scoring', { stage: 'dark' }));
     expect((await repo.run(['apply', '--env', 'staging'])).code).toBe(0);
+    // At dark a plain read of the flag table is the off value; the definition holds the payload the rollout serves.
     const [flag] = await repo.query<{ value: { version: string; total: number } }>('staging', "SELECT value FROM public.feature_flags WHERE key = 'feature.v1_planning_scoring'");
-    expect(flag.value).toMatchObject({ version: 'fixed-weight-v1', total: 0.72 });
+    expect(flag.value).toEqual({ version: 'none', total: 0 });
+    const [defined] = await repo.query<{ value: { version: string; total: number } }>('staging', "SELECT value FROM rollout.flag_definitions WHERE key = 'feature.v1_planning_scoring'");
+    expect(defined.value).toMatchObject({ version: 'fixed-weight-v1', total: 0.72 });
     // Re-running converges: nothing to apply, still 8 movements.
     expect((await repo.run(['apply', '--env', 'staging'])).stdout).toContain('nothing to apply');
     expect(await counts()).toEqual({ movements: 8, duplicates: 0, imported: 8, published: 8 });

@@ -36,14 +36,14 @@ export interface ExampleRepo {
 
 /**
  * What the stand-ins are started with: credentials the checks must send, and the seed 002
- * switches as today's live values say ({enabled: true} at every stage: when_flag reads the
- * value, not the stage).
+ * switches as a service reading the value table sees them until a flag is full: the off
+ * value ("default OFF"). when_flag reads that value too.
  */
 export const STAND_IN_ENV: NodeJS.ProcessEnv = {
   AUTOPACK_API_KEY: 'stand-in-test-api-key-1f3c',
   STAGING_TOKEN: 'stand-in-test-token-9b2e',
-  AUTOPACK_ENABLE_PHASE6_METRICS: '1',
-  AUTOPACK_ENABLE_CONSOLIDATED_METRICS: '1',
+  AUTOPACK_ENABLE_PHASE6_METRICS: '0',
+  AUTOPACK_ENABLE_CONSOLIDATED_METRICS: '0',
 };
 
 export interface CliRun {

@@ -4,7 +4,7 @@ import { DEFAULT_MIGRATION_SETTINGS } from '../../actions/engine/config/model.ts
 import { buildPlan } from '../../actions/engine/plan/planner.ts';
 import type { MigrationPlanPart } from '../../actions/engine/plan/types.ts';
 import { diffJson, formatDiffLine } from '../../actions/engine/plan/json-diff.ts';
-import type { LiveRollout, LiveState } from '../../actions/engine/store/live-state.ts';
+import type { LiveDefinition, LiveRollout, LiveState } from '../../actions/engine/store/live-state.ts';
 import { renderPlan } from '../../actions/engine/render/plan.ts';
 
 function flag(key: string, value: JsonValue, extra: Partial<FlagSpec> = {}): FlagSpec {
@@ -27,12 +27,28 @@ function rollout(recordedValue: JsonValue, extra: Partial<LiveRollout> = {}): Li
   return { stage: null, percent: null, stageSince: null, recordedValue, recordedKind: 'apply', ledgerId: 1, ...extra };
 }
 
+/** What the serving columns hold for a plain flag this version wrote. */
+function definition(value: JsonValue, extra: Partial<LiveDefinition> = {}): LiveDefinition {
+  return { value, offValue: value, segments: [], killSwitch: false, valueText: JSON.stringify(value), text: JSON.stringify(value), ...extra };
+}
+
+/**
+ * A database this version wrote: `flags` is what the value table holds; each rollout row has
+ * a definition whose value is what rollout recorded (unless the row says otherwise, or, with
+ * definition: undefined given, has none: a row an older version wrote).
+ */
 function live(flags: Record<string, JsonValue>, rollouts: Record<string, LiveRollout> = {}): LiveState {
+  const withDefinitions = Object.entries(rollouts).map(([k, r]): [string, LiveRollout] => [k, 'definition' in r ? r : { ...r, definition: definition(r.recordedValue ?? flags[k] ?? null) }]);
   return {
     flagTable: 'rollout.flags',
     flagTableExists: true,
-    flags: new Map(Object.entries(flags).map(([k, v]) => [k, { value: v }])),
-    rollouts: new Map(Object.entries(rollouts)),
+    flags: new Map(
+      Object.entries(flags).map(([k, v]) => {
+        const defined = withDefinitions.find(([key]) => key === k)?.[1].definition;
+        return [k, { value: defined ? (defined.override ?? defined.value) : v, stored: { value: v, text: JSON.stringify(v) } }];
+      }),
+    ),
+    rollouts: new Map(withDefinitions),
   };
 }
 
@@ -73,7 +89,9 @@ describe('planner', () => {
 
   it('holds a value set by break-glass until Git says the same', () => {
     const desired = env([flag('global.safe_mode', { enabled: false }, { killSwitch: true })]);
-    const state = live({ 'global.safe_mode': { enabled: true } }, { 'global.safe_mode': rollout({ enabled: true }, { recordedKind: 'break-glass', ledgerId: 7 }) });
+    // Break-glass keeps Git's definition and sets an override, which the value table holds.
+    const tripped = definition({ enabled: false }, { killSwitch: true, override: { enabled: true } });
+    const state = live({ 'global.safe_mode': { enabled: true } }, { 'global.safe_mode': rollout({ enabled: true }, { recordedKind: 'break-glass', ledgerId: 7, definition: tripped }) });
     const p = plan(desired, state);
     expect(p.flags[0]).toMatchObject({ action: 'hold', breakGlass: { ledgerId: 7 } });
     expect(p.noop).toBe(true);
@@ -160,6 +178,63 @@ describe('planner', () => {
     expect(reasons).not.toContain("staging's checks are failing");
     // A kill switch goes through whatever the upstream says.
     expect(p.flags.find((c) => c.key === 'safe')!.gate).toMatchObject({ allowed: true, kind: 'kill-switch' });
+  });
+
+  it('plans what is served beside the value: the off value, segments, and the value table of a row an older version wrote', () => {
+    const internal = { name: 'internal', keys: ['u1'] };
+    const staged = (extra: Partial<FlagSpec> = {}): Environment => ({
+      ...env([flag('f', { enabled: true }, { offValue: { enabled: false }, rollout: { stage: 'dark', segments: ['internal'] }, ...extra })]),
+      segments: new Map([['internal', internal]]),
+    });
+    const stored = { stage: 'dark' as const, definition: definition({ enabled: true }, { offValue: { enabled: false }, segments: [internal] }) };
+    // In sync: the value table holds the off value, the definition Git's.
+    const state = live({ f: { enabled: false } }, { f: rollout({ enabled: false }, stored) });
+    expect(plan(staged(), state).flags).toEqual([]);
+
+    // A new off value: a change of what is served, the value table moves with it; nothing else.
+    const offChanged = plan(staged({ offValue: { enabled: true } }), state).flags[0];
+    expect(offChanged).toMatchObject({ action: 'change', valueChanged: false, stageChanged: false, plain: { before: { enabled: false }, after: { enabled: true } } });
+    expect(offChanged.servingBefore).toEqual({ offValue: { enabled: false }, segments: [internal], killSwitch: false });
+    expect(offChanged.serving).toEqual({ offValue: { enabled: true }, segments: [internal], killSwitch: false });
+    expect(plan(staged({ offValue: { enabled: true } }), state).hash).not.toBe(plan(staged(), state).hash);
+
+    // A segment's members change: every flag naming it changes.
+    const grown = { ...staged(), segments: new Map([['internal', { name: 'internal', keys: ['u1', 'u2'] }]]) };
+    expect(plan(grown, state).flags[0]).toMatchObject({ action: 'change', servingBefore: { segments: [internal] }, serving: { segments: [{ name: 'internal', keys: ['u1', 'u2'] }] } });
+    expect(plan(grown, state).flags[0].plain).toBeUndefined();
+
+    // A row an older version wrote: no definition, and the value table serves value to everyone at dark.
+    const legacy = live({ f: { enabled: true } }, { f: rollout({ enabled: true }, { stage: 'dark', definition: undefined }) });
+    const migrated = plan(staged(), legacy).flags[0];
+    expect(migrated).toMatchObject({ action: 'change', valueChanged: false, stageChanged: false, servingBefore: null, plain: { before: { enabled: true }, after: { enabled: false } } });
+  });
+
+  it('says who is affected: the share of units whose served value changes, in text and markdown (issue 11)', () => {
+    const internal = { name: 'internal', keys: ['u1'] };
+    const staged = (rolloutSpec: NonNullable<FlagSpec['rollout']>, value: JsonValue = { enabled: true }): Environment => ({
+      ...env([flag('f', value, { offValue: { enabled: false }, rollout: rolloutSpec })]),
+      segments: new Map([['internal', internal]]),
+    });
+    const at = (stage: LiveRollout['stage'], percent: number | null, segments = [internal], value: JsonValue = { enabled: true }) =>
+      live({ f: { enabled: false } }, { f: rollout({ enabled: false }, { stage, percent, definition: definition(value, { offValue: { enabled: false }, segments }) }) });
+
+    // canary 5 % → 25 %: 20 % of the other units switch on.
+    const widen = plan(staged({ stage: 'canary', percent: 25, segments: ['internal'] }), at('canary', 5));
+    expect(widen.flags[0].impact).toEqual({ share: 20, summary: '20% of other units switch from the off value to the value' });
+    expect(renderPlan(widen, 'text')).toContain('who: 20% of other units switch from the off value to the value');
+    expect(renderPlan(widen, 'markdown')).toContain('**who:** 20% of other units switch from the off value to the value');
+
+    // A value edit at canary 25 %: those 25 % see the new value, and the internal units too.
+    const edit = plan(staged({ stage: 'canary', percent: 25, segments: ['internal'] }, { enabled: true, variant: 'b' }), at('canary', 25));
+    expect(edit.flags[0].impact?.summary).toBe("units in 'internal' see the new value; 25% of other units see the new value");
+
+    // off → dark: only the internal units.
+    const dark = plan(staged({ stage: 'dark', segments: ['internal'] }), at('off', null));
+    expect(dark.flags[0].impact).toEqual({ share: 0, summary: "units in 'internal' switch from the off value to the value; no other unit is served anything new" });
+
+    // Rolled back to off from canary 50 %: half switch back.
+    const back = plan(staged({ stage: 'off', segments: ['internal'] }), at('canary', 50));
+    expect(back.flags[0].impact?.summary).toBe("units in 'internal' switch back to the off value; 50% of other units switch back to the off value");
   });
 
   it('renders markdown with a table of flags and the diff', () => {

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { EXPORT_FORMATS, renderExport, type ExportFormat } from '../../engine/export/export.ts';
 import { readLiveDefinitions } from '../../engine/export/live-definitions.ts';
+import { desiredDefinitions } from '../../engine/serving/definitions.ts';
 import { readOnly, withSession } from '../../engine/session.ts';
 import type { CliContext } from '../context.ts';
 
@@ -12,13 +13,16 @@ export function exportCommand(ctx: CliContext): Command {
     .requiredOption('--env <name>', 'environment')
     .addOption(new Option('--format <format>', 'output format').choices([...EXPORT_FORMATS]).default('flagd'))
     .option('--out <file>', 'write to this file (replaced atomically) instead of standard output')
-    .action(async (options: { env: string; format: ExportFormat; out?: string }) => {
+    .option('--desired', "export Git's definitions (the environment file) instead of the live ones; needs no database")
+    .action(async (options: { env: string; format: ExportFormat; out?: string; desired?: boolean }) => {
       const env = await ctx.loadEnvironment(options.env);
-      const live = await withSession(env, { root: ctx.root, processEnv: ctx.env, lock: false }, ({ client }) => readOnly(client, () => readLiveDefinitions(client, env.name)));
+      const live = options.desired
+        ? { definitions: desiredDefinitions(env), problems: [] }
+        : await withSession(env, { root: ctx.root, processEnv: ctx.env, lock: false }, ({ client }) => readOnly(client, () => readLiveDefinitions(client, env.name)));
       const rendered = renderExport(options.format, env.name, live.definitions, live.problems);
       if (rendered.problems.length > 0) {
         for (const { key, problem } of rendered.problems) ctx.err(`error: ${env.name}: flag ${key}: ${problem}`);
-        ctx.err(`${rendered.problems.length} flag(s) cannot be exported as ${options.format}; nothing was written. Fix them in ${env.file} and apply, then export again.`);
+        ctx.err(`${rendered.problems.length} flag(s) cannot be exported as ${options.format}; nothing was written. Fix them in ${env.file}${options.desired ? '' : ' and apply'}, then export again.`);
         ctx.setExitCode(1);
         return;
       }

@@ -73,7 +73,7 @@ export async function importFlags(request: ImportRequest): Promise<ImportResult>
           reason: `rollout import: ${imported.length} flag(s) of ${table} taken as they are into ${env.file}`,
         },
         imported.map((f) => ({ subject: 'flag', key: f.key, action: 'import', oldValue: f.value, newValue: f.value })),
-        imported.map((f) => ({ key: f.key, value: f.value, position: null })),
+        imported.map((f) => ({ key: f.key, value: f.value, position: null, serving: { offValue: f.value, segments: [], killSwitch: false } })),
       );
     } catch (thrown) {
       const error = toError(thrown);

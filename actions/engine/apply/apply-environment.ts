@@ -11,7 +11,9 @@ import { applyMigrations, type ProgressEvent } from '../migrate/index.ts';
 import { matchesPlanHash, planHashProblem } from '../plan/hash.ts';
 import { buildPlan, type GateContext } from '../plan/planner.ts';
 import { readPlan } from '../plan/read-plan.ts';
+import type { JsonValue } from '../config/model.ts';
 import type { FlagChange, Plan } from '../plan/types.ts';
+import type { ServingSpec } from '../serving/definitions.ts';
 import type { Session } from '../session.ts';
 import { recordFlagChanges, withFlagTransaction, type FlagWrite } from '../store/flag-writer.ts';
 import type { LedgerChange } from '../store/ledger.ts';
@@ -105,7 +107,7 @@ export async function applyEnvironment(session: Session, options: ApplyOptions):
         outcome: 'applied',
         summary: { flags: toApply.length, migrations: migrationsApplied.length, held: flagPlan.summary.hold },
       },
-      [...migrationsApplied.map((file): LedgerChange => ({ subject: 'migration', key: file, action: 'applied' })), ...toApply.map(ledgerChangeOf)],
+      [...migrationsApplied.map((file): LedgerChange => ({ subject: 'migration', key: file, action: 'applied' })), ...toApply.flatMap(ledgerChangesOf)],
       toApply.map(writeOf),
       () => faultPause(options.processEnv),
     );
@@ -115,12 +117,34 @@ export async function applyEnvironment(session: Session, options: ApplyOptions):
   return { plan, migrationsApplied, flagChanges: flagStep.toApply, ledgerId: flagStep.ledgerId, held: flagStep.held, ...backup };
 }
 
+/**
+ * The ledger rows of one flag change: its value and position, and, when the change moves what
+ * is served beside them — the off value, segments or kill-switch mark of a flag already live
+ * (or a row an older version wrote, migrated), or drift undone — a 'serving' row with both
+ * sides, including what a plain read of the value table returned and returns.
+ */
+export function ledgerChangesOf(change: FlagChange): LedgerChange[] {
+  const rows = [ledgerChangeOf(change)];
+  // A new flag's definition is the file's at that commit; a stage or value move's plain read follows from its own row.
+  const servingMoved = change.servingBefore !== undefined && change.action !== 'add';
+  if (change.serving && (servingMoved || change.drift !== undefined)) {
+    const side = (serving: ServingSpec | null | undefined, plain: JsonValue | undefined): JsonValue => ({
+      ...(serving ? { off_value: serving.offValue, segments: serving.segments as unknown as JsonValue, kill_switch: serving.killSwitch } : {}),
+      ...(plain !== undefined ? { plain_read: plain } : {}),
+    });
+    const before = change.servingBefore === undefined ? change.serving : change.servingBefore;
+    rows.push({ subject: 'flag', key: change.key, action: 'serving', oldValue: side(before, change.plain?.before), newValue: side(change.serving, change.plain?.after) });
+  }
+  return rows;
+}
+
 export function ledgerChangeOf(change: FlagChange): LedgerChange {
   return {
     subject: 'flag',
     key: change.key,
     action: change.action,
-    oldValue: change.before ?? null,
+    // Drift undone: what the value table held is the evidence.
+    oldValue: change.drift ? change.drift.live : (change.before ?? null),
     newValue: change.after ?? null,
     oldStage: change.from?.stage ?? null,
     newStage: change.to?.stage ?? null,
@@ -133,6 +157,7 @@ const writeOf = (change: FlagChange): FlagWrite => ({
   key: change.key,
   ...(change.action === 'remove' ? {} : { value: change.after }),
   position: change.to,
+  ...(change.serving ? { serving: change.serving } : {}),
 });
 
 

@@ -92,7 +92,8 @@ export async function breakGlass(client: pg.ClientBase, env: Environment, reques
         summary: { trigger: request.trigger, flag: request.flag },
       },
       [{ subject: 'flag', key: request.flag, action: 'break-glass', oldValue: before, newValue: value, oldStage: position.stage, newStage: position.stage, oldPercent: position.percent, newPercent: position.percent }],
-      [{ key: request.flag, value, position }],
+      // The definition stays as Git made it; the override is what every unit gets until an apply writes the flag again.
+      [{ key: request.flag, value: rollout?.definition?.value ?? before ?? value, position, override: value }],
       request.beforeCommit,
     );
     return { flag: request.flag, before, after: value, ledgerId };
@@ -104,7 +105,11 @@ export function tripKillSwitch(client: pg.ClientBase, env: Environment, request:
   return breakGlass(client, env, request);
 }
 
+/** The tables and the definition columns this version writes (a database an older version set up lacks the columns). */
 async function toolSchemaPresent(client: pg.ClientBase): Promise<boolean> {
-  const { rows } = await client.query<{ ok: boolean }>("SELECT to_regclass('rollout.ledger') IS NOT NULL AND to_regclass('rollout.flag_rollouts') IS NOT NULL AS ok");
+  const { rows } = await client.query<{ ok: boolean }>(
+    `SELECT to_regclass('rollout.ledger') IS NOT NULL AND to_regclass('rollout.flag_definitions') IS NOT NULL
+            AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('rollout.flag_rollouts') AND attname = 'override' AND NOT attisdropped) AS ok`,
+  );
   return Boolean(rows[0]?.ok);
 }

@@ -5,7 +5,7 @@
  * itself. Migrations are forward-only: they are never reverted, and the report says so.
  */
 import type pg from 'pg';
-import { ledgerChangeOf, type ApplyResult } from '../apply/apply-environment.ts';
+import { ledgerChangeOf, ledgerChangesOf, type ApplyResult } from '../apply/apply-environment.ts';
 import type { Environment, JsonValue } from '../config/model.ts';
 import type { FlagChange } from '../plan/types.ts';
 import { readOnly, type Session } from '../session.ts';
@@ -43,7 +43,8 @@ export interface VerifyAfterApplyResult {
 /** Live flag values by key, read in a read-only snapshot (empty before the flag table exists). */
 export async function liveFlagValues(client: pg.ClientBase, env: Environment): Promise<Map<string, JsonValue>> {
   const live = await readOnly(client, () => readLiveState(client, env.flagTable));
-  return new Map([...live.flags].map(([key, flag]) => [key, flag.value]));
+  // What a service reading the value table sees (a hand edit included), not the definition's value.
+  return new Map([...live.flags].map(([key, flag]) => [key, flag.stored?.value ?? flag.value]));
 }
 
 /** Call with the session that applied (it still holds the environment lock). */
@@ -91,22 +92,27 @@ export async function revertFlagChanges(
         reason,
         summary: { reverts: applied.ledgerId, flags: changes.length, migrations_kept: applied.migrationsApplied },
       },
-      changes.map(revertLedgerChange),
+      changes.flatMap(revertLedgerChanges),
       changes.map(revertWrite),
     );
     return { ledgerId, reverted: changes.map((c) => ({ key: c.key, ...(c.before !== undefined ? { restored: c.before } : {}), ...(c.after !== undefined ? { undone: c.after } : {}) })) };
   });
 }
 
-/** The ledger row of undoing a change: the change with its two sides swapped. */
-function revertLedgerChange(change: FlagChange): LedgerChange {
+/** The ledger rows of undoing a change: the change's rows with their two sides swapped. */
+function revertLedgerChanges(change: FlagChange): LedgerChange[] {
   const { before, after, from, to } = change;
-  return { ...ledgerChangeOf({ ...change, before: after, after: before, from: to, to: from }), action: 'revert' };
+  const undone: LedgerChange = { ...ledgerChangeOf({ ...change, before: after, after: before, from: to, to: from, drift: undefined }), action: 'revert' };
+  const serving = ledgerChangesOf(change).find((row) => row.action === 'serving');
+  return serving ? [undone, { ...serving, oldValue: serving.newValue, newValue: serving.oldValue }] : [undone];
 }
 
-/** An added flag is removed again; a changed or removed one gets its old value and position back. */
-const revertWrite = (change: FlagChange): FlagWrite => ({
-  key: change.key,
-  ...(change.before === undefined ? {} : { value: change.before }),
-  position: change.from,
-});
+/**
+ * An added flag is removed again; a changed or removed one gets its old value, position and
+ * serving part back (a definition an older version never stored keeps Git's serving part,
+ * so the value table still holds no more than the stage allows).
+ */
+const revertWrite = (change: FlagChange): FlagWrite => {
+  const serving = change.servingBefore ?? change.serving;
+  return { key: change.key, ...(change.before === undefined ? {} : { value: change.before }), position: change.from, ...(serving ? { serving } : {}) };
+};

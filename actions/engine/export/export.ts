@@ -10,8 +10,8 @@ import { toFlagd } from './flagd.ts';
 export const EXPORT_FORMATS = ['flagd'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-/** Where the definitions come from: 'live' today; 'desired' once Git's definitions can be resolved. */
-export type ExportSource = 'live';
+/** Where the definitions come from: the database ('live'), or Git (serving/definitions.ts desiredDefinitions, `--desired`). */
+export type ExportSource = 'live' | 'desired';
 
 export interface RenderedExport {
   /** The file's text (JSON, ending in a newline). */

@@ -4,15 +4,17 @@
  * and the same hash, so an apply can prove it is applying what was reviewed.
  */
 import equal from 'fast-deep-equal';
-import type { Environment, FlagSpec, JsonValue } from '../config/model.ts';
+import type { Environment, FlagSpec } from '../config/model.ts';
 import { criteriaFor } from '../config/exit-criteria.ts';
 import type { Measurement } from '../stages/exit-gate.ts';
 import { evaluateMove, type DependencyState, type UpstreamState } from '../stages/gates.ts';
 import { firstApplyVerdict } from '../stages/first-apply.ts';
 import { DEFAULT_LADDER, type LadderConfig, type Position as LadderPosition } from '../stages/ladder.ts';
-import type { LiveFlag, LiveRollout, LiveState } from '../store/live-state.ts';
+import { desiredDefinition, plainValue, servingOf, type FlagDefinition, type ServingSpec } from '../serving/definitions.ts';
+import type { LiveDefinition, LiveFlag, LiveRollout, LiveState } from '../store/live-state.ts';
 import { AUTO_ROLLBACK_KIND, isHeldByRollback, isReconciledRollback } from './rollback-hold.ts';
 import { PlanHasher, canonicalJson } from './hash.ts';
+import { impactOf } from './impact.ts';
 import { diffJson } from './json-diff.ts';
 import type { FlagChange, MigrationPlanPart, Plan, Position } from './types.ts';
 
@@ -53,12 +55,20 @@ export function buildPlan(input: PlanInput): Plan {
     const want = desired.flags.get(key);
     const have = live.flags.get(key);
     const rollout = live.rollouts.get(key);
-    const change = planFlag(key, want, have?.value, rollout);
+    const serving = want ? servingOf(desired, want) : undefined;
+    const change = planFlag(key, want, serving, have, rollout);
     if (change === 'unmanaged') unmanaged.push(key);
-    else if (change) changes.push(change);
+    else if (change) {
+      if (want && change.action !== 'hold') {
+        const impact = impactOf(liveDefinition(key, have, rollout), desiredDefinition(desired, want));
+        if (impact.summary) change.impact = { share: impact.share, summary: impact.summary };
+      }
+      changes.push(change);
+    }
     // planFlag found the desired value equal to the live one: no change, or a move of stage only.
     const sameValue = want !== undefined && have !== undefined && (change === undefined || (change !== 'unmanaged' && !change.valueChanged));
-    hashFlag(hasher, key, want, have, rollout, sameValue);
+    const sameServing = change === undefined || change === 'unmanaged' || !('servingBefore' in change);
+    hashFlag(hasher, key, want, have, rollout, sameValue, sameServing ? undefined : serving);
   }
   if (input.gates) for (const change of changes) attachVerdict(change, input, input.gates);
   const count = (action: FlagChange['action']): number => changes.filter((c) => c.action === action).length;
@@ -95,7 +105,15 @@ export function buildPlan(input: PlanInput): Plan {
  * equal to the live one is written as "=" (the live text already says what it is), so an
  * unchanged flag is hashed from text the database wrote, with no JSON to build.
  */
-function hashFlag(hasher: PlanHasher, key: string, want: FlagSpec | undefined, have: LiveFlag | undefined, rollout: LiveRollout | undefined, sameValue: boolean): void {
+function hashFlag(
+  hasher: PlanHasher,
+  key: string,
+  want: FlagSpec | undefined,
+  have: LiveFlag | undefined,
+  rollout: LiveRollout | undefined,
+  sameValue: boolean,
+  changedServing: ServingSpec | undefined,
+): void {
   const liveText = have === undefined ? '-' : (have.text ?? canonicalJson(have.value));
   const desiredText = want === undefined ? '-' : sameValue ? '=' : canonicalJson(want.value);
   const position = want === undefined ? '-' : `${JSON.stringify(want.rollout?.stage ?? null)}\t${want.rollout?.percent ?? null}`;
@@ -103,7 +121,9 @@ function hashFlag(hasher: PlanHasher, key: string, want: FlagSpec | undefined, h
     rollout === undefined
       ? '-'
       : `${JSON.stringify(rollout.stage)}\t${rollout.percent}\t${rollout.recordedText ?? canonicalJson(rollout.recordedValue)}\t${JSON.stringify(rollout.recordedKind)}`;
-  hasher.record(JSON.stringify(key), desiredText, position, liveText, recorded);
+  // Serving: Git's when it differs from the stored definition ("=" when it is the same), the stored one, the value table's row.
+  const serving = want === undefined ? '-' : changedServing ? canonicalJson(changedServing) : '=';
+  hasher.record(JSON.stringify(key), desiredText, position, liveText, recorded, serving, rollout?.definition?.text ?? '-', have?.stored?.text ?? '-');
 }
 
 export function positionOf(flag: FlagSpec): Position {
@@ -113,12 +133,21 @@ export function positionOf(flag: FlagSpec): Position {
 const livePosition = (rollout: LiveRollout | undefined): Position | null =>
   rollout ? { stage: rollout.stage, percent: rollout.percent } : null;
 
-function planFlag(key: string, desired: FlagSpec | undefined, liveValue: JsonValue | undefined, rollout: LiveRollout | undefined): FlagChange | 'unmanaged' | undefined {
+function planFlag(
+  key: string,
+  desired: FlagSpec | undefined,
+  serving: ServingSpec | undefined,
+  have: LiveFlag | undefined,
+  rollout: LiveRollout | undefined,
+): FlagChange | 'unmanaged' | undefined {
+  const liveValue = have?.value;
+  const stored = have?.stored?.value;
   const managed = rollout !== undefined;
-  const drift = managed && !equal(liveValue ?? null, rollout.recordedValue) ? { recorded: rollout.recordedValue, live: liveValue ?? null } : undefined;
+  // Drift: the value table no longer holds what rollout wrote there.
+  const drift = managed && !equal(stored ?? null, rollout.recordedValue) ? { recorded: rollout.recordedValue, live: stored ?? null } : undefined;
   const from = livePosition(rollout);
 
-  if (!desired) {
+  if (!desired || !serving) {
     // A flag taken as it was (rollout import, ledger kind baseline) that Git does not name yet
     // was never written by rollout: it is not removed, only listed as not managed.
     if (!managed || rollout.recordedKind === 'baseline') return 'unmanaged';
@@ -133,6 +162,8 @@ function planFlag(key: string, desired: FlagSpec | undefined, liveValue: JsonVal
       to: null,
       stageChanged: from?.stage != null,
       killSwitch: false,
+      // What a revert of the removal puts back beside the value.
+      ...(rollout.definition ? { servingBefore: servingSpecOf(rollout.definition) } : {}),
       ...(drift ? { drift } : {}),
     };
   }
@@ -143,11 +174,19 @@ function planFlag(key: string, desired: FlagSpec | undefined, liveValue: JsonVal
   // Git has caught up with a break-glass value or an auto-rollback's position: record that,
   // or the hold would outlive the reconcile PR (and the next forward move would not be gated as usual).
   const reconciles = !valueChanged && managed && (rollout.recordedKind === 'break-glass' || isReconciledRollback(rollout, to));
-  if (!valueChanged && !stageChanged && !reconciles) return undefined;
+  // The stored definition differs from Git's (or there is none yet: a new flag, or a row an older version wrote).
+  const servingChanged = !rollout?.definition || !sameServing(rollout.definition, serving, to.stage !== null);
+  // What a plain read of the value table is to return: moved by a stage, value or off value change,
+  // or a row an older version wrote holding value where the stage allows only the off value.
+  const plainAfter = plainValue({ value: desired.value, offValue: serving.offValue, stage: to.stage });
+  const plainChanged = stored === undefined || !equal(stored, plainAfter);
+  if (!valueChanged && !stageChanged && !servingChanged && !plainChanged && !reconciles) return undefined;
 
-  const heldByBreakGlass = valueChanged && managed && rollout.recordedKind === 'break-glass' && liveValue !== undefined && equal(liveValue, rollout.recordedValue);
+  // Held only while the value table still holds what the break-glass or rollback wrote (no hand edit since).
+  const untouched = stored !== undefined && equal(stored, rollout?.recordedValue ?? null);
+  const heldByBreakGlass = valueChanged && managed && rollout.recordedKind === 'break-glass' && untouched;
   // An exit criterion moved the flag back (auto-rollback): Git must first say where it is now; a move past it waits.
-  const heldByRollback = managed && isHeldByRollback(rollout, from, to) && liveValue !== undefined && equal(liveValue, rollout.recordedValue);
+  const heldByRollback = managed && isHeldByRollback(rollout, from, to) && untouched;
   return {
     key,
     action: heldByBreakGlass || heldByRollback ? 'hold' : reconciles ? 'reconcile' : liveValue === undefined ? 'add' : 'change',
@@ -159,10 +198,41 @@ function planFlag(key: string, desired: FlagSpec | undefined, liveValue: JsonVal
     to,
     stageChanged,
     killSwitch: desired.killSwitch,
+    serving,
+    ...(servingChanged ? { servingBefore: rollout?.definition ? servingSpecOf(rollout.definition) : null } : {}),
+    ...(plainChanged ? { plain: { ...(stored !== undefined ? { before: stored } : {}), after: plainAfter } } : {}),
     ...(drift ? { drift } : {}),
     ...(heldByBreakGlass || (reconciles && rollout.recordedKind === 'break-glass') ? { breakGlass: { ledgerId: rollout.ledgerId } } : {}),
     ...(heldByRollback || (reconciles && rollout.recordedKind === AUTO_ROLLBACK_KIND) ? { autoRollback: { ledgerId: rollout.ledgerId } } : {}),
   };
+}
+
+/**
+ * What the flag serves now, as a definition (for the impact of a change). A row an older
+ * version wrote has no definition: the value table's value is what every reader got.
+ */
+function liveDefinition(key: string, have: LiveFlag | undefined, rollout: LiveRollout | undefined): FlagDefinition | undefined {
+  if (!have) return undefined;
+  const d = rollout?.definition;
+  if (!d) return { key, value: have.stored?.value ?? have.value, offValue: have.stored?.value ?? have.value, stage: null, percent: 0, segments: [], killSwitch: false, ledgerId: null };
+  return {
+    key,
+    value: d.value,
+    offValue: d.offValue ?? d.value,
+    stage: rollout.stage,
+    percent: rollout.stage === 'canary' ? (rollout.percent ?? 0) : 0,
+    segments: d.segments,
+    killSwitch: d.killSwitch,
+    ...(d.override !== undefined ? { override: d.override } : {}),
+    ledgerId: rollout.ledgerId,
+  };
+}
+
+const servingSpecOf = (d: LiveDefinition): ServingSpec => ({ offValue: d.offValue, segments: d.segments, killSwitch: d.killSwitch });
+
+/** A plain flag's off value is its value: it moves with the value and is no serving change of its own. */
+function sameServing(stored: LiveDefinition, wanted: ServingSpec, staged: boolean): boolean {
+  return stored.killSwitch === wanted.killSwitch && (!staged || equal(stored.offValue, wanted.offValue)) && equal(stored.segments, wanted.segments);
 }
 
 const toLadder = (p: Position | null): LadderPosition =>

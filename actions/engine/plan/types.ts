@@ -1,4 +1,5 @@
 import type { JsonValue } from '../config/model.ts';
+import type { ServingSpec } from '../serving/definitions.ts';
 import type { Stage } from '../stages/ladder.ts';
 import type { DiffLine } from './json-diff.ts';
 
@@ -56,6 +57,14 @@ export interface FlagChange {
   to: Position | null;
   stageChanged: boolean;
   killSwitch: boolean;
+  /** Git's off value, segments and kill-switch mark (absent on a removal): what apply stores beside the value. */
+  serving?: ServingSpec;
+  /** Present when the stored serving part differs from Git's: what it was (null: nothing stored yet). */
+  servingBefore?: ServingSpec | null;
+  /** Present when the change moves what a plain read of the value table returns (never more than the stage allows). */
+  plain?: { before?: JsonValue; after: JsonValue };
+  /** Who is affected: the share of units whose served value changes, and one sentence (plan/impact.ts). Absent on a hold. */
+  impact?: { share: number; summary: string };
   /** Live differs from what rollout last recorded: someone changed it outside Git. */
   drift?: { recorded: JsonValue | null; live: JsonValue | null };
   breakGlass?: { ledgerId: number };

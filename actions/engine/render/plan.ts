@@ -3,6 +3,7 @@
  * job summaries (one renderer feeds both), JSON for scripts.
  */
 import { compactJson, formatDiffLine } from '../plan/json-diff.ts';
+import { servingNotes } from './serving-notes.ts';
 import { LINT_UNAVAILABLE, describeLines, groupLintFindings, type LintGroup } from '../migrate/lint.ts';
 import type { FlagChange, LintFinding, PendingMigration, Plan, Position } from '../plan/types.ts';
 import { maskUrlCredentials } from '../secrets.ts';
@@ -91,6 +92,8 @@ function renderPlanText(plan: Plan, color: boolean): string {
       if (change.action === 'add') out.push(`      = ${compactJson(change.after)}`);
       else if (change.action === 'remove') out.push(`      was ${compactJson(change.before)} (kept in the ledger)`);
       else for (const line of change.diff) out.push(`      ${change.action === 'hold' ? formatHeldLine(line) : formatDiffLine(line)}`);
+      if (change.impact) out.push(`      who: ${change.impact.summary}`);
+      for (const note of servingNotes(change, plan.flagTable)) out.push(`      ${note}`);
       if (change.drift) out.push(c.yellow(`      drift: live is ${compactJson(change.drift.live ?? undefined)}, rollout last wrote ${compactJson(change.drift.recorded ?? undefined)} (changed outside Git)`));
       if (change.breakGlass) out.push(c.yellow(breakGlassNote(change, plan.file, `ledger #${change.breakGlass.ledgerId}`)));
       if (change.autoRollback) out.push(c.yellow(`      ${autoRollbackText(change, plan)}`));
@@ -141,7 +144,7 @@ export function renderPlanMarkdown(plan: Plan): string {
           : change.action === 'remove'
             ? `was \`${escapeCell(compactJson(change.before))}\``
             : change.diff.map((l) => `\`${escapeCell(change.action === 'hold' ? formatHeldLine(l) : formatDiffLine(l))}\``).join('<br>');
-      const notes: string[] = [];
+      const notes: string[] = [...(change.impact ? [`**who:** ${change.impact.summary}`] : []), ...servingNotes(change, plan.flagTable)].map(escapeCell);
       if (change.drift) notes.push(`⚠️ drift: live \`${escapeCell(compactJson(change.drift.live ?? undefined))}\` was changed outside Git`);
       if (change.breakGlass) notes.push(`🚨 ${escapeCell(breakGlassNote(change, `\`${plan.file}\``, `ledger #${change.breakGlass.ledgerId}`).trim())}`);
       if (change.autoRollback) notes.push(`🚨 ${escapeCell(autoRollbackText(change, { ...plan, file: `\`${plan.file}\`` }))}`);

@@ -1,18 +1,39 @@
 /**
- * Reading what is live in an environment's database: flag values from the flag store,
- * rollout positions and last-recorded values from rollout.flag_rollouts. Read-only, and
- * tolerant of a database the tool never touched (plan must work before the first apply).
+ * Reading what is live in an environment's database: the flags' definitions, positions and
+ * last-recorded values from rollout.flag_rollouts, and what the flag store (the value table)
+ * holds. Read-only, and tolerant of a database the tool never touched (plan must work before
+ * the first apply) or one an older version wrote (no definitions yet).
  */
 import type pg from 'pg';
+import type { Segment } from '../../../packages/provider/src/definition.ts';
 import type { JsonValue } from '../config/model.ts';
 import type { Stage } from '../stages/ladder.ts';
 
 export const DEFAULT_FLAG_TABLE = 'rollout.flags';
 
 export interface LiveFlag {
+  /**
+   * What the flag is live: its defined value (what units in the rollout get), or a break-glass
+   * override when one is set; for a flag without a stored definition, the value table's.
+   */
   value: JsonValue;
   /** The value as the database returns it (canonical for a jsonb column): the plan hash uses it as is. */
   text?: string;
+  /** What the value table holds (what a plain read returns), when it has a row for the flag. */
+  stored?: { value: JsonValue; text: string };
+}
+
+/** The serving part of a stored definition (rollout.flag_rollouts' serving columns). */
+export interface LiveDefinition {
+  value: JsonValue;
+  offValue: JsonValue | null;
+  segments: Segment[];
+  killSwitch: boolean;
+  override?: JsonValue;
+  valueText: string;
+  overrideText?: string;
+  /** The serving columns as the database returns them, for the plan hash. */
+  text: string;
 }
 
 export interface LiveRollout {
@@ -26,6 +47,8 @@ export interface LiveRollout {
   recordedText?: string | null;
   recordedKind: string;
   ledgerId: number;
+  /** Absent on a row an older version wrote: the next apply plans its definition. */
+  definition?: LiveDefinition;
 }
 
 export interface LiveState {
@@ -51,16 +74,24 @@ export async function readLiveState(client: pg.ClientBase, flagTable: string | u
     [quoteTable(table), 'rollout.flag_rollouts'],
   );
   const state: LiveState = { flagTable: table, flagTableExists: Boolean(present[0]?.flags), flags: new Map(), rollouts: new Map() };
+  const stored = new Map<string, { value: JsonValue; text: string }>();
   if (state.flagTableExists) {
     // value::text and JSON.parse: pg would parse jsonb too, but this keeps big numbers' text stable.
     const { rows } = await client.query<{ key: string; value: string }>(`SELECT key, value::text AS value FROM ${quoteTable(table)}`);
-    for (const row of rows) state.flags.set(row.key, { value: JSON.parse(row.value) as JsonValue, text: row.value });
+    for (const row of rows) stored.set(row.key, { value: JSON.parse(row.value) as JsonValue, text: row.value });
   }
   if (present[0]?.rollouts) {
-    const { rows } = await client.query<{
-      key: string; stage: Stage | null; percent: string | null; stage_since: Date | null; recorded_value: string | null; recorded_kind: string; ledger_id: string;
-    }>('SELECT key, stage, percent::text AS percent, stage_since, recorded_value::text AS recorded_value, recorded_kind, ledger_id::text AS ledger_id FROM rollout.flag_rollouts');
+    const { rows: columns } = await client.query<{ ok: boolean }>(
+      "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'rollout.flag_rollouts'::regclass AND attname = 'off_value' AND NOT attisdropped) AS ok",
+    );
+    const serving = columns[0]?.ok
+      ? ', value::text AS value, off_value::text AS off_value, segments::text AS segments, kill_switch, override::text AS override'
+      : '';
+    const { rows } = await client.query<RolloutRow>(
+      `SELECT key, stage, percent::text AS percent, stage_since, recorded_value::text AS recorded_value, recorded_kind, ledger_id::text AS ledger_id${serving} FROM rollout.flag_rollouts`,
+    );
     for (const row of rows) {
+      const definition = definitionOf(row);
       state.rollouts.set(row.key, {
         stage: row.stage,
         percent: row.percent === null ? null : Number(row.percent),
@@ -69,8 +100,48 @@ export async function readLiveState(client: pg.ClientBase, flagTable: string | u
         recordedText: row.recorded_value,
         recordedKind: row.recorded_kind,
         ledgerId: Number(row.ledger_id),
+        ...(definition ? { definition } : {}),
       });
     }
   }
+  for (const [key, plain] of stored) {
+    const definition = state.rollouts.get(key)?.definition;
+    if (!definition) state.flags.set(key, { value: plain.value, text: plain.text, stored: plain });
+  }
+  for (const [key, rollout] of state.rollouts) {
+    const definition = rollout.definition;
+    if (!definition) continue;
+    const plain = stored.get(key);
+    const live = definition.override !== undefined ? { value: definition.override, text: definition.overrideText } : { value: definition.value, text: definition.valueText };
+    state.flags.set(key, { ...live, ...(plain ? { stored: plain } : {}) });
+  }
   return state;
+}
+
+interface RolloutRow {
+  key: string;
+  stage: Stage | null;
+  percent: string | null;
+  stage_since: Date | null;
+  recorded_value: string | null;
+  recorded_kind: string;
+  ledger_id: string;
+  value?: string | null;
+  off_value?: string | null;
+  segments?: string | null;
+  kill_switch?: boolean | null;
+  override?: string | null;
+}
+
+function definitionOf(row: RolloutRow): LiveDefinition | undefined {
+  if (row.value === undefined || row.value === null) return undefined;
+  return {
+    value: JSON.parse(row.value) as JsonValue,
+    offValue: row.off_value === null || row.off_value === undefined ? null : (JSON.parse(row.off_value) as JsonValue),
+    segments: row.segments ? (JSON.parse(row.segments) as Segment[]) : [],
+    killSwitch: row.kill_switch === true,
+    ...(row.override !== null && row.override !== undefined ? { override: JSON.parse(row.override) as JsonValue, overrideText: row.override } : {}),
+    valueText: row.value,
+    text: [row.value, row.off_value ?? '-', row.segments ?? '-', String(row.kill_switch), row.override ?? '-'].join('\t'),
+  };
 }

@@ -12,9 +12,11 @@
  * - rollout.measurements   append-only: one row per monitor measurement `health` took (value,
  *                          verdict, which flags' exit criteria it serves); the exit-criteria gate reads it
  * - rollout.bucket_of / rollout.in_rollout  bucketing for services (docs/bucketing.md)
+ * - rollout.flag_definitions  view: what services are served, per flag (store/definitions-sql.ts)
  */
 import type pg from 'pg';
 import { BUCKETING_SQL } from '../bucketing/bucketing-sql.ts';
+import { DEFINITIONS_SQL } from './definitions-sql.ts';
 
 /** The trigger function's body: checked by ledgerTriggerProblems, restored by every apply. */
 const REFUSE_BODY = `
@@ -143,7 +145,7 @@ $$;
 
 /** Create or upgrade the tool's tables. Runs under the environment lock, in its own transaction. */
 export async function ensureToolSchema(client: pg.ClientBase): Promise<void> {
-  await client.query(`BEGIN;\n${TOOL_SCHEMA_SQL}\n${BUCKETING_SQL}\nCOMMIT;`);
+  await client.query(`BEGIN;\n${TOOL_SCHEMA_SQL}\n${BUCKETING_SQL}\n${DEFINITIONS_SQL}\nCOMMIT;`);
 }
 
 /** The ledger tables the append-only triggers protect. */
