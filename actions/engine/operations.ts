@@ -15,6 +15,7 @@ import type { Plan } from './plan/types.ts';
 import { readUpstream } from './plan/upstream.ts';
 import { readOnly, withSession } from './session.ts';
 import { ledgerHead } from './store/ledger-chain.ts';
+import { writeConfiguredExport, type ExportWrite } from './export/export-file.ts';
 
 /**
  * Gates as of `now` (the real clock unless the caller moves it: the CLI's plan may, from
@@ -79,6 +80,8 @@ export interface ApplyOutcome {
    * publish (job summary, deployment status) so that a rewrite of the ledger can be detected.
    */
   ledgerHead: { id: number; hash: string } | null;
+  /** The `export:` file written after the apply (null: the environment has none). */
+  exported: ExportWrite | null;
 }
 
 export async function applyOperation(request: ApplyRequest): Promise<ApplyOutcome> {
@@ -97,6 +100,9 @@ export async function applyOperation(request: ApplyRequest): Promise<ApplyOutcom
     });
     // Checks run while the lock is still held, so that a revert cannot race another apply.
     const verified = request.verify && env.checks.length > 0 ? await verifyAfterApply(session, result, { root, processEnv, actor, commit, pullRequest }) : null;
-    return { result, verified, ledgerHead: await ledgerHead(await session.writer(), env.name) };
+    const writer = await session.writer();
+    // After any revert, so the file holds what is live; on every run, so a fresh checkout (a CI runner) has it too.
+    const exported = await writeConfiguredExport(writer, env, root);
+    return { result, verified, ledgerHead: await ledgerHead(writer, env.name), exported };
   });
 }

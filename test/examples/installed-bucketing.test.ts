@@ -37,6 +37,9 @@ describe.each(databaseTargets())('bucketing installed by apply, on $name', (targ
         [JSON.stringify(cases)],
       );
       expect(rows).toHaveLength(cases.length);
+      // rollout.evaluate is installed with them (it answers once rollout.flag_definitions exists).
+      const installed = await client.query<{ f: string | null }>(`SELECT to_regprocedure('rollout.evaluate(text,text,jsonb)')::text AS f`);
+      expect(installed.rows[0].f).toBe('rollout.evaluate(text,text,jsonb)');
       for (const row of rows) {
         expect({ unit: row.unit, bucket: Number(row.bucket), inside: row.inside }).toEqual({
           unit: row.unit,

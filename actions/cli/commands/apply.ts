@@ -5,6 +5,8 @@ import { progressReporter } from '../../engine/migrate/index.ts';
 import { summaryLine } from '../../engine/render/plan.ts';
 import { renderCheckReport, type VerifyAfterApplyResult } from '../../engine/checks/index.ts';
 import { applyOperation } from '../../engine/operations.ts';
+import type { Environment } from '../../engine/config/model.ts';
+import { describeExport, type ExportWrite } from '../../engine/export/export-file.ts';
 import { applyClockFrom } from '../../engine/promote/clock.ts';
 import type { CliContext } from '../context.ts';
 import { compactJson } from '../../engine/plan/json-diff.ts';
@@ -27,7 +29,7 @@ export function applyCommand(ctx: CliContext): Command {
       const env = await ctx.loadEnvironment(options.env);
       const commit = await pendingCommit;
       const progress = progressReporter({ isTTY: ctx.isTTY, githubActions: ctx.env.GITHUB_ACTIONS === 'true', out: (line) => ctx.out(line) });
-      const { result, verified, ledgerHead } = await applyOperation({
+      const { result, verified, ledgerHead, exported } = await applyOperation({
         root: ctx.root,
         env,
         processEnv: ctx.env,
@@ -50,6 +52,7 @@ export function applyCommand(ctx: CliContext): Command {
         );
         reportHeld(ctx, env.file, result.held);
         reportVerification(ctx, env.name, verified);
+        reportExport(ctx, env, exported);
         return;
       }
       ctx.out(`${env.name}: applied plan ${result.plan.hash.slice(0, 12)} — ${summaryLine(result.plan)}`);
@@ -59,9 +62,19 @@ export function applyCommand(ctx: CliContext): Command {
       reportHeld(ctx, env.file, result.held);
       ctx.out(`  ledger entry #${result.ledgerId}`);
       reportVerification(ctx, env.name, verified);
+      reportExport(ctx, env, exported);
       // Kept somewhere the database cannot rewrite, it lets rollout audit --head tell a rewritten ledger.
       if (ledgerHead) ctx.out(`  ledger head #${ledgerHead.id} ${ledgerHead.hash}`);
     });
+}
+
+/** The export: file: written, or not written and why (an error: services reading the file would be served stale definitions). */
+function reportExport(ctx: CliContext, env: Environment, exported: ExportWrite | null): void {
+  if (!exported) return;
+  if (exported.failure !== undefined) {
+    ctx.err(`error: ${describeExport(exported, env)}`);
+    ctx.setExitCode(1);
+  } else ctx.out(describeExport(exported, env));
 }
 
 /** What apply left as break-glass set it, and how Git catches up. */

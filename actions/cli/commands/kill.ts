@@ -3,6 +3,7 @@ import { breakGlass, validateBreakGlass } from '../../engine/breakglass/index.ts
 import type { JsonValue } from '../../engine/config/model.ts';
 import { currentActor, currentCommit } from '../../engine/migrate/provenance.ts';
 import { withSession } from '../../engine/session.ts';
+import { describeExport, writeConfiguredExport } from '../../engine/export/export-file.ts';
 import type { CliContext } from '../context.ts';
 
 export function killCommand(ctx: CliContext): Command {
@@ -24,13 +25,21 @@ export function killCommand(ctx: CliContext): Command {
         ...(options.value !== undefined ? { value: options.value } : {}),
       };
       validateBreakGlass(env, request); // refuse before connecting
-      const result = await withSession(env, { root: ctx.root, processEnv: ctx.env, lock: false }, ({ client }) => breakGlass(client, env, request));
+      const { result, exported } = await withSession(env, { root: ctx.root, processEnv: ctx.env, lock: false }, async ({ client }) => {
+        const result = await breakGlass(client, env, request);
+        // Only after the switch has committed: the file never delays it.
+        return { result, exported: result.ledgerId === null ? null : await writeConfiguredExport(client, env, ctx.root) };
+      });
       if (result.ledgerId === null) {
         ctx.out(`${env.name}: ${result.flag} is already ${JSON.stringify(result.after)}; nothing written.`);
         return;
       }
       ctx.out(`${env.name}: ${result.flag} set to ${JSON.stringify(result.after)} (was ${JSON.stringify(result.before)}) by break-glass, ledger entry #${result.ledgerId}.`);
       ctx.out(`  plan shows it as a hold until ${env.file} says ${JSON.stringify(result.after)} too: open a PR that records it in Git.`);
+      if (exported?.failure !== undefined) {
+        ctx.err(`error: ${describeExport(exported, env)}`);
+        ctx.setExitCode(1);
+      } else if (exported) ctx.out(describeExport(exported, env));
     });
 }
 

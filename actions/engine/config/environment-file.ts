@@ -226,6 +226,7 @@ function toModel(name: string, file: string, raw: Record<string, unknown>, share
       : {}),
     promotesTo: raw.promotes_to as string | undefined,
     flagTable: (raw.flag_store as { table?: string } | undefined)?.table,
+    ...(raw.export ? { export: { file: (raw.export as { file: string }).file, format: 'flagd' as const } } : {}),
     migrations: {
       directory: migrations.directory ?? defaults.directory,
       lockTimeoutMs: duration(migrations.lock_timeout, defaults.lockTimeoutMs),

@@ -84,6 +84,8 @@ export interface Environment {
   promotesTo?: string;
   /** Qualified table of live flags; undefined means the tool's own rollout.flags. */
   flagTable?: string;
+  /** `export:`: the file apply and kill rewrite with the live definitions (repository-relative). */
+  export?: { file: string; format: 'flagd' };
   migrations: MigrationSettings;
   flags: Map<string, FlagSpec>;
   /** Named sets of units: rollout.yaml's, with this file's segments: on top (config/segments.ts); loaded files always have it. */
