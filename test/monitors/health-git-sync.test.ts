@@ -19,7 +19,7 @@ const env = testEnvironment(
 const live = (value: boolean, kind: string): LiveState => ({
   flagTable: 'rollout.flags',
   flagTableExists: true,
-  flags: new Map([['shop.safe_mode', { value: { enabled: value } }]]),
+  flags: new Map([['shop.safe_mode', { value: { enabled: value }, stored: { value: { enabled: value }, text: JSON.stringify({ enabled: value }) } }]]),
   rollouts: new Map([['shop.safe_mode', { stage: null, percent: null, stageSince: null, recordedValue: { enabled: value }, recordedKind: kind, ledgerId: 7 }]]),
 });
 const healthy: HealthReport = { environment: 'production', status: 'healthy', results: [], summary: { healthy: 0, breach: 0, unknown: 0 } };
