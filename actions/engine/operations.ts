@@ -26,6 +26,8 @@ export async function gatesFor(root: string, env: Environment, processEnv: NodeJ
   return { now, ladder: loadRepositorySettings(root).ladder, ...(upstream ? { upstream } : {}) };
 }
 
+const withAdopt = (gates: GateContext, adopt: boolean | undefined): GateContext => (adopt ? { ...gates, adopt: true } : gates);
+
 /** Reads connect as the read-only role when the environment names one and the run has it. */
 export function readOnlyTarget(env: Environment, processEnv: NodeJS.ProcessEnv): Environment {
   const db = env.database;
@@ -44,13 +46,15 @@ export interface PlanRequest {
   now?: Date;
   /** Gates already read (a fleet reads its upstream once for all its targets); they carry their own clock. */
   gates?: GateContext;
+  /** A first apply may adopt forward positions the upstream has not reached (--adopt; stages/first-apply.ts). */
+  adopt?: boolean;
 }
 
 /** The plan, computed in a read-only snapshot (as the read-only role when there is one). */
 export async function planOperation(request: PlanRequest): Promise<Plan> {
   const { root, processEnv, commit } = request;
   const env = readOnlyTarget(request.env, processEnv);
-  const gates = request.gates ?? (await gatesFor(root, env, processEnv, request.repository, request.now));
+  const gates = withAdopt(request.gates ?? (await gatesFor(root, env, processEnv, request.repository, request.now)), request.adopt);
   const { plan } = await withSession(env, { root, processEnv, lock: false }, ({ client }) =>
     readOnly(client, () => readPlan(client, { root, env, processEnv, commit, gates })),
   );
@@ -84,7 +88,7 @@ export interface ApplyOutcome {
 
 export async function applyOperation(request: ApplyRequest): Promise<ApplyOutcome> {
   const { root, env, processEnv, commit, actor, pullRequest } = request;
-  const gates = request.gates ?? (await gatesFor(root, env, processEnv, request.repository, request.now));
+  const gates = withAdopt(request.gates ?? (await gatesFor(root, env, processEnv, request.repository, request.now)), request.adopt);
   return withSession(env, { root, processEnv, lock: true }, async (session) => {
     const result = await applyEnvironment(session, {
       root,

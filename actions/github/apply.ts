@@ -44,6 +44,7 @@ export async function applyStep(inputs: ApplyInputs, processEnv: NodeJS.ProcessE
       actor,
       pullRequest: context.pullRequest,
       verify: inputs.verify,
+      ...(inputs.adopt ? { adopt: true } : {}),
       ...(inputs.planHash ? { planHash: inputs.planHash } : {}),
     });
     const ok = verified === null || verified.report.ok;

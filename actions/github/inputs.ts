@@ -65,6 +65,8 @@ export interface ApplyInputs extends DatabaseUrlInputs {
   planHash: string | null;
   verify: boolean;
   deployment: boolean;
+  /** A first apply may adopt canary or full positions the upstream has not reached (stages/first-apply.ts). */
+  adopt: boolean;
   context: RunContext;
 }
 
@@ -241,6 +243,7 @@ export function parseApplyInputs(env: Env): ApplyInputs {
     planHash: readHash(env, 'plan-hash'),
     verify: readBoolean(env, 'verify', true),
     deployment: readBoolean(env, 'deployment', true),
+    adopt: readBoolean(env, 'adopt', false),
     ...readDatabaseUrls(env),
     context: readRunContext(env),
   };

@@ -24,10 +24,11 @@ export function applyCommand(ctx: CliContext): Command {
     .option('--commit <sha>', 'commit being applied (default: GITHUB_SHA or git HEAD)')
     .option('--pr <number>', 'pull request being applied, for the ledger', parsePositiveInt)
     .option('--no-verify', 'do not run the checks after applying (and so never revert flags)')
+    .option('--adopt', "first apply only: adopt canary or full positions the upstream has not reached (the live system already serves them so)")
     .addOption(new Option('--format <format>', 'fleet: report format (default text)').choices(['text', 'markdown', 'json']))
     .option('--out <file>', 'fleet: also write the report as JSON to this file (for rollout fleet report)');
   return withFleetOptions(command)
-    .action(async (options: FleetOptions & { env: string; planHash?: string; commit?: string; pr?: number; verify: boolean; format?: ReportFormat; out?: string }) => {
+    .action(async (options: FleetOptions & { env: string; planHash?: string; commit?: string; pr?: number; verify: boolean; adopt?: boolean; format?: ReportFormat; out?: string }) => {
       const now = applyClockFrom(ctx.env);
       // `git rev-parse` runs while the environment file is parsed (it never rejects).
       const pendingCommit = options.commit ?? currentCommit(ctx.root, ctx.env);
@@ -47,6 +48,7 @@ export function applyCommand(ctx: CliContext): Command {
         actor: currentActor(ctx.env),
         pullRequest: options.pr ?? pullRequestNumber(ctx.env),
         verify: options.verify,
+        ...(options.adopt ? { adopt: true } : {}),
         ...(options.planHash ? { planHash: options.planHash } : {}),
         onMigrationProgress: progress,
       }).finally(() => progress.flush());

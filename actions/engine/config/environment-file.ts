@@ -73,7 +73,10 @@ export function readEnvironmentFile(file: string, text: string, contracts: Contr
   const data = source.data;
   if (data === undefined) return result;
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    report([], 'An environment file is a map with at least `version: 1` and `database:`; see environments/local.yaml for an example.');
+    // The fix names this file's own environment, ready to paste (issue 13, defect 9; newcomer mistakes 12 and 13).
+    const what = data === null ? 'is empty' : Array.isArray(data) ? 'is a list' : `is a single ${typeof data}`;
+    const variable = `${ENVIRONMENT_NAME.test(name) ? name.toUpperCase().replace(/-/g, '_') : 'STAGING'}_DATABASE_URL`;
+    report([], `${file} ${what}: an environment file is a map with at least \`version: 1\` and \`database:\`. Start it with:\n  version: 1\n  database:\n    url_env: ${variable}    # or embedded: .rollout/db for a local database`);
     return result;
   }
   const raw = data as Record<string, unknown>;
@@ -82,15 +85,17 @@ export function readEnvironmentFile(file: string, text: string, contracts: Contr
   const flags = isRecord(raw.flags) ? raw.flags : {};
   result.flagKeys = Object.keys(flags);
 
+  // Name the secret after this environment (production → PRODUCTION_DATABASE_URL), so the fix can be pasted.
+  const secretName = `${ENVIRONMENT_NAME.test(name) ? name.toUpperCase().replace(/-/g, '_') : 'STAGING'}_DATABASE_URL`;
   const validate = validateEnvironment;
   if (!validate(data)) {
     for (const finding of humanizeSchemaErrors(validate.errors ?? [], data)) {
-      report(finding.path, finding.message, { key: finding.key, severity: finding.severity });
+      const message = variableNameMessage(finding.path, data, secretName);
+      if (message === null) continue;
+      report(finding.path, message ?? finding.message, { key: finding.key, severity: finding.severity });
     }
   }
 
-  // Name the secret after this environment (production → PRODUCTION_DATABASE_URL), so the fix can be pasted.
-  const secretName = `${ENVIRONMENT_NAME.test(name) ? name.toUpperCase().replace(/-/g, '_') : 'STAGING'}_DATABASE_URL`;
   for (const { path } of findStrings(source, (value) => URL_WITH_PASSWORD.test(value))) {
     report(
       path,
@@ -155,7 +160,8 @@ function checkFlag(key: string, flag: Record<string, unknown>, known: KnownNames
   checkServing(key, flag, known.segments, report);
   const rollout = flag.rollout;
   if (isRecord(rollout)) {
-    if (rollout.stage === 'canary' && typeof rollout.percent !== 'number' && !(Array.isArray(rollout.segments) && rollout.segments.length > 0)) {
+    // A percent of the wrong type is reported by the schema: "has no percent" would be a wrong second error.
+    if (rollout.stage === 'canary' && rollout.percent === undefined && !(Array.isArray(rollout.segments) && rollout.segments.length > 0)) {
       report([...at, 'rollout'], `flag '${name}' is at stage canary but has no percent; add e.g. percent: 5 (or segments: [name] for a rung of named units only).`);
     }
     if (rollout.stage !== 'canary' && typeof rollout.percent === 'number' && (STAGES as readonly unknown[]).includes(rollout.stage)) {
@@ -269,3 +275,21 @@ export const downstreamsOf = (env: Pick<Environment, 'promotesTo' | 'promotesToA
 const duration = (text: string | undefined, fallback: number): number => (text === undefined ? fallback : (parseDuration(text) ?? fallback));
 
 const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/**
+ * A database.url_env (or readonly_url_env) that is not an upper-case variable name: the fix,
+ * ready to paste (newcomer mistake 22). null: a URL with a password, which its own error
+ * reports (once, not twice: mistake 11). undefined: not such a finding.
+ */
+function variableNameMessage(path: readonly PathToken[], data: unknown, secretName: string): string | null | undefined {
+  if (path.length !== 2 || path[0] !== 'database' || (path[1] !== 'url_env' && path[1] !== 'readonly_url_env')) return undefined;
+  const value = isRecord(data) && isRecord(data.database) ? data.database[path[1]] : undefined;
+  if (typeof value !== 'string') return undefined;
+  if (URL_WITH_PASSWORD.test(value)) return null;
+  const variable = path[1] === 'readonly_url_env' ? secretName.replace(/_DATABASE_URL$/, '_READONLY_DATABASE_URL') : secretName;
+  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) {
+    const upper = value.toUpperCase();
+    return `database.${path[1]} must name an environment variable in upper case, not "${clip(value)}": write ${path[1]}: ${upper} (and set ${upper} to the database URL where rollout runs).`;
+  }
+  return `database.${path[1]} holds "${clip(value)}", which is not the name of an environment variable: put the database URL in a secret or variable (e.g. ${variable}) and write ${path[1]}: ${variable}.`;
+}

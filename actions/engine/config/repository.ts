@@ -50,6 +50,8 @@ export function loadRepository(root: string, options: LoadOptions = {}): Reposit
   const contracts = new ContractRegistry(root);
   const files = new Map<string, EnvironmentFile>();
   const problems: Problem[] = [];
+  // Not a problem in a file: there is no file to point at (newcomer mistake 47).
+  if (!isDirectory(root)) throw new UsageError(`the repository folder ${root} does not exist (or is not a folder). Pass --root DIR with the folder that holds environments/, or run rollout inside it.`);
   const dir = join(root, ENVIRONMENTS_DIR);
   const entries = existsSync(dir) ? readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort() : [];
   if (entries.length === 0) {
