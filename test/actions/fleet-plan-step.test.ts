@@ -104,7 +104,7 @@ describe('the plan action on an embedded fleet', () => {
     };
     const base = { root: fleet.root, environment: 'tenants', databaseUrl: null, upstreamDatabaseUrl: null, context };
     const steps = {
-      apply: () => applyStep({ ...base, githubToken: 'ghs_x', planHash: null, verify: true, deployment: true }, {}, runtime, noGitHub),
+      apply: () => applyStep({ ...base, githubToken: 'ghs_x', planHash: null, verify: true, deployment: true, adopt: false }, {}, runtime, noGitHub),
       verify: () => verifyStep(base, {}, runtime),
       health: () => healthStep({ ...base } as unknown as HealthInputs, {}, fleet.root, runtime, noGitHub),
     };
