@@ -65,6 +65,14 @@ export function applyCommand(ctx: CliContext): Command {
 /** What apply left as break-glass set it, and how Git catches up. */
 function reportHeld(ctx: CliContext, file: string, held: readonly FlagChange[]): void {
   for (const change of held) {
+    if (change.to?.stage != null && change.to.stage !== 'full') {
+      // A staged kill switch: Git catches up by serving the value to every unit, not by the value field alone.
+      ctx.out(
+        `  kept ${change.key} = ${compactJson(change.before)} for every unit: held by break-glass (ledger #${change.breakGlass?.ledgerId}); ${file} serves it to some units only. ` +
+          `Reconcile: merge the PR that serves ${compactJson(change.before)} to every unit (value at full, off_value at off, or both) in ${file}.`,
+      );
+      continue;
+    }
     ctx.out(
       `  kept ${change.key} = ${compactJson(change.before)}: held by break-glass (ledger #${change.breakGlass?.ledgerId}); Git says ${compactJson(change.after)}. ` +
         `Reconcile: merge the PR that sets it to ${compactJson(change.before)} in ${file} (or edit ${file} so).`,
