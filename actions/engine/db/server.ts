@@ -2,7 +2,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadPg } from './pg.ts';
-import { DatabaseError, toError } from '../errors.ts';
+import { DatabaseError, UserError, toError } from '../errors.ts';
 import { ClientSet, type Database } from './database.ts';
 import { redactUrl, scrubSecret } from './redact.ts';
 import { cleanupFailed } from '../cleanup.ts';
@@ -72,5 +72,14 @@ function connectFailure(url: string, label: string, variable: string | undefined
 
 /** pg_dump in custom format: what `rollout restore` reads back with pg_restore. */
 async function runPgDump(url: string, file: string): Promise<void> {
-  await runPgProgram('pg_dump', ['--format=custom', `--file=${file}`], url, 'pg_dump');
+  try {
+    await runPgProgram('pg_dump', ['--format=custom', `--file=${file}`], url, 'pg_dump');
+  } catch (error) {
+    // "pg_dump is not installed" says nothing about why it was run, nor the other way out (newcomer mistake 37).
+    if ((error as { cause?: NodeJS.ErrnoException }).cause?.code !== 'ENOENT') throw error;
+    throw new UserError(
+      'migrations.backup is set, but pg_dump is not on PATH, so no backup was taken and nothing was migrated. Install the PostgreSQL client tools (pg_dump of the server\'s major version or newer, e.g. apt-get install postgresql-client), or remove migrations.backup from the environment file.',
+      { cause: error },
+    );
+  }
 }

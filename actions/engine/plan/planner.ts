@@ -8,6 +8,7 @@ import type { Environment, FlagSpec } from '../config/model.ts';
 import { criteriaFor } from '../config/exit-criteria.ts';
 import type { Measurement } from '../stages/exit-gate.ts';
 import { evaluateMove, type DependencyState, type UpstreamState } from '../stages/gates.ts';
+import { firstApplyVerdict } from '../stages/first-apply.ts';
 import { DEFAULT_LADDER, comparePositions, type LadderConfig, type Position as LadderPosition } from '../stages/ladder.ts';
 import { desiredDefinition, plainValue, servesEveryUnit, servingOf, type FlagDefinition, type ServingSpec } from '../serving/definitions.ts';
 import type { LiveDefinition, LiveFlag, LiveRollout, LiveState } from '../store/live-state.ts';
@@ -39,6 +40,8 @@ export interface GateContext {
   };
   /** Measurements of the monitors exit criteria name, by monitor (read by readPlan); none read means none taken. */
   measurements?: ReadonlyMap<string, readonly Measurement[]>;
+  /** The operator acknowledged that a first apply adopts forward positions its upstream has not reached (--adopt). */
+  adopt?: boolean;
 }
 
 export function buildPlan(input: PlanInput): Plan {
@@ -260,9 +263,16 @@ function attachVerdict(change: FlagChange, input: PlanInput, gates: GateContext)
   }
   if (!change.stageChanged || change.to?.stage == null) return;
   if (input.live.rollouts.size === 0) {
-    // The first apply to an environment adopts what the file says: the flags are new here
-    // or already live, and there is no history to gate on. Every later move is gated.
-    change.gate = { allowed: true, kind: 'unchanged', reasons: [`First apply to ${input.desired.name}: ${change.key} is adopted at the position the file gives.`], gates: [] };
+    // The first apply to an environment adopts what the file says (there is no history to gate
+    // on), except a forward position its upstream has not reached: that needs --adopt. Every later move is gated.
+    const up = gates.upstream;
+    change.gate = firstApplyVerdict({
+      flagKey: change.key,
+      environment: input.desired.name,
+      to: toLadder(change.to),
+      adopt: gates.adopt === true,
+      ...(up ? { upstream: { environment: up.environment, position: toLadder(up.positions.get(change.key)?.position ?? null), ...(up.unreadable !== undefined ? { unreadable: up.unreadable } : {}) } } : {}),
+    });
     return;
   }
   const rollout = input.live.rollouts.get(change.key);

@@ -172,6 +172,9 @@ async function migrationNamer(root: string, env: Environment): Promise<HistoryNa
 /** The backup --backup names, or the newest of this environment's in its backup folder; every refusal says what to do. */
 export async function chooseBackup(request: Pick<RestoreRequest, 'root' | 'env' | 'repository' | 'backup' | 'cwd'>): Promise<ChosenBackup> {
   const { env, root } = request;
+  if (env.database.kind === 'fleet') {
+    throw new UserError(`${env.name} is a fleet: a backup is one target's. Restore one target with --env ${env.name}/<target> (docs/fleets.md).`);
+  }
   const kind = env.database.kind;
   const within = (base: string, path: string): string => {
     const rel = relative(base, path);

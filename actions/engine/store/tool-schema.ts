@@ -13,10 +13,12 @@
  *                          verdict, which flags' exit criteria it serves); the exit-criteria gate reads it
  * - rollout.bucket_of / rollout.in_rollout  bucketing for services (docs/bucketing.md)
  * - rollout.flag_definitions  view: what services are served, per flag (store/definitions-sql.ts)
+ * - rollout.evaluate       what a unit sees, read from that view (store/evaluate-sql.ts)
  */
 import type pg from 'pg';
 import { BUCKETING_SQL } from '../bucketing/bucketing-sql.ts';
 import { DEFINITIONS_SQL } from './definitions-sql.ts';
+import { EVALUATE_SQL } from './evaluate-sql.ts';
 
 /** The trigger function's body: checked by ledgerTriggerProblems, restored by every apply. */
 const REFUSE_BODY = `
@@ -145,7 +147,7 @@ $$;
 
 /** Create or upgrade the tool's tables. Runs under the environment lock, in its own transaction. */
 export async function ensureToolSchema(client: pg.ClientBase): Promise<void> {
-  await client.query(`BEGIN;\n${TOOL_SCHEMA_SQL}\n${BUCKETING_SQL}\n${DEFINITIONS_SQL}\nCOMMIT;`);
+  await client.query(`BEGIN;\n${TOOL_SCHEMA_SQL}\n${BUCKETING_SQL}\n${DEFINITIONS_SQL}\n${EVALUATE_SQL}\nCOMMIT;`);
 }
 
 /** The ledger tables the append-only triggers protect. */
