@@ -7,6 +7,7 @@ import { readOnly, withSession } from '../../engine/session.ts';
 import { readIntegrityWarnings } from '../../engine/store/ledger-audit.ts';
 import { readGitSync } from '../../engine/status/status.ts';
 import type { CliContext } from '../context.ts';
+import { describeExport, writeConfiguredExport } from '../../engine/export/export-file.ts';
 import { parseDurationOption } from './verify.ts';
 import { parsePositiveInt } from './options.ts';
 import { UsageError } from '../../engine/errors.ts';
@@ -46,7 +47,7 @@ export function healthCommand(ctx: CliContext): Command {
         return;
       }
       if (options.wave !== undefined) throw new UsageError(`${env.name} is one database, not a fleet: --wave applies to environments with targets: (docs/fleets.md).`);
-      const { report, ledger, sync } = await withSession(env, { root: ctx.root, processEnv: ctx.env, lock: false }, async (session) => {
+      const { report, ledger, sync, exported } = await withSession(env, { root: ctx.root, processEnv: ctx.env, lock: false }, async (session) => {
         const measured = await runMonitors(env, {
           ...common,
           access: checkAccess(env, session.db),
@@ -57,9 +58,13 @@ export function healthCommand(ctx: CliContext): Command {
         const client = await session.writer();
         // Read after the monitors acted: a kill switch a breach just tripped is a hold to reconcile.
         const ledger = await readOnly(client, () => readIntegrityWarnings(client, env.name, { quick: false }));
-        return { report: measured, ledger, sync: await readOnly(client, () => readGitSync(client, env)) };
+        // A breach may have moved flags (kill switch, auto-rollback): the export: file follows what is live.
+        const exported = options.act ? await writeConfiguredExport(client, env, ctx.root).catch((error: unknown) => ({ file: env.export?.file ?? '', failure: (error as Error).message })) : null;
+        return { report: measured, ledger, sync: await readOnly(client, () => readGitSync(client, env)), exported };
       });
       ctx.out(renderHealthReport(report, options.format, sync));
+      // The exit code stays the monitors' verdict; a stale file is said on stderr.
+      if (exported?.failure !== undefined) ctx.err(`warning: ${describeExport(exported, env)}`);
       // Not a monitor's verdict (the exit code stays the monitors'): a ledger someone rewrote is said where a person looks.
       for (const warning of ledger.warnings) ctx.err(`warning: ${warning}`);
       ctx.setExitCode(HEALTH_EXIT_CODES[report.status]);
