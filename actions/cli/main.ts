@@ -31,6 +31,8 @@ const COMMANDS: Record<string, () => Promise<CommandFactory>> = {
   import: async () => (await import('./commands/import.ts')).importCommand,
   export: async () => (await import('./commands/export.ts')).exportCommand,
   audit: async () => (await import('./commands/audit.ts')).auditCommand,
+  fleet: async () => (await import('./commands/fleet.ts')).fleetCommand,
+  restore: async () => (await import('./commands/restore.ts')).restoreCommand,
 };
 
 /** The command a command line names (skipping global options), if it is one of ours. */

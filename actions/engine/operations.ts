@@ -44,6 +44,8 @@ export interface PlanRequest {
   repository?: Repository;
   /** The clock the gates read; the real one when not given. */
   now?: Date;
+  /** Gates already read (a fleet reads its upstream once for all its targets); they carry their own clock. */
+  gates?: GateContext;
   /** A first apply may adopt forward positions the upstream has not reached (--adopt; stages/first-apply.ts). */
   adopt?: boolean;
 }
@@ -52,7 +54,7 @@ export interface PlanRequest {
 export async function planOperation(request: PlanRequest): Promise<Plan> {
   const { root, processEnv, commit } = request;
   const env = readOnlyTarget(request.env, processEnv);
-  const gates = withAdopt(await gatesFor(root, env, processEnv, request.repository, request.now), request.adopt);
+  const gates = withAdopt(request.gates ?? (await gatesFor(root, env, processEnv, request.repository, request.now)), request.adopt);
   const { plan } = await withSession(env, { root, processEnv, lock: false }, ({ client }) =>
     readOnly(client, () => readPlan(client, { root, env, processEnv, commit, gates })),
   );
@@ -86,7 +88,7 @@ export interface ApplyOutcome {
 
 export async function applyOperation(request: ApplyRequest): Promise<ApplyOutcome> {
   const { root, env, processEnv, commit, actor, pullRequest } = request;
-  const gates = withAdopt(await gatesFor(root, env, processEnv, request.repository, request.now), request.adopt);
+  const gates = withAdopt(request.gates ?? (await gatesFor(root, env, processEnv, request.repository, request.now)), request.adopt);
   return withSession(env, { root, processEnv, lock: true }, async (session) => {
     const result = await applyEnvironment(session, {
       root,

@@ -11,7 +11,7 @@ describe.each(databaseTargets())('bucketing installed by apply, on $name', (targ
   let db: TestDatabase;
   beforeEach(async () => {
     db = await target.create();
-    const database = db.env.database.kind === 'embedded' ? `embedded: ${db.env.database.dir}` : `url_env: ${db.env.database.urlEnv}`;
+    const database = db.env.database.kind === 'embedded' ? `embedded: ${db.env.database.dir}` : db.env.database.kind === 'url' ? `url_env: ${db.env.database.urlEnv}` : '';
     await mkdir(join(db.root, 'environments'), { recursive: true });
     await mkdir(join(db.root, 'migrations'), { recursive: true });
     await writeFile(

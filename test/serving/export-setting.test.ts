@@ -57,6 +57,22 @@ describe.each(databaseTargets())('export: on $name', (target) => {
     expect(await served(db, 'shop.safe_mode')).toEqual({ enabled: true });
   });
 
+  it('a breach that trips a kill switch in rollout health rewrites the file', async () => {
+    const monitor = `monitors:
+  - name: errors
+    sql: SELECT 5
+    above: 1
+    severity: critical
+    on_breach: { kill_switch: shop.safe_mode }
+`;
+    await writeEnvironment(db, environment('off') + monitor);
+    expect((await cliOn(db, ['apply', '--env', 'test'])).code).toBe(0);
+    expect(await served(db, 'shop.safe_mode')).toEqual({ enabled: false });
+    const health = await cliOn(db, ['health', '--env', 'test']);
+    expect(health.code, health.stdout + health.stderr).toBe(1);
+    expect(await served(db, 'shop.safe_mode')).toEqual({ enabled: true });
+  });
+
   it('a file that cannot be written is an error, and the apply it follows stands', async () => {
     await writeEnvironment(db, environment('off'));
     // A directory where the file should be: rename cannot replace it.

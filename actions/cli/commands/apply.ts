@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { planHashProblem } from '../../engine/plan/hash.ts';
 import { currentActor, currentCommit } from '../../engine/migrate/provenance.ts';
 import { progressReporter } from '../../engine/migrate/index.ts';
@@ -11,10 +11,13 @@ import { applyClockFrom } from '../../engine/promote/clock.ts';
 import type { CliContext } from '../context.ts';
 import { compactJson } from '../../engine/plan/json-diff.ts';
 import type { FlagChange } from '../../engine/plan/types.ts';
+import { UsageError } from '../../engine/errors.ts';
 import { parsePositiveInt, pullRequestNumber } from './options.ts';
+import { fleetApplyAction, refuseFleetOptions, withFleetOptions, type FleetOptions } from './fleet.ts';
+import type { ReportFormat } from '../../engine/fleet/render.ts';
 
 export function applyCommand(ctx: CliContext): Command {
-  return new Command('apply')
+  const command = new Command('apply')
     .description('make the live database match an environment file: migrations, then flags with their ledger entry, under a lock')
     .requiredOption('--env <name>', 'environment to apply')
     .option('--plan-hash <hash>', 'refuse unless the plan still has this hash (the reviewed plan; 12 to 64 hex characters)', parsePlanHash)
@@ -22,12 +25,18 @@ export function applyCommand(ctx: CliContext): Command {
     .option('--pr <number>', 'pull request being applied, for the ledger', parsePositiveInt)
     .option('--no-verify', 'do not run the checks after applying (and so never revert flags)')
     .option('--adopt', "first apply only: adopt canary or full positions the upstream has not reached (the live system already serves them so)")
-    .action(async (options: { env: string; planHash?: string; commit?: string; pr?: number; verify: boolean; adopt?: boolean }) => {
+    .addOption(new Option('--format <format>', 'fleet: report format (default text)').choices(['text', 'markdown', 'json']))
+    .option('--out <file>', 'fleet: also write the report as JSON to this file (for rollout fleet report)');
+  return withFleetOptions(command)
+    .action(async (options: FleetOptions & { env: string; planHash?: string; commit?: string; pr?: number; verify: boolean; adopt?: boolean; format?: ReportFormat; out?: string }) => {
       const now = applyClockFrom(ctx.env);
       // `git rev-parse` runs while the environment file is parsed (it never rejects).
       const pendingCommit = options.commit ?? currentCommit(ctx.root, ctx.env);
       const env = await ctx.loadEnvironment(options.env);
       const commit = await pendingCommit;
+      refuseFleetOptions(env, options);
+      if (!env.fleet && (options.format || options.out)) throw new UsageError(`--format and --out of apply are for fleets; ${env.name} is one database (its apply prints text; rollout plan --format json has the plan).`);
+      if (env.fleet) return fleetApplyAction(ctx, env, { ...options, format: options.format ?? 'text', commit });
       const progress = progressReporter({ isTTY: ctx.isTTY, githubActions: ctx.env.GITHUB_ACTIONS === 'true', out: (line) => ctx.out(line) });
       const { result, verified, ledgerHead, exported } = await applyOperation({
         root: ctx.root,

@@ -5,6 +5,7 @@ import { loadRepository } from '../../engine/config/repository.ts';
 import { hasErrors, sortProblems } from '../../engine/problems.ts';
 import { checkRepositoryMigrations } from '../../engine/migrate/offline-check.ts';
 import { checkRepositoryQueries } from '../../engine/checks/offline-check.ts';
+import { healthScheduleProblems } from '../../engine/config/health-schedule.ts';
 import { PROBLEM_FORMATS, renderProblems, type ProblemFormat } from '../../engine/render/problems.ts';
 import type { CliContext } from '../context.ts';
 
@@ -18,8 +19,9 @@ export function validateCommand(ctx: CliContext): Command {
       const repository = loadRepository(ctx.root, { only: options.env ?? [] });
       const migrations = await checkRepositoryMigrations(repository, options.env ?? []);
       const queries = await checkRepositoryQueries(repository, options.env ?? []);
-      const problems = sortProblems([...repository.problems, ...migrations.problems, ...queries]);
-      const sources = new Map<string, string>([...[...repository.files.values()].map((f): [string, string] => [f.source.file, f.source.text]), ...migrations.sources]);
+      const schedule = healthScheduleProblems(repository);
+      const problems = sortProblems([...repository.problems, ...migrations.problems, ...queries, ...schedule.problems]);
+      const sources = new Map<string, string>([...[...repository.files.values()].map((f): [string, string] => [f.source.file, f.source.text]), ...migrations.sources, ...schedule.sources]);
       addOtherSources(ctx.root, problems, sources);
       const output = renderProblems(problems, options.format, { sources, color: ctx.isTTY });
       if (options.format === 'text' && problems.length === 0) {

@@ -13,6 +13,7 @@ import type { ContractRegistry } from './contracts.ts';
 import { parseDuration } from './duration.ts';
 import { checkExitCriteria, toExitCriteria } from './exit-criteria.ts';
 import { checkReferences } from './reference-checks.ts';
+import { checkFleetKeys, fleetModel, isFleetFile } from '../fleet/config.ts';
 import { DEFAULT_CHECKS_ROLE, DEFAULT_MIGRATION_SETTINGS, type CheckSpec, type Environment, type FlagSpec, type JsonValue, type MonitorSpec } from './model.ts';
 import { clip, describePath, humanizeSchemaErrors } from './schema-errors.ts';
 import { checkServing } from './serving-checks.ts';
@@ -46,6 +47,8 @@ export interface EnvironmentFile {
   environment?: Environment;
   /** Raw fields other checks need even when the file has errors. */
   promotesTo?: string;
+  /** Every name promotes_to gives (one, or a list). */
+  promotesToAll: string[];
   flagKeys: string[];
   problems: Problem[];
 }
@@ -62,7 +65,7 @@ export function readEnvironmentFile(file: string, text: string, contracts: Contr
   const report = (path: PathToken[], message: string, options: { key?: boolean; severity?: Problem['severity'] } = {}): void => {
     problems.push({ file, ...locate(source, path, options), severity: options.severity ?? 'error', message });
   };
-  const result: EnvironmentFile = { name, source, flagKeys: [], problems };
+  const result: EnvironmentFile = { name, source, promotesToAll: [], flagKeys: [], problems };
 
   if (!ENVIRONMENT_NAME.test(name)) {
     report([], `Invalid environment file name '${clip(name)}'. Expected lower-case letters, digits, '-' or '_' (e.g. environments/staging.yaml).`);
@@ -77,7 +80,8 @@ export function readEnvironmentFile(file: string, text: string, contracts: Contr
     return result;
   }
   const raw = data as Record<string, unknown>;
-  if (typeof raw.promotes_to === 'string') result.promotesTo = raw.promotes_to;
+  result.promotesToAll = downstreamNames(raw.promotes_to);
+  if (result.promotesToAll.length > 0) result.promotesTo = result.promotesToAll[0];
   const flags = isRecord(raw.flags) ? raw.flags : {};
   result.flagKeys = Object.keys(flags);
 
@@ -100,6 +104,7 @@ export function readEnvironmentFile(file: string, text: string, contracts: Contr
   }
 
   checkSegments(data, report);
+  checkFleetKeys(raw, report);
   const known: KnownNames = { flags: new Set(result.flagKeys), segments: new Set([...(shared.segments?.keys() ?? []), ...declaredSegmentNames(data)]) };
   for (const [key, flag] of Object.entries(flags)) {
     if (isRecord(flag)) checkFlag(key, flag, known, contracts, now, report);
@@ -108,7 +113,10 @@ export function readEnvironmentFile(file: string, text: string, contracts: Contr
   checkExitCriteria(raw, report);
   checkReferences(raw, flags, file, report);
 
-  if (!problems.some((p) => p.severity === 'error')) result.environment = toModel(name, file, raw, shared.segments ?? new Map());
+  if (!problems.some((p) => p.severity === 'error')) {
+    result.environment = toModel(name, file, raw, shared.segments ?? new Map());
+    if (isFleetFile(raw)) result.environment.fleet = fleetModel(raw);
+  }
   return result;
 }
 
@@ -179,7 +187,8 @@ function checkFlag(key: string, flag: Record<string, unknown>, known: KnownNames
 
 /** Only called on a file the schema accepted, so the casts below are checked facts. */
 function toModel(name: string, file: string, raw: Record<string, unknown>, sharedSegments: ReadonlyMap<string, Segment>): Environment {
-  const db = raw.database as { url_env?: string; embedded?: string; readonly_url_env?: string; checks_role?: { name?: string; manage?: boolean; schemas?: string[] } };
+  // A fleet has no database: of its own (targets: instead); fleet/config.ts gives each target one.
+  const db = (raw.database ?? {}) as { url_env?: string; embedded?: string; readonly_url_env?: string; checks_role?: { name?: string; manage?: boolean; schemas?: string[] } };
   const migrations = (raw.migrations ?? {}) as {
     directory?: string;
     lock_timeout?: string;
@@ -214,7 +223,9 @@ function toModel(name: string, file: string, raw: Record<string, unknown>, share
     description: raw.description as string | undefined,
     database: db.url_env
       ? { kind: 'url', urlEnv: db.url_env, ...(db.readonly_url_env ? { readonlyUrlEnv: db.readonly_url_env } : {}) }
-      : { kind: 'embedded', dir: db.embedded! },
+      : db.embedded !== undefined
+        ? { kind: 'embedded', dir: db.embedded }
+        : { kind: 'fleet' },
     ...(db.checks_role
       ? {
           checksRole: {
@@ -224,7 +235,8 @@ function toModel(name: string, file: string, raw: Record<string, unknown>, share
           },
         }
       : {}),
-    promotesTo: raw.promotes_to as string | undefined,
+    promotesTo: downstreamNames(raw.promotes_to)[0],
+    ...(downstreamNames(raw.promotes_to).length > 1 ? { promotesToAll: downstreamNames(raw.promotes_to) } : {}),
     flagTable: (raw.flag_store as { table?: string } | undefined)?.table,
     ...(raw.export ? { export: { file: (raw.export as { file: string }).file, format: 'flagd' as const } } : {}),
     migrations: {
@@ -253,6 +265,12 @@ function rolloutModel(rollout: { stage: Stage; percent?: number; segments?: stri
   const percent = rollout.percent ?? (rollout.stage === 'canary' ? 0 : undefined);
   return { stage: rollout.stage, ...(percent !== undefined ? { percent } : {}), ...(rollout.segments?.length ? { segments: [...rollout.segments] } : {}) };
 }
+
+/** promotes_to as written: one name or a list of them (anything else is the schema's to report). */
+const downstreamNames = (value: unknown): string[] => (typeof value === 'string' ? [value] : Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
+
+/** Every environment `env` promotes to. */
+export const downstreamsOf = (env: Pick<Environment, 'promotesTo' | 'promotesToAll'>): string[] => env.promotesToAll ?? (env.promotesTo !== undefined ? [env.promotesTo] : []);
 
 const duration = (text: string | undefined, fallback: number): number => (text === undefined ? fallback : (parseDuration(text) ?? fallback));
 

@@ -55,7 +55,7 @@ CREATE TABLE IF NOT EXISTS rollout.ledger (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   environment text NOT NULL,
   at timestamptz NOT NULL DEFAULT now(),
-  kind text NOT NULL CONSTRAINT ledger_kind_check CHECK (kind IN ('apply', 'rollback', 'break-glass', 'revert', 'baseline', 'auto-rollback')),
+  kind text NOT NULL CONSTRAINT ledger_kind_check CHECK (kind IN ('apply', 'rollback', 'break-glass', 'revert', 'baseline', 'auto-rollback', 'restore')),
   actor text NOT NULL,
   commit_sha text,
   pull_request integer,
@@ -81,14 +81,14 @@ CREATE TABLE IF NOT EXISTS rollout.ledger_changes (
 );
 CREATE INDEX IF NOT EXISTS ledger_changes_key ON rollout.ledger_changes (key, ledger_id DESC);
 
--- 'auto-rollback' (an exit criterion's breach moved a flag back, monitors/stage-rollback.ts) came
--- after the first release: widen the kind check of a ledger created before it.
+-- 'auto-rollback' (an exit criterion's breach moved a flag back, monitors/stage-rollback.ts) and
+-- 'restore' (rollout restore) came after the first release: widen the kind check of a ledger created before them.
 DO $$
 BEGIN
   IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'rollout.ledger'::regclass AND conname = 'ledger_kind_check'
-                AND pg_get_constraintdef(oid) NOT LIKE '%auto-rollback%') THEN
+                AND pg_get_constraintdef(oid) NOT LIKE '%''restore''%') THEN
     ALTER TABLE rollout.ledger DROP CONSTRAINT ledger_kind_check;
-    ALTER TABLE rollout.ledger ADD CONSTRAINT ledger_kind_check CHECK (kind IN ('apply', 'rollback', 'break-glass', 'revert', 'baseline', 'auto-rollback'));
+    ALTER TABLE rollout.ledger ADD CONSTRAINT ledger_kind_check CHECK (kind IN ('apply', 'rollback', 'break-glass', 'revert', 'baseline', 'auto-rollback', 'restore'));
   END IF;
 END
 $$;
