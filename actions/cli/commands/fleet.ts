@@ -68,7 +68,7 @@ export async function fleetPlanAction(ctx: CliContext, env: Environment, options
   const plan = await planFleet({
     ...planRequest(ctx, env, options.commit),
     now: clockFrom(ctx.env),
-    // Each target's first apply is its own: --adopt reaches every target's gates.
+    // Each target's first apply adopts forward positions only with --adopt, as a single database's does.
     ...(options.adopt ? { adopt: true } : {}),
     ...selectOptions(options),
   });
