@@ -8,9 +8,13 @@ import { resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Position } from '../../actions/engine/stages/ladder.ts';
 import { databaseTargets } from '../support/databases.ts';
+import { readServing, unitIds } from './serving.ts';
 import { days, exampleRepo, later, setRollout, STAND_IN_ENV, type ExampleRepo } from './support.ts';
 
 const ON: Position = { stage: 'canary', percent: 100 };
+const ENABLED = { enabled: true };
+const DISABLED = { enabled: false };
+const UNITS = unitIds(1_000, 'run-');
 
 describe.each(databaseTargets())('examples/seed-002-staging-rollout on $name', (target) => {
   let repo: ExampleRepo;
@@ -20,6 +24,13 @@ describe.each(databaseTargets())('examples/seed-002-staging-rollout on $name', (
   afterEach(() => repo.dispose());
 
   const set = (key: string, to: Position) => repo.edit('staging', (text) => setRollout(text, key, to));
+
+  /** After an apply, per switch: how many of 1,000 units the provider's evaluator serves it on to, and what a plain read of the value table says. */
+  const switches = async () => {
+    const serving = await readServing(repo, 'staging');
+    const of = (key: string) => ({ on: serving.servedValue(key, UNITS).length, plain: serving.plain(key) });
+    return { phase6_metrics: of('phase6_metrics'), consolidated_metrics: of('consolidated_metrics') };
+  };
 
   it('backs up, migrates, and enables the switches one stage at a time', { timeout: 300_000 }, async () => {
     const first = await repo.run(['apply', '--env', 'staging']);
@@ -43,6 +54,8 @@ describe.each(databaseTargets())('examples/seed-002-staging-rollout on $name', (
       'idx_phase_metrics_run_id',
       'idx_phases_run_state',
     ]);
+    // "Kill switches default to OFF": at stage off no unit is served on, and a plain read says off.
+    expect(await switches()).toEqual({ phase6_metrics: { on: 0, plain: DISABLED }, consolidated_metrics: { on: 0, plain: DISABLED } });
 
     // Stage 2 before Stage 1: refused, nothing applied.
     await set('consolidated_metrics', ON);
@@ -54,6 +67,8 @@ describe.each(databaseTargets())('examples/seed-002-staging-rollout on $name', (
     await set('consolidated_metrics', { stage: 'off' });
     await set('phase6_metrics', ON);
     expect((await repo.run(['apply', '--env', 'staging'])).code).toBe(0);
+    // On for every unit through the definitions; the value table, read plainly, stays off until full.
+    expect(await switches()).toEqual({ phase6_metrics: { on: UNITS.length, plain: DISABLED }, consolidated_metrics: { on: 0, plain: DISABLED } });
     // Stage 2: consolidated metrics, now that Phase 6 metrics are on.
     await set('consolidated_metrics', ON);
     expect((await repo.run(['apply', '--env', 'staging'])).code).toBe(0);
@@ -70,6 +85,7 @@ describe.each(databaseTargets())('examples/seed-002-staging-rollout on $name', (
     } finally {
       STAND_IN_ENV.AUTOPACK_ENABLE_CONSOLIDATED_METRICS = '0';
     }
+    expect(await switches()).toEqual({ phase6_metrics: { on: UNITS.length, plain: ENABLED }, consolidated_metrics: { on: UNITS.length, plain: ENABLED } });
 
     // Rollback (seed 002, 5a): both switches off at once, never refused.
     await set('phase6_metrics', { stage: 'off' });
@@ -80,5 +96,6 @@ describe.each(databaseTargets())('examples/seed-002-staging-rollout on $name', (
       { key: 'consolidated_metrics', stage: 'off' },
       { key: 'phase6_metrics', stage: 'off' },
     ]);
+    expect(await switches()).toEqual({ phase6_metrics: { on: 0, plain: DISABLED }, consolidated_metrics: { on: 0, plain: DISABLED } });
   });
 });
