@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Position } from '../../actions/engine/stages/ladder.ts';
 import { databaseTargets } from '../support/databases.ts';
+import { recordHealthy, SEED_001_CRITERIA } from './measurements.ts';
 import { readServing, unitIds } from './serving.ts';
 import { days, exampleRepo, later, setRollout, setValue, type ExampleRepo } from './support.ts';
 
@@ -20,8 +21,6 @@ const OFF_VALUE = { version: 'epsilon_greedy_v1', epsilon: 0 };
 const STAFF = { targetingKey: 'staff-7', role: 'staff' };
 const USER = { targetingKey: 'user-42', role: 'member' };
 const USERS = unitIds(10_000);
-/** ranker.policy's exit criteria (environments/staging.yaml): the §4 alerts, measured hourly. */
-const CRITERIA = ['SLO burn rate', 'discovery queue p95 age', 'auth.login p95', 'exploration rate vs epsilon', '5xx error rate'];
 
 describe.each(databaseTargets())('examples/seed-001-day0-cutover on $name', (target) => {
   let repo: ExampleRepo;
@@ -34,19 +33,7 @@ describe.each(databaseTargets())('examples/seed-001-day0-cutover on $name', (tar
   const stageOf = async (key: string) =>
     (await repo.query<{ stage: string; percent: string | null }>('staging', 'SELECT stage, percent::text AS percent FROM rollout.flag_rollouts WHERE key = $1', [key]))[0];
 
-  /**
-   * `rollout health` every 30 minutes, all healthy, for `hours` since ranker.policy entered its
-   * position, written as health writes its measurements: the days of a soak pass in a test run,
-   * so the hourly runs the guide asks for are recorded ahead of the test clock.
-   */
-  const measuredHealthy = (hours: number) =>
-    repo.query(
-      'staging',
-      `INSERT INTO rollout.measurements (environment, monitor, flags, at, value, verdict, detail)
-       SELECT 'staging', m, '{ranker.policy}', f.stage_since + make_interval(mins => 30 * g), 0, 'healthy', '0 is within its threshold'
-         FROM rollout.flag_rollouts f, generate_series(0, $1::int) g, unnest($2::text[]) m WHERE f.key = 'ranker.policy'`,
-      [hours * 2, CRITERIA],
-    );
+  const measuredHealthy = (hours: number) => recordHealthy(repo, 'staging', POLICY, SEED_001_CRITERIA, hours);
 
   /** After an apply: what the staff member and the user get, which of 10,000 users get ε = 0.08, and what a plain read of the value table says. */
   const served = async () => {

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Position } from '../../actions/engine/stages/ladder.ts';
 import { databaseTargets } from '../support/databases.ts';
+import { recordHealthy } from './measurements.ts';
 import { readServing, unitIds } from './serving.ts';
 import { days, exampleRepo, later, setRollout, STAND_IN_ENV, type ExampleRepo } from './support.ts';
 
@@ -31,6 +32,9 @@ describe.each(databaseTargets())('examples/seed-002-staging-rollout on $name', (
     const of = (key: string) => ({ on: serving.servedValue(key, UNITS).length, plain: serving.plain(key) });
     return { phase6_metrics: of('phase6_metrics'), consolidated_metrics: of('consolidated_metrics') };
   };
+
+  /** The double-counting criterion measured healthy for `hours` at phase6_metrics' stage (measurements.ts). */
+  const measuredHealthy = (hours: number) => recordHealthy(repo, 'staging', 'phase6_metrics', ['double counting'], hours);
 
   it('backs up, migrates, and enables the switches one stage at a time', { timeout: 300_000 }, async () => {
     const first = await repo.run(['apply', '--env', 'staging']);
@@ -78,6 +82,7 @@ describe.each(databaseTargets())('examples/seed-002-staging-rollout on $name', (
     expect(ahead.code).toBe(1);
     expect(ahead.stdout).toContain('consolidated_metrics would be ahead of phase6_metrics, which it depends on');
     await set('phase6_metrics', { stage: 'full' });
+    await measuredHealthy(26);
     // At full the value table serves {enabled: true}: the API is deployed with its switch on, so its 200 check runs and passes.
     STAND_IN_ENV.AUTOPACK_ENABLE_CONSOLIDATED_METRICS = '1';
     try {
@@ -96,6 +101,24 @@ describe.each(databaseTargets())('examples/seed-002-staging-rollout on $name', (
       { key: 'consolidated_metrics', stage: 'off' },
       { key: 'phase6_metrics', stage: 'off' },
     ]);
+    expect(await switches()).toEqual({ phase6_metrics: { on: 0, plain: DISABLED }, consolidated_metrics: { on: 0, plain: DISABLED } });
+  });
+  it('Emergency 4: double counting at Stage 1 rolls phase6_metrics back to off by itself, and the API reads off again', { timeout: 300_000 }, async () => {
+    expect((await repo.run(['apply', '--env', 'staging'])).code).toBe(0);
+    await set('phase6_metrics', ON);
+    expect((await repo.run(['apply', '--env', 'staging'])).code).toBe(0);
+    expect((await switches()).phase6_metrics.on).toBe(UNITS.length);
+    // A phase whose total counts second-opinion tokens twice.
+    await repo.query('staging', `INSERT INTO public.phase_metrics (run_id, phase_id, retrieval_tokens, second_opinion_tokens, evidence_request_tokens, base_tokens, total_tokens)
+                                 VALUES ('test-run', 'phase-double', 12345, 6789, 3456, 98765, 121355 + 6789)`);
+    const health = await repo.run(['health', '--env', 'staging', '--format', 'json']);
+    expect(health.code).toBe(1);
+    const report = JSON.parse(health.stdout) as { results: { name: string; status: string; actions?: { kind: string; outcome?: string; to?: unknown }[] }[] };
+    expect(report.results.find((r) => r.name === 'double counting')).toMatchObject({
+      status: 'breach',
+      actions: expect.arrayContaining([expect.objectContaining({ kind: 'stage_rollback', outcome: 'rolled back', to: { stage: 'off' } })]) as unknown,
+    });
+    expect(await repo.query('staging', "SELECT stage, recorded_kind FROM rollout.flag_rollouts WHERE key = 'phase6_metrics'")).toEqual([{ stage: 'off', recorded_kind: 'auto-rollback' }]);
     expect(await switches()).toEqual({ phase6_metrics: { on: 0, plain: DISABLED }, consolidated_metrics: { on: 0, plain: DISABLED } });
   });
 });
