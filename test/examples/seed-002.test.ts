@@ -16,6 +16,8 @@ const ON: Position = { stage: 'canary', percent: 100 };
 const ENABLED = { enabled: true };
 const DISABLED = { enabled: false };
 const UNITS = unitIds(1_000, 'run-');
+/** consolidated_metrics' exit criteria at Stage 2, watched for its first 24 hours. */
+const CONSOLIDATED_CRITERIA = ['consolidated metrics response time', 'consolidated metrics query time'];
 
 describe.each(databaseTargets())('examples/seed-002-staging-rollout on $name', (target) => {
   let repo: ExampleRepo;
@@ -83,6 +85,7 @@ describe.each(databaseTargets())('examples/seed-002-staging-rollout on $name', (
     expect(ahead.stdout).toContain('consolidated_metrics would be ahead of phase6_metrics, which it depends on');
     await set('phase6_metrics', { stage: 'full' });
     await measuredHealthy(26);
+    await recordHealthy(repo, 'staging', 'consolidated_metrics', CONSOLIDATED_CRITERIA, 25);
     // At full the value table serves {enabled: true}: the API is deployed with its switch on, so its 200 check runs and passes.
     STAND_IN_ENV.AUTOPACK_ENABLE_CONSOLIDATED_METRICS = '1';
     try {
@@ -120,5 +123,27 @@ describe.each(databaseTargets())('examples/seed-002-staging-rollout on $name', (
     });
     expect(await repo.query('staging', "SELECT stage, recorded_kind FROM rollout.flag_rollouts WHERE key = 'phase6_metrics'")).toEqual([{ stage: 'off', recorded_kind: 'auto-rollback' }]);
     expect(await switches()).toEqual({ phase6_metrics: { on: 0, plain: DISABLED }, consolidated_metrics: { on: 0, plain: DISABLED } });
+  });
+  it('Performance Degradation in Stage 2\'s first 24 hours: a slow consolidated metrics endpoint rolls consolidated_metrics back to off alone', { timeout: 300_000 }, async () => {
+    expect((await repo.run(['apply', '--env', 'staging'])).code).toBe(0);
+    await set('phase6_metrics', ON);
+    expect((await repo.run(['apply', '--env', 'staging'])).code).toBe(0);
+    await set('consolidated_metrics', ON);
+    expect((await repo.run(['apply', '--env', 'staging'])).code).toBe(0);
+    // "Consolidated metrics: < 100ms": the endpoint answers in 300 ms, and its query as slowly.
+    await repo.query('staging', "INSERT INTO public.api_requests (path, status, duration_ms) SELECT '/api/dashboard/runs/{id}/consolidated-metrics', 200, 300 FROM generate_series(1, 40)");
+    const health = await repo.run(['health', '--env', 'staging', '--format', 'json']);
+    expect(health.code).toBe(1);
+    const report = JSON.parse(health.stdout) as { results: { name: string; status: string; flags?: string[]; actions?: { kind: string; flag?: string; outcome?: string }[] }[] };
+    expect(report.results.find((r) => r.name === 'consolidated metrics response time')).toMatchObject({
+      status: 'breach',
+      flags: ['consolidated_metrics'],
+      actions: expect.arrayContaining([expect.objectContaining({ kind: 'stage_rollback', flag: 'consolidated_metrics', outcome: 'rolled back' })]) as unknown,
+    });
+    expect(await repo.query('staging', 'SELECT key, stage FROM rollout.flag_rollouts ORDER BY key')).toEqual([
+      { key: 'consolidated_metrics', stage: 'off' },
+      { key: 'phase6_metrics', stage: 'canary' },
+    ]);
+    expect(await switches()).toEqual({ phase6_metrics: { on: UNITS.length, plain: DISABLED }, consolidated_metrics: { on: 0, plain: DISABLED } });
   });
 });
