@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const ACTIONS = ['validate', 'plan', 'apply', 'verify', 'promote', 'health'];
+const ACTIONS = ['validate', 'plan', 'apply', 'verify', 'promote', 'health', 'fleet'];
 const START = '<!-- actions:start -->';
 const END = '<!-- actions:end -->';
 

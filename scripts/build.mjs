@@ -14,7 +14,7 @@ import { build } from 'esbuild';
 import { CLI_BANNER, CLI_EXTERNAL } from './cli-bundle.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const ACTIONS = ['validate', 'plan', 'apply', 'verify', 'promote', 'health'];
+export const ACTIONS = ['validate', 'plan', 'apply', 'verify', 'promote', 'health', 'fleet'];
 /** The platform of GitHub's hosted Linux runners, whose squawk binary the action bundles ship. */
 const SQUAWK_PLATFORM = 'linux-x64';
 

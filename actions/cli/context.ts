@@ -36,10 +36,14 @@ export function createContext(getRoot: () => string | undefined, streams: Stream
     err: (text: string) => void streams.stderr.write(withNewline(text)),
     isTTY: Boolean(streams.stdout.isTTY) && env.NO_COLOR === undefined && env.CI !== 'true',
     env,
-    loadEnvironment(name: string) {
-      const loaded = loadEnvironment(ctx.root, name);
+    async loadEnvironment(name: string) {
+      // NAME/TARGET: one target of a fleet, as a single-database environment (verify, kill, migrate …).
+      const [environment, target] = name.split('/', 2);
+      const loaded = loadEnvironment(ctx.root, environment);
       ctx.repository = loaded.repository;
-      return Promise.resolve(loaded.environment);
+      if (target === undefined) return loaded.environment;
+      const { fleetTarget } = await import('../engine/fleet/selection.ts');
+      return fleetTarget(loaded.environment, target, { root: ctx.root, processEnv: env });
     },
     setExitCode(code: number) {
       ctx.exitCode = Math.max(ctx.exitCode, code);

@@ -15,6 +15,7 @@ import type { Plan } from './plan/types.ts';
 import { readUpstream } from './plan/upstream.ts';
 import { readOnly, withSession } from './session.ts';
 import { ledgerHead } from './store/ledger-chain.ts';
+import { writeConfiguredExport, type ExportWrite } from './export/export-file.ts';
 
 /**
  * Gates as of `now` (the real clock unless the caller moves it: the CLI's plan may, from
@@ -24,6 +25,8 @@ export async function gatesFor(root: string, env: Environment, processEnv: NodeJ
   const upstream = await readUpstream(root, env, processEnv, repository);
   return { now, ladder: loadRepositorySettings(root).ladder, ...(upstream ? { upstream } : {}) };
 }
+
+const withAdopt = (gates: GateContext, adopt: boolean | undefined): GateContext => (adopt ? { ...gates, adopt: true } : gates);
 
 /** Reads connect as the read-only role when the environment names one and the run has it. */
 export function readOnlyTarget(env: Environment, processEnv: NodeJS.ProcessEnv): Environment {
@@ -41,13 +44,17 @@ export interface PlanRequest {
   repository?: Repository;
   /** The clock the gates read; the real one when not given. */
   now?: Date;
+  /** Gates already read (a fleet reads its upstream once for all its targets); they carry their own clock. */
+  gates?: GateContext;
+  /** A first apply may adopt forward positions the upstream has not reached (--adopt; stages/first-apply.ts). */
+  adopt?: boolean;
 }
 
 /** The plan, computed in a read-only snapshot (as the read-only role when there is one). */
 export async function planOperation(request: PlanRequest): Promise<Plan> {
   const { root, processEnv, commit } = request;
   const env = readOnlyTarget(request.env, processEnv);
-  const gates = await gatesFor(root, env, processEnv, request.repository, request.now);
+  const gates = withAdopt(request.gates ?? (await gatesFor(root, env, processEnv, request.repository, request.now)), request.adopt);
   const { plan } = await withSession(env, { root, processEnv, lock: false }, ({ client }) =>
     readOnly(client, () => readPlan(client, { root, env, processEnv, commit, gates })),
   );
@@ -75,11 +82,13 @@ export interface ApplyOutcome {
    * publish (job summary, deployment status) so that a rewrite of the ledger can be detected.
    */
   ledgerHead: { id: number; hash: string } | null;
+  /** The `export:` file written after the apply (null: the environment has none). */
+  exported: ExportWrite | null;
 }
 
 export async function applyOperation(request: ApplyRequest): Promise<ApplyOutcome> {
   const { root, env, processEnv, commit, actor, pullRequest } = request;
-  const gates = await gatesFor(root, env, processEnv, request.repository, request.now);
+  const gates = withAdopt(request.gates ?? (await gatesFor(root, env, processEnv, request.repository, request.now)), request.adopt);
   return withSession(env, { root, processEnv, lock: true }, async (session) => {
     const result = await applyEnvironment(session, {
       root,
@@ -93,6 +102,9 @@ export async function applyOperation(request: ApplyRequest): Promise<ApplyOutcom
     });
     // Checks run while the lock is still held, so that a revert cannot race another apply.
     const verified = request.verify && env.checks.length > 0 ? await verifyAfterApply(session, result, { root, processEnv, actor, commit, pullRequest }) : null;
-    return { result, verified, ledgerHead: await ledgerHead(await session.writer(), env.name) };
+    const writer = await session.writer();
+    // After any revert, so the file holds what is live; on every run, so a fresh checkout (a CI runner) has it too.
+    const exported = await writeConfiguredExport(writer, env, root);
+    return { result, verified, ledgerHead: await ledgerHead(writer, env.name), exported };
   });
 }

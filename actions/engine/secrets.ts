@@ -10,6 +10,7 @@
  * - whatever sits in the password place of a URL or a `password=` pair in the text itself,
  *   whether or not a variable holds it (a user's file, a driver error).
  */
+import { TARGET_SECRETS_VARIABLE } from './fleet/secrets.ts';
 
 /** Names of variables whose values are never printed. */
 export const SECRET_NAME = /(PASSWORD|PASSWD|TOKEN|SECRET|KEY|CREDENTIALS?)$/i;
@@ -36,10 +37,24 @@ export function secretValues(env: NodeJS.ProcessEnv): string[] {
   const secrets = new Set<string>();
   for (const [name, value] of Object.entries(env)) {
     if (!value) continue;
+    // A fleet's target URLs, handed over as one JSON object (fleet/secrets.ts): mask each of them.
+    if (name === TARGET_SECRETS_VARIABLE) for (const secret of targetSecretValues(value)) secrets.add(secret);
     if (isSecretName(name) && value.length >= MIN_NAMED_SECRET) secrets.add(value);
     for (const password of passwordsIn(value)) if (password.length >= MIN_PASSWORD) secrets.add(password);
   }
   return [...secrets].sort((a, b) => b.length - a.length);
+}
+
+/** The secrets inside ROLLOUT_TARGET_SECRETS, by the same rules as variables (its keys are variable names). */
+function targetSecretValues(json: string): string[] {
+  let inner: unknown;
+  try {
+    inner = JSON.parse(json);
+  } catch {
+    return []; // not JSON: the fleet commands say so
+  }
+  if (!inner || typeof inner !== 'object') return [];
+  return secretValues(Object.fromEntries(Object.entries(inner).flatMap(([k, v]) => (typeof v === 'string' ? [[k.toUpperCase(), v]] : []))));
 }
 
 /** The password of a URL or of a key=value DSN, as written and decoded. */

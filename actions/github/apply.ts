@@ -5,6 +5,7 @@
 import type { ApplyResult } from '../engine/apply/apply-environment.ts';
 import { renderCheckReport, type VerifyAfterApplyResult } from '../engine/checks/index.ts';
 import { applyOperation } from '../engine/operations.ts';
+import { describeExport, type ExportWrite } from '../engine/export/export-file.ts';
 import { renderPlanMarkdown } from '../engine/render/plan.ts';
 import { loadEnvironment } from '../engine/config/repository.ts';
 import { databaseEnvFor } from './environment.ts';
@@ -33,7 +34,7 @@ export async function applyStep(inputs: ApplyInputs, processEnv: NodeJS.ProcessE
   await setStatus('in_progress', `applying ${env.name}`);
   try {
     const actor = context.actor || 'github-actions';
-    const { result, verified, ledgerHead } = await applyOperation({
+    const { result, verified, ledgerHead, exported } = await applyOperation({
       root: inputs.root,
       env,
       repository,
@@ -42,10 +43,13 @@ export async function applyStep(inputs: ApplyInputs, processEnv: NodeJS.ProcessE
       actor,
       pullRequest: context.pullRequest,
       verify: inputs.verify,
+      ...(inputs.adopt ? { adopt: true } : {}),
       ...(inputs.planHash ? { planHash: inputs.planHash } : {}),
     });
     const ok = verified === null || verified.report.ok;
-    await runtime.summary(runtime.scrub(applyMarkdown(env.name, result, verified, ledgerHead)));
+    await runtime.summary(runtime.scrub(applyMarkdown(env.name, result, verified, ledgerHead, exported)));
+    // A stale export file is reported, never hidden: the services that read it would be served old definitions.
+    if (exported?.failure !== undefined) runtime.warning(describeExport(exported, env));
     // The head hash, published where the database cannot rewrite it: rollout audit --head checks it later.
     const head = ledgerHead ? `; ledger head #${ledgerHead.id} ${ledgerHead.hash.slice(0, 16)}` : '';
     await setStatus(ok ? 'success' : 'failure', `${ok ? `applied plan ${result.plan.hash.slice(0, 12)}` : 'checks failed after apply; flag changes reverted'}${head}`);
@@ -56,7 +60,13 @@ export async function applyStep(inputs: ApplyInputs, processEnv: NodeJS.ProcessE
   }
 }
 
-export function applyMarkdown(environment: string, result: ApplyResult, verified: VerifyAfterApplyResult | null, ledgerHead: { id: number; hash: string } | null = null): string {
+export function applyMarkdown(
+  environment: string,
+  result: ApplyResult,
+  verified: VerifyAfterApplyResult | null,
+  ledgerHead: { id: number; hash: string } | null = null,
+  exported: ExportWrite | null = null,
+): string {
   const out: string[] = [];
   out.push(
     result.ledgerId === null
@@ -70,6 +80,7 @@ export function applyMarkdown(environment: string, result: ApplyResult, verified
       out.push('', verified.revert ? `> [!CAUTION]\n> Checks failed, so this apply's flag changes were reverted (ledger entry #${verified.revert.ledgerId}). Migrations are forward-only and were kept.` : '> [!CAUTION]\n> Checks failed; this apply changed no flags, so nothing was reverted.');
     }
   }
+  if (exported) out.push('', exported.failure !== undefined ? `> [!WARNING]\n> ${describeExport(exported, { name: environment })}` : describeExport(exported, { name: environment }));
   if (ledgerHead) {
     out.push('', `Ledger head: #${ledgerHead.id} \`${ledgerHead.hash}\` — keep it: \`rollout audit --env ${environment} --head ${ledgerHead.hash}\` shows whether the ledger was rewritten since.`);
   }

@@ -9,6 +9,7 @@ import { renderHealthReport, runMonitors, type BreachAction, type HealthReport }
 import { readPlan } from '../engine/plan/read-plan.ts';
 import type { Plan } from '../engine/plan/types.ts';
 import { renderPlanMarkdown, summaryLine } from '../engine/render/plan.ts';
+import { gitSync } from '../engine/render/git-sync.ts';
 import type { Environment } from '../engine/config/model.ts';
 import { clockFrom } from '../engine/promote/clock.ts';
 import { readOnly, withSession } from '../engine/session.ts';
@@ -75,7 +76,7 @@ export async function healthStep(inputs: HealthInputs, processEnv: NodeJS.Proces
   const full = await showsMeasurements(inputs, scm, runtime);
   const markdown = runtime.scrub(full ? healthMarkdown(report, plan, drift) : healthSummaryMarkdown(report, plan, drift));
   await runtime.summary(markdown);
-  const issue = inputs.issue ? await syncIssue(scm, env.name, verdict, markdown, inputs.context.runUrl, runtime) : null;
+  const issue = inputs.issue ? await syncIssue(scm, env.name, verdict, markdown, inputs.context.runUrl, runtime, gitSync(plan).summary) : null;
   return { verdict, report, issue, pullRequests };
 }
 
@@ -121,7 +122,7 @@ export function healthSummaryMarkdown(report: HealthReport, plan: Plan, drift: b
   const lines = [`### Health of \`${report.environment}\`: ${report.status}`, '', '| | Monitor | Severity | Status |', '|---|---|---|---|'];
   for (const r of report.results) lines.push(`| ${symbol[r.status]} | ${r.name.replace(/\|/g, '\\|')} | ${r.severity} | ${r.status} |`);
   lines.push('', 'Measurements are left out: this repository is public, and so are its issues and run summaries (the health action\'s `details: full` shows them).');
-  lines.push('', drift ? `#### Drift\n\nLive state differs from Git: ${summaryLine(plan)}` : `#### Drift\n\nNone: live state matches Git (plan \`${plan.hash.slice(0, 12)}\`).`);
+  lines.push('', drift ? `#### Drift\n\nLive state differs from Git: ${summaryLine(plan)}` : syncSection(plan));
   return `${lines.join('\n')}\n`;
 }
 
@@ -129,14 +130,21 @@ export function healthMarkdown(report: HealthReport, plan: Plan, drift: boolean)
   const out = [renderHealthReport(report, 'markdown').trimEnd()];
   const warnings = plan.ledger?.warnings ?? [];
   if (warnings.length > 0) out.push('', '#### Ledger', '', ...warnings.map((w) => `> [!WARNING]\n> ${w}\n`));
-  out.push('', drift ? `#### Drift\n\nLive state differs from Git: ${summaryLine(plan)}\n\n${renderPlanMarkdown(plan)}` : `#### Drift\n\nNone: live state matches Git (plan \`${plan.hash.slice(0, 12)}\`).`);
+  out.push('', drift ? `#### Drift\n\nLive state differs from Git: ${summaryLine(plan)}\n\n${renderPlanMarkdown(plan)}` : syncSection(plan));
   return `${out.join('\n').trimEnd()}\n`;
 }
 
-async function syncIssue(scm: () => ScmClient, environment: string, verdict: HealthVerdict, markdown: string, runUrl: string, runtime: Runtime): Promise<number | null> {
+/** No drift: say so, but not "matches Git" while a hold keeps live apart from Git on purpose (issue 13, defect 8). */
+function syncSection(plan: Plan): string {
+  const sync = gitSync(plan);
+  if (sync.inSync) return `#### Drift\n\nNone: live state matches Git (plan \`${plan.hash.slice(0, 12)}\`).`;
+  return `#### Drift\n\nNone, but live state differs from Git on purpose: ${sync.summary}.\n\n${sync.lines.map((l) => `- ${l}`).join('\n')}`;
+}
+
+async function syncIssue(scm: () => ScmClient, environment: string, verdict: HealthVerdict, markdown: string, runUrl: string, runtime: Runtime, held: string): Promise<number | null> {
   const marker = healthMarker(environment);
   if (verdict === 'healthy') {
-    const closed = await scm().closeIssue({ marker, labels: LABELS, comment: `${environment} is healthy again and matches Git ([run](${runUrl})): closing.` });
+    const closed = await scm().closeIssue({ marker, labels: LABELS, comment: `${environment} is healthy again ${held ? `(${held}, until the reconcile PRs merge)` : 'and matches Git'} ([run](${runUrl})): closing.` });
     if (closed !== null) runtime.info(`Closed issue #${closed}: ${environment} is healthy.`);
     return closed;
   }

@@ -65,6 +65,8 @@ export interface ApplyInputs extends DatabaseUrlInputs {
   planHash: string | null;
   verify: boolean;
   deployment: boolean;
+  /** A first apply may adopt canary or full positions the upstream has not reached (stages/first-apply.ts). */
+  adopt: boolean;
   context: RunContext;
 }
 
@@ -140,7 +142,7 @@ export function readList(env: Env, name: string): string[] {
     .filter((s) => s !== '');
 }
 
-function readRoot(env: Env): string {
+export function readRoot(env: Env): string {
   const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
   const root = readInput(env, 'root', { fallback: '.' });
   return isAbsolute(root) ? root : resolve(workspace, root);
@@ -153,7 +155,7 @@ function readToken(env: Env): string {
 /** A commit SHA (full or abbreviated, as git accepts it). */
 const SHA = /^[0-9a-f]{7,64}$/i;
 
-function readHash(env: Env, name: string): string | null {
+export function readHash(env: Env, name: string): string | null {
   const text = readInput(env, name);
   if (text === '') return null;
   const problem = planHashProblem(text);
@@ -241,6 +243,7 @@ export function parseApplyInputs(env: Env): ApplyInputs {
     planHash: readHash(env, 'plan-hash'),
     verify: readBoolean(env, 'verify', true),
     deployment: readBoolean(env, 'deployment', true),
+    adopt: readBoolean(env, 'adopt', false),
     ...readDatabaseUrls(env),
     context: readRunContext(env),
   };

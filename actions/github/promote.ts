@@ -1,5 +1,7 @@
 /** The promote step: carry the upstream's applied and soaked state to the next environment by PR. */
 import { join, relative } from 'node:path';
+import { downstreamsOf } from '../engine/config/environment-file.ts';
+import { UsageError } from '../engine/errors.ts';
 import { currentCommit } from '../engine/migrate/provenance.ts';
 import { promote, type PromoteResult } from '../engine/promote/promote.ts';
 import { promotionBody, promotionTitle } from '../engine/promote/render.ts';
@@ -17,6 +19,13 @@ export interface PromoteStepResult {
 
 export async function promoteStep(inputs: PromoteInputs, processEnv: NodeJS.ProcessEnv, workspace: string, runtime: Runtime, scm: () => ScmClient): Promise<PromoteStepResult> {
   const from = loadTarget(inputs.root, inputs.from);
+  const downstreams = downstreamsOf(from);
+  if (inputs.to === null && downstreams.length > 1) {
+    // Promoting to only the first would leave the others silently behind: one promotion per downstream.
+    throw new UsageError(
+      `${inputs.from} promotes to ${downstreams.join(' and ')} (${from.file}); set input to: to the one to promote (rollout-promote.yml runs one job per downstream, to: \${{ matrix.target.promotes_to }}).`,
+    );
+  }
   const to = inputs.to ?? from.promotesTo;
   if (!to) {
     runtime.info(`${inputs.from} promotes to no environment (no promotes_to in its file): nothing to do.`);

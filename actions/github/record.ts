@@ -6,6 +6,7 @@ import { editEnvironmentText } from '../engine/promote/edit-file.ts';
 import { describePosition, type Position } from '../engine/stages/ladder.ts';
 import { autoRollbackMarker, breakGlassMarker } from './comment.ts';
 import type { ScmClient } from './scm.ts';
+import { reconcileBranch } from '../engine/render/git-sync.ts';
 
 export interface KillRecord {
   environment: string;
@@ -34,7 +35,7 @@ export async function recordKillSwitch(scm: ScmClient, input: { root: string; wo
     `Live state already has this value. Merge this PR so that \`${record.file}\` says the same: until then, every plan for ${record.environment} shows the switch as held by break-glass. To undo the kill switch instead, close this PR and open one that sets the value you want.`,
   ].join('\n');
   const pr = await scm.upsertPullRequest({
-    branch: `rollout/break-glass-${record.environment}-${record.flag.replace(/[^A-Za-z0-9._-]/g, '-')}`,
+    branch: reconcileBranch('break-glass', record.environment, record.flag),
     base: input.base,
     title: `break-glass: ${record.flag} = ${JSON.stringify(record.value)} in ${record.environment}`,
     body,
@@ -73,7 +74,7 @@ export async function recordStageRollback(scm: ScmClient, input: { root: string;
     `Live state is already at ${describePosition(record.to)}. Merge this PR so that \`${record.file}\` says the same: until then every plan for ${record.environment} shows the flag as held by auto-rollback, and apply leaves it where it is. Once the cause is fixed and the criteria hold for the soak, move forward again by PR.`,
   ].join('\n');
   const pr = await scm.upsertPullRequest({
-    branch: `rollout/auto-rollback-${record.environment}-${record.flag.replace(/[^A-Za-z0-9._-]/g, '-')}`,
+    branch: reconcileBranch('auto-rollback', record.environment, record.flag),
     base: input.base,
     title: `auto-rollback: ${record.flag} ${move} in ${record.environment}`,
     body,

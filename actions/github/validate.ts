@@ -1,11 +1,13 @@
 /** The validate step: every environment file checked at once, annotations on the offending lines. */
 import { execFile } from 'node:child_process';
 import { join, relative } from 'node:path';
+import { downstreamsOf } from '../engine/config/environment-file.ts';
 import type { Environment } from '../engine/config/model.ts';
 import { loadRepository } from '../engine/config/repository.ts';
 import { hasErrors, sortProblems, type Problem } from '../engine/problems.ts';
 import { checkRepositoryMigrations } from '../engine/migrate/offline-check.ts';
 import { checkRepositoryQueries } from '../engine/checks/offline-check.ts';
+import { healthScheduleProblems } from '../engine/config/health-schedule.ts';
 import { renderProblems } from '../engine/render/problems.ts';
 import type { ValidateInputs } from './inputs.ts';
 import type { Runtime } from './runtime.ts';
@@ -16,6 +18,8 @@ export interface ValidateResult {
   affected: string[];
   /** Every environment on a database server, upstream first, for workflow matrices. */
   targets: Target[];
+  /** One per promotion (an environment may promote to several), for the promotion workflow's matrix. */
+  promotions: Target[];
   errors: number;
   warnings: number;
   failed: boolean;
@@ -30,7 +34,7 @@ export async function validateStep(inputs: ValidateInputs, runtime: Runtime, wor
   const queries = await checkRepositoryQueries(repository, inputs.environments);
   // Annotations name files from the workspace, which is not the root when `root` is set.
   const fromWorkspace = (file: string): string => relative(workspace, join(inputs.root, file)) || file;
-  const problems: Problem[] = sortProblems([...repository.problems, ...migrations.problems, ...queries]).map((p) => ({ ...p, file: fromWorkspace(p.file) }));
+  const problems: Problem[] = sortProblems([...repository.problems, ...migrations.problems, ...queries, ...healthScheduleProblems(repository).problems]).map((p) => ({ ...p, file: fromWorkspace(p.file) }));
   runtime.command(renderProblems(problems, 'github'));
   const environments = [...repository.files.keys()];
   // An embedded database lives on a laptop, not in CI: only server-backed environments are planned there.
@@ -40,8 +44,11 @@ export async function validateStep(inputs: ValidateInputs, runtime: Runtime, wor
   const warnings = problems.length - errors;
   await runtime.summary(validateMarkdown(problems, environments));
   const only = new Set(inputs.environments);
-  const targets = workflowTargets([...repository.files.values()].flatMap((f) => (f.environment ? [f.environment] : []))).filter((t) => only.size === 0 || only.has(t.environment));
-  return { environments, affected: affectedEnvironments(changed, all), targets, errors, warnings, failed: inputs.strict ? problems.length > 0 : hasErrors(problems) };
+  const loaded = [...repository.files.values()].flatMap((f) => (f.environment ? [f.environment] : []));
+  const chosen = (t: Target): boolean => only.size === 0 || only.has(t.environment);
+  const targets = workflowTargets(loaded).filter(chosen);
+  const promotions = promotionTargets(loaded).filter(chosen);
+  return { environments, affected: affectedEnvironments(changed, all), targets, promotions, errors, warnings, failed: inputs.strict ? problems.length > 0 : hasErrors(problems) };
 }
 
 /**
@@ -64,39 +71,56 @@ export interface Target {
 
 /** Environments on database servers, each after the one that promotes to it (staging before production). */
 export function workflowTargets(environments: readonly Environment[]): Target[] {
+  return serverTargets(environments).targets;
+}
+
+/** One target per promotion between environments on database servers: (staging, prod-eu) and (staging, prod-us). */
+export function promotionTargets(environments: readonly Environment[]): Target[] {
+  return serverTargets(environments).promotions;
+}
+
+function serverTargets(environments: readonly Environment[]): { targets: Target[]; promotions: Target[] } {
   const servers = environments.filter((e) => e.database.kind === 'url');
   const byName = new Map(servers.map((e) => [e.name, e]));
   const urls = (e: Environment | undefined): [string, string] => (e?.database.kind === 'url' ? [e.database.urlEnv, e.database.readonlyUrlEnv ?? ''] : ['', '']);
-  const upstreamOf = (e: Environment): Environment | undefined => servers.find((u) => u.promotesTo === e.name && u !== e);
+  const upstreamOf = (e: Environment): Environment | undefined => servers.find((u) => downstreamsOf(u).includes(e.name) && u !== e);
   const depth = (e: Environment): number => {
     let n = 0;
     for (let at = upstreamOf(e); at && n < servers.length; at = upstreamOf(at)) n++;
     return n;
   };
-  return [...servers]
-    .sort((a, b) => depth(a) - depth(b) || a.name.localeCompare(b.name))
-    .map((e) => {
-      const upstream = upstreamOf(e);
-      const next = e.promotesTo ? byName.get(e.promotesTo) : undefined;
-      const [urlEnv, readonlyUrlEnv] = urls(e);
-      const [upstreamUrlEnv, upstreamReadonlyUrlEnv] = urls(upstream);
-      const [nextUrlEnv, nextReadonlyUrlEnv] = urls(next);
-      return {
-        environment: e.name,
-        url_env: urlEnv,
-        readonly_url_env: readonlyUrlEnv,
-        upstream: upstream?.name ?? '',
-        upstream_url_env: upstreamUrlEnv,
-        upstream_readonly_url_env: upstreamReadonlyUrlEnv,
-        promotes_to: next?.name ?? '',
-        promotes_to_url_env: nextUrlEnv,
-        promotes_to_readonly_url_env: nextReadonlyUrlEnv,
-      };
-    });
+  const target = (e: Environment, next: Environment | undefined): Target => {
+    const upstream = upstreamOf(e);
+    const [urlEnv, readonlyUrlEnv] = urls(e);
+    const [upstreamUrlEnv, upstreamReadonlyUrlEnv] = urls(upstream);
+    const [nextUrlEnv, nextReadonlyUrlEnv] = urls(next);
+    return {
+      environment: e.name,
+      url_env: urlEnv,
+      readonly_url_env: readonlyUrlEnv,
+      upstream: upstream?.name ?? '',
+      upstream_url_env: upstreamUrlEnv,
+      upstream_readonly_url_env: upstreamReadonlyUrlEnv,
+      promotes_to: next?.name ?? '',
+      promotes_to_url_env: nextUrlEnv,
+      promotes_to_readonly_url_env: nextReadonlyUrlEnv,
+    };
+  };
+  const sorted = [...servers].sort((a, b) => depth(a) - depth(b) || a.name.localeCompare(b.name));
+  return {
+    targets: sorted.map((e) => target(e, e.promotesTo ? byName.get(e.promotesTo) : undefined)),
+    // promotes_to may name several environments (staging → prod-eu and prod-us): one promotion each.
+    promotions: sorted.flatMap((e) => downstreamsOf(e).flatMap((name) => (byName.has(name) ? [target(e, byName.get(name))] : []))),
+  };
 }
 
 /** The matrices a workflow fans out over, from the targets, what a change affects and the name of production. */
-export function targetMatrices(targets: readonly Target[], affected: readonly string[], production: string): {
+export function targetMatrices(
+  targets: readonly Target[],
+  affected: readonly string[],
+  production: string,
+  promotions: readonly Target[] = targets.filter((t) => t.promotes_to !== ''),
+): {
   applyTargets: Target[];
   productionTarget: Target | null;
   planTargets: Target[];
@@ -110,7 +134,7 @@ export function targetMatrices(targets: readonly Target[], affected: readonly st
     // A pull request's job holds read-only URLs only: an environment without one is not planned there.
     planTargets: targets.filter((t) => touched.has(t.environment) && t.readonly_url_env !== ''),
     unplannable: targets.filter((t) => touched.has(t.environment) && t.readonly_url_env === '').map((t) => t.environment),
-    promotions: targets.filter((t) => t.promotes_to !== ''),
+    promotions: [...promotions],
   };
 }
 

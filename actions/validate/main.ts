@@ -6,7 +6,7 @@ import { targetMatrices, validateStep } from '../github/validate.ts';
 await runAction(process.env, async (runtime) => {
   const inputs = parseValidateInputs(process.env);
   const result = await validateStep(inputs, runtime, process.env.GITHUB_WORKSPACE ?? process.cwd());
-  const matrices = targetMatrices(result.targets, result.affected, inputs.productionEnvironment);
+  const matrices = targetMatrices(result.targets, result.affected, inputs.productionEnvironment, result.promotions);
   runtime.setOutput('environments', JSON.stringify(result.environments));
   runtime.setOutput('affected-environments', JSON.stringify(result.affected));
   runtime.setOutput('targets', JSON.stringify(result.targets));

@@ -12,7 +12,7 @@ it('README.md has the tables action.yml generates (node scripts/action-docs.mjs)
   expect((withActionDocs as (text: string) => string)(readme)).toBe(readme);
 });
 
-it.each(['validate', 'plan', 'apply', 'verify', 'promote', 'health'])('actions/%s/action.yml: node24, the bundled entry, kebab-case names', (verb) => {
+it.each(['validate', 'plan', 'apply', 'verify', 'promote', 'health', 'fleet'])('actions/%s/action.yml: node24, the bundled entry, kebab-case names', (verb) => {
   const action = parse(readFileSync(join(ROOT, 'actions', verb, 'action.yml'), 'utf8')) as { runs: { using: string; main: string }; inputs: Record<string, { default?: string }>; outputs: Record<string, unknown> };
   expect(action.runs).toEqual({ using: 'node24', main: `../../dist/actions/${verb}.js` });
   for (const name of [...Object.keys(action.inputs), ...Object.keys(action.outputs)]) expect(name).toMatch(/^[a-z]+(-[a-z]+)*$/);

@@ -149,9 +149,16 @@ export interface EntryOptions {
   workspace: string;
   apiUrl?: string;
   env?: Record<string, string>;
-  /** Folder holding the bundled entries (default: the repository's dist/actions). */
+  /** Folder holding the bundled entries (default: ROLLOUT_TEST_ACTIONS_DIST, else the repository's dist/actions). */
   dist?: string;
 }
+
+/**
+ * The bundles the entry tests run: the committed dist/actions, or a fresh build elsewhere
+ * (node scripts/build.mjs --actions-only --outdir DIR) named by ROLLOUT_TEST_ACTIONS_DIST,
+ * so that a branch can test new entries without rewriting the committed bundles.
+ */
+const actionsDist = (): string => process.env.ROLLOUT_TEST_ACTIONS_DIST || join(ROOT, 'dist/actions');
 
 export async function runEntry(verb: string, options: EntryOptions): Promise<EntryRun> {
   const dir = await mkdtemp(join(tmpdir(), `rollout-action-${verb}-`));
@@ -186,7 +193,7 @@ export async function runEntry(verb: string, options: EntryOptions): Promise<Ent
     };
     // Inputs as the runner passes them: defaults from action.yml first, then the step's with:.
     for (const [name, value] of Object.entries({ 'github-token': 'ghs_testtoken000000000000000000000000000', ...options.inputs })) env[`INPUT_${name.toUpperCase()}`] = value;
-    const child = spawn(process.execPath, [join(options.dist ?? join(ROOT, 'dist/actions'), `${verb}.js`)], { cwd: options.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(options.dist ?? actionsDist(), `${verb}.js`)], { cwd: options.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));

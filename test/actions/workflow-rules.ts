@@ -65,6 +65,8 @@ export function secretReferences(job: Job): string[] {
  */
 export function holdsWriterUrl(expression: string): boolean {
   if (/secrets\[.*\.(url_env|promotes_to_url_env|upstream_url_env)\]/.test(expression)) return true;
+  // Every secret of the run at once (a fleet's target URLs): writers among them.
+  if (/\btoJSON\(\s*secrets\s*\)/.test(expression)) return true;
   return [...expression.matchAll(/secrets\.([A-Za-z0-9_]+)/g)].some((m) => /DATABASE_URL/i.test(m[1]) && !/READONLY/i.test(m[1]));
 }
 

@@ -16,11 +16,11 @@ const dir = join(ROOT, '.github/workflows');
 const files = readdirSync(dir).filter((f) => f.endsWith('.yml')).sort();
 const text = (file: string): string => readFileSync(join(dir, file), 'utf8');
 const workflow = (file: string): Workflow => parseWorkflow(text(file));
-const REUSABLE = ['rollout-health.yml', 'rollout-merge.yml', 'rollout-pr.yml', 'rollout-promote.yml'];
+const REUSABLE = ['rollout-fleet.yml', 'rollout-health.yml', 'rollout-merge.yml', 'rollout-pr.yml', 'rollout-promote.yml'];
 const CALLERS = ['health.yml', 'merge.yml', 'pr.yml', 'promote.yml'];
 
 describe('workflows', () => {
-  it('exist: four reusable workflows and this repository\'s four callers', () => {
+  it('exist: five reusable workflows (one for fleets) and this repository\'s four callers', () => {
     expect(files).toEqual([...CALLERS, ...REUSABLE].sort());
   });
 
@@ -56,6 +56,8 @@ describe('who holds a writer URL', () => {
     expect(holdsWriterUrl('secrets[matrix.target.upstream_readonly_url_env]')).toBe(false);
     expect(holdsWriterUrl('secrets.STAGING_READONLY_DATABASE_URL')).toBe(false);
     expect(holdsWriterUrl('secrets.ROLLOUT_TOKEN || github.token')).toBe(false);
+    // Every secret at once, for a fleet's hundreds of target URLs.
+    expect(holdsWriterUrl('toJSON(secrets)')).toBe(true);
   });
 
   it.each(REUSABLE)('%s: every job that receives a writer URL runs behind a GitHub environment', (file) => {
@@ -71,6 +73,7 @@ describe('who holds a writer URL', () => {
     expect(writerJobs('rollout-health.yml')).toEqual(['health', 'break-glass']);
     expect(writerJobs('rollout-pr.yml')).toEqual([]);
     expect(writerJobs('rollout-promote.yml')).toEqual([]);
+    expect(writerJobs('rollout-fleet.yml')).toEqual(['plan', 'apply', 'report']);
   });
 
   it('a pull request\'s plan gets read-only URLs, and none at all from a fork', () => {

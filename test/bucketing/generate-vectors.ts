@@ -1,9 +1,13 @@
 /**
  * Writes test/fixtures/bucketing-vectors.json: `npx tsx test/bucketing/generate-vectors.ts`.
  *
- * The hashes come from murmurhash3js-revisited, an implementation independent of the
- * one bucketing.ts uses, so the vectors do not merely restate our own output; the
- * published values are the classic MurmurHash3 x86_32 test values (SMHasher family).
+ * The rule is flagd's fractional v2 (docs/bucketing.md): hash = murmur3_x86_32 of the UTF-8
+ * bytes of flagKey + unitId (no separator), bucket = (hash × 10 000) >> 32. The hashes come
+ * from murmurhash3js-revisited, an implementation independent of packages/provider/src/bucket.ts,
+ * and the bucket is computed here with BigInt, so the vectors do not merely restate the code
+ * they test; the published values are the classic MurmurHash3 x86_32 test values (SMHasher
+ * family). test/serving/sql-evaluate.test.ts and flagd.test.ts check the same rule against
+ * @openfeature/flagd-core itself.
  */
 import { writeFileSync } from 'node:fs';
 import reference from 'murmurhash3js-revisited';
@@ -45,8 +49,8 @@ const vectors: Vector[] = [];
 for (const flagKey of FLAG_KEYS) {
   const units = [...fixedUnits, uuid(), uuid(), `${next()}`, `acct_${hex(next(), 8)}@example.com`];
   for (const unitId of units) {
-    const murmur3 = referenceHash(`${flagKey}:${unitId}`);
-    const bucket = murmur3 % 10_000;
+    const murmur3 = referenceHash(`${flagKey}${unitId}`);
+    const bucket = Number((BigInt(murmur3) * 10_000n) >> 32n);
     const percents = [...new Set([0, 0.01, 5, 25, 50, 100, bucket / 100, (bucket + 1) / 100])].sort((a, b) => a - b);
     vectors.push({ flagKey, unitId, murmur3, bucket, checks: percents.map((percent) => ({ percent, inRollout: bucket < Math.round(percent * 100) })) });
   }
@@ -73,8 +77,8 @@ for (const p of published) {
 }
 
 const file = {
-  description: 'Golden vectors for rollout bucketing (docs/bucketing.md): bucket = murmur3_x86_32(utf8(flagKey + ":" + unitId), seed 0) mod 10000; inRollout = bucket < round(percent * 100). Hashes from murmurhash3js-revisited; regenerate with npx tsx test/bucketing/generate-vectors.ts.',
-  algorithm: { hash: 'murmur3_x86_32', seed: 0, input: 'utf8(flagKey + ":" + unitId)', buckets: 10_000, inRollout: 'bucket < round(percent * 100)' },
+  description: "Golden vectors for rollout bucketing, flagd's fractional v2 (docs/bucketing.md): bucket = (murmur3_x86_32(utf8(flagKey + unitId), seed 0) * 10000) >> 32; inRollout = bucket < round(percent * 100). Hashes from murmurhash3js-revisited; regenerate with npx tsx test/bucketing/generate-vectors.ts.",
+  algorithm: { rule: 'flagd fractional v2 (flagd-testbed tag v2; @openfeature/flagd-core 4.0.1)', hash: 'murmur3_x86_32', seed: 0, input: 'utf8(flagKey + unitId)', buckets: 10_000, bucket: '(hash * 10000) >> 32', inRollout: 'bucket < round(percent * 100)' },
   published,
   vectors,
 };

@@ -27,10 +27,23 @@ function bucketingSuite(name: string, connect: () => Promise<{ sql: Sql; close: 
 
     beforeAll(async () => {
       ({ sql, close } = await connect());
-      await sql.exec(BUCKETING_SQL);
+      // A database an earlier version set up: bucket_of in LANGUAGE sql, hashing key || ':' || unit mod 10000.
+      await sql.exec(`CREATE SCHEMA IF NOT EXISTS rollout;
+        CREATE FUNCTION rollout.murmur3_32(data bytea, seed bigint DEFAULT 0) RETURNS bigint LANGUAGE sql IMMUTABLE STRICT AS 'SELECT 0::bigint';
+        CREATE FUNCTION rollout.bucket_of(flag_key text, unit_id text) RETURNS int LANGUAGE sql IMMUTABLE STRICT
+          AS $$ SELECT (rollout.murmur3_32(convert_to(flag_key || ':' || unit_id, 'UTF8'), 0) % 10000)::int $$`);
+      await sql.exec(BUCKETING_SQL); // replaces them in place
       await sql.exec(BUCKETING_SQL); // installing twice is harmless
     });
     afterAll(() => close());
+
+    it('leaves the functions untouched when installed again unchanged (no catalog rewrite, no plan invalidation)', async () => {
+      const rows = () => sql.rows<{ name: string; xmin: string }>(`SELECT proname::text AS name, xmin::text AS xmin FROM pg_proc WHERE pronamespace = 'rollout'::regnamespace ORDER BY 1`);
+      const before = await rows();
+      expect(before.map((r) => r.name)).toEqual(expect.arrayContaining(['bucket_of', 'in_rollout', 'murmur3_32']));
+      await sql.exec(BUCKETING_SQL);
+      expect(await rows()).toEqual(before);
+    });
 
     it('matches the published MurmurHash3 x86_32 values', async () => {
       const rows = await sql.rows<{ h: string }>(
@@ -43,7 +56,7 @@ function bucketingSuite(name: string, connect: () => Promise<{ sql: Sql; close: 
 
     it('matches every golden vector: hash, bucket and membership', async () => {
       const rows = await sql.rows<{ h: string; bucket: number }>(
-        `SELECT rollout.murmur3_32(convert_to(t.k || ':' || t.u, 'UTF8'))::text AS h, rollout.bucket_of(t.k, t.u) AS bucket
+        `SELECT rollout.murmur3_32(convert_to(t.k || t.u, 'UTF8'))::text AS h, rollout.bucket_of(t.k, t.u) AS bucket
            FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(k, u, n) ORDER BY n`,
         [vectors.map((v) => v.flagKey), vectors.map((v) => v.unitId)],
       );

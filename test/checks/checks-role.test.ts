@@ -144,7 +144,7 @@ describe.each(databaseTargets())('the checks role, on $name', (target) => {
 async function writeEnvironmentWithRole(db: TestDatabase, role: string, body: string, readonlyUrlEnv?: string): Promise<void> {
   const { mkdir, writeFile } = await import('node:fs/promises');
   const spec = db.env.database;
-  const where = spec.kind === 'embedded' ? `  embedded: ${spec.dir}\n` : `  url_env: ${spec.urlEnv}\n`;
+  const where = spec.kind === 'embedded' ? `  embedded: ${spec.dir}\n` : spec.kind === 'url' ? `  url_env: ${spec.urlEnv}\n` : '';
   const readonly = readonlyUrlEnv ? `  readonly_url_env: ${readonlyUrlEnv}\n` : '';
   await mkdir(`${db.root}/environments`, { recursive: true });
   await mkdir(`${db.root}/migrations`, { recursive: true });

@@ -11,7 +11,7 @@ describe.each(databaseTargets())('bucketing installed by apply, on $name', (targ
   let db: TestDatabase;
   beforeEach(async () => {
     db = await target.create();
-    const database = db.env.database.kind === 'embedded' ? `embedded: ${db.env.database.dir}` : `url_env: ${db.env.database.urlEnv}`;
+    const database = db.env.database.kind === 'embedded' ? `embedded: ${db.env.database.dir}` : db.env.database.kind === 'url' ? `url_env: ${db.env.database.urlEnv}` : '';
     await mkdir(join(db.root, 'environments'), { recursive: true });
     await mkdir(join(db.root, 'migrations'), { recursive: true });
     await writeFile(
@@ -37,6 +37,9 @@ describe.each(databaseTargets())('bucketing installed by apply, on $name', (targ
         [JSON.stringify(cases)],
       );
       expect(rows).toHaveLength(cases.length);
+      // rollout.evaluate is installed with them (it answers once rollout.flag_definitions exists).
+      const installed = await client.query<{ f: string | null }>(`SELECT to_regprocedure('rollout.evaluate(text,text,jsonb)')::text AS f`);
+      expect(installed.rows[0].f).toBe('rollout.evaluate(text,text,jsonb)');
       for (const row of rows) {
         expect({ unit: row.unit, bucket: Number(row.bucket), inside: row.inside }).toEqual({
           unit: row.unit,

@@ -101,7 +101,8 @@ describe.each(databaseTargets())('rollout promote on $name', (target) => {
     expect(failed.stderr).toContain("cannot read staging's live state: Environment variable STAGING_DATABASE_URL is not set");
 
     const wrongWay = await repo.run(['promote', '--from', 'production', '--to', 'staging']);
-    expect(wrongWay.code).toBe(1);
-    expect(wrongWay.stderr).toContain('production does not promote to staging');
+    // The arguments are the wrong way round: say so, not "set promotes_to" (that would make a cycle).
+    expect(wrongWay.code).toBe(2);
+    expect(wrongWay.stderr).toContain('promotion goes the other way: staging promotes to production (environments/staging.yaml has promotes_to: production). Run rollout promote --from staging --to production.');
   });
 });

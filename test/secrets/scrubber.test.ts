@@ -22,6 +22,16 @@ describe('secret names', () => {
 });
 
 describe('secretScrubber', () => {
+  it('masks what a fleet job is handed in ROLLOUT_TARGET_SECRETS by the same rules: each URL\'s password, each secret-named value', () => {
+    const handed = { TENANT_ACME_URL: 'postgres://app:acme-pw-1@acme.db:5432/acme', github_token: 'ghs_fleet0123456789', REGION: 'eu-west-1' };
+    const scrub = secretScrubber({ ROLLOUT_TARGET_SECRETS: JSON.stringify(handed) });
+    expect(scrub('login acme-pw-1 failed; token ghs_fleet0123456789')).toBe('login *** failed; token ***');
+    // Not a secret by name or place: left as it is.
+    expect(scrub('in eu-west-1')).toBe('in eu-west-1');
+    // Not JSON (the fleet commands refuse it with a message): nothing inside is guessed at, and nothing throws.
+    expect(secretValues({ ROLLOUT_TARGET_SECRETS: '{not json' })).toEqual([]);
+  });
+
   it('masks the values of secret-named variables wherever they appear', () => {
     const scrub = secretScrubber({ GITHUB_TOKEN: 'ghp_abcdef123456', DEPLOY_KEY: 'dk-987654321', NOTE: 'ghp_not_a_secret_name' });
     expect(scrub('token ghp_abcdef123456 and key dk-987654321, twice: ghp_abcdef123456')).toBe('token *** and key ***, twice: ***');

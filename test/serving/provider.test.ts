@@ -6,7 +6,7 @@
  * on the embedded database NOTIFY does not cross connections (PGlite has one session behind
  * its socket), so there the periodic re-read is what delivers it.
  */
-import { ErrorCode, OpenFeature, ProviderEvents, ProviderStatus, type Client, type EvaluationDetails, type FlagValue, type JsonValue } from '@openfeature/server-sdk';
+import { ErrorCode, ProviderEvents, ProviderStatus, type Client, type EvaluationDetails, type FlagValue, type JsonValue } from '@openfeature/server-sdk';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RolloutProvider, type RolloutProviderOptions } from '../../packages/provider/src/provider.ts';
@@ -14,17 +14,8 @@ import { evaluate } from '../../packages/provider/src/rule.ts';
 import type { FlagDefinition } from '../../packages/provider/src/definition.ts';
 import { SERVING_CASES } from './cases.ts';
 import { nextChange } from './support/events.ts';
+import { connect } from './support/connect.ts';
 import { removeDefinitions, servingTargets, writeDefinitions, writeRawRow, type ServingDatabase } from './support/definitions.ts';
-
-let domains = 0;
-
-/** A provider bound to a fresh OpenFeature domain, and that domain's client. */
-export async function connect(url: string, options: Partial<RolloutProviderOptions> = {}): Promise<{ provider: RolloutProvider; client: Client }> {
-  const provider = new RolloutProvider({ connectionString: url, environment: 'test', retryBackoffMs: 50, retryBackoffMaxMs: 200, ...options });
-  const domain = `rollout-test-${process.pid}-${domains++}`;
-  await OpenFeature.setProviderAndWait(domain, provider);
-  return { provider, client: OpenFeature.getClient(domain) };
-}
 
 /** Resolve through the typed resolver that fits the expected value (object for objects and arrays). */
 export function details(client: Client, key: string, expected: JsonValue, context: Record<string, unknown>): Promise<EvaluationDetails<FlagValue>> {

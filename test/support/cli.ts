@@ -24,7 +24,7 @@ export async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<
 /** The `database:` block that points an environment file at a test database. */
 export function databaseYaml(db: TestDatabase): string {
   const spec = db.env.database;
-  return spec.kind === 'embedded' ? `database:\n  embedded: ${spec.dir}\n` : `database:\n  url_env: ${spec.urlEnv}\n`;
+  return spec.kind === 'embedded' ? `database:\n  embedded: ${spec.dir}\n` : spec.kind === 'url' ? `database:\n  url_env: ${spec.urlEnv}\n` : '';
 }
 
 /** Write environments/<name>.yaml in the test repository: version and database, then `body`. */

@@ -1,32 +1,44 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { planHashProblem } from '../../engine/plan/hash.ts';
 import { currentActor, currentCommit } from '../../engine/migrate/provenance.ts';
 import { progressReporter } from '../../engine/migrate/index.ts';
 import { summaryLine } from '../../engine/render/plan.ts';
 import { renderCheckReport, type VerifyAfterApplyResult } from '../../engine/checks/index.ts';
 import { applyOperation } from '../../engine/operations.ts';
+import type { Environment } from '../../engine/config/model.ts';
+import { describeExport, type ExportWrite } from '../../engine/export/export-file.ts';
 import { applyClockFrom } from '../../engine/promote/clock.ts';
 import type { CliContext } from '../context.ts';
 import { compactJson } from '../../engine/plan/json-diff.ts';
 import type { FlagChange } from '../../engine/plan/types.ts';
+import { UsageError } from '../../engine/errors.ts';
 import { parsePositiveInt, pullRequestNumber } from './options.ts';
+import { fleetApplyAction, refuseFleetOptions, withFleetOptions, type FleetOptions } from './fleet.ts';
+import type { ReportFormat } from '../../engine/fleet/render.ts';
 
 export function applyCommand(ctx: CliContext): Command {
-  return new Command('apply')
+  const command = new Command('apply')
     .description('make the live database match an environment file: migrations, then flags with their ledger entry, under a lock')
     .requiredOption('--env <name>', 'environment to apply')
     .option('--plan-hash <hash>', 'refuse unless the plan still has this hash (the reviewed plan; 12 to 64 hex characters)', parsePlanHash)
     .option('--commit <sha>', 'commit being applied (default: GITHUB_SHA or git HEAD)')
     .option('--pr <number>', 'pull request being applied, for the ledger', parsePositiveInt)
     .option('--no-verify', 'do not run the checks after applying (and so never revert flags)')
-    .action(async (options: { env: string; planHash?: string; commit?: string; pr?: number; verify: boolean }) => {
+    .option('--adopt', "first apply only: adopt canary or full positions the upstream has not reached (the live system already serves them so)")
+    .addOption(new Option('--format <format>', 'fleet: report format (default text)').choices(['text', 'markdown', 'json']))
+    .option('--out <file>', 'fleet: also write the report as JSON to this file (for rollout fleet report)');
+  return withFleetOptions(command)
+    .action(async (options: FleetOptions & { env: string; planHash?: string; commit?: string; pr?: number; verify: boolean; adopt?: boolean; format?: ReportFormat; out?: string }) => {
       const now = applyClockFrom(ctx.env);
       // `git rev-parse` runs while the environment file is parsed (it never rejects).
       const pendingCommit = options.commit ?? currentCommit(ctx.root, ctx.env);
       const env = await ctx.loadEnvironment(options.env);
       const commit = await pendingCommit;
+      refuseFleetOptions(env, options);
+      if (!env.fleet && (options.format || options.out)) throw new UsageError(`--format and --out of apply are for fleets; ${env.name} is one database (its apply prints text; rollout plan --format json has the plan).`);
+      if (env.fleet) return fleetApplyAction(ctx, env, { ...options, format: options.format ?? 'text', commit });
       const progress = progressReporter({ isTTY: ctx.isTTY, githubActions: ctx.env.GITHUB_ACTIONS === 'true', out: (line) => ctx.out(line) });
-      const { result, verified, ledgerHead } = await applyOperation({
+      const { result, verified, ledgerHead, exported } = await applyOperation({
         root: ctx.root,
         env,
         processEnv: ctx.env,
@@ -36,6 +48,7 @@ export function applyCommand(ctx: CliContext): Command {
         actor: currentActor(ctx.env),
         pullRequest: options.pr ?? pullRequestNumber(ctx.env),
         verify: options.verify,
+        ...(options.adopt ? { adopt: true } : {}),
         ...(options.planHash ? { planHash: options.planHash } : {}),
         onMigrationProgress: progress,
       }).finally(() => progress.flush());
@@ -48,6 +61,7 @@ export function applyCommand(ctx: CliContext): Command {
         );
         reportHeld(ctx, env.file, result.held);
         reportVerification(ctx, env.name, verified);
+        reportExport(ctx, env, exported);
         return;
       }
       ctx.out(`${env.name}: applied plan ${result.plan.hash.slice(0, 12)} — ${summaryLine(result.plan)}`);
@@ -57,9 +71,19 @@ export function applyCommand(ctx: CliContext): Command {
       reportHeld(ctx, env.file, result.held);
       ctx.out(`  ledger entry #${result.ledgerId}`);
       reportVerification(ctx, env.name, verified);
+      reportExport(ctx, env, exported);
       // Kept somewhere the database cannot rewrite, it lets rollout audit --head tell a rewritten ledger.
       if (ledgerHead) ctx.out(`  ledger head #${ledgerHead.id} ${ledgerHead.hash}`);
     });
+}
+
+/** The export: file: written, or not written and why (an error: services reading the file would be served stale definitions). */
+function reportExport(ctx: CliContext, env: Environment, exported: ExportWrite | null): void {
+  if (!exported) return;
+  if (exported.failure !== undefined) {
+    ctx.err(`error: ${describeExport(exported, env)}`);
+    ctx.setExitCode(1);
+  } else ctx.out(describeExport(exported, env));
 }
 
 /** What apply left as break-glass set it, and how Git catches up. */

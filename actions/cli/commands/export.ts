@@ -1,8 +1,8 @@
-import { rename, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { EXPORT_FORMATS, renderExport, type ExportFormat } from '../../engine/export/export.ts';
 import { readLiveDefinitions } from '../../engine/export/live-definitions.ts';
+import { replaceFile } from '../../engine/export/export-file.ts';
 import { desiredDefinitions } from '../../engine/serving/definitions.ts';
 import { readOnly, withSession } from '../../engine/session.ts';
 import type { CliContext } from '../context.ts';
@@ -30,10 +30,7 @@ export function exportCommand(ctx: CliContext): Command {
         ctx.out(rendered.text);
         return;
       }
-      const file = resolve(options.out);
-      const temporary = `${file}.${process.pid}.tmp`;
-      await writeFile(temporary, rendered.text);
-      await rename(temporary, file);
+      await replaceFile(resolve(options.out), rendered.text);
       ctx.err(`${env.name}: wrote ${rendered.flags} flag(s) as ${options.format} definitions to ${options.out}`);
     });
 }

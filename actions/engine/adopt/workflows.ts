@@ -3,6 +3,9 @@
  * workflows at the release they were written for, with the actions of the same release.
  * Pure text builders: tests lint what they return.
  */
+import { DEFAULT_MONITOR_EVERY_MS } from '../config/exit-criteria.ts';
+import { formatDuration } from '../config/duration.ts';
+import { cronFor } from '../monitors/schedule.ts';
 export interface CallerOptions {
   /** owner/name of the repository with the reusable workflows and actions. */
   repository: string;
@@ -18,6 +21,8 @@ export interface CallerOptions {
   root: string;
   /** The migrations folder, relative to root. */
   migrations: string;
+  /** The shortest monitor cadence (`every`), which the health schedule follows; the default cadence when absent. */
+  monitorEveryMs?: number;
 }
 
 const PATHS = ['environments/**', 'contracts/**', 'checks/**', 'rollout.yaml'];
@@ -32,6 +37,7 @@ export function callerWorkflows(options: CallerOptions): Array<{ path: string; c
   const withBlock = (lines: readonly string[]): string => `    with:\n${lines.map((l) => `      ${l}`).join('\n')}\n`;
   const header = (what: string): string => `# Written by rollout init for ${options.tag}: ${what}\n# Upgrade by changing ${options.tag} in both places (uses: and actions-ref:).\n`;
   const breakGlassDefault = options.production ?? options.environments.at(-1) ?? '';
+  const health = cronFor(options.monitorEveryMs ?? DEFAULT_MONITOR_EVERY_MS);
   return [
     {
       path: '.github/workflows/rollout-pr.yml',
@@ -103,10 +109,10 @@ ${withBlock([...pinned, `base: ${options.branch}`])}    permissions:
     },
     {
       path: '.github/workflows/rollout-health.yml',
-      content: `${header('monitors and drift every 15 minutes; break-glass by hand.')}name: rollout health
+      content: `${header(`monitors and drift every ${formatDuration(health.intervalMs)} (the shortest monitor every; rollout validate says when to change it); break-glass by hand.`)}name: rollout health
 on:
   schedule:
-    - cron: "*/15 * * * *"
+    - cron: "${health.cron}"
   workflow_dispatch:
     inputs:
       environment:

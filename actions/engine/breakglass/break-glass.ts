@@ -13,6 +13,7 @@ import { UserError } from '../errors.ts';
 import { recordFlagChanges, withFlagTransaction } from '../store/flag-writer.ts';
 import { readLiveState } from '../store/live-state.ts';
 import { ensureToolSchema } from '../store/tool-schema.ts';
+import { servesEveryUnit } from '../serving/definitions.ts';
 
 export const DEFAULT_KILL_VALUE: JsonValue = { enabled: true };
 
@@ -72,8 +73,13 @@ export async function breakGlass(client: pg.ClientBase, env: Environment, reques
       throw new UserError(`flag table ${live.flagTable} does not exist in ${env.name} yet: run rollout apply --env ${env.name} once first.`);
     }
     const before = live.flags.get(request.flag)?.value ?? null;
-    if (before !== null && equal(before, value)) return { flag: request.flag, before, after: value, ledgerId: null };
     const rollout = live.rollouts.get(request.flag);
+    // Already set only when every unit gets the value: a staged switch's units outside its rollout get its off value.
+    const definition = rollout?.definition;
+    const alreadySet = definition
+      ? servesEveryUnit({ value: definition.value, offValue: definition.offValue, stage: rollout.stage, ...(definition.override !== undefined ? { override: definition.override } : {}) }, value)
+      : before !== null && equal(before, value);
+    if (alreadySet) return { flag: request.flag, before, after: value, ledgerId: null };
     const spec = env.flags.get(request.flag);
     // The switch's rollout position is not what break-glass changes: keep the live one.
     const position = rollout ? { stage: rollout.stage, percent: rollout.percent } : { stage: spec?.rollout?.stage ?? null, percent: spec?.rollout?.percent ?? null };

@@ -13,6 +13,7 @@ import type { ContractRegistry } from './contracts.ts';
 import { parseDuration } from './duration.ts';
 import { checkExitCriteria, toExitCriteria } from './exit-criteria.ts';
 import { checkReferences } from './reference-checks.ts';
+import { checkFleetKeys, fleetModel, isFleetFile } from '../fleet/config.ts';
 import { DEFAULT_CHECKS_ROLE, DEFAULT_MIGRATION_SETTINGS, type CheckSpec, type Environment, type FlagSpec, type JsonValue, type MonitorSpec } from './model.ts';
 import { clip, describePath, humanizeSchemaErrors } from './schema-errors.ts';
 import { checkServing } from './serving-checks.ts';
@@ -46,6 +47,8 @@ export interface EnvironmentFile {
   environment?: Environment;
   /** Raw fields other checks need even when the file has errors. */
   promotesTo?: string;
+  /** Every name promotes_to gives (one, or a list). */
+  promotesToAll: string[];
   flagKeys: string[];
   problems: Problem[];
 }
@@ -62,7 +65,7 @@ export function readEnvironmentFile(file: string, text: string, contracts: Contr
   const report = (path: PathToken[], message: string, options: { key?: boolean; severity?: Problem['severity'] } = {}): void => {
     problems.push({ file, ...locate(source, path, options), severity: options.severity ?? 'error', message });
   };
-  const result: EnvironmentFile = { name, source, flagKeys: [], problems };
+  const result: EnvironmentFile = { name, source, promotesToAll: [], flagKeys: [], problems };
 
   if (!ENVIRONMENT_NAME.test(name)) {
     report([], `Invalid environment file name '${clip(name)}'. Expected lower-case letters, digits, '-' or '_' (e.g. environments/staging.yaml).`);
@@ -70,23 +73,29 @@ export function readEnvironmentFile(file: string, text: string, contracts: Contr
   const data = source.data;
   if (data === undefined) return result;
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    report([], 'An environment file is a map with at least `version: 1` and `database:`; see environments/local.yaml for an example.');
+    // The fix names this file's own environment, ready to paste (issue 13, defect 9; newcomer mistakes 12 and 13).
+    const what = data === null ? 'is empty' : Array.isArray(data) ? 'is a list' : `is a single ${typeof data}`;
+    const variable = `${ENVIRONMENT_NAME.test(name) ? name.toUpperCase().replace(/-/g, '_') : 'STAGING'}_DATABASE_URL`;
+    report([], `${file} ${what}: an environment file is a map with at least \`version: 1\` and \`database:\`. Start it with:\n  version: 1\n  database:\n    url_env: ${variable}    # or embedded: .rollout/db for a local database`);
     return result;
   }
   const raw = data as Record<string, unknown>;
-  if (typeof raw.promotes_to === 'string') result.promotesTo = raw.promotes_to;
+  result.promotesToAll = downstreamNames(raw.promotes_to);
+  if (result.promotesToAll.length > 0) result.promotesTo = result.promotesToAll[0];
   const flags = isRecord(raw.flags) ? raw.flags : {};
   result.flagKeys = Object.keys(flags);
 
+  // Name the secret after this environment (production → PRODUCTION_DATABASE_URL), so the fix can be pasted.
+  const secretName = `${ENVIRONMENT_NAME.test(name) ? name.toUpperCase().replace(/-/g, '_') : 'STAGING'}_DATABASE_URL`;
   const validate = validateEnvironment;
   if (!validate(data)) {
     for (const finding of humanizeSchemaErrors(validate.errors ?? [], data)) {
-      report(finding.path, finding.message, { key: finding.key, severity: finding.severity });
+      const message = variableNameMessage(finding.path, data, secretName);
+      if (message === null) continue;
+      report(finding.path, message ?? finding.message, { key: finding.key, severity: finding.severity });
     }
   }
 
-  // Name the secret after this environment (production → PRODUCTION_DATABASE_URL), so the fix can be pasted.
-  const secretName = `${ENVIRONMENT_NAME.test(name) ? name.toUpperCase().replace(/-/g, '_') : 'STAGING'}_DATABASE_URL`;
   for (const { path } of findStrings(source, (value) => URL_WITH_PASSWORD.test(value))) {
     report(
       path,
@@ -95,6 +104,7 @@ export function readEnvironmentFile(file: string, text: string, contracts: Contr
   }
 
   checkSegments(data, report);
+  checkFleetKeys(raw, report);
   const known: KnownNames = { flags: new Set(result.flagKeys), segments: new Set([...(shared.segments?.keys() ?? []), ...declaredSegmentNames(data)]) };
   for (const [key, flag] of Object.entries(flags)) {
     if (isRecord(flag)) checkFlag(key, flag, known, contracts, now, report);
@@ -103,7 +113,10 @@ export function readEnvironmentFile(file: string, text: string, contracts: Contr
   checkExitCriteria(raw, report);
   checkReferences(raw, flags, file, report);
 
-  if (!problems.some((p) => p.severity === 'error')) result.environment = toModel(name, file, raw, shared.segments ?? new Map());
+  if (!problems.some((p) => p.severity === 'error')) {
+    result.environment = toModel(name, file, raw, shared.segments ?? new Map());
+    if (isFleetFile(raw)) result.environment.fleet = fleetModel(raw);
+  }
   return result;
 }
 
@@ -147,7 +160,8 @@ function checkFlag(key: string, flag: Record<string, unknown>, known: KnownNames
   checkServing(key, flag, known.segments, report);
   const rollout = flag.rollout;
   if (isRecord(rollout)) {
-    if (rollout.stage === 'canary' && typeof rollout.percent !== 'number' && !(Array.isArray(rollout.segments) && rollout.segments.length > 0)) {
+    // A percent of the wrong type is reported by the schema: "has no percent" would be a wrong second error.
+    if (rollout.stage === 'canary' && rollout.percent === undefined && !(Array.isArray(rollout.segments) && rollout.segments.length > 0)) {
       report([...at, 'rollout'], `flag '${name}' is at stage canary but has no percent; add e.g. percent: 5 (or segments: [name] for a rung of named units only).`);
     }
     if (rollout.stage !== 'canary' && typeof rollout.percent === 'number' && (STAGES as readonly unknown[]).includes(rollout.stage)) {
@@ -173,7 +187,8 @@ function checkFlag(key: string, flag: Record<string, unknown>, known: KnownNames
 
 /** Only called on a file the schema accepted, so the casts below are checked facts. */
 function toModel(name: string, file: string, raw: Record<string, unknown>, sharedSegments: ReadonlyMap<string, Segment>): Environment {
-  const db = raw.database as { url_env?: string; embedded?: string; readonly_url_env?: string; checks_role?: { name?: string; manage?: boolean; schemas?: string[] } };
+  // A fleet has no database: of its own (targets: instead); fleet/config.ts gives each target one.
+  const db = (raw.database ?? {}) as { url_env?: string; embedded?: string; readonly_url_env?: string; checks_role?: { name?: string; manage?: boolean; schemas?: string[] } };
   const migrations = (raw.migrations ?? {}) as {
     directory?: string;
     lock_timeout?: string;
@@ -208,7 +223,9 @@ function toModel(name: string, file: string, raw: Record<string, unknown>, share
     description: raw.description as string | undefined,
     database: db.url_env
       ? { kind: 'url', urlEnv: db.url_env, ...(db.readonly_url_env ? { readonlyUrlEnv: db.readonly_url_env } : {}) }
-      : { kind: 'embedded', dir: db.embedded! },
+      : db.embedded !== undefined
+        ? { kind: 'embedded', dir: db.embedded }
+        : { kind: 'fleet' },
     ...(db.checks_role
       ? {
           checksRole: {
@@ -218,8 +235,10 @@ function toModel(name: string, file: string, raw: Record<string, unknown>, share
           },
         }
       : {}),
-    promotesTo: raw.promotes_to as string | undefined,
+    promotesTo: downstreamNames(raw.promotes_to)[0],
+    ...(downstreamNames(raw.promotes_to).length > 1 ? { promotesToAll: downstreamNames(raw.promotes_to) } : {}),
     flagTable: (raw.flag_store as { table?: string } | undefined)?.table,
+    ...(raw.export ? { export: { file: (raw.export as { file: string }).file, format: 'flagd' as const } } : {}),
     migrations: {
       directory: migrations.directory ?? defaults.directory,
       lockTimeoutMs: duration(migrations.lock_timeout, defaults.lockTimeoutMs),
@@ -247,6 +266,30 @@ function rolloutModel(rollout: { stage: Stage; percent?: number; segments?: stri
   return { stage: rollout.stage, ...(percent !== undefined ? { percent } : {}), ...(rollout.segments?.length ? { segments: [...rollout.segments] } : {}) };
 }
 
+/** promotes_to as written: one name or a list of them (anything else is the schema's to report). */
+const downstreamNames = (value: unknown): string[] => (typeof value === 'string' ? [value] : Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
+
+/** Every environment `env` promotes to. */
+export const downstreamsOf = (env: Pick<Environment, 'promotesTo' | 'promotesToAll'>): string[] => env.promotesToAll ?? (env.promotesTo !== undefined ? [env.promotesTo] : []);
+
 const duration = (text: string | undefined, fallback: number): number => (text === undefined ? fallback : (parseDuration(text) ?? fallback));
 
 const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/**
+ * A database.url_env (or readonly_url_env) that is not an upper-case variable name: the fix,
+ * ready to paste (newcomer mistake 22). null: a URL with a password, which its own error
+ * reports (once, not twice: mistake 11). undefined: not such a finding.
+ */
+function variableNameMessage(path: readonly PathToken[], data: unknown, secretName: string): string | null | undefined {
+  if (path.length !== 2 || path[0] !== 'database' || (path[1] !== 'url_env' && path[1] !== 'readonly_url_env')) return undefined;
+  const value = isRecord(data) && isRecord(data.database) ? data.database[path[1]] : undefined;
+  if (typeof value !== 'string') return undefined;
+  if (URL_WITH_PASSWORD.test(value)) return null;
+  const variable = path[1] === 'readonly_url_env' ? secretName.replace(/_DATABASE_URL$/, '_READONLY_DATABASE_URL') : secretName;
+  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) {
+    const upper = value.toUpperCase();
+    return `database.${path[1]} must name an environment variable in upper case, not "${clip(value)}": write ${path[1]}: ${upper} (and set ${upper} to the database URL where rollout runs).`;
+  }
+  return `database.${path[1]} holds "${clip(value)}", which is not the name of an environment variable: put the database URL in a secret or variable (e.g. ${variable}) and write ${path[1]}: ${variable}.`;
+}

@@ -4,6 +4,7 @@
  * contracts/environment.schema.json for the file format).
  */
 import type { Segment } from '../../../packages/provider/src/definition.ts';
+import type { FleetSpec } from '../fleet/model.ts';
 import type { Stage } from '../stages/ladder.ts';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -11,7 +12,9 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 /** Where an environment's live state is. */
 export type DatabaseSpec =
   | { kind: 'url'; urlEnv: string; readonlyUrlEnv?: string }
-  | { kind: 'embedded'; dir: string };
+  | { kind: 'embedded'; dir: string }
+  /** A fleet (targets:): each target has its own database; see fleet/model.ts. */
+  | { kind: 'fleet' };
 
 /** The role checks and monitors run as (database.checks_role). */
 export interface ChecksRoleSettings {
@@ -82,8 +85,12 @@ export interface Environment {
   /** database.checks_role; absent means DEFAULT_CHECKS_ROLE. */
   checksRole?: ChecksRoleSettings;
   promotesTo?: string;
+  /** Every environment promotes_to names (promotesTo is the first); absent when it names one or none. */
+  promotesToAll?: string[];
   /** Qualified table of live flags; undefined means the tool's own rollout.flags. */
   flagTable?: string;
+  /** `export:`: the file apply and kill rewrite with the live definitions (repository-relative). */
+  export?: { file: string; format: 'flagd' };
   migrations: MigrationSettings;
   flags: Map<string, FlagSpec>;
   /** Named sets of units: rollout.yaml's, with this file's segments: on top (config/segments.ts); loaded files always have it. */
@@ -92,6 +99,8 @@ export interface Environment {
   monitors: MonitorSpec[];
   /** Top-level exit_criteria: for every flag with a rollout. */
   exitCriteria?: ExitCriteriaSpec;
+  /** Present for a fleet environment (targets: or targets_from: instead of database:). */
+  fleet?: FleetSpec;
 }
 
 export const DEFAULT_MIGRATION_SETTINGS: MigrationSettings = {

@@ -26,8 +26,9 @@ export function checkReferences(raw: Record<string, unknown>, flags: Record<stri
         report(at, `${name} trips '${clip(target)}' on breach, but that flag is not a kill switch, so break-glass would refuse it during the breach. Mark it kill_switch: true, or name a kill switch. ${listed}`);
       }
     }
-    if (typeof monitor.sql === 'string' && monitor.above === undefined && monitor.below === undefined && monitor.burn_rate === undefined) {
-      report(['monitors', index], `${name} measures with sql but has no threshold, so it can never breach (health says "unknown"): add above: N or below: N.`);
+    // A baseline is a threshold too (relative to the measurement before a move), and replaces above/below.
+    if (typeof monitor.sql === 'string' && monitor.above === undefined && monitor.below === undefined && monitor.burn_rate === undefined && monitor.baseline === undefined) {
+      report(['monitors', index], `${name} measures with sql but has no threshold, so it can never breach (health says "unknown"): add above: N or below: N (or baseline: { above: RATIO }).`);
     }
   });
   const checks = Array.isArray(raw.checks) ? raw.checks : [];

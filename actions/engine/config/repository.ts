@@ -11,6 +11,7 @@ import { hasErrors, sortProblems, type Problem } from '../problems.ts';
 import { ContractRegistry } from './contracts.ts';
 import { ENVIRONMENTS_DIR, readEnvironmentFile, type EnvironmentFile } from './environment-file.ts';
 import type { Environment } from './model.ts';
+import { targetFileProblems } from '../fleet/target-file.ts';
 import { loadRepositorySettings } from './repository-settings.ts';
 import { clip } from './schema-errors.ts';
 import { sharedCheckProblems } from './shared-check-files.ts';
@@ -49,6 +50,8 @@ export function loadRepository(root: string, options: LoadOptions = {}): Reposit
   const contracts = new ContractRegistry(root);
   const files = new Map<string, EnvironmentFile>();
   const problems: Problem[] = [];
+  // Not a problem in a file: there is no file to point at (newcomer mistake 47).
+  if (!isDirectory(root)) throw new UsageError(`the repository folder ${root} does not exist (or is not a folder). Pass --root DIR with the folder that holds environments/, or run rollout inside it.`);
   const dir = join(root, ENVIRONMENTS_DIR);
   const entries = existsSync(dir) ? readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort() : [];
   if (entries.length === 0) {
@@ -92,6 +95,10 @@ export function loadRepository(root: string, options: LoadOptions = {}): Reposit
   for (const [name, loaded] of files) if (selected.has(name)) problems.push(...loaded.problems);
   problems.push(...crossProblems.filter((p) => selectedFiles.has(p.file)));
   problems.push(...sharedCheckProblems(root, [...files.values()].filter((f) => selected.has(f.name)).map((f) => f.source)));
+  // A fleet's targets file is read now, so that validate reports its mistakes too (at their lines in it).
+  for (const file of files.values()) {
+    if (selected.has(file.name) && file.environment?.fleet) problems.push(...targetFileProblems(root, file.environment, locate(file.source, ['targets_from', 'file'])));
+  }
   problems.push(...contracts.problems);
   problems.push(...settings.problems);
   return { root, files, contracts, problems: sortProblems(problems) };
@@ -100,10 +107,9 @@ export function loadRepository(root: string, options: LoadOptions = {}): Reposit
 function checkAcrossFiles(root: string, files: Map<string, EnvironmentFile>): Problem[] {
   const problems: Problem[] = [];
   const names = [...files.keys()];
-  for (const [name, env] of files) {
-    const target = env.promotesTo;
-    if (target === undefined) continue;
-    const at = { file: env.source.file, ...locate(env.source, ['promotes_to']) };
+  for (const [name, env] of files) for (const [index, target] of env.promotesToAll.entries()) {
+    const listed = Array.isArray((env.source.data as { promotes_to?: unknown } | undefined)?.promotes_to);
+    const at = { file: env.source.file, ...locate(env.source, listed ? ['promotes_to', index] : ['promotes_to']) };
     if (target === name) {
       problems.push({ ...at, severity: 'error', message: `environment '${name}' promotes to itself; remove promotes_to or name the next environment.` });
     } else if (!files.has(target)) {
@@ -113,15 +119,7 @@ function checkAcrossFiles(root: string, files: Map<string, EnvironmentFile>): Pr
   // Promotion cycles: follow promotes_to from each environment; report each cycle once, at every member.
   const reported = new Set<string>();
   const inCycle = new Set<string>();
-  for (const start of names) {
-    const chain: string[] = [];
-    let current: string | undefined = start;
-    while (current !== undefined && files.has(current) && !chain.includes(current)) {
-      chain.push(current);
-      current = files.get(current)!.promotesTo;
-    }
-    if (current === undefined || !chain.includes(current)) continue;
-    const cycle = chain.slice(chain.indexOf(current));
+  for (const cycle of promotionCycles(files)) {
     if (cycle.length < 2) continue; // promoting to itself is reported above
     const id = [...cycle].sort().join('>');
     if (reported.has(id)) continue;
@@ -140,8 +138,8 @@ function checkAcrossFiles(root: string, files: Map<string, EnvironmentFile>): Pr
   }
   // A downstream environment may only carry flags its upstream has: promotion brings them down.
   // Inside a promotion cycle "upstream" means nothing yet: the cycle is reported, not every flag.
-  for (const [name, upstream] of files) {
-    const downstream = upstream.promotesTo === undefined ? undefined : files.get(upstream.promotesTo);
+  for (const [name, upstream] of files) for (const target of upstream.promotesToAll) {
+    const downstream = files.get(target);
     if (!downstream || downstream === upstream || (inCycle.has(name) && inCycle.has(downstream.name))) continue;
     // A broken upstream file whose flags could not be read (a typo such as `flgas:`) has none to
     // compare with: its own error is the real cause, so the downstream gets one note, not an error per flag (issue 13, defect 7).
@@ -175,6 +173,23 @@ function checkAcrossFiles(root: string, files: Map<string, EnvironmentFile>): Pr
     }
   }
   return problems;
+}
+
+/** Every cycle of promotes_to edges (an environment may promote to several), each as the path around it. */
+function promotionCycles(files: Map<string, EnvironmentFile>): string[][] {
+  const cycles: string[][] = [];
+  const done = new Set<string>();
+  const visit = (name: string, path: string[]): void => {
+    if (path.includes(name)) {
+      cycles.push(path.slice(path.indexOf(name)));
+      return;
+    }
+    if (done.has(name) || !files.has(name)) return;
+    for (const next of files.get(name)!.promotesToAll) visit(next, [...path, name]);
+    done.add(name);
+  };
+  for (const name of files.keys()) visit(name, []);
+  return cycles;
 }
 
 const isDirectory = (path: string): boolean => existsSync(path) && statSync(path).isDirectory();

@@ -75,6 +75,7 @@ const ONE_OF_HINTS: Record<string, string> = {
     'database: set exactly one of url_env (the NAME of a variable holding the URL, e.g. url_env: STAGING_DATABASE_URL) or embedded (a local directory, e.g. embedded: .rollout/local).',
   on_breach: 'on_breach must be "report", or one action or a list of them: {kill_switch: <flag key>}, {dispatch: {event_type: <type>}} or {dispatch: {workflow: <file>.yml}}, {webhook: {url_env: <VARIABLE>}}.',
   dispatch: 'dispatch takes exactly one of event_type (a repository_dispatch, e.g. event_type: scale-workers) or workflow (a workflow_dispatch, e.g. workflow: rollback.yml, ref: main).',
+  promotes_to: 'promotes_to must be an environment name (e.g. promotes_to: production) or a list of them (e.g. promotes_to: [prod-eu, prod-us]).',
 };
 
 export function humanizeSchemaErrors(

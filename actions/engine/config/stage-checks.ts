@@ -30,8 +30,8 @@ export function checkStages(files: ReadonlyMap<string, EnvironmentFile>, ladder:
       });
     }
   }
-  for (const upstream of files.values()) {
-    const downstream = upstream.promotesTo === undefined || upstream.promotesTo === upstream.name ? undefined : files.get(upstream.promotesTo);
+  for (const upstream of files.values()) for (const name of upstream.promotesToAll) {
+    const downstream = name === upstream.name ? undefined : files.get(name);
     if (!downstream) continue;
     const upstreamPositions = rolloutPositions(upstream);
     for (const [key, position] of rolloutPositions(downstream)) {

@@ -37,7 +37,10 @@ export async function lockEnvironment(client: pg.ClientBase, environment: string
       const waited = settings.mode === 'fail' ? 'lock mode is "fail"' : `waited ${formatDuration(settings.timeoutMs)}`;
       throw new LockTimeoutError(
         `Environment "${environment}" is locked by ${holder}; ${waited}. ` +
-          'Another apply or migration is running: wait for it to finish and retry (or raise migrations.advisory_lock.timeout).',
+          // In mode fail no timeout applies: the way to queue behind the holder is mode wait (newcomer mistake 56).
+          (settings.mode === 'fail'
+            ? 'Another apply or migration is running: wait for it to finish and retry (or set migrations.advisory_lock.mode: wait to queue behind it).'
+            : 'Another apply or migration is running: wait for it to finish and retry (or raise migrations.advisory_lock.timeout).'),
       );
     }
     await new Promise((resolve) => setTimeout(resolve, Math.min(delay, Math.max(1, deadline - Date.now()))));

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { cleanupFailed } from '../cleanup.ts';
+import type { PreservedObjects } from '../restore/toc.ts';
 
 /** An open database of one environment: embedded (PGlite) or a real server, both spoken to with `pg`. */
 export interface Database {
@@ -10,6 +11,15 @@ export interface Database {
   connect(): Promise<pg.Client>;
   /** Write a backup into `directory` and return the file's path; throws if it could not be made. */
   backup(directory: string): Promise<string>;
+  /**
+   * Replace the database's contents with a backup `backup()` wrote. A server restores in
+   * place in one transaction and leaves `keep` as they are live; the embedded database is
+   * replaced whole (the caller carries `keep`'s rows over) and its old data directory kept
+   * aside, whose path it returns.
+   */
+  restore(file: string, keep: PreservedObjects | null): Promise<{ keptInPlace: boolean; aside?: string }>;
+  /** Restore a backup into a new database (server: a database name; embedded: a folder); returns where, safe to print. */
+  restoreInto(file: string, into: string): Promise<string>;
   /**
    * Stop a statement that outlived its deadline. A server times statements out itself, so
    * this does nothing there; the embedded database cannot, so its worker is terminated and

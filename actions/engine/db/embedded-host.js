@@ -7,8 +7,8 @@
 // same data directory. One worker serves one data directory at a time and can be reused for
 // the next once closed. Plain JavaScript on purpose: a worker loads this file as it is, from
 // the source tree and from the CLI bundle alike (scripts/build.mjs copies it next to the chunks).
-import { Buffer } from 'node:buffer';
-import { writeFile } from 'node:fs/promises';
+import { Blob, Buffer } from 'node:buffer';
+import { readFile, writeFile } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
@@ -25,16 +25,21 @@ parentPort.on('message', (request) => {
   );
 });
 
+/** Extension bundles carry setup functions, which cannot cross threads: import them here by name. */
+async function importExtensions(imports) {
+  const extensions = {};
+  for (const { specifier, exportName } of imports ?? []) {
+    const extension = (await import(specifier))[exportName];
+    extensions[extension.name] = extension;
+  }
+  return extensions;
+}
+
 async function answer(request) {
   switch (request.type) {
     case 'open': {
       if (open) throw new Error('a database is already open in this worker');
-      // Extension bundles carry setup functions, which cannot cross threads: import them here by name.
-      const extensions = {};
-      for (const { specifier, exportName } of request.extensions ?? []) {
-        const extension = (await import(specifier))[exportName];
-        extensions[extension.name] = extension;
-      }
+      const extensions = await importExtensions(request.extensions);
       const options = { ...(pgliteWasmModule ? { pgliteWasmModule } : {}), ...(Object.keys(extensions).length > 0 ? { extensions } : {}) };
       const db = await PGlite.create(request.dir, options);
       const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: request.maxConnections });
@@ -48,6 +53,14 @@ async function answer(request) {
       const conn = server.getServerConn();
       const at = conn.lastIndexOf(':');
       return { host: conn.slice(0, at), port: Number(conn.slice(at + 1)) };
+    }
+    case 'unpack': {
+      // A backup (dumpDataDir's tarball) becomes a data directory by opening a new database from it.
+      const bytes = await readFile(request.file);
+      const options = { ...(pgliteWasmModule ? { pgliteWasmModule } : {}), extensions: await importExtensions(request.extensions) };
+      const db = await PGlite.create(request.dir, { ...options, loadDataDir: new Blob([bytes], { type: 'application/x-gzip' }) });
+      await db.close();
+      return request.dir;
     }
     case 'backup': {
       // dumpDataDir checkpoints and tars the data directory from inside PGlite: a consistent copy while open.

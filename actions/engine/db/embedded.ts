@@ -9,15 +9,15 @@
  * data directory, so a runaway check costs its deadline, not the command.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { loadPg } from './pg.ts';
-import { DatabaseError, toError } from '../errors.ts';
+import { DatabaseError, UserError, toError } from '../errors.ts';
 import { ClientSet, type Database } from './database.ts';
-import { lockDataDir, type LockWait } from './data-dir-lock.ts';
+import { LOCK_FILE_NAME, lockDataDir, type LockWait } from './data-dir-lock.ts';
 import { backupFileName } from './backup-name.ts';
 import { pgliteExtensionImports, type BundleImport } from './pglite-extensions.ts';
 import { cleanupFailed } from '../cleanup.ts';
@@ -31,7 +31,8 @@ const CLOSE_TIMEOUT_MS = 10_000;
 export async function openEmbedded(dir: string, environment: string, applicationName: string, wait: LockWait, extensions: readonly string[] = []): Promise<Database> {
   await mkdir(dir, { recursive: true });
   const release = await lockDataDir(dir, wait);
-  const host = new EmbeddedHost(dir, pgliteExtensionImports(extensions));
+  const extensionImports = pgliteExtensionImports(extensions);
+  const host = new EmbeddedHost(dir, extensionImports);
   try {
     await host.address();
   } catch (error) {
@@ -62,6 +63,20 @@ export async function openEmbedded(dir: string, environment: string, application
       await mkdir(directory, { recursive: true });
       return host.request<string>({ type: 'backup', file: join(directory, backupFileName(environment, 'tar.gz')) });
     },
+    async restore(file) {
+      // Nothing may hold the old files open while they move: every client, then PGlite itself (the lock stays ours).
+      await clients.endAll();
+      await host.stop();
+      return { keptInPlace: false, aside: await replaceDataDir(dir, file, extensionImports) };
+    },
+    async restoreInto(file, into) {
+      const target = resolve(into);
+      if (existsSync(target) && (await readdir(target)).length > 0) {
+        throw new UserError(`--into ${into}: the folder ${target} is not empty. Name a new (or empty) folder for the restored data directory.`);
+      }
+      await unpackBackup(file, target, extensionImports);
+      return `embedded database in ${target}`;
+    },
     async interrupt() {
       // Every connection ends with the worker: their clients see the socket close, never crash.
       await host.kill();
@@ -72,6 +87,39 @@ export async function openEmbedded(dir: string, environment: string, application
       await release();
     },
   };
+}
+
+/**
+ * Swap the data directory for the backup's: unpack it next to the directory first (a bad
+ * backup fails before anything moved), then move the old contents aside, kept for whoever
+ * needs them, and the new ones in. The lock file stays where it is, held. Returns the aside folder.
+ */
+async function replaceDataDir(dir: string, file: string, extensions: readonly BundleImport[]): Promise<string> {
+  const unpacked = `${dir}.restoring-${process.pid}`;
+  await rm(unpacked, { recursive: true, force: true });
+  await unpackBackup(file, unpacked, extensions);
+  const aside = `${dir}.before-restore-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+  await mkdir(aside, { recursive: true });
+  for (const entry of await readdir(dir)) if (entry !== LOCK_FILE_NAME) await rename(join(dir, entry), join(aside, entry));
+  for (const entry of await readdir(unpacked)) await rename(join(unpacked, entry), join(dir, entry));
+  await rm(unpacked, { recursive: true, force: true }).catch(cleanupFailed(`removing the temporary folder ${unpacked}`));
+  return aside;
+}
+
+/** Unpack a backup (a tarball of a data directory) into a new data directory `dir`, in a worker of its own. */
+async function unpackBackup(file: string, dir: string, extensions: readonly BundleImport[]): Promise<void> {
+  // A worker of its own, ended after: PGlite failing on a bad tarball can leave the thread unusable.
+  const worker = new HostWorker(await compiledPglite());
+  try {
+    await worker.request({ type: 'unpack', file, dir, extensions });
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true }).catch(cleanupFailed(`removing the half-unpacked folder ${dir}`));
+    throw new UserError(`Could not restore ${file}: ${toError(error).message}. Is it a backup of an embedded database, taken by this version of rollout (the same PGlite)?`, { cause: error });
+  } finally {
+    await worker.thread.terminate();
+  }
+  // The backup was taken while its lock file was held: a copy of it would look like a live holder.
+  await rm(join(dir, LOCK_FILE_NAME), { force: true });
 }
 
 interface Address {

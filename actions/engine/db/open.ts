@@ -16,6 +16,11 @@ export async function openDatabase(env: Environment, opts: OpenDatabaseOptions):
     const extensions = await historyExtensions(opts.root, env.migrations.directory);
     return openEmbedded(resolve(opts.root, spec.dir), env.name, applicationName, opts.wait ?? env.migrations.advisoryLock, extensions);
   }
+  if (spec.kind === 'fleet') {
+    throw new UserError(
+      `${env.name} is a fleet (${env.file} lists targets, not one database). plan, apply and status act on the whole fleet; for one target, name it: --env ${env.name}/<target>.`,
+    );
+  }
   const url = (opts.processEnv ?? process.env)[spec.urlEnv];
   if (!url) {
     throw new UserError(

@@ -1,12 +1,14 @@
 /** A real Postgres server, reached by the URL in the environment variable the environment names. */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
 import { loadPg } from './pg.ts';
-import { DatabaseError, toError } from '../errors.ts';
+import { DatabaseError, UserError, toError } from '../errors.ts';
 import { ClientSet, type Database } from './database.ts';
 import { redactUrl, scrubSecret } from './redact.ts';
+import { cleanupFailed } from '../cleanup.ts';
 import { backupFileName } from './backup-name.ts';
+import { runPgProgram } from './pg-tools.ts';
+import { restoreServer, restoreServerInto } from './pg-restore.ts';
 
 /** `variable`: the environment variable the URL came from, named when the server cannot be reached. */
 export function openServer(url: string, environment: string, applicationName: string, variable?: string): Database {
@@ -30,6 +32,18 @@ export function openServer(url: string, environment: string, applicationName: st
       const file = join(directory, backupFileName(environment, 'dump'));
       await runPgDump(url, file);
       return file;
+    },
+    async restore(file, keep) {
+      await restoreServer(url, file, keep);
+      return { keptInPlace: keep !== null };
+    },
+    async restoreInto(file, into) {
+      const client = await this.connect();
+      try {
+        return await restoreServerInto(url, client, file, into);
+      } finally {
+        await client.end().catch(cleanupFailed('closing a database connection'));
+      }
     },
     // statement_timeout stops a statement on a server; a connection past its deadline is ended by its user.
     interrupt: () => Promise.resolve(),
@@ -56,21 +70,16 @@ function connectFailure(url: string, label: string, variable: string | undefined
   return `Could not connect to ${label}${from} at ${where}: ${reason}. ${hint}`;
 }
 
-/** pg_dump in custom format; the password goes through PGPASSWORD so it never shows in `ps`. */
-function runPgDump(url: string, file: string): Promise<void> {
-  const parsed = new URL(url);
-  const password = decodeURIComponent(parsed.password);
-  parsed.password = '';
-  return new Promise((resolve, reject) => {
-    execFile(
-      'pg_dump',
-      ['--format=custom', `--file=${file}`, `--dbname=${parsed.toString()}`],
-      { env: { ...process.env, ...(password ? { PGPASSWORD: password } : {}) }, maxBuffer: 16 * 1024 * 1024 },
-      (error, _stdout, stderr) => {
-        if (!error) return resolve();
-        const reason = stderr.trim() || error.message;
-        reject(new DatabaseError(`pg_dump of ${redactUrl(url)} failed: ${scrubSecret(reason, url)}`, { cause: error }));
-      },
+/** pg_dump in custom format: what `rollout restore` reads back with pg_restore. */
+async function runPgDump(url: string, file: string): Promise<void> {
+  try {
+    await runPgProgram('pg_dump', ['--format=custom', `--file=${file}`], url, 'pg_dump');
+  } catch (error) {
+    // "pg_dump is not installed" says nothing about why it was run, nor the other way out (newcomer mistake 37).
+    if ((error as { cause?: NodeJS.ErrnoException }).cause?.code !== 'ENOENT') throw error;
+    throw new UserError(
+      'migrations.backup is set, but pg_dump is not on PATH, so no backup was taken and nothing was migrated. Install the PostgreSQL client tools (pg_dump of the server\'s major version or newer, e.g. apt-get install postgresql-client), or remove migrations.backup from the environment file.',
+      { cause: error },
     );
-  });
+  }
 }

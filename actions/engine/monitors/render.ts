@@ -2,22 +2,35 @@
 import { describePosition } from '../stages/ladder.ts';
 import type { BreachAction, HealthReport, MonitorResult } from './run-monitors.ts';
 import type { HealthStatus } from './evaluate.ts';
+import type { GitSync } from '../render/git-sync.ts';
 
 const SYMBOL: Record<HealthStatus, string> = { healthy: '✓', breach: '✗', unknown: '?' };
 
-export function renderHealthReport(report: HealthReport, format: 'text' | 'json' | 'markdown'): string {
-  if (format === 'json') return JSON.stringify(report, null, 2);
-  const summary = `${report.environment}: ${report.status.toUpperCase()} — ${report.summary.healthy} healthy, ${report.summary.breach} breached, ${report.summary.unknown} unknown`;
+/**
+ * The monitors' verdict, and beside it how live state stands against Git when that is known:
+ * "HEALTHY" alone would be false while break-glass holds a kill switch or a flag drifted
+ * (issue 13, defect 8). The verdict (and the exit code) stays the monitors'.
+ */
+export function renderHealthReport(report: HealthReport, format: 'text' | 'json' | 'markdown', sync?: GitSync): string {
+  if (format === 'json') return JSON.stringify(sync ? { ...report, git: sync } : report, null, 2);
+  const counts = `${report.summary.healthy} healthy, ${report.summary.breach} breached, ${report.summary.unknown} unknown`;
+  const outOfSync = sync && !sync.inSync ? sync : undefined;
   if (format === 'markdown') {
-    const lines = [`### Health of \`${report.environment}\`: ${report.status}`, '', '| | Monitor | Severity | Measurement | Action |', '|---|---|---|---|---|'];
+    const title = outOfSync ? `monitors ${report.status}; live state differs from Git` : report.status;
+    const lines = [`### Health of \`${report.environment}\`: ${title}`, '', '| | Monitor | Severity | Measurement | Action |', '|---|---|---|---|---|'];
     for (const r of report.results) lines.push(`| ${SYMBOL[r.status]} | ${cell(r.name)} | ${r.severity} | ${cell(r.detail)} | ${cell(actionText(r))} |`);
     if (report.status === 'unknown') lines.push('', 'Unknown means no data or a failing query: it is never counted as healthy.');
+    if (outOfSync) lines.push('', `#### Live state vs Git: ${outOfSync.summary}`, '', ...outOfSync.lines.map((l) => `- ${cell(l)}`));
     return lines.join('\n');
   }
   const lines = report.results.map((r) => {
     const action = actionText(r);
     return `${SYMBOL[r.status]} ${r.status.padEnd(7)} ${r.name} [${r.severity}] — ${r.detail}${action ? `\n          action: ${action}` : ''}`;
   });
+  if (outOfSync) lines.push('', `Live state vs Git: ${outOfSync.summary}`, ...outOfSync.lines.map((l) => `  ! ${l}`));
+  const summary = outOfSync
+    ? `${report.environment}: monitors ${report.status.toUpperCase()} — ${counts}; live state NOT IN SYNC with Git — ${outOfSync.summary}`
+    : `${report.environment}: ${report.status.toUpperCase()} — ${counts}`;
   return [...lines, '', summary].join('\n');
 }
 

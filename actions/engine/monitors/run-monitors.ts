@@ -23,6 +23,8 @@ import { flagsServed, planStageRollbacks, type LivePosition } from './stage-roll
 import { cleanupFailed } from '../cleanup.ts';
 
 export const DEFAULT_MONITOR_TIMEOUT_MS = 30_000;
+/** Connections measuring at once on a server (as checks run: checks/run-checks.ts DEFAULT_CONCURRENCY). */
+export const DEFAULT_MONITOR_CONCURRENCY = 4;
 
 export type BreachAction =
   | { kind: 'report' }
@@ -67,6 +69,8 @@ export interface RunMonitorsOptions {
   /** false: measure and report only: record nothing, trip nothing, move nothing, call nothing (dry run). */
   act: boolean;
   timeoutMs?: number;
+  /** Measurements at once on a server (default 4); always 1 on the embedded database. */
+  concurrency?: number;
   /** The clock `during` windows are read on (default: now). */
   now?: Date;
   /** Where dispatch actions go, and the variables webhook URLs and tokens are read from. */
@@ -84,22 +88,32 @@ export async function runMonitors(env: Environment, options: RunMonitorsOptions)
   const positions = await livePositions(env, await writer());
   const served = flagsServed(env, positions, now);
   const baselines = await readBaselines(await writer(), env.name, baselineMoments(env, positions, served));
-  const results: MonitorResult[] = [];
-  let connection: CheckConnection | undefined;
-  const connect = async (): Promise<CheckConnection> => {
-    // A measurement past its deadline gives up its connection (the guard stopped it): the next one opens another.
-    if (connection?.broken) connection = undefined;
-    return (connection ??= await checkConnection(await options.access.connect(), options.access));
-  };
-  try {
-    for (const spec of env.monitors) {
-      const result = await measure(spec, connect, options.timeoutMs ?? DEFAULT_MONITOR_TIMEOUT_MS, baselines.get(spec.name));
-      const flags = served.get(spec.name);
-      results.push(flags ? { ...result, flags } : result);
+  const results = new Array<MonitorResult>(env.monitors.length);
+  // Measurements are round trips to the server, four each (the guard's BEGIN, the query, ROLLBACK
+  // with the session audit, DISCARD ALL): several connections overlap them. The embedded database
+  // is one session that every connection shares, so there it is one at a time.
+  const concurrency = options.access.sharedSession ? 1 : Math.max(1, Math.min(options.concurrency ?? DEFAULT_MONITOR_CONCURRENCY, env.monitors.length || 1));
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    let connection: CheckConnection | undefined;
+    const connect = async (): Promise<CheckConnection> => {
+      // A measurement past its deadline gives up its connection (the guard stopped it): the next one opens another.
+      if (connection?.broken) connection = undefined;
+      return (connection ??= await checkConnection(await options.access.connect(), options.access));
+    };
+    try {
+      for (let index = next++; index < env.monitors.length; index = next++) {
+        const spec = env.monitors[index];
+        const result = await measure(spec, connect, options.timeoutMs ?? DEFAULT_MONITOR_TIMEOUT_MS, baselines.get(spec.name));
+        const flags = served.get(spec.name);
+        results[index] = flags ? { ...result, flags } : result;
+      }
+    } finally {
+      // A broken connection was ended by the guard already.
+      if (connection && !connection.broken) await connection.client.end().catch(cleanupFailed('closing a monitors connection'));
     }
-  } finally {
-    await connection?.client.end().catch(cleanupFailed('closing the monitors connection'));
-  }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
   await act(env, results, positions, now, writer, options);
   const summary: Record<HealthStatus, number> = { healthy: 0, breach: 0, unknown: 0 };
   for (const r of results) summary[r.status] += 1;

@@ -49,3 +49,19 @@ export function formatDiffLine(line: DiffLine): string {
       return `~ ${label}${compactJson(line.before)} → ${compactJson(line.after)}`;
   }
 }
+
+/**
+ * A held flag's diff as what stays, not as a change apply would make: "enabled: true kept
+ * (Git says false)", never "enabled: true → false" (issue 13, defect 8).
+ */
+export function formatHeldLine(line: DiffLine): string {
+  const label = line.path ? `${line.path}: ` : '';
+  switch (line.op) {
+    case '~':
+      return `= ${label}${compactJson(line.before)} kept (Git says ${compactJson(line.after)})`;
+    case '+':
+      return `= ${label}absent, kept so (Git says ${compactJson(line.after)})`;
+    case '-':
+      return `= ${label}${compactJson(line.before)} kept (Git has none)`;
+  }
+}

@@ -8,8 +8,9 @@ import type { Environment, FlagSpec } from '../config/model.ts';
 import { criteriaFor } from '../config/exit-criteria.ts';
 import type { Measurement } from '../stages/exit-gate.ts';
 import { evaluateMove, type DependencyState, type UpstreamState } from '../stages/gates.ts';
-import { DEFAULT_LADDER, type LadderConfig, type Position as LadderPosition } from '../stages/ladder.ts';
-import { desiredDefinition, plainValue, servingOf, type FlagDefinition, type ServingSpec } from '../serving/definitions.ts';
+import { firstApplyVerdict } from '../stages/first-apply.ts';
+import { DEFAULT_LADDER, comparePositions, type LadderConfig, type Position as LadderPosition } from '../stages/ladder.ts';
+import { desiredDefinition, plainValue, servesEveryUnit, servingOf, type FlagDefinition, type ServingSpec } from '../serving/definitions.ts';
 import type { LiveDefinition, LiveFlag, LiveRollout, LiveState } from '../store/live-state.ts';
 import { AUTO_ROLLBACK_KIND, isHeldByRollback, isReconciledRollback } from './rollback-hold.ts';
 import { PlanHasher, canonicalJson } from './hash.ts';
@@ -39,6 +40,8 @@ export interface GateContext {
   };
   /** Measurements of the monitors exit criteria name, by monitor (read by readPlan); none read means none taken. */
   measurements?: ReadonlyMap<string, readonly Measurement[]>;
+  /** The operator acknowledged that a first apply adopts forward positions its upstream has not reached (--adopt). */
+  adopt?: boolean;
 }
 
 export function buildPlan(input: PlanInput): Plan {
@@ -170,7 +173,11 @@ function planFlag(
   const stageChanged = !from || from.stage !== to.stage || from.percent !== to.percent;
   // Git has caught up with a break-glass value or an auto-rollback's position: record that,
   // or the hold would outlive the reconcile PR (and the next forward move would not be gated as usual).
-  const reconciles = !valueChanged && managed && (rollout.recordedKind === 'break-glass' || isReconciledRollback(rollout, to));
+  // A break-glass override reaches every unit: Git has caught up once its file serves it to every unit
+  // too, whichever field says so (a staged kill switch's off value at off); less would lift it for some.
+  const override = rollout?.definition?.override;
+  const caughtUp = override !== undefined ? servesEveryUnit({ value: desired.value, offValue: serving.offValue, stage: to.stage }, override) : !valueChanged;
+  const reconciles = caughtUp && managed && (rollout.recordedKind === 'break-glass' || isReconciledRollback(rollout, to));
   // The stored definition differs from Git's (or there is none yet: a new flag, or a row an older version wrote).
   const servingChanged = !rollout?.definition || !sameServing(rollout.definition, serving, to.stage !== null);
   // What a plain read of the value table is to return: moved by a stage, value or off value change,
@@ -181,7 +188,7 @@ function planFlag(
 
   // Held only while the value table still holds what the break-glass or rollback wrote (no hand edit since).
   const untouched = stored !== undefined && equal(stored, rollout?.recordedValue ?? null);
-  const heldByBreakGlass = valueChanged && managed && rollout.recordedKind === 'break-glass' && untouched;
+  const heldByBreakGlass = !caughtUp && managed && rollout.recordedKind === 'break-glass' && untouched;
   // An exit criterion moved the flag back (auto-rollback): Git must first say where it is now; a move past it waits.
   const heldByRollback = managed && isHeldByRollback(rollout, from, to) && untouched;
   return {
@@ -248,15 +255,24 @@ export function isOn(flag: FlagSpec): boolean {
 function attachVerdict(change: FlagChange, input: PlanInput, gates: GateContext): void {
   const desired = input.desired.flags.get(change.key);
   if (!desired || change.action === 'remove' || change.action === 'hold') return;
-  if (desired.killSwitch && change.valueChanged) {
+  // Flipping a kill switch is never gated; moving a staged one's rollout forward is an enablement, gated as any flag's.
+  const forward = change.stageChanged && change.to?.stage != null && comparePositions(toLadder(change.to), toLadder(change.from)) > 0;
+  if (desired.killSwitch && change.valueChanged && !forward) {
     change.gate = evaluateMove({ flagKey: change.key, environment: input.desired.name, killSwitch: true, from: toLadder(change.from), to: toLadder(change.to), now: gates.now });
     return;
   }
   if (!change.stageChanged || change.to?.stage == null) return;
   if (input.live.rollouts.size === 0) {
-    // The first apply to an environment adopts what the file says: the flags are new here
-    // or already live, and there is no history to gate on. Every later move is gated.
-    change.gate = { allowed: true, kind: 'unchanged', reasons: [`First apply to ${input.desired.name}: ${change.key} is adopted at the position the file gives.`], gates: [] };
+    // The first apply to an environment adopts what the file says (there is no history to gate
+    // on), except a forward position its upstream has not reached: that needs --adopt. Every later move is gated.
+    const up = gates.upstream;
+    change.gate = firstApplyVerdict({
+      flagKey: change.key,
+      environment: input.desired.name,
+      to: toLadder(change.to),
+      adopt: gates.adopt === true,
+      ...(up ? { upstream: { environment: up.environment, position: toLadder(up.positions.get(change.key)?.position ?? null), ...(up.unreadable !== undefined ? { unreadable: up.unreadable } : {}) } } : {}),
+    });
     return;
   }
   const rollout = input.live.rollouts.get(change.key);

@@ -4,6 +4,7 @@
  */
 import { loadRepository, type Repository } from '../config/repository.ts';
 import type { Environment } from '../config/model.ts';
+import { downstreamsOf } from '../config/environment-file.ts';
 import { toError } from '../errors.ts';
 import { readOnly, withSession } from '../session.ts';
 import { readLedger } from '../store/ledger.ts';
@@ -14,7 +15,7 @@ import type { GateContext } from './planner.ts';
 export function findUpstream(root: string, env: Environment, loaded?: Repository): Environment | undefined {
   const repository = loaded ?? loadRepository(root);
   for (const file of repository.files.values()) {
-    if (file.environment && file.environment.promotesTo === env.name) return file.environment;
+    if (file.environment && downstreamsOf(file.environment).includes(env.name)) return file.environment;
   }
   return undefined;
 }
@@ -23,6 +24,10 @@ export async function readUpstream(root: string, env: Environment, processEnv: N
   const upstream = findUpstream(root, env, loaded);
   if (!upstream) return undefined;
   try {
+    if (upstream.fleet) {
+      const { readFleetUpstream } = await import('../fleet/upstream.ts');
+      return await readFleetUpstream(root, upstream, processEnv);
+    }
     return await withSession(upstream, { root, processEnv, lock: false }, ({ client }) =>
       readOnly(client, async () => {
         const live = await readLiveState(client, upstream.flagTable);

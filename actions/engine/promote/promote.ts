@@ -7,11 +7,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
-import { readEnvironmentFile } from '../config/environment-file.ts';
+import { downstreamsOf, readEnvironmentFile } from '../config/environment-file.ts';
 import type { Environment } from '../config/model.ts';
 import { loadRepositorySettings } from '../config/repository-settings.ts';
 import { loadRepository } from '../config/repository.ts';
-import { UserError, ValidationError, toError } from '../errors.ts';
+import { UsageError, UserError, ValidationError, toError } from '../errors.ts';
 import type { GateContext } from '../plan/planner.ts';
 import { readPlan } from '../plan/read-plan.ts';
 import type { Plan } from '../plan/types.ts';
@@ -58,9 +58,15 @@ export async function promote(options: PromoteOptions): Promise<PromoteResult> {
   const downstreamFile = repository.files.get(to);
   const downstream = downstreamFile?.environment;
   if (hasErrors(repository.problems) || !upstream || !downstream || !downstreamFile) throw new ValidationError(repository.problems);
-  if (upstream.promotesTo !== to) {
+  if (!downstreamsOf(upstream).includes(to) && downstreamsOf(downstream).includes(from)) {
+    // The other way round: suggesting promotes_to here would make a cycle (newcomer mistake 53).
+    throw new UsageError(
+      `promotion goes the other way: ${to} promotes to ${from} (${downstream.file} has promotes_to: ${from}). Run rollout promote --from ${to} --to ${from}.`,
+    );
+  }
+  if (!downstreamsOf(upstream).includes(to)) {
     throw new UserError(
-      `${from} does not promote to ${to} (${upstream.file} has ${upstream.promotesTo ? `promotes_to: ${upstream.promotesTo}` : 'no promotes_to'}). Promotion follows promotes_to; set promotes_to: ${to} in ${upstream.file}, or promote to ${upstream.promotesTo ?? 'the environment it names'}.`,
+      `${from} does not promote to ${to} (${upstream.file} has ${upstream.promotesTo ? `promotes_to: ${downstreamsOf(upstream).join(', ')}` : 'no promotes_to'}). Promotion follows promotes_to; add ${to} to promotes_to in ${upstream.file}, or promote to ${downstreamsOf(upstream).join(' or ') || 'the environment it names'}.`,
     );
   }
   const { ladder, segments } = loadRepositorySettings(root);

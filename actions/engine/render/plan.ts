@@ -7,6 +7,7 @@ import { servingNotes } from './serving-notes.ts';
 import { LINT_UNAVAILABLE, describeLines, groupLintFindings, type LintGroup } from '../migrate/lint.ts';
 import type { FlagChange, LintFinding, PendingMigration, Plan, Position } from '../plan/types.ts';
 import { maskUrlCredentials } from '../secrets.ts';
+import { formatHeldLine } from '../plan/json-diff.ts';
 
 export type PlanFormat = 'text' | 'markdown' | 'json';
 export const PLAN_FORMATS: readonly PlanFormat[] = ['text', 'markdown', 'json'];
@@ -90,7 +91,7 @@ function renderPlanText(plan: Plan, color: boolean): string {
       out.push(`  ${sign} ${c.bold(change.key)}  ${actionLabel(change)}${stage}`);
       if (change.action === 'add') out.push(`      = ${compactJson(change.after)}`);
       else if (change.action === 'remove') out.push(`      was ${compactJson(change.before)} (kept in the ledger)`);
-      else for (const line of change.diff) out.push(`      ${formatDiffLine(line)}`);
+      else for (const line of change.diff) out.push(`      ${change.action === 'hold' ? formatHeldLine(line) : formatDiffLine(line)}`);
       if (change.impact) out.push(`      who: ${change.impact.summary}`);
       for (const note of servingNotes(change, plan.flagTable)) out.push(`      ${note}`);
       if (change.drift) out.push(c.yellow(`      drift: live is ${compactJson(change.drift.live ?? undefined)}, rollout last wrote ${compactJson(change.drift.recorded ?? undefined)} (changed outside Git)`));
@@ -142,7 +143,7 @@ export function renderPlanMarkdown(plan: Plan): string {
           ? `\`${escapeCell(compactJson(change.after))}\``
           : change.action === 'remove'
             ? `was \`${escapeCell(compactJson(change.before))}\``
-            : change.diff.map((l) => `\`${escapeCell(formatDiffLine(l))}\``).join('<br>');
+            : change.diff.map((l) => `\`${escapeCell(change.action === 'hold' ? formatHeldLine(l) : formatDiffLine(l))}\``).join('<br>');
       const notes: string[] = [...(change.impact ? [`**who:** ${change.impact.summary}`] : []), ...servingNotes(change, plan.flagTable)].map(escapeCell);
       if (change.drift) notes.push(`⚠️ drift: live \`${escapeCell(compactJson(change.drift.live ?? undefined))}\` was changed outside Git`);
       if (change.breakGlass) notes.push(`🚨 ${escapeCell(breakGlassNote(change, `\`${plan.file}\``, `ledger #${change.breakGlass.ledgerId}`).trim())}`);

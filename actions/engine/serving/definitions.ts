@@ -5,6 +5,7 @@
  * compares them with the live ones; evaluate() in packages/provider/src/rule.ts reads them.
  */
 import type { FlagDefinition, Segment } from '../../../packages/provider/src/definition.ts';
+import equal from 'fast-deep-equal';
 import type { Environment, FlagSpec, JsonValue } from '../config/model.ts';
 
 export type { FlagDefinition, Segment };
@@ -60,4 +61,24 @@ export function desiredDefinitions(env: Pick<Environment, 'segments' | 'flags'>)
 export function plainValue(definition: Pick<FlagDefinition, 'value' | 'offValue' | 'stage' | 'override'>): JsonValue {
   if (definition.override !== undefined) return definition.override;
   return definition.stage === null || definition.stage === 'full' ? definition.value : definition.offValue;
+}
+
+/**
+ * Whether every unit is served `wanted`, whoever it is: the override when one is set; else value
+ * once full (or for a plain flag), the off value at off and shadow, and both at dark and canary
+ * (units outside the rollout, and those without a targeting key, get the off value). A staged
+ * kill switch is tripped, or reconciled, only when this holds for its break-glass value.
+ */
+export function servesEveryUnit(definition: Pick<FlagDefinition, 'value' | 'offValue' | 'stage' | 'override'>, wanted: JsonValue): boolean {
+  if (definition.override !== undefined) return equal(definition.override, wanted);
+  switch (definition.stage) {
+    case null:
+    case 'full':
+      return equal(definition.value, wanted);
+    case 'off':
+    case 'shadow':
+      return equal(definition.offValue, wanted);
+    default:
+      return equal(definition.value, wanted) && equal(definition.offValue, wanted);
+  }
 }

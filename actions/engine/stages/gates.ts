@@ -65,7 +65,7 @@ export interface MoveInput {
 }
 
 export type MoveKind = 'forward' | 'rollback' | 'unchanged' | 'kill-switch';
-export type GateName = 'always' | 'step' | 'soak' | 'upstream' | 'checks' | 'dependency' | 'exit-criteria';
+export type GateName = 'always' | 'step' | 'soak' | 'upstream' | 'checks' | 'dependency' | 'exit-criteria' | 'adopt';
 
 export interface GateResult {
   gate: GateName;

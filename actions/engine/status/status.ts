@@ -3,10 +3,11 @@ import equal from 'fast-deep-equal';
 import type pg from 'pg';
 import type { Environment, JsonValue } from '../config/model.ts';
 import { formatDuration } from '../config/duration.ts';
-import { positionOf } from '../plan/planner.ts';
+import { buildPlan, positionOf } from '../plan/planner.ts';
 import { compactJson } from '../plan/json-diff.ts';
 import type { Position } from '../plan/types.ts';
 import { describePosition } from '../render/plan.ts';
+import { gitSync, type GitSync } from '../render/git-sync.ts';
 import type { LedgerCheck } from '../plan/types.ts';
 import { readIntegrityWarnings } from '../store/ledger-audit.ts';
 import { readLedger, type LedgerEntry } from '../store/ledger.ts';
@@ -53,6 +54,15 @@ export async function readStatus(client: pg.ClientBase, env: Environment, option
   const ledger = await readLedger(client, { environment: env.name, limit: options.ledgerLimit ?? 10 });
   const ledgerCheck = await readIntegrityWarnings(client, env.name, { quick: true });
   return { environment: env.name, flagTable: live.flagTable, flags, ledger, ledgerCheck };
+}
+
+/**
+ * How live stands against Git (break-glass and auto-rollback holds, drift), for a verdict
+ * about something else: health's monitors. Flags only; pending migrations are plan's.
+ */
+export async function readGitSync(client: pg.ClientBase, env: Environment): Promise<GitSync> {
+  const live = await readLiveState(client, env.flagTable);
+  return gitSync(buildPlan({ desired: env, live, migrations: { appliedCount: 0, pending: [], blockers: [] }, commit: null }));
 }
 
 export function renderStatusText(status: EnvironmentStatus, now: Date): string {

@@ -1,5 +1,5 @@
 /**
- * The ledger: one row per action on live state (apply, rollback, break-glass, revert),
+ * The ledger: one row per action on live state (apply, rollback, break-glass, revert, restore),
  * with one row per change, each entry hash-chained to the one before it (ledger-chain.ts).
  * Written in the same transaction as the changes it records.
  */
@@ -8,7 +8,7 @@ import type pg from 'pg';
 import type { JsonValue } from '../config/model.ts';
 import { asStored, chainTip, entryDigest, type ChainEntry } from './ledger-chain.ts';
 
-export type LedgerKind = 'apply' | 'rollback' | 'break-glass' | 'revert' | 'baseline' | 'auto-rollback';
+export type LedgerKind = 'apply' | 'rollback' | 'break-glass' | 'revert' | 'baseline' | 'auto-rollback' | 'restore';
 
 export interface LedgerMeta {
   environment: string;

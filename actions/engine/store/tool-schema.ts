@@ -13,10 +13,12 @@
  *                          verdict, which flags' exit criteria it serves); the exit-criteria gate reads it
  * - rollout.bucket_of / rollout.in_rollout  bucketing for services (docs/bucketing.md)
  * - rollout.flag_definitions  view: what services are served, per flag (store/definitions-sql.ts)
+ * - rollout.evaluate       what a unit sees, read from that view (store/evaluate-sql.ts)
  */
 import type pg from 'pg';
 import { BUCKETING_SQL } from '../bucketing/bucketing-sql.ts';
 import { DEFINITIONS_SQL } from './definitions-sql.ts';
+import { EVALUATE_SQL } from './evaluate-sql.ts';
 
 /** The trigger function's body: checked by ledgerTriggerProblems, restored by every apply. */
 const REFUSE_BODY = `
@@ -53,7 +55,7 @@ CREATE TABLE IF NOT EXISTS rollout.ledger (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   environment text NOT NULL,
   at timestamptz NOT NULL DEFAULT now(),
-  kind text NOT NULL CONSTRAINT ledger_kind_check CHECK (kind IN ('apply', 'rollback', 'break-glass', 'revert', 'baseline', 'auto-rollback')),
+  kind text NOT NULL CONSTRAINT ledger_kind_check CHECK (kind IN ('apply', 'rollback', 'break-glass', 'revert', 'baseline', 'auto-rollback', 'restore')),
   actor text NOT NULL,
   commit_sha text,
   pull_request integer,
@@ -79,14 +81,14 @@ CREATE TABLE IF NOT EXISTS rollout.ledger_changes (
 );
 CREATE INDEX IF NOT EXISTS ledger_changes_key ON rollout.ledger_changes (key, ledger_id DESC);
 
--- 'auto-rollback' (an exit criterion's breach moved a flag back, monitors/stage-rollback.ts) came
--- after the first release: widen the kind check of a ledger created before it.
+-- 'auto-rollback' (an exit criterion's breach moved a flag back, monitors/stage-rollback.ts) and
+-- 'restore' (rollout restore) came after the first release: widen the kind check of a ledger created before them.
 DO $$
 BEGIN
   IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'rollout.ledger'::regclass AND conname = 'ledger_kind_check'
-                AND pg_get_constraintdef(oid) NOT LIKE '%auto-rollback%') THEN
+                AND pg_get_constraintdef(oid) NOT LIKE '%''restore''%') THEN
     ALTER TABLE rollout.ledger DROP CONSTRAINT ledger_kind_check;
-    ALTER TABLE rollout.ledger ADD CONSTRAINT ledger_kind_check CHECK (kind IN ('apply', 'rollback', 'break-glass', 'revert', 'baseline', 'auto-rollback'));
+    ALTER TABLE rollout.ledger ADD CONSTRAINT ledger_kind_check CHECK (kind IN ('apply', 'rollback', 'break-glass', 'revert', 'baseline', 'auto-rollback', 'restore'));
   END IF;
 END
 $$;
@@ -145,7 +147,7 @@ $$;
 
 /** Create or upgrade the tool's tables. Runs under the environment lock, in its own transaction. */
 export async function ensureToolSchema(client: pg.ClientBase): Promise<void> {
-  await client.query(`BEGIN;\n${TOOL_SCHEMA_SQL}\n${BUCKETING_SQL}\n${DEFINITIONS_SQL}\nCOMMIT;`);
+  await client.query(`BEGIN;\n${TOOL_SCHEMA_SQL}\n${BUCKETING_SQL}\n${DEFINITIONS_SQL}\n${EVALUATE_SQL}\nCOMMIT;`);
 }
 
 /** The ledger tables the append-only triggers protect. */

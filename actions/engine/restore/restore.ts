@@ -1,0 +1,221 @@
+/**
+ * `rollout restore`: put an environment's database back to a backup apply took, as a plan
+ * first (what would be restored, from which file, what it rewinds) and, confirmed, as one
+ * recorded action: under the environment's lock (refused, never queued, while another
+ * apply holds it: restoring after it would silently undo it), with one ledger entry of kind
+ * `restore` listing every flag and migration it moved. The ledger and the measurements are
+ * never rewound (preserve.ts). What Git must do next is what plan then shows.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { isAbsolute, relative, resolve } from 'node:path';
+import type pg from 'pg';
+import type { Environment } from '../config/model.ts';
+import type { Repository } from '../config/repository.ts';
+import { locate } from '../config/yaml-source.ts';
+import { isOpen } from '../db/database.ts';
+import { lockEnvironment, openDatabase, withTransaction, type Database } from '../db/index.ts';
+import { UserError, toError } from '../errors.ts';
+import { cleanupFailed } from '../cleanup.ts';
+import { readHistoryRows, type HistoryRow } from '../migrate/history.ts';
+import { readMigrationFiles } from '../migrate/files.ts';
+import { appendLedger, type LedgerChange } from '../store/ledger.ts';
+import { readLiveState } from '../store/live-state.ts';
+import { ensureToolSchema } from '../store/tool-schema.ts';
+import { BACKUP_EXTENSION, kindMismatch, newestBackup, parseBackupName } from './backup-file.ts';
+import { preservedObjects, readPreservedRows, writeBackPreservedRows } from './preserve.ts';
+import { restoreChanges, type ChosenBackup, type RestorePlan, type Snapshot } from './restore-plan.ts';
+import type { PreservedObjects } from './toc.ts';
+
+export interface RestoreRequest {
+  root: string;
+  env: Environment;
+  /** The repository the environment was loaded from: positions for problems in its file. */
+  repository?: Repository;
+  processEnv: NodeJS.ProcessEnv;
+  actor: string;
+  commit: string | null;
+  reason?: string | null;
+  /** --backup as given (relative to `cwd`); the newest in migrations.backup.directory when absent. */
+  backup?: string;
+  /** --into: a new database (server) or folder (embedded) instead of the environment's own. */
+  into?: string;
+  /** --yes: do it; otherwise only plan. */
+  confirm: boolean;
+  cwd?: string;
+}
+
+export interface RestoreDone {
+  ledgerId: number;
+  changes: LedgerChange[];
+  /** Embedded, in place: where the data directory before the restore was kept. */
+  aside?: string;
+  /** --into: where the backup now is, safe to print. */
+  into?: string;
+}
+
+export interface RestoreOutcome {
+  plan: RestorePlan;
+  /** Null for a plan only (no --yes). */
+  done: RestoreDone | null;
+}
+
+export async function restoreOperation(request: RestoreRequest): Promise<RestoreOutcome> {
+  const { env } = request;
+  // Every mistake in the request is found before a connection is opened.
+  const backup = await chooseBackup(request);
+  // Fail, never wait: a restore queued behind an apply would undo that apply unseen.
+  const db = await openDatabase(env, { root: request.root, processEnv: request.processEnv, applicationName: `rollout restore ${env.name}`, wait: { mode: 'fail', timeoutMs: 0 } });
+  try {
+    const client = await db.connect();
+    // The embedded database's lock is its data directory's (taken by openDatabase); a server's is the environment's advisory lock.
+    const release = db.kind === 'url' ? await lockEnvironment(client, env.name, { mode: 'fail', timeoutMs: 0 }) : undefined;
+    try {
+      const keep = request.into ? null : await preservedObjects(client);
+      const history = await readHistoryRows(client);
+      const historyId = await migrationNamer(request.root, env);
+      const plan: RestorePlan = {
+        environment: env.name,
+        database: db.label,
+        databaseKind: db.kind,
+        backup,
+        ...(request.into ? { into: request.into } : {}),
+        preserved: keep ? keep.tables.map((t) => `${keep.schema}.${t}`) : [],
+        appliedSince: backup.takenAt
+          ? history.filter((r) => r.status === 'applied' && r.applied_at > backup.takenAt!).map((r) => ({ id: historyId(r), appliedAt: r.applied_at }))
+          : [],
+      };
+      if (!request.confirm) return { plan, done: null };
+      const done = request.into ? await restoreInto(db, client, request, backup) : await restoreInPlace(db, client, request, backup, keep, historyId);
+      return { plan, done };
+    } finally {
+      await release?.();
+    }
+  } finally {
+    await db.close();
+  }
+}
+
+async function restoreInto(db: Database, client: pg.Client, request: RestoreRequest, backup: ChosenBackup): Promise<RestoreDone> {
+  const into = await db.restoreInto(backup.path, request.into!);
+  await ensureToolSchema(client);
+  const ledgerId = await withTransaction(client, (tx) => appendLedger(tx, meta(request, backup, 'restored into a new database', { into }), []));
+  return { ledgerId, changes: [], into };
+}
+
+async function restoreInPlace(db: Database, client: pg.Client, request: RestoreRequest, backup: ChosenBackup, keep: PreservedObjects | null, historyId: HistoryNamer): Promise<RestoreDone> {
+  const before = await snapshot(client, request.env, historyId);
+  const saved = keep && db.kind === 'embedded' ? await readPreservedRows(client, keep) : undefined;
+  let replaced: { keptInPlace: boolean; aside?: string };
+  try {
+    replaced = await db.restore(backup.path, keep);
+  } catch (error) {
+    await recordFailure(db, client, request, backup, error);
+    throw error;
+  }
+  // The embedded database restarted on its new files: the old connection went with the old ones.
+  const writer = isOpen(client) ? client : await db.connect();
+  await ensureToolSchema(writer);
+  const after = await snapshot(writer, request.env, historyId);
+  const changes = restoreChanges(before, after);
+  const aside = replaced.aside ? { aside: replaced.aside } : {};
+  const ledgerId = await withTransaction(writer, async (tx) => {
+    // Written back in the transaction of the entry that explains why the ledger has them twice over nothing.
+    const carried = saved ? await writeBackPreservedRows(tx, saved) : undefined;
+    const summary: Record<string, string | Record<string, number>> = { ...(replaced.aside ? { aside: replaced.aside } : {}), ...(carried ? { carriedOver: carried } : {}) };
+    const id = await appendLedger(tx, meta(request, backup, 'restored', summary), changes);
+    // Services holding definitions in memory re-read everything (a notice without keys), at COMMIT.
+    await tx.query("SELECT pg_notify('rollout_flags', $1)", [JSON.stringify({ ledger_id: id })]);
+    return id;
+  });
+  return { ledgerId, changes, ...aside };
+}
+
+/** A restore that failed changed nothing (one transaction; an unpacked folder never moved): still, it was tried. */
+async function recordFailure(db: Database, client: pg.Client, request: RestoreRequest, backup: ChosenBackup, error: unknown): Promise<void> {
+  try {
+    const writer = isOpen(client) ? client : await db.connect();
+    await ensureToolSchema(writer);
+    await withTransaction(writer, (tx) => appendLedger(tx, meta(request, backup, 'failed', { error: toError(error).message }), []));
+  } catch (thrown) {
+    cleanupFailed('recording the failed restore in the ledger')(thrown);
+  }
+}
+
+function meta(request: RestoreRequest, backup: ChosenBackup, outcome: string, extra: Record<string, string | Record<string, number>>) {
+  return {
+    environment: request.env.name,
+    kind: 'restore' as const,
+    actor: request.actor,
+    commit: request.commit,
+    pullRequest: null,
+    planHash: null,
+    outcome,
+    reason: request.reason ?? null,
+    summary: { backup: backup.display, takenAt: backup.takenAt?.toISOString() ?? null, ...extra },
+  };
+}
+
+async function snapshot(client: pg.ClientBase, env: Environment, historyId: HistoryNamer): Promise<Snapshot> {
+  const history = await readHistoryRows(client);
+  return { migrations: new Set(history.filter((r) => r.status === 'applied').map(historyId)), live: await readLiveState(client, env.flagTable) };
+}
+
+type HistoryNamer = (row: HistoryRow) => string;
+
+/** A history row by its file's path (migrations/0002_x.sql), as apply's ledger entries name migrations; by version_name when the file is gone. */
+async function migrationNamer(root: string, env: Environment): Promise<HistoryNamer> {
+  const { files } = await readMigrationFiles(root, env.migrations.directory).catch(() => ({ files: [] }));
+  const paths = new Map(files.map((f) => [f.id, f.path]));
+  return (row) => paths.get(row.id ?? '') ?? `${row.version}_${row.name}`;
+}
+
+/** The backup --backup names, or the newest of this environment's in its backup folder; every refusal says what to do. */
+export async function chooseBackup(request: Pick<RestoreRequest, 'root' | 'env' | 'repository' | 'backup' | 'cwd'>): Promise<ChosenBackup> {
+  const { env, root } = request;
+  if (env.database.kind === 'fleet') {
+    throw new UserError(`${env.name} is a fleet: a backup is one target's. Restore one target with --env ${env.name}/<target> (docs/fleets.md).`);
+  }
+  const kind = env.database.kind;
+  const within = (base: string, path: string): string => {
+    const rel = relative(base, path);
+    return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+  };
+  const display = (path: string): string => within(root, path);
+  // --backup is read relative to the current directory, so the command the plan prints names it from there.
+  const argument = (path: string): string => within(request.cwd ?? process.cwd(), path);
+  if (request.backup !== undefined) {
+    const path = resolve(request.cwd ?? process.cwd(), request.backup);
+    const info = await stat(path).catch(() => undefined);
+    if (!info?.isFile()) {
+      throw new UserError(`--backup ${request.backup}: ${info ? 'not a file' : 'no such file'} (${path}). Name a backup apply wrote (rollout apply prints "backup: <file>"), e.g. one in ${env.migrations.backup?.directory ?? 'the folder migrations.backup.directory names'}.`);
+    }
+    const mismatch = kindMismatch(request.backup, kind, env.name);
+    if (mismatch) throw new UserError(mismatch);
+    const name = parseBackupName(path);
+    return { display: display(path), argument: argument(path), path, bytes: info.size, takenAt: name?.takenAt ?? null, environment: name?.environment ?? null, chosen: 'given' };
+  }
+  const source = request.repository?.files.get(env.name)?.source;
+  const at = (path: string[], key = false): string => {
+    const position = source ? locate(source, path, { key }) : { line: 1, column: 1 };
+    return `${env.file}:${position.line}:${position.column}`;
+  };
+  const settings = env.migrations.backup;
+  if (!settings) {
+    throw new UserError(
+      `${at(['migrations'], true)}: environment "${env.name}" sets no migrations.backup, so apply takes no backups and there is none to restore. ` +
+        'Pass --backup FILE, or add migrations: { backup: { directory: backups } } so that apply takes one before it migrates.',
+    );
+  }
+  const folder = resolve(root, settings.directory);
+  const files = await readdir(folder).catch(() => [] as string[]);
+  const newest = newestBackup(files, env.name, kind);
+  if (!newest) {
+    throw new UserError(
+      `${at(['migrations', 'backup', 'directory'])}: no backup of "${env.name}" in ${settings.directory} (looked for ${env.name}-<YYYYMMDDTHHMMSSZ>.${BACKUP_EXTENSION[kind]}). ` +
+        'apply writes one there before it runs a migration; pass --backup FILE to restore another file.',
+    );
+  }
+  const path = resolve(folder, newest.file);
+  const info = await stat(path);
+  return { display: display(path), argument: argument(path), path, bytes: info.size, takenAt: newest.name.takenAt, environment: newest.name.environment, chosen: 'newest', of: newest.of };
+}

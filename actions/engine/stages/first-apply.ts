@@ -1,0 +1,42 @@
+/**
+ * The first apply to an environment (no ledger yet) has no history to gate on, so it adopts
+ * the positions its file gives. For an environment with an upstream (production) a forward
+ * position — canary or full — that the upstream has not reached is not adopted silently:
+ * units would get a rollout no environment soaked (issue 18). It takes an acknowledgement,
+ * `--adopt`, which says the live system already serves it so (or the team accepts that).
+ */
+import { comparePositions, describePosition, type Position } from './ladder.ts';
+import type { Verdict } from './gates.ts';
+
+export interface FirstApplyInput {
+  flagKey: string;
+  environment: string;
+  to: Position;
+  /** The environment that promotes to this one, when there is one: where it holds the flag, or why it could not be read. */
+  upstream?: { environment: string; position: Position; unreadable?: string };
+  /** The operator acknowledged adopting forward positions (`rollout apply --adopt`). */
+  adopt: boolean;
+}
+
+const FORWARD_STAGES: ReadonlySet<Position['stage']> = new Set(['canary', 'full']);
+
+export function firstApplyVerdict(input: FirstApplyInput): Verdict {
+  const { flagKey, environment, to, upstream } = input;
+  const at = describePosition(to);
+  const adopted = (reason: string): Verdict => ({ allowed: true, kind: 'unchanged', reasons: [reason], gates: [] });
+  const plain = `First apply to ${environment}: ${flagKey} is adopted at the position the file gives.`;
+  if (!FORWARD_STAGES.has(to.stage) || !upstream) return adopted(plain);
+  if (upstream.unreadable === undefined && comparePositions(upstream.position, to) >= 0) return adopted(plain);
+  const where =
+    upstream.unreadable === undefined
+      ? `${upstream.environment} (its upstream) is at ${describePosition(upstream.position)}`
+      : `${upstream.environment} (its upstream) could not be read (${upstream.unreadable})`;
+  if (input.adopt) {
+    return adopted(`First apply to ${environment}: ${flagKey} is adopted at ${at} as --adopt acknowledged, although ${where}.`);
+  }
+  const reason =
+    `First apply to ${environment} (no ledger yet): ${flagKey} would start at ${at}, but ${where}, so no environment soaked it there; ` +
+    `rollout does not adopt a forward position silently. If ${environment} already serves ${flagKey} at ${at}, run apply again with --adopt (the apply action's adopt: true) to record it as it is; ` +
+    `otherwise set its rollout to a position ${upstream.environment} has reached (or off) and promote from there.`;
+  return { allowed: false, kind: 'forward', reasons: [reason], gates: [{ gate: 'adopt', passed: false, reason }] };
+}

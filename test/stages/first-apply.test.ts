@@ -1,0 +1,37 @@
+/** The pure first-apply rule (issue 18): what a first apply adopts by itself, and what needs --adopt. */
+import { describe, expect, it } from 'vitest';
+import { firstApplyVerdict, type FirstApplyInput } from '../../actions/engine/stages/first-apply.ts';
+import type { Position } from '../../actions/engine/stages/ladder.ts';
+
+const canary = (percent: number): Position => ({ stage: 'canary', percent });
+const base = (to: Position, upstream?: FirstApplyInput['upstream'], adopt = false): FirstApplyInput => ({ flagKey: 'checkout.v2', environment: 'production', to, adopt, ...(upstream ? { upstream } : {}) });
+
+describe('firstApplyVerdict', () => {
+  it('adopts every position when there is no upstream, and positions short of canary whatever the upstream', () => {
+    for (const to of [{ stage: 'full' } as Position, canary(50), { stage: 'dark' } as Position]) expect(firstApplyVerdict(base(to)).allowed).toBe(true);
+    expect(firstApplyVerdict(base({ stage: 'shadow' }, { environment: 'staging', position: { stage: 'off' } })).allowed).toBe(true);
+    expect(firstApplyVerdict(base({ stage: 'dark' }, { environment: 'staging', position: { stage: 'off' }, unreadable: 'connection refused' })).allowed).toBe(true);
+  });
+
+  it('adopts a forward position the upstream has reached or passed', () => {
+    expect(firstApplyVerdict(base(canary(25), { environment: 'staging', position: canary(25) })).allowed).toBe(true);
+    expect(firstApplyVerdict(base(canary(25), { environment: 'staging', position: { stage: 'full' } })).allowed).toBe(true);
+  });
+
+  it('refuses a forward position ahead of the upstream or with the upstream unreadable, naming the way out', () => {
+    const ahead = firstApplyVerdict(base(canary(25), { environment: 'staging', position: canary(5) }));
+    expect(ahead.allowed).toBe(false);
+    expect(ahead.gates).toEqual([{ gate: 'adopt', passed: false, reason: ahead.reasons[0] }]);
+    expect(ahead.reasons[0]).toContain('checkout.v2 would start at canary 25%, but staging (its upstream) is at canary 5%');
+    expect(ahead.reasons[0]).toContain('--adopt');
+    const unknown = firstApplyVerdict(base({ stage: 'full' }, { environment: 'staging', position: { stage: 'off' }, unreadable: 'connection refused' }));
+    expect(unknown.allowed).toBe(false);
+    expect(unknown.reasons[0]).toContain('staging (its upstream) could not be read (connection refused)');
+  });
+
+  it('adopts it with --adopt, and says it was acknowledged', () => {
+    const adopted = firstApplyVerdict(base({ stage: 'full' }, { environment: 'staging', position: { stage: 'dark' } }, true));
+    expect(adopted.allowed).toBe(true);
+    expect(adopted.reasons[0]).toBe('First apply to production: checkout.v2 is adopted at full as --adopt acknowledged, although staging (its upstream) is at dark.');
+  });
+});
