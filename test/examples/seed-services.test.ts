@@ -87,7 +87,13 @@ describe.skipIf(!server)('a service reading the seeds\' flags through the provid
       await changed;
     };
     expect(await objectOf(p, key, plan)).toEqual({ version: 'none', total: 0 });
+    // The scoring's exit criterion compares plan errors with before the move: plans generated, measured on both sides.
+    await r.query('staging', `INSERT INTO public.plan_jobs (job_id, user_id, status, result_data) SELECT 'job-' || g, 'u', 'completed', '{"scoring": {"version": "fixed-weight-v1", "total": 0.72}}' FROM generate_series(1, 10) g`);
+    const rise = async () =>
+      (JSON.parse((await r.run(['health', '--env', 'staging', '--format', 'json'])).stdout) as { results: { name: string; status: string; value?: number }[] }).results.find((m) => m.name === 'rise in plan errors since the move');
+    expect(await rise()).toMatchObject({ value: 0 });
     await move({ stage: 'dark' });
+    expect(await rise()).toMatchObject({ status: 'healthy', value: 0 });
     await move({ stage: 'canary', percent: 100 }, later(5 * MINUTE + 30_000));
     expect(await objectOf(p, key, plan)).toMatchObject({ version: 'fixed-weight-v1', total: 0.72 });
     await move({ stage: 'off' });
