@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Position } from '../../actions/engine/stages/ladder.ts';
 import { databaseTargets } from '../support/databases.ts';
 import { recordHealthy, SEED_001_CRITERIA } from './measurements.ts';
-import { readServing, unitIds } from './serving.ts';
+import { readServing, servedValueInSql, unitIds } from './serving.ts';
 import { days, exampleRepo, later, setRollout, setValue, type ExampleRepo } from './support.ts';
 
 const HOUR = 3_600_000;
@@ -38,7 +38,12 @@ describe.each(databaseTargets())('examples/seed-001-day0-cutover on $name', (tar
   /** After an apply: what the staff member and the user get, which of 10,000 users get ε = 0.08, and what a plain read of the value table says. */
   const served = async () => {
     const serving = await readServing(repo, 'staging');
-    return { staff: serving.see(POLICY, STAFF), user: serving.see(POLICY, USER), on: serving.servedValue(POLICY, USERS, { role: 'member' }), plain: serving.plain(POLICY) };
+    const on = serving.servedValue(POLICY, USERS, { role: 'member' });
+    // rollout.evaluate, the SQL reader, buckets the same users (the first 2,000, to keep the walk quick) and lets staff in.
+    const sample = USERS.slice(0, 2_000);
+    expect(await servedValueInSql(repo, 'staging', POLICY, sample, { role: 'member' })).toEqual(on.filter((unit) => sample.includes(unit)));
+    expect(await servedValueInSql(repo, 'staging', POLICY, [STAFF.targetingKey], { role: 'staff' })).toEqual(serving.see(POLICY, STAFF).variant === 'on' ? [STAFF.targetingKey] : []);
+    return { staff: serving.see(POLICY, STAFF), user: serving.see(POLICY, USER), on, plain: serving.plain(POLICY) };
   };
 
   it('walks the canary phases with their soaks, and the safe-mode abort is never refused', { timeout: 300_000 }, async () => {

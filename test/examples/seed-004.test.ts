@@ -9,7 +9,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { databaseTargets } from '../support/databases.ts';
-import { readServing, type Serving } from './serving.ts';
+import { readServing, servedValueInSql, type Serving } from './serving.ts';
 import { exampleRepo, later, type ExampleRepo } from './support.ts';
 
 const MINUTE = 60_000;
@@ -51,10 +51,14 @@ describe.each(databaseTargets())('examples/seed-004-staged-rollout on $name', (t
   const providers = async () => (await repo.query<{ unit: string }>('production', "SELECT sport || ':' || provider AS unit FROM public.provider_states ORDER BY 1")).map((r) => r.unit);
   const highPriority = async () =>
     (await repo.query<{ unit: string }>('production', "SELECT sport || ':' || provider AS unit FROM public.provider_states WHERE priority = 'high' AND enabled ORDER BY 1")).map((r) => r.unit);
-  /** After an apply: which providers are served the rollout's value, and what a plain read of the value table says. */
+  /** After an apply: which providers are served the rollout's value (the provider's evaluator, checked against rollout.evaluate), and what a plain read of the value table says. */
   const served = async (): Promise<{ serving: Serving; on: string[] }> => {
     const serving = await readServing(repo, 'production');
-    return { serving, on: serving.servedValue(FLAG, await providers()) };
+    const units = await providers();
+    const on = serving.servedValue(FLAG, units);
+    // rollout.evaluate, the SQL reader, serves the same providers as the provider's evaluator.
+    expect(await servedValueInSql(repo, 'production', FLAG, units)).toEqual(on);
+    return { serving, on };
   };
 
   it('what each of the 28 providers sees at every stage: none until partial, the 8 high-priority ones there, all 28 at full, none after the rollback', { timeout: 300_000 }, async () => {

@@ -60,3 +60,17 @@ export async function readServing(repo: ExampleRepo, environment: string, table 
 
 /** `n` unit ids, the same on every run. */
 export const unitIds = (n: number, prefix = 'user-'): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
+
+/**
+ * The targeting keys among `keys` that rollout.evaluate, the SQL function apply installs, serves
+ * `value` to (variant on), in one query: a service with only a database connection. The walks
+ * compare it with the provider's answer at every stage.
+ */
+export async function servedValueInSql(repo: ExampleRepo, environment: string, key: string, keys: readonly string[], attributes: Record<string, unknown> = {}): Promise<string[]> {
+  const rows = await repo.query<{ unit: string; variant: string }>(
+    environment,
+    `SELECT u.unit, e.variant FROM unnest($2::text[]) WITH ORDINALITY AS u(unit, n), LATERAL rollout.evaluate($1, u.unit, $3::jsonb) e ORDER BY u.n`,
+    [key, keys, JSON.stringify(attributes)],
+  );
+  return rows.filter((r) => r.variant === 'on').map((r) => r.unit);
+}
