@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Position } from '../../actions/engine/stages/ladder.ts';
 import { databaseTargets } from '../support/databases.ts';
 import { recordHealthy } from './measurements.ts';
-import { readServing, unitIds } from './serving.ts';
+import { readServing, servedValueInSql, unitIds } from './serving.ts';
 import { days, exampleRepo, later, setRollout, STAND_IN_ENV, type ExampleRepo } from './support.ts';
 
 const ON: Position = { stage: 'canary', percent: 100 };
@@ -31,8 +31,13 @@ describe.each(databaseTargets())('examples/seed-002-staging-rollout on $name', (
   /** After an apply, per switch: how many of 1,000 units the provider's evaluator serves it on to, and what a plain read of the value table says. */
   const switches = async () => {
     const serving = await readServing(repo, 'staging');
-    const of = (key: string) => ({ on: serving.servedValue(key, UNITS).length, plain: serving.plain(key) });
-    return { phase6_metrics: of('phase6_metrics'), consolidated_metrics: of('consolidated_metrics') };
+    const of = async (key: string) => {
+      const on = serving.servedValue(key, UNITS);
+      // rollout.evaluate, the SQL reader, serves the same units.
+      expect(await servedValueInSql(repo, 'staging', key, UNITS)).toEqual(on);
+      return { on: on.length, plain: serving.plain(key) };
+    };
+    return { phase6_metrics: await of('phase6_metrics'), consolidated_metrics: await of('consolidated_metrics') };
   };
 
   /** The double-counting criterion measured healthy for `hours` at phase6_metrics' stage (measurements.ts). */

@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { databaseTargets } from '../support/databases.ts';
-import { readServing, unitIds } from './serving.ts';
+import { readServing, servedValueInSql, unitIds } from './serving.ts';
 import { exampleRepo, later, setRollout, setValue, type ExampleRepo } from './support.ts';
 
 const FLAG = 'feature.v1_planning_scoring';
@@ -65,7 +65,10 @@ describe.each(databaseTargets())('examples/seed-003-stream5-scoring on $name', (
     /** How many of 1,000 users get the scoring payload through the provider's evaluator, and what a plain read of the flag table says. */
     const served = async () => {
       const serving = await readServing(repo, 'staging');
-      return { on: serving.servedValue(FLAG, USERS).length, plain: serving.plain(FLAG) };
+      const on = serving.servedValue(FLAG, USERS);
+      // rollout.evaluate, the SQL reader, serves the same users.
+      expect(await servedValueInSql(repo, 'staging', FLAG, USERS)).toEqual(on);
+      return { on: on.length, plain: serving.plain(FLAG) };
     };
     /** `rollout health`: what the criterion measured. */
     const rise = async () => {
