@@ -8,7 +8,7 @@ import { applyOperation } from '../engine/operations.ts';
 import { describeExport, type ExportWrite } from '../engine/export/export-file.ts';
 import { renderPlanMarkdown } from '../engine/render/plan.ts';
 import { loadEnvironment } from '../engine/config/repository.ts';
-import { databaseEnvFor } from './environment.ts';
+import { databaseEnvFor, refuseFleet } from './environment.ts';
 import type { ApplyInputs } from './inputs.ts';
 import type { Runtime } from './runtime.ts';
 import type { DeploymentState, ScmClient } from './scm.ts';
@@ -23,6 +23,7 @@ export interface ApplyStepResult {
 
 export async function applyStep(inputs: ApplyInputs, processEnv: NodeJS.ProcessEnv, runtime: Runtime, scm: () => ScmClient): Promise<ApplyStepResult> {
   const { environment: env, repository } = loadEnvironment(inputs.root, inputs.environment);
+  refuseFleet(env, 'apply');
   processEnv = databaseEnvFor(processEnv, inputs.root, env, inputs, repository);
   const { context } = inputs;
   const deploymentId = inputs.deployment

@@ -2,9 +2,21 @@
 import type { Environment } from '../engine/config/model.ts';
 import { loadEnvironment, type Repository } from '../engine/config/repository.ts';
 import { findUpstream } from '../engine/plan/upstream.ts';
+import { UsageError } from '../engine/errors.ts';
 
 export function loadTarget(root: string, name: string): Environment {
   return loadEnvironment(root, name).environment;
+}
+
+/**
+ * Refuse a fleet in an action that acts on one database (apply, verify, health), before it
+ * connects anywhere or records a deployment: a fleet is rolled out wave by wave by the fleet action.
+ */
+export function refuseFleet(env: Environment, action: string): void {
+  if (!env.fleet) return;
+  throw new UsageError(
+    `${env.name} is a fleet (${env.file} lists targets, not one database), and the ${action} action acts on one database. Roll a fleet out with the fleet action (actions/fleet, as the reusable rollout-fleet.yml calls it), wave by wave; from the CLI, rollout ${action} --env ${env.name}/<target> acts on one target.`,
+  );
 }
 
 export { gatesFor, readOnlyTarget } from '../engine/operations.ts';

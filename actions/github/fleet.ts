@@ -13,7 +13,7 @@ import { aggregateShardReports, planMatrix, type FleetMatrix, type NextStep } fr
 import { fleetReportHeadline, renderFleetReport } from '../engine/fleet/render.ts';
 import { withTargetSecrets } from '../engine/fleet/secrets.ts';
 import { parseShard, type Shard } from '../engine/fleet/waves.ts';
-import { readHash, readInput, readRoot, readRunContext, type Env, type RunContext } from './inputs.ts';
+import { readBoolean, readHash, readInput, readRoot, readRunContext, type Env, type RunContext } from './inputs.ts';
 import type { Runtime } from './runtime.ts';
 
 export type FleetCommand = 'matrix' | 'apply' | 'report';
@@ -28,6 +28,8 @@ export interface FleetInputs {
   concurrency: number | null;
   maxShards: number;
   targetsPerShard: number;
+  /** apply: a target's first apply may adopt canary or full positions the upstream has not reached (stages/first-apply.ts). */
+  adopt: boolean;
   /** apply: where the shard's JSON report goes; report: the folder holding every shard's. */
   reportPath: string;
   context: RunContext;
@@ -57,6 +59,7 @@ export function parseFleetInputs(env: Env): FleetInputs {
     concurrency: readCount(env, 'concurrency', null),
     maxShards: readCount(env, 'max-shards', 256, 256)!,
     targetsPerShard: readCount(env, 'targets-per-shard', 8)!,
+    adopt: readBoolean(env, 'adopt', false),
     reportPath: resolve(env.GITHUB_WORKSPACE ?? process.cwd(), readInput(env, 'report-path', { fallback: command === 'report' ? 'fleet-reports' : join(env.RUNNER_TEMP ?? '.', 'rollout-fleet-report.json') })),
     context: readRunContext(env),
   };
@@ -83,6 +86,7 @@ export async function fleetStep(inputs: FleetInputs, env: NodeJS.ProcessEnv, run
       actor: inputs.context.actor || 'github-actions',
       pullRequest: inputs.context.pullRequest,
       verify: true,
+      ...(inputs.adopt ? { adopt: true } : {}),
       ...(inputs.wave ? { wave: inputs.wave } : {}),
       ...(inputs.shard ? { shard: inputs.shard } : {}),
       ...(inputs.planHash ? { planHash: inputs.planHash } : {}),

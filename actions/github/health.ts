@@ -14,7 +14,7 @@ import type { Environment } from '../engine/config/model.ts';
 import { clockFrom } from '../engine/promote/clock.ts';
 import { readOnly, withSession } from '../engine/session.ts';
 import { healthMarker, stickyBody } from './comment.ts';
-import { databaseEnvFor, gatesFor, loadTarget } from './environment.ts';
+import { databaseEnvFor, gatesFor, loadTarget, refuseFleet } from './environment.ts';
 import type { HealthInputs } from './inputs.ts';
 import { recordKillSwitch, recordStageRollback } from './record.ts';
 import type { Runtime } from './runtime.ts';
@@ -33,6 +33,7 @@ const LABELS = ['rollout-health'];
 
 export async function healthStep(inputs: HealthInputs, processEnv: NodeJS.ProcessEnv, workspace: string, runtime: Runtime, scm: () => ScmClient): Promise<HealthStepResult> {
   const env = loadTarget(inputs.root, inputs.environment);
+  refuseFleet(env, 'health');
   processEnv = databaseEnvFor(processEnv, inputs.root, env, inputs);
   const actor = inputs.context.actor || 'github-actions';
   const record = { root: inputs.root, workspace, base: inputs.base, runUrl: inputs.context.runUrl };

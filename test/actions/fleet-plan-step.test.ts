@@ -3,14 +3,18 @@
  * (job summary and one sticky PR comment for the environment), with the fleet plan hash as the
  * plan-hash output. Hand-written fakes of our own ports (runtime, SCM client); the targets are
  * real databases — embedded data directories always, and server databases with TEST_DATABASE_URL.
+ * The actions that act on one database refuse a fleet at once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEnvironment } from '../../actions/engine/config/repository.ts';
 import { planFleet } from '../../actions/engine/fleet/plan.ts';
 import { secretScrubber } from '../../actions/engine/secrets.ts';
 import { planMarker } from '../../actions/github/comment.ts';
-import type { PlanInputs, RunContext } from '../../actions/github/inputs.ts';
+import type { HealthInputs, PlanInputs, RunContext } from '../../actions/github/inputs.ts';
 import { planStep } from '../../actions/github/plan.ts';
+import { applyStep } from '../../actions/github/apply.ts';
+import { verifyStep } from '../../actions/github/verify.ts';
+import { healthStep } from '../../actions/github/health.ts';
 import type { Runtime } from '../../actions/github/runtime.ts';
 import type { ScmClient } from '../../actions/github/scm.ts';
 import { embeddedFleet, serverFleet, URL_TEMPLATE, writeRepository, type TestFleet } from '../fleet/support.ts';
@@ -92,6 +96,22 @@ describe('the plan action on an embedded fleet', () => {
     const { environment } = loadEnvironment(fleet.root, 'tenants');
     expect(result.hash).toBe((await planFleet({ root: fleet.root, env: environment, processEnv: {}, commit: context.sha })).hash);
   }, 120_000);
+
+  it('the apply, verify and health actions refuse a fleet before any GitHub call or connection, naming the fleet action', async () => {
+    const { runtime } = fakes({});
+    const noGitHub = (): ScmClient => {
+      throw new Error('no deployment, issue or comment before the refusal');
+    };
+    const base = { root: fleet.root, environment: 'tenants', databaseUrl: null, upstreamDatabaseUrl: null, context };
+    const steps = {
+      apply: () => applyStep({ ...base, githubToken: 'ghs_x', planHash: null, verify: true, deployment: true, adopt: false }, {}, runtime, noGitHub),
+      verify: () => verifyStep(base, {}, runtime),
+      health: () => healthStep({ ...base } as unknown as HealthInputs, {}, fleet.root, runtime, noGitHub),
+    };
+    for (const [action, step] of Object.entries(steps)) {
+      await expect(step(), action).rejects.toThrow(`tenants is a fleet (environments/tenants.yaml lists targets, not one database), and the ${action} action acts on one database. Roll a fleet out with the fleet action`);
+    }
+  });
 
   it('refuses database-url on a fleet, which has one URL per target', async () => {
     const { runtime, scm } = fakes({});

@@ -72,6 +72,7 @@ describe.each(databaseTargets())('the first apply of an environment with an upst
     expect(refused.stderr).toContain('cannot apply production: 1 stage move(s) refused by their gates; nothing was applied.');
     expect(refused.stderr).toContain('rollout does not adopt a forward position silently. If production already serves checkout.new_flow at canary 5%, run apply again with --adopt');
     expect(refused.stderr).not.toMatch(/^\s+at .*:\d+:\d+\)?$/m);
+    expect(refused.stderr).not.toContain('Wait for the soak');
     expect(await ledgerRows()).toBe(0);
 
     const preview = await run(['plan', '--env', 'production', '--adopt']);

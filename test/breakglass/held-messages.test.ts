@@ -55,6 +55,11 @@ describe.each(databaseTargets())('messages about held and drifted flags on $name
     expect(json.status).toBe('healthy');
     expect(json.git.inSync).toBe(false);
     expect(json.git.lines).toHaveLength(2);
+
+    // status shows ≠ for both, and says why each differs.
+    const status = await cliOn(db, ['status', '--env', 'test']);
+    expect(status.stdout).toContain('Why live differs from Git: 1 flag held by break-glass, 1 flag drifted (changed outside Git)');
+    expect(status.stdout).toContain('  ! global.safe_mode is held at {"enabled":true} by break-glass (ledger #2)');
   });
 
   it("plan shows a held flag's value as kept, not as a change apply would make", async () => {

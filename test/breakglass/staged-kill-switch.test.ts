@@ -77,7 +77,11 @@ describe.each(databaseTargets())('staged kill switches on $name', (target) => {
     // The rolled-out value says safe mode, but units outside the canary would get the normal path: not what break-glass set.
     await writeEnvironment(db, environment('{ stage: canary, percent: 25 }', '{ enabled: true }', '{ enabled: false }'));
     expect((await plan()).flags).toEqual([expect.objectContaining({ key: 'global.safe_mode', action: 'hold' })]);
-    expect((await cliOn(db, ['apply', '--env', 'test'])).code).toBe(0);
+    const kept = await cliOn(db, ['apply', '--env', 'test']);
+    expect(kept.code).toBe(0);
+    expect(kept.stdout).toContain('kept global.safe_mode = {"enabled":true} for every unit: held by break-glass');
+    expect(kept.stdout).toContain('serves it to some units only');
+    expect((await cliOn(db, ['plan', '--env', 'test'])).stdout).toContain('apply keeps it until environments/test.yaml serves it to every unit too');
     expect(await served()).toMatchObject({ safe: 400 });
 
     // Safe mode for every unit (as break-glass set it): the reconcile, after which the plan is a no-op.

@@ -1,7 +1,8 @@
 /**
  * A fleet as the upstream of a single database (staging's tenants promote to production): a
  * flag is only as far along as the least advanced target has it, so production may not move
- * it forward until every target of the fleet holds it there.
+ * it forward until every target of the fleet holds it there, and promotion carries only what
+ * every target holds.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -50,9 +51,20 @@ describe.skipIf(!SERVER)('a fleet upstream of one database', () => {
     const lagging = await gateOf();
     expect(lagging.allowed).toBe(false);
     expect(lagging.reasons.join(' ')).toContain('staging');
+    // Promotion carries only what every target holds: t02 has not got the flag yet.
+    const early = await run(['promote', '--from', 'staging', '--to', 'production'], LATER);
+    expect(early.code, early.stderr).toBe(0);
+    expect(early.stdout).toContain('Nothing to promote');
+    expect(early.stdout).toContain('feature.x is at off in staging');
 
     await ok(['apply', '--env', 'staging']);
     const caughtUp = await gateOf();
     expect(caughtUp, JSON.stringify(caughtUp)).toMatchObject({ allowed: true });
+    // Production takes the move; with every target at canary 5 %, promotion climbs one more rung towards it.
+    const moved = await run(['apply', '--env', 'production'], { ...LATER, ROLLOUT_TEST_CLOCK: '1' });
+    expect(moved.code, moved.stdout + moved.stderr).toBe(0);
+    const promoted = await run(['promote', '--from', 'staging', '--to', 'production'], LATER);
+    expect(promoted.code, promoted.stderr).toBe(0);
+    expect(promoted.stdout).toContain('PR title: promote staging → production: feature.x dark → shadow');
   }, 180_000);
 });

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HealthReport } from '../../actions/engine/monitors/index.ts';
 import type { Plan } from '../../actions/engine/plan/types.ts';
 import { formatInstant } from '../../actions/engine/stages/gates.ts';
+import { evaluate, isProblem, parseDefinition, type DefinitionRow } from '../../packages/provider/src/index.ts';
 import { databaseTargets, type TestDatabase } from '../support/databases.ts';
 import { cliOn, writeEnvironment } from '../support/cli.ts';
 import { sql } from '../support/sql.ts';
@@ -117,6 +118,13 @@ describe.each(databaseTargets())('exit criteria on $name', (target) => {
     expect(await sql(db, "SELECT stage, percent::int AS percent, recorded_kind FROM rollout.flag_rollouts WHERE key = 'checkout.v2'")).toEqual([
       { stage: 'canary', percent: 5, recorded_kind: 'auto-rollback' },
     ]);
+    // A service sees the rolled-back value: the definition it reads, through the provider's rule, puts about 5 % of units in.
+    const [row] = await sql<DefinitionRow>(db, "SELECT key, value, off_value, stage, percent, segments, override, kill_switch, ledger_id FROM rollout.flag_definitions WHERE key = 'checkout.v2'");
+    const definition = parseDefinition(row);
+    if (isProblem(definition)) throw new Error(definition.problem);
+    const inRollout = Array.from({ length: 1000 }, (_, i) => evaluate(definition, { targetingKey: `user-${i}` }).variant === 'on').filter(Boolean).length;
+    expect(inRollout).toBeGreaterThan(20);
+    expect(inRollout).toBeLessThan(90);
     const [entry] = await sql<{ id: number; kind: string; reason: string; summary: { measurements: unknown[] } }>(db, "SELECT id::int, kind, reason, summary FROM rollout.ledger WHERE kind = 'auto-rollback'");
     expect(entry.reason).toBe('exit criteria breached: "p95 latency" (1240 is above 1000)');
     expect(entry.summary.measurements).toEqual([{ monitor: 'p95 latency', verdict: 'breach', value: 1240, detail: '1240 is above 1000' }]);

@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { planHashProblem } from '../../engine/plan/hash.ts';
 import { currentActor, currentCommit } from '../../engine/migrate/provenance.ts';
 import { progressReporter } from '../../engine/migrate/index.ts';
-import { summaryLine } from '../../engine/render/plan.ts';
+import { autoRollbackText, summaryLine } from '../../engine/render/plan.ts';
 import { renderCheckReport, type VerifyAfterApplyResult } from '../../engine/checks/index.ts';
 import { applyOperation } from '../../engine/operations.ts';
 import type { Environment } from '../../engine/config/model.ts';
@@ -10,7 +10,7 @@ import { describeExport, type ExportWrite } from '../../engine/export/export-fil
 import { applyClockFrom } from '../../engine/promote/clock.ts';
 import type { CliContext } from '../context.ts';
 import { compactJson } from '../../engine/plan/json-diff.ts';
-import type { FlagChange } from '../../engine/plan/types.ts';
+import type { FlagChange, Plan } from '../../engine/plan/types.ts';
 import { UsageError } from '../../engine/errors.ts';
 import { parsePositiveInt, pullRequestNumber } from './options.ts';
 import { fleetApplyAction, refuseFleetOptions, withFleetOptions, type FleetOptions } from './fleet.ts';
@@ -59,7 +59,7 @@ export function applyCommand(ctx: CliContext): Command {
             ? `${env.name}: nothing to apply; live state matches Git (plan ${result.plan.hash.slice(0, 12)}).`
             : `${env.name}: nothing to apply; live state matches Git except ${result.held.length} flag(s) held by break-glass (plan ${result.plan.hash.slice(0, 12)}).`,
         );
-        reportHeld(ctx, env.file, result.held);
+        reportHeld(ctx, result.plan, result.held);
         reportVerification(ctx, env.name, verified);
         reportExport(ctx, env, exported);
         return;
@@ -68,7 +68,7 @@ export function applyCommand(ctx: CliContext): Command {
       if (result.backup) ctx.out(`  backup: ${result.backup}`);
       for (const file of result.migrationsApplied) ctx.out(`  migrated ${file}`);
       for (const change of result.flagChanges) ctx.out(`  ${change.action} ${change.key}`);
-      reportHeld(ctx, env.file, result.held);
+      reportHeld(ctx, result.plan, result.held);
       ctx.out(`  ledger entry #${result.ledgerId}`);
       reportVerification(ctx, env.name, verified);
       reportExport(ctx, env, exported);
@@ -87,8 +87,21 @@ function reportExport(ctx: CliContext, env: Environment, exported: ExportWrite |
 }
 
 /** What apply left as break-glass set it, and how Git catches up. */
-function reportHeld(ctx: CliContext, file: string, held: readonly FlagChange[]): void {
+function reportHeld(ctx: CliContext, plan: Plan, held: readonly FlagChange[]): void {
+  const file = plan.file;
   for (const change of held) {
+    if (change.autoRollback) {
+      ctx.out(`  kept ${change.key}: ${autoRollbackText(change, plan)}`);
+      continue;
+    }
+    if (change.to?.stage != null && change.to.stage !== 'full') {
+      // A staged kill switch: Git catches up by serving the value to every unit, not by the value field alone.
+      ctx.out(
+        `  kept ${change.key} = ${compactJson(change.before)} for every unit: held by break-glass (ledger #${change.breakGlass?.ledgerId}); ${file} serves it to some units only. ` +
+          `Reconcile: merge the PR that serves ${compactJson(change.before)} to every unit (value at full, off_value at off, or both) in ${file}.`,
+      );
+      continue;
+    }
     ctx.out(
       `  kept ${change.key} = ${compactJson(change.before)}: held by break-glass (ledger #${change.breakGlass?.ledgerId}); Git says ${compactJson(change.after)}. ` +
         `Reconcile: merge the PR that sets it to ${compactJson(change.before)} in ${file} (or edit ${file} so).`,

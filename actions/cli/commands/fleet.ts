@@ -64,10 +64,12 @@ const planRequest = (ctx: CliContext, env: Environment, commit: string | null) =
   ...(ctx.repository ? { repository: ctx.repository } : {}),
 });
 
-export async function fleetPlanAction(ctx: CliContext, env: Environment, options: FleetOptions & { format: PlanFormat; out?: string; commit: string | null }): Promise<void> {
+export async function fleetPlanAction(ctx: CliContext, env: Environment, options: FleetOptions & { format: PlanFormat; out?: string; commit: string | null; adopt?: boolean }): Promise<void> {
   const plan = await planFleet({
     ...planRequest(ctx, env, options.commit),
     now: clockFrom(ctx.env),
+    // Each target's first apply adopts forward positions only with --adopt, as a single database's does.
+    ...(options.adopt ? { adopt: true } : {}),
     ...selectOptions(options),
   });
   const rendered = renderFleetPlan(plan, options.format);
@@ -80,7 +82,7 @@ export async function fleetPlanAction(ctx: CliContext, env: Environment, options
 export async function fleetApplyAction(
   ctx: CliContext,
   env: Environment,
-  options: FleetOptions & { planHash?: string; commit: string | null; pr?: number; verify: boolean; format: ReportFormat; out?: string },
+  options: FleetOptions & { planHash?: string; commit: string | null; pr?: number; verify: boolean; adopt?: boolean; format: ReportFormat; out?: string },
 ): Promise<void> {
   const text = options.format === 'text';
   // A moved clock would skip every soak gate and wave soak: apply takes it only in a test run.
@@ -91,6 +93,7 @@ export async function fleetApplyAction(
     actor: currentActor(ctx.env),
     pullRequest: options.pr ?? pullRequestNumber(ctx.env),
     verify: options.verify,
+    ...(options.adopt ? { adopt: true } : {}),
     ...(options.planHash ? { planHash: options.planHash } : {}),
     ...selectOptions(options),
     // One line per target as it finishes, so a long wave shows its progress.

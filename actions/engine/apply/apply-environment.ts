@@ -67,7 +67,10 @@ export async function applyEnvironment(session: Session, options: ApplyOptions):
   const refused = plan.flags.filter((c) => c.gate && !c.gate.allowed);
   if (refused.length > 0) {
     const lines = refused.map((c) => `  ${c.key}: ${(c.gate?.gates ?? []).filter((g) => !g.passed).map((g) => g.reason).join(' ')}`);
-    throw new UserError(`cannot apply ${env.name}: ${refused.length} stage move(s) refused by their gates; nothing was applied.\n${lines.join('\n')}\nWait for the soak, move one step at a time, or promote upstream first. Rollbacks and kill switches are never refused.`);
+    // A first apply refused only for adopting forward positions: the soak and step advice would not apply.
+    const onlyAdopt = refused.every((c) => (c.gate?.gates ?? []).every((g) => g.passed || g.gate === 'adopt'));
+    const next = onlyAdopt ? 'Each line says how to go on.' : 'Wait for the soak, move one step at a time, or promote upstream first.';
+    throw new UserError(`cannot apply ${env.name}: ${refused.length} stage move(s) refused by their gates; nothing was applied.\n${lines.join('\n')}\n${next} Rollbacks and kill switches are never refused.`);
   }
 
   // Before anything changes: an environment whose checks could not run safely is refused with nothing applied.

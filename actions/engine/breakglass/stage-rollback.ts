@@ -1,20 +1,20 @@
 /**
  * Automatic stage rollback, the break-glass way: a breached exit criterion moves its flags
- * back at once, with no gate, serialised with applies by the environment lock, and written
- * with one ledger entry of kind 'auto-rollback' (the measurements that caused it in its
- * summary, and as rows of rollout.measurements naming it) in one transaction. Plan then shows
- * the flags as held until Git records the position they were moved back to.
+ * back at once, with no gate, written with one ledger entry of kind 'auto-rollback' (the
+ * measurements that caused it in its summary, and as rows of rollout.measurements naming it)
+ * in one flag transaction. Like a kill switch it takes only the flag-write lock, never the
+ * environment lock an apply holds through its migrations: a rollback waits for no migration.
+ * An apply's flag step re-plans under the same lock, so it sees the rollback and holds it.
+ * Plan then shows the flags as held until Git records the position they were moved back to.
  */
 import type pg from 'pg';
 import type { Environment, JsonValue } from '../config/model.ts';
-import { lockEnvironment } from '../db/index.ts';
 import { insertMeasurements, type MeasurementRow } from '../monitors/measurements.ts';
 import type { StageRollback } from '../monitors/stage-rollback.ts';
 import { comparePositions, type Position } from '../stages/ladder.ts';
-import { commitFlagChanges } from '../store/flag-writer.ts';
+import { recordFlagChanges, withFlagTransaction } from '../store/flag-writer.ts';
 import type { LedgerChange } from '../store/ledger.ts';
 import { readLiveState } from '../store/live-state.ts';
-import { ensureToolSchema } from '../store/tool-schema.ts';
 
 export interface StageRollbackRequest {
   rollbacks: readonly StageRollback[];
@@ -31,9 +31,8 @@ export interface StageRollbackResult {
 }
 
 export async function rollBackStages(client: pg.ClientBase, env: Environment, request: StageRollbackRequest): Promise<StageRollbackResult> {
-  const release = await lockEnvironment(client, env.name, env.migrations.advisoryLock);
-  try {
-    await ensureToolSchema(client);
+  // No DDL here (it could wait behind a migration): health made the tool's tables before measuring.
+  return withFlagTransaction(client, env.name, async () => {
     const live = await readLiveState(client, env.flagTable);
     // Under the lock, the live position is re-read: an apply that moved the flag since the measurement wins.
     const done = request.rollbacks.filter((r) => {
@@ -51,7 +50,7 @@ export async function rollBackStages(client: pg.ClientBase, env: Environment, re
     });
     const breached = request.measurements.filter((m) => causes.has(m.monitor));
     const reason = `exit criteria breached: ${breached.map((m) => `"${m.monitor}" (${m.detail})`).join('; ')}`;
-    const ledgerId = await commitFlagChanges(
+    const ledgerId = await recordFlagChanges(
       client,
       live.flagTable,
       {
@@ -74,9 +73,7 @@ export async function rollBackStages(client: pg.ClientBase, env: Environment, re
       (id) => insertMeasurements(client, env.name, request.measurements.map((m) => (causes.has(m.monitor) && m.ledgerId == null ? { ...m, ledgerId: id } : m))),
     );
     return { ledgerId, done };
-  } finally {
-    await release();
-  }
+  });
 }
 
 const percentOf = (p: Position): number | null => (p.stage === 'canary' ? (p.percent ?? null) : null);

@@ -105,6 +105,11 @@ export async function promote(options: PromoteOptions): Promise<PromoteResult> {
 /** What the upstream has applied: live values and positions (with since when), and whether its checks held. */
 async function readUpstreamLive(root: string, upstream: Environment, processEnv: NodeJS.ProcessEnv): Promise<UpstreamLive> {
   try {
+    if (upstream.fleet) {
+      // Loaded only for a fleet: what every one of its targets holds (fleet/upstream.ts).
+      const { readFleetUpstreamLive } = await import('../fleet/upstream.ts');
+      return await readFleetUpstreamLive(root, upstream, processEnv);
+    }
     return await withSession(upstream, { root, processEnv, lock: false }, ({ client }) =>
       readOnly(client, async () => {
         const live = await readLiveState(client, upstream.flagTable);

@@ -161,6 +161,10 @@ export function renderPlanMarkdown(plan: Plan): string {
 /** What break-glass did to this flag and what apply does about it. */
 function breakGlassNote(change: FlagChange, file: string, entry: string): string {
   if (change.action === 'reconcile') return `      break-glass (${entry}) set this value and ${file} now says the same: apply records it, and Git owns the flag again.`;
+  if (change.to?.stage != null && change.to.stage !== 'full') {
+    // A staged kill switch: "the same" is what every unit gets, not the value field alone.
+    return `      break-glass (${entry}) set this value for every unit; apply keeps it until ${file} serves it to every unit too. Reconcile: set value (at full), or off_value (at off), or both (at dark or canary) to the live value.`;
+  }
   return `      break-glass (${entry}) set this value; apply keeps it until Git says the same. Reconcile: put the live value in ${file}.`;
 }
 

@@ -30,6 +30,8 @@ export interface EnvironmentStatus {
   ledger: LedgerEntry[];
   /** The ledger's head hash and what is wrong with its chain or triggers. */
   ledgerCheck: LedgerCheck;
+  /** Why flags differ from Git when they do on purpose (break-glass, auto-rollback) or by drift. */
+  git: GitSync;
 }
 
 export async function readStatus(client: pg.ClientBase, env: Environment, options: { ledgerLimit?: number } = {}): Promise<EnvironmentStatus> {
@@ -53,7 +55,8 @@ export async function readStatus(client: pg.ClientBase, env: Environment, option
   });
   const ledger = await readLedger(client, { environment: env.name, limit: options.ledgerLimit ?? 10 });
   const ledgerCheck = await readIntegrityWarnings(client, env.name, { quick: true });
-  return { environment: env.name, flagTable: live.flagTable, flags, ledger, ledgerCheck };
+  const git = gitSync(buildPlan({ desired: env, live, migrations: { appliedCount: 0, pending: [], blockers: [] }, commit: null }));
+  return { environment: env.name, flagTable: live.flagTable, flags, ledger, ledgerCheck, git };
 }
 
 /**
@@ -78,6 +81,8 @@ export function renderStatusText(status: EnvironmentStatus, now: Date): string {
     f.inSync ? '' : `Git: ${compactJson(f.desired)}${f.desiredPosition && describePosition(f.desiredPosition) !== describePosition(f.livePosition) ? ` @ ${describePosition(f.desiredPosition)}` : ''}`,
   ]);
   out.push(...table(['', 'flag', 'stage', 'held for', 'live value', 'differs from'], rows));
+  // A ≠ says that a flag differs, not why: a hold is on purpose and has its own way back to Git (issue 13, defect 8).
+  if (!status.git.inSync) out.push('', `Why live differs from Git: ${status.git.summary}`, ...status.git.lines.map((l) => `  ! ${l}`));
   out.push('', status.ledger.length ? 'Latest ledger entries:' : 'Ledger: empty (nothing applied yet).');
   for (const entry of status.ledger) {
     const flags = entry.changes.filter((c) => c.subject === 'flag').length;
