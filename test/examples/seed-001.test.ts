@@ -3,12 +3,24 @@
  * ranker.policy through internal → 5% → 25% → 100% with its soaks (1 d, 2 d, 3 d),
  * and the safe-mode abort switch flipped mid-canary, which no gate may block.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Position } from '../../actions/engine/stages/ladder.ts';
 import { databaseTargets } from '../support/databases.ts';
+import { recordHealthy, SEED_001_CRITERIA } from './measurements.ts';
+import { readServing, servedValueInSql, unitIds } from './serving.ts';
 import { days, exampleRepo, later, setRollout, setValue, type ExampleRepo } from './support.ts';
 
 const HOUR = 3_600_000;
+const POLICY = 'ranker.policy';
+/** Phase 2 "disable safe mode for 5% of users": inside the rollout ε = 0.08, everyone else the safe-mode policy, ε = 0 (pure exploit). */
+const VALUE = { version: 'epsilon_greedy_v1', epsilon: 0.08 };
+const OFF_VALUE = { version: 'epsilon_greedy_v1', epsilon: 0 };
+/** A staff member doing Phase 1's internal testing (rollout.yaml's `internal` segment), and an ordinary user. */
+const STAFF = { targetingKey: 'staff-7', role: 'staff' };
+const USER = { targetingKey: 'user-42', role: 'member' };
+const USERS = unitIds(10_000);
 
 describe.each(databaseTargets())('examples/seed-001-day0-cutover on $name', (target) => {
   let repo: ExampleRepo;
@@ -21,16 +33,37 @@ describe.each(databaseTargets())('examples/seed-001-day0-cutover on $name', (tar
   const stageOf = async (key: string) =>
     (await repo.query<{ stage: string; percent: string | null }>('staging', 'SELECT stage, percent::text AS percent FROM rollout.flag_rollouts WHERE key = $1', [key]))[0];
 
+  const measuredHealthy = (hours: number) => recordHealthy(repo, 'staging', POLICY, SEED_001_CRITERIA, hours);
+
+  /** After an apply: what the staff member and the user get, which of 10,000 users get ε = 0.08, and what a plain read of the value table says. */
+  const served = async () => {
+    const serving = await readServing(repo, 'staging');
+    const on = serving.servedValue(POLICY, USERS, { role: 'member' });
+    // rollout.evaluate, the SQL reader, buckets the same users (the first 2,000, to keep the walk quick) and lets staff in.
+    const sample = USERS.slice(0, 2_000);
+    expect(await servedValueInSql(repo, 'staging', POLICY, sample, { role: 'member' })).toEqual(on.filter((unit) => sample.includes(unit)));
+    expect(await servedValueInSql(repo, 'staging', POLICY, [STAFF.targetingKey], { role: 'staff' })).toEqual(serving.see(POLICY, STAFF).variant === 'on' ? [STAFF.targetingKey] : []);
+    return { staff: serving.see(POLICY, STAFF), user: serving.see(POLICY, USER), on, plain: serving.plain(POLICY) };
+  };
+
   it('walks the canary phases with their soaks, and the safe-mode abort is never refused', { timeout: 300_000 }, async () => {
     const first = await repo.run(['apply', '--env', 'staging']);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('migrated migrations/0002_core_tables.sql');
     expect(await stageOf('ranker.policy')).toEqual({ stage: 'off', percent: null });
+    // Phase 1 "100% safe mode enabled": everyone, staff included, gets the exploit-only policy.
+    let seen = await served();
+    expect(seen).toMatchObject({ staff: { value: OFF_VALUE, reason: 'DISABLED' }, user: { value: OFF_VALUE }, on: [], plain: OFF_VALUE });
 
-    // Phase 1: internal (dark). off needs no soak.
+    // Phase 1: internal (dark). off needs no soak. Only the internal segment (staff) gets the rollout.
     await move({ stage: 'dark' });
     expect((await repo.run(['apply', '--env', 'staging'])).code).toBe(0);
+    seen = await served();
+    expect(seen.staff).toEqual({ value: VALUE, variant: 'on', reason: 'TARGETING_MATCH', segment: 'internal' });
+    expect(seen.user).toEqual({ value: OFF_VALUE, variant: 'off', reason: 'DEFAULT' });
+    expect(seen.on).toEqual([]);
+    expect(seen.plain).toEqual(OFF_VALUE);
 
     // Phase 2: 5%, refused until internal testing has soaked a day.
     await move({ stage: 'canary', percent: 5 });
@@ -41,8 +74,20 @@ describe.each(databaseTargets())('examples/seed-001-day0-cutover on $name', (tar
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('1 stage move(s) refused by their gates; nothing was applied');
     expect(await stageOf('ranker.policy')).toEqual({ stage: 'dark', percent: null });
+    // "Verify SLOs are green": a day of internal testing is not enough without the hourly measurements.
+    const unmeasured = await repo.run(['plan', '--env', 'staging'], { now: later(days(1) + HOUR) });
+    expect(unmeasured.code).toBe(1);
+    expect(unmeasured.stdout).toContain("no measurements of '5xx error rate' since dark began");
+    await measuredHealthy(26);
     expect((await repo.run(['apply', '--env', 'staging'], { now: later(days(1) + HOUR) })).code).toBe(0);
     expect(await stageOf('ranker.policy')).toEqual({ stage: 'canary', percent: '5' });
+    // Phase 2: 5 % of users (± 0.5 % of 10,000), staff whatever their bucket; the value table still says safe mode.
+    seen = await served();
+    expect(seen.on.length / USERS.length).toBeGreaterThanOrEqual(0.045);
+    expect(seen.on.length / USERS.length).toBeLessThanOrEqual(0.055);
+    expect(seen.staff).toMatchObject({ value: VALUE, segment: 'internal' });
+    expect(seen.plain).toEqual(OFF_VALUE);
+    const atFive = seen.on;
 
     // Skipping 25% is refused whatever the clock says.
     await move({ stage: 'full' });
@@ -55,7 +100,14 @@ describe.each(databaseTargets())('examples/seed-001-day0-cutover on $name', (tar
     const tooSoon = await repo.run(['apply', '--env', 'staging'], { now: later(days(1)) });
     expect(tooSoon.code).toBe(1);
     expect(tooSoon.stderr).toMatch(/of 2 d soaked/);
+    await measuredHealthy(50);
     expect((await repo.run(['apply', '--env', 'staging'], { now: later(days(2) + HOUR) })).code).toBe(0);
+    // 25 % (± 0.5 %), and every user who had it at 5 % keeps it: raising the percent only adds users.
+    seen = await served();
+    expect(seen.on.length / USERS.length).toBeGreaterThanOrEqual(0.245);
+    expect(seen.on.length / USERS.length).toBeLessThanOrEqual(0.255);
+    expect(atFive.filter((unit) => !seen.on.includes(unit))).toEqual([]);
+    expect(seen.plain).toEqual(OFF_VALUE);
 
     // Abort switch mid-canary: safe mode on and off again, at once, whatever the soaks say.
     await repo.edit('staging', (text) => setValue(text, 'global.safe_mode', { enabled: true }));
@@ -72,12 +124,64 @@ describe.each(databaseTargets())('examples/seed-001-day0-cutover on $name', (tar
     const notYet = await repo.run(['apply', '--env', 'staging'], { now: later(days(2)) });
     expect(notYet.code).toBe(1);
     expect(notYet.stderr).toMatch(/of 3 d soaked/);
+    await measuredHealthy(74);
     expect((await repo.run(['apply', '--env', 'staging'], { now: later(days(3) + HOUR) })).code).toBe(0);
     expect(await stageOf('ranker.policy')).toEqual({ stage: 'full', percent: null });
+    seen = await served();
+    expect(seen.on).toHaveLength(USERS.length);
+    expect(seen.user).toMatchObject({ value: VALUE, reason: 'STATIC' });
+    expect(seen.plain).toEqual(VALUE);
 
     // A rollback from full straight to off is never refused.
     await move({ stage: 'off' });
     expect((await repo.run(['apply', '--env', 'staging'])).code).toBe(0);
     expect(await stageOf('ranker.policy')).toEqual({ stage: 'off', percent: null });
+    seen = await served();
+    expect(seen).toMatchObject({ staff: { value: OFF_VALUE }, on: [], plain: OFF_VALUE });
+  });
+  it('a 5xx breach at canary 5 % rolls ranker.policy back to internal by itself, trips safe mode, and dispatches "rollback deployment"', { timeout: 300_000 }, async () => {
+    // GitHub's repository_dispatch endpoint, on loopback: the team's own workflows answer these events.
+    const dispatched: { event_type: string; client_payload: { monitor: string; rolledBack: string[] } }[] = [];
+    const github = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        if (request.method === 'POST' && request.url === '/repos/acme/app/dispatches') dispatched.push(JSON.parse(body) as (typeof dispatched)[number]);
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => github.listen(0, '127.0.0.1', resolve));
+    try {
+      expect((await repo.run(['apply', '--env', 'staging'])).code).toBe(0);
+      await move({ stage: 'dark' });
+      expect((await repo.run(['apply', '--env', 'staging'])).code).toBe(0);
+      await measuredHealthy(26);
+      await move({ stage: 'canary', percent: 5 });
+      expect((await repo.run(['apply', '--env', 'staging'], { now: later(days(1) + HOUR) })).code).toBe(0);
+      expect((await served()).on.length).toBeGreaterThan(0);
+
+      // "5xx error rate > 1% → Rollback deployment": 3 of 200 requests fail (which also burns the SLO).
+      await repo.query('staging', "INSERT INTO public.request_log (path, status, latency_ms) SELECT 'feed', CASE WHEN g <= 3 THEN 500 ELSE 200 END, 40 FROM generate_series(1, 200) g");
+      const env = { GITHUB_API_URL: `http://127.0.0.1:${(github.address() as AddressInfo).port}`, GITHUB_REPOSITORY: 'acme/app', GITHUB_TOKEN: 'test-token-not-secret' };
+      const health = await repo.run(['health', '--env', 'staging', '--format', 'json'], { env });
+      expect(health.code).toBe(1);
+      const report = JSON.parse(health.stdout) as { results: { name: string; status: string; actions?: { kind: string; outcome?: string }[] }[] };
+      const errors = report.results.find((r) => r.name === '5xx error rate');
+      expect(errors?.status).toBe('breach');
+      expect(errors?.actions).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'dispatch', outcome: 'sent' })]));
+      expect(report.results.find((r) => r.name === 'SLO burn rate')?.actions).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'kill_switch', outcome: 'tripped' })]));
+
+      // Back at internal: users outside staff are in safe mode's policy again, staff keep testing.
+      expect(await stageOf('ranker.policy')).toEqual({ stage: 'dark', percent: null });
+      const seen = await served();
+      expect(seen.on).toEqual([]);
+      expect(seen.staff).toMatchObject({ value: VALUE, segment: 'internal' });
+      expect(seen.plain).toEqual(OFF_VALUE);
+      const [entry] = await repo.query<{ reason: string }>('staging', "SELECT reason FROM rollout.ledger WHERE kind = 'auto-rollback'");
+      expect(entry.reason).toContain('exit criteria breached');
+      expect(dispatched.map((d) => [d.event_type, d.client_payload.monitor])).toContainEqual(['rollback-deployment', '5xx error rate']);
+    } finally {
+      await new Promise((resolve) => github.close(resolve));
+    }
   });
 });

@@ -207,8 +207,13 @@ describe.each(databaseTargets())('seed 003 guide on $name', (target) => {
     await guide?.close();
     guide = undefined;
     const move = (to: Parameters<typeof setRollout>[2]) => repo.edit('staging', (text) => setRollout(text, 'feature.v1_planning_scoring', to));
+    // The scoring's exit criterion compares plan errors with before the move: health measures both sides.
+    const measured = async () => JSON.parse((await repo.run(['health', '--env', 'staging', '--format', 'json'])).stdout) as { results: { name: string; status: string }[] };
+    const rise = (report: { results: { name: string; status: string }[] }) => report.results.find((r) => r.name === 'rise in plan errors since the move')?.status;
+    await measured();
     await move({ stage: 'dark' });
     expect((await repo.run(['apply', '--env', 'staging'])).code).toBe(0);
+    expect(rise(await measured())).toBe('healthy');
     await move({ stage: 'canary', percent: 100 });
     const early = await repo.run(['apply', '--env', 'staging'], { now: later(2 * MINUTE) });
     expect(early.code).toBe(1);

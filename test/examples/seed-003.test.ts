@@ -4,7 +4,14 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { databaseTargets } from '../support/databases.ts';
-import { exampleRepo, setRollout, setValue, type ExampleRepo } from './support.ts';
+import { readServing, servedValueInSql, unitIds } from './serving.ts';
+import { exampleRepo, later, setRollout, setValue, type ExampleRepo } from './support.ts';
+
+const FLAG = 'feature.v1_planning_scoring';
+const VALUE = { version: 'fixed-weight-v1', total: 0.72, weights: { strength: 0.5, recovery: 0.3, variety: 0.2 } };
+const OFF_VALUE = { version: 'none', total: 0 };
+const USERS = unitIds(1_000);
+const MINUTE = 60_000;
 
 describe.each(databaseTargets())('examples/seed-003-stream5-scoring on $name', (target) => {
   let repo: ExampleRepo;
@@ -48,5 +55,55 @@ describe.each(databaseTargets())('examples/seed-003-stream5-scoring on $name', (
     expect(invalid.stdout + invalid.stderr).toMatch(/environments\/staging\.yaml:\d+:\d+: error: .*total.* must be <= 1.*contract 'scoring-payload'/);
     expect(invalid.stdout + invalid.stderr).toMatch(/version must be a string/);
     expect((await repo.run(['apply', '--env', 'staging'])).code).toBe(1);
+  });
+  it('what a planning request is served at each stage, and a rise in plan errors at dark (against before the move) rolls scoring back to off by itself', { timeout: 300_000 }, async () => {
+    const move = async (to: Parameters<typeof setRollout>[2], now?: Date) => {
+      await repo.edit('staging', (text) => setRollout(text, FLAG, to));
+      const applied = await repo.run(['apply', '--env', 'staging'], now ? { now } : {});
+      expect(applied.code, applied.stderr + applied.stdout).toBe(0);
+    };
+    /** How many of 1,000 users get the scoring payload through the provider's evaluator, and what a plain read of the flag table says. */
+    const served = async () => {
+      const serving = await readServing(repo, 'staging');
+      const on = serving.servedValue(FLAG, USERS);
+      // rollout.evaluate, the SQL reader, serves the same users.
+      expect(await servedValueInSql(repo, 'staging', FLAG, USERS)).toEqual(on);
+      return { on: on.length, plain: serving.plain(FLAG) };
+    };
+    /** `rollout health`: what the criterion measured. */
+    const rise = async () => {
+      const run = await repo.run(['health', '--env', 'staging', '--format', 'json']);
+      return (JSON.parse(run.stdout) as { results: { name: string; status: string; value?: number; detail: string }[] }).results.find((r) => r.name === 'rise in plan errors since the move')!;
+    };
+    expect((await repo.run(['apply', '--env', 'staging'])).code).toBe(0);
+    expect(await served()).toEqual({ on: 0, plain: OFF_VALUE });
+    // The baseline, measured before the move: plans generated, none failed.
+    await repo.query('staging', `INSERT INTO public.plan_jobs (job_id, user_id, status, result_data) SELECT 'job-' || g, 'u', 'completed', '{"scoring": {"version": "fixed-weight-v1", "total": 0.72}}' FROM generate_series(1, 10) g`);
+    expect(await rise()).toMatchObject({ value: 0 });
+
+    // dark: the test plan is generated and checked; no user is scored yet.
+    await move({ stage: 'dark' });
+    expect(await served()).toEqual({ on: 0, plain: OFF_VALUE });
+    expect(await rise()).toMatchObject({ status: 'healthy', value: 0 });
+    // canary 100 % after 5 minutes: every user is scored; a plain read still says off until full.
+    await move({ stage: 'canary', percent: 100 }, later(5 * MINUTE + 30_000));
+    expect(await served()).toEqual({ on: USERS.length, plain: OFF_VALUE });
+    const one = (await readServing(repo, 'staging')).see(FLAG, { targetingKey: 'user-1' });
+    expect(one).toEqual({ value: VALUE, variant: 'on', reason: 'SPLIT' });
+    await move({ stage: 'full' }, later(5 * MINUTE + 40_000));
+    expect(await served()).toEqual({ on: USERS.length, plain: VALUE });
+    // "Rollback: Scoring Feature": off at once; no user is scored.
+    await move({ stage: 'off' });
+    expect(await served()).toEqual({ on: 0, plain: OFF_VALUE });
+
+    // Again to dark, and this time plans start failing: above the baseline measured before the move.
+    expect(await rise()).toMatchObject({ value: 0 });
+    await move({ stage: 'dark' });
+    await repo.query('staging', "INSERT INTO public.plan_jobs (job_id, user_id, status) VALUES ('job-failed', 'u', 'failed')");
+    const breach = await rise();
+    expect(breach.status).toBe('breach');
+    expect(breach.detail).toContain('baseline 0');
+    expect(await repo.query('staging', 'SELECT stage, recorded_kind FROM rollout.flag_rollouts WHERE key = $1', [FLAG])).toEqual([{ stage: 'off', recorded_kind: 'auto-rollback' }]);
+    expect(await served()).toEqual({ on: 0, plain: OFF_VALUE });
   });
 });

@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadRepository } from '../../actions/engine/config/repository.ts';
 import { databaseTargets } from '../support/databases.ts';
+import { recordHealthy, SEED_001_CRITERIA } from '../examples/measurements.ts';
 import { days, exampleRepo, later, setRollout, setValue, type ExampleRepo } from '../examples/support.ts';
 
 const HOUR = 3_600_000;
@@ -35,6 +36,8 @@ describe.each(databaseTargets())('rollout promote on $name', (target) => {
     const dayLater = later(days(1) + HOUR);
     await repo.edit('staging', (text) => setValue(setRollout(text, 'ranker.policy', { stage: 'canary', percent: 5 }), 'global.safe_mode', { enabled: true }));
     await repo.edit('staging', (text) => text.replace('\nchecks:', `${NEW_FLAG}\nchecks:`).replace(/\n(\n {2}checkout)/, '$1'));
+    // The day of internal testing, measured healthy hourly: ranker.policy's exit criteria let it move on.
+    await recordHealthy(repo, 'staging', 'ranker.policy', SEED_001_CRITERIA, 26);
     const staged = await repo.run(['apply', '--env', 'staging'], { now: dayLater });
     expect(staged.stderr).toBe('');
     expect(staged.code).toBe(0);

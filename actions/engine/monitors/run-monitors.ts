@@ -153,7 +153,13 @@ async function measure(spec: MonitorSpec, connect: () => Promise<CheckConnection
     const query = { query: spec.sql, durationMs: performance.now() - started };
     if (rows.length === 0 && spec.empty === 'healthy') return { ...base, kind: 'threshold', status: 'healthy', detail: 'no rows, which this monitor declares healthy (empty: healthy)', ...query };
     const relative = relativeRule(spec, baseline);
-    if (relative && 'unknown' in relative) return { ...base, kind: 'threshold', status: 'unknown', detail: relative.unknown, ...query };
+    if (relative && 'unknown' in relative) {
+      // Unknown without a baseline, but what was measured is recorded: it is the baseline of the
+      // next move. Without it a relative threshold could never get its first baseline.
+      const known = values.filter((v): v is number => v !== undefined && Number.isFinite(v));
+      const worst = known.length === 0 ? undefined : (spec.baseline as { above?: number }).above !== undefined ? Math.max(...known) : Math.min(...known);
+      return { ...base, kind: 'threshold', status: 'unknown', detail: relative.unknown, ...(worst !== undefined ? { value: worst } : {}), ...query };
+    }
     const rule = relative ?? { ...(typeof spec.above === 'number' ? { above: spec.above } : {}), ...(typeof spec.below === 'number' ? { below: spec.below } : {}) };
     const verdict = evaluateThreshold(values, rule);
     const against = relative && baseline ? { baseline: { value: baseline.value, at: baseline.at.toISOString() } } : {};
