@@ -43,7 +43,7 @@ try {
   step('1. Validate every environment', ['--root', work, 'validate']);
 
   const staging = join(broken, 'environments/staging.yaml');
-  edit(staging, 'epsilon: 0.08 }\n    contract: ranker-policy', 'epsilon: 1.5 }\n    contract: ranker-policy');
+  edit(staging, 'epsilon: 0.08 }\n    off_value:', 'epsilon: 1.5 }\n    off_value:');
   edit(staging, 'rollout: { stage: canary, percent: 25 }', 'rollout: { stage: canarie, percent: 25 }');
   edit(staging, 'promotes_to: production', 'promotes_to: prod');
   edit(staging, 'url_env: STAGING_DATABASE_URL', 'url_env: postgres://app:hunter2@db.internal/app');
@@ -56,8 +56,13 @@ try {
   step('6. Apply again: nothing to do, it converges', ['--root', work, 'apply', '--env', 'local']);
 
   edit(local, 'value: { version: epsilon_greedy_v1, epsilon: 0.08 }', 'value: { version: epsilon_greedy_v2, epsilon: 0.05 }');
-  edit(local, 'rollout: { stage: off }', 'rollout: { stage: dark }');
-  step('7. A PR changes the ranker policy and moves crush mode to dark: the second plan', ['--root', work, 'plan', '--env', 'local']);
+  edit(
+    local,
+    'value: { enabled: false }\n    off_value: { enabled: false }\n    contract: toggle\n    rollout: { stage: off }',
+    'value: { enabled: true }\n    off_value: { enabled: false }\n    contract: toggle\n    rollout: { stage: dark, segments: [internal] }',
+  );
+  edit(local, '\nflags:\n', '\nsegments:\n  internal: { attributes: { email_domain: [example.com] } }   # who sees a dark flag\nflags:\n');
+  step('7. A PR changes the ranker policy and moves crush mode to dark for internal users: the second plan, with who it reaches', ['--root', work, 'plan', '--env', 'local']);
   step('8. The same plan as the markdown a PR comment shows', ['--root', work, 'plan', '--env', 'local', '--format', 'markdown']);
 } finally {
   rmSync(work, { recursive: true, force: true });
