@@ -5,14 +5,13 @@ import { progressReporter } from '../../engine/migrate/index.ts';
 import { autoRollbackText, summaryLine } from '../../engine/render/plan.ts';
 import { renderCheckReport, type VerifyAfterApplyResult } from '../../engine/checks/index.ts';
 import { applyOperation } from '../../engine/operations.ts';
-import type { Environment } from '../../engine/config/model.ts';
-import { describeExport, type ExportWrite } from '../../engine/export/export-file.ts';
 import { applyClockFrom } from '../../engine/promote/clock.ts';
 import type { CliContext } from '../context.ts';
 import { compactJson } from '../../engine/plan/json-diff.ts';
 import type { FlagChange, Plan } from '../../engine/plan/types.ts';
 import { UsageError } from '../../engine/errors.ts';
 import { parsePositiveInt, pullRequestNumber } from './options.ts';
+import { reportExport } from './export.ts';
 import { fleetApplyAction, refuseFleetOptions, withFleetOptions, type FleetOptions } from './fleet.ts';
 import type { ReportFormat } from '../../engine/fleet/render.ts';
 
@@ -75,15 +74,6 @@ export function applyCommand(ctx: CliContext): Command {
       // Kept somewhere the database cannot rewrite, it lets rollout audit --head tell a rewritten ledger.
       if (ledgerHead) ctx.out(`  ledger head #${ledgerHead.id} ${ledgerHead.hash}`);
     });
-}
-
-/** The export: file: written, or not written and why (an error: services reading the file would be served stale definitions). */
-function reportExport(ctx: CliContext, env: Environment, exported: ExportWrite | null): void {
-  if (!exported) return;
-  if (exported.failure !== undefined) {
-    ctx.err(`error: ${describeExport(exported, env)}`);
-    ctx.setExitCode(1);
-  } else ctx.out(describeExport(exported, env));
 }
 
 /** What apply left as break-glass set it, and how Git catches up. */

@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { EXPORT_FORMATS, renderExport, type ExportFormat } from '../../engine/export/export.ts';
 import { readLiveDefinitions } from '../../engine/export/live-definitions.ts';
-import { replaceFile } from '../../engine/export/export-file.ts';
+import { describeExport, replaceFile, type ExportWrite } from '../../engine/export/export-file.ts';
+import type { Environment } from '../../engine/config/model.ts';
 import { desiredDefinitions } from '../../engine/serving/definitions.ts';
 import { readOnly, withSession } from '../../engine/session.ts';
 import type { CliContext } from '../context.ts';
@@ -33,4 +34,13 @@ export function exportCommand(ctx: CliContext): Command {
       await replaceFile(resolve(options.out), rendered.text);
       ctx.err(`${env.name}: wrote ${rendered.flags} flag(s) as ${options.format} definitions to ${options.out}`);
     });
+}
+
+/** The export: file: written, or not written and why (an error: services reading the file would be served stale definitions). */
+export function reportExport(ctx: CliContext, env: Environment, exported: ExportWrite | null): void {
+  if (!exported) return;
+  if (exported.failure !== undefined) {
+    ctx.err(`error: ${describeExport(exported, env)}`);
+    ctx.setExitCode(1);
+  } else ctx.out(describeExport(exported, env));
 }

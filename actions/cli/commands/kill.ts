@@ -3,7 +3,8 @@ import { breakGlass, validateBreakGlass } from '../../engine/breakglass/index.ts
 import type { JsonValue } from '../../engine/config/model.ts';
 import { currentActor, currentCommit } from '../../engine/migrate/provenance.ts';
 import { withSession } from '../../engine/session.ts';
-import { describeExport, writeConfiguredExport } from '../../engine/export/export-file.ts';
+import { writeConfiguredExport } from '../../engine/export/export-file.ts';
+import { reportExport } from './export.ts';
 import type { CliContext } from '../context.ts';
 import type { Environment } from '../../engine/config/model.ts';
 import { UsageError } from '../../engine/errors.ts';
@@ -48,10 +49,7 @@ export function killCommand(ctx: CliContext): Command {
       }
       ctx.out(`${env.name}: ${result.flag} set to ${JSON.stringify(result.after)} (was ${JSON.stringify(result.before)}) by break-glass, ledger entry #${result.ledgerId}.`);
       ctx.out(`  plan shows it as a hold until ${env.file} says ${JSON.stringify(result.after)} too: open a PR that records it in Git.`);
-      if (exported?.failure !== undefined) {
-        ctx.err(`error: ${describeExport(exported, env)}`);
-        ctx.setExitCode(1);
-      } else if (exported) ctx.out(describeExport(exported, env));
+      reportExport(ctx, env, exported);
     });
 }
 

@@ -6,12 +6,11 @@
  * for minutes); plan then shows the flag as a hold until Git is reconciled to the same value.
  */
 import type pg from 'pg';
-import equal from 'fast-deep-equal';
 import { ContractRegistry } from '../config/contracts.ts';
 import type { Environment, JsonValue } from '../config/model.ts';
 import { UserError } from '../errors.ts';
 import { recordFlagChanges, withFlagTransaction } from '../store/flag-writer.ts';
-import { readLiveState } from '../store/live-state.ts';
+import { liveDefinitionOf, readLiveState } from '../store/live-state.ts';
 import { ensureToolSchema } from '../store/tool-schema.ts';
 import { servesEveryUnit } from '../serving/definitions.ts';
 
@@ -75,10 +74,8 @@ export async function breakGlass(client: pg.ClientBase, env: Environment, reques
     const before = live.flags.get(request.flag)?.value ?? null;
     const rollout = live.rollouts.get(request.flag);
     // Already set only when every unit gets the value: a staged switch's units outside its rollout get its off value.
-    const definition = rollout?.definition;
-    const alreadySet = definition
-      ? servesEveryUnit({ value: definition.value, offValue: definition.offValue, stage: rollout.stage, ...(definition.override !== undefined ? { override: definition.override } : {}) }, value)
-      : before !== null && equal(before, value);
+    const served = liveDefinitionOf(request.flag, live);
+    const alreadySet = served !== undefined && servesEveryUnit(served, value);
     if (alreadySet) return { flag: request.flag, before, after: value, ledgerId: null };
     const spec = env.flags.get(request.flag);
     // The switch's rollout position is not what break-glass changes: keep the live one.

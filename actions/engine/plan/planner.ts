@@ -10,8 +10,8 @@ import type { Measurement } from '../stages/exit-gate.ts';
 import { evaluateMove, type DependencyState, type UpstreamState } from '../stages/gates.ts';
 import { firstApplyVerdict } from '../stages/first-apply.ts';
 import { DEFAULT_LADDER, comparePositions, type LadderConfig, type Position as LadderPosition } from '../stages/ladder.ts';
-import { desiredDefinition, plainValue, servesEveryUnit, servingOf, type FlagDefinition, type ServingSpec } from '../serving/definitions.ts';
-import type { LiveDefinition, LiveFlag, LiveRollout, LiveState } from '../store/live-state.ts';
+import { desiredDefinition, plainValue, servesEveryUnit, servingOf, type ServingSpec } from '../serving/definitions.ts';
+import { liveDefinitionOf, type LiveDefinition, type LiveFlag, type LiveRollout, type LiveState } from '../store/live-state.ts';
 import { AUTO_ROLLBACK_KIND, isHeldByRollback, isReconciledRollback } from './rollback-hold.ts';
 import { PlanHasher, canonicalJson } from './hash.ts';
 import { impactOf } from './impact.ts';
@@ -60,7 +60,7 @@ export function buildPlan(input: PlanInput): Plan {
     if (change === 'unmanaged') unmanaged.push(key);
     else if (change) {
       if (want && change.action !== 'hold') {
-        const impact = impactOf(liveDefinition(key, have, rollout), desiredDefinition(desired, want));
+        const impact = impactOf(liveDefinitionOf(key, live), desiredDefinition(desired, want));
         if (impact.summary) change.impact = { share: impact.share, summary: impact.summary };
       }
       changes.push(change);
@@ -208,27 +208,6 @@ function planFlag(
     ...(drift ? { drift } : {}),
     ...(heldByBreakGlass || (reconciles && rollout.recordedKind === 'break-glass') ? { breakGlass: { ledgerId: rollout.ledgerId } } : {}),
     ...(heldByRollback || (reconciles && rollout.recordedKind === AUTO_ROLLBACK_KIND) ? { autoRollback: { ledgerId: rollout.ledgerId } } : {}),
-  };
-}
-
-/**
- * What the flag serves now, as a definition (for the impact of a change). A row an older
- * version wrote has no definition: the value table's value is what every reader got.
- */
-function liveDefinition(key: string, have: LiveFlag | undefined, rollout: LiveRollout | undefined): FlagDefinition | undefined {
-  if (!have) return undefined;
-  const d = rollout?.definition;
-  if (!d) return { key, value: have.stored?.value ?? have.value, offValue: have.stored?.value ?? have.value, stage: null, percent: 0, segments: [], killSwitch: false, ledgerId: null };
-  return {
-    key,
-    value: d.value,
-    offValue: d.offValue ?? d.value,
-    stage: rollout.stage,
-    percent: rollout.stage === 'canary' ? (rollout.percent ?? 0) : 0,
-    segments: d.segments,
-    killSwitch: d.killSwitch,
-    ...(d.override !== undefined ? { override: d.override } : {}),
-    ledgerId: rollout.ledgerId,
   };
 }
 

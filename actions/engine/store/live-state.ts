@@ -5,7 +5,7 @@
  * the first apply) or one an older version wrote (no definitions yet).
  */
 import type pg from 'pg';
-import type { Segment } from '../../../packages/provider/src/definition.ts';
+import type { FlagDefinition, Segment } from '../../../packages/provider/src/definition.ts';
 import type { JsonValue } from '../config/model.ts';
 import type { Stage } from '../stages/ladder.ts';
 
@@ -143,5 +143,32 @@ function definitionOf(row: RolloutRow): LiveDefinition | undefined {
     ...(row.override !== null && row.override !== undefined ? { override: JSON.parse(row.override) as JsonValue, overrideText: row.override } : {}),
     valueText: row.value,
     text: [row.value, row.off_value ?? '-', row.segments ?? '-', String(row.kill_switch), row.override ?? '-'].join('\t'),
+  };
+}
+
+/**
+ * What a flag serves now, as the view rollout.flag_definitions gives it (a missing off value
+ * is the value only for a plain flag). A row an older version wrote has no definition: the
+ * value table's value is what every reader got. undefined: no such flag.
+ */
+export function liveDefinitionOf(key: string, state: LiveState): FlagDefinition | undefined {
+  const have = state.flags.get(key);
+  if (!have) return undefined;
+  const rollout = state.rollouts.get(key);
+  const d = rollout?.definition;
+  if (!rollout || !d) {
+    const served = have.stored?.value ?? have.value;
+    return { key, value: served, offValue: served, stage: null, percent: 0, segments: [], killSwitch: false, ledgerId: null };
+  }
+  return {
+    key,
+    value: d.value,
+    offValue: d.offValue ?? (rollout.stage === null ? d.value : null),
+    stage: rollout.stage,
+    percent: rollout.stage === 'canary' ? (rollout.percent ?? 0) : 0,
+    segments: d.segments,
+    killSwitch: d.killSwitch,
+    ...(d.override !== undefined ? { override: d.override } : {}),
+    ledgerId: rollout.ledgerId,
   };
 }
