@@ -17,6 +17,7 @@ import { PlanHasher, canonicalJson } from './hash.ts';
 import { impactOf } from './impact.ts';
 import { diffJson } from './json-diff.ts';
 import type { FlagChange, MigrationPlanPart, Plan, StoredPosition } from './types.ts';
+import { valueIsOn } from '../config/flag-on.ts';
 
 export interface PlanInput {
   desired: Environment;
@@ -219,13 +220,9 @@ function sameServing(stored: LiveDefinition, wanted: ServingSpec, staged: boolea
 }
 
 
-/** A flag counts as on when it is past 'off' and its value is not false / {enabled: false}. */
+/** A flag counts as on when it is past 'off' and its value is on (config/flag-on.ts). */
 export function isOn(flag: FlagSpec): boolean {
-  if (flag.rollout?.stage === 'off') return false;
-  const value = flag.value;
-  if (value === false || value === null) return false;
-  if (typeof value === 'object' && !Array.isArray(value) && value.enabled === false) return false;
-  return true;
+  return flag.rollout?.stage !== 'off' && valueIsOn(flag.value);
 }
 
 /** Stage gates for one change: kill switches and rollbacks always pass; forward moves meet every gate. */
