@@ -14,17 +14,10 @@ import equal from 'fast-deep-equal';
 import type { Environment, FlagSpec, JsonValue } from '../config/model.ts';
 import { evaluateMove } from '../stages/gates.ts';
 import { comparePositions, describePosition, ladderPosition, nextRung, rungIndex, type LadderConfig, type Position } from '../stages/ladder.ts';
-import type { LiveState } from '../store/live-state.ts';
+import type { UpstreamLive } from '../plan/upstream.ts';
 import type { FileEdit, NewFlag } from './edit-file.ts';
 
-export interface UpstreamLive {
-  environment: string;
-  live: LiveState;
-  /** False when the upstream's latest apply was reverted by its checks. */
-  checksPassing: boolean;
-  /** Why checks count as failing, for messages. */
-  checksReason?: string;
-}
+export type { UpstreamLive } from '../plan/upstream.ts';
 
 export interface PromotionInput {
   upstream: Environment;
