@@ -134,7 +134,8 @@ describe.each(databaseTargets())('the GitHub steps through fake ports, on $name'
 
   it('plan: one sticky comment per environment, created then updated in place; the summary is the comment without its marker', async () => {
     const first = await planStep(planInputs(staging.root), processEnv, runtime, scmPort);
-    expect(first).toMatchObject({ hasChanges: true, cannotApply: null, summary: expect.stringContaining('1 migration to apply') });
+    expect(first).toMatchObject({ hasChanges: true, cannotApply: null });
+    expect(first.summary).toContain('1 migration to apply');
     expect(first.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(scm.comments).toHaveLength(1);
     const [comment] = scm.comments;
@@ -248,7 +249,8 @@ describe.each(databaseTargets())('the GitHub steps through fake ports, on $name'
     const [pr] = scm.pullRequests;
     expect(result.pullRequests).toEqual([pr.number]);
     expect(pr).toMatchObject({ base: 'main', title: 'break-glass: global.safe_mode = {"enabled":true} in staging' });
-    expect(pr.files).toEqual([{ path: 'environments/staging.yaml', content: expect.stringContaining('global.safe_mode: { value: { enabled: true }, kill_switch: true }') }]);
+    expect(pr.files.map((f) => f.path)).toEqual(['environments/staging.yaml']);
+    expect(pr.files[0].content).toContain('global.safe_mode: { value: { enabled: true }, kill_switch: true }');
     expect(pr.body).toContain('- why: burn rate 4x');
   }, 60_000);
 
