@@ -67,9 +67,9 @@ describe.each(databaseTargets())('database layer on $name', (target) => {
   });
 
   it.runIf(target.name === 'embedded')('refuses a second open of the same data directory in fail mode, naming the holder', async () => {
-    const first = await openDatabase(db.env, { root: db.root });
+    const first = await openDatabase(db.env, { root: db.root, processEnv: db.processEnv });
     try {
-      const error = await openDatabase(db.env, { root: db.root, wait: { mode: 'fail', timeoutMs: 0 } }).catch((e: unknown) => e);
+      const error = await openDatabase(db.env, { root: db.root, processEnv: db.processEnv, wait: { mode: 'fail', timeoutMs: 0 } }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(LockTimeoutError);
       expect((error as Error).message).toContain(`in use by process ${process.pid}`);
     } finally {

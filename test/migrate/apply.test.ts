@@ -166,7 +166,7 @@ describe.each(databaseTargets())('migrate apply on $name', (target) => {
       ['migrations/0001_dup.sql', 'Migration version 0001 of migrations/0001_dup.sql is already used by migrations/0001_orders.sql (applied on 20'],
     ]);
     expect(error.problems[0].message).toContain('rename it to 0003_dup.sql');
-    const status = await withClient(db, (client) => inspectMigrations(client, { root: db.root, env: db.env }));
+    const status = await withClient(db, (client) => inspectMigrations(client, { root: db.root, env: db.env, processEnv: db.processEnv }));
     expect(status.plan.entries.map((e) => [e.path, e.state])).toEqual([
       ['migrations/0001_orders.sql', 'applied'],
       ['migrations/0002_next.sql', 'pending'],
@@ -197,10 +197,10 @@ describe.each(databaseTargets())('migrate apply on $name', (target) => {
   it('baseline adopts an existing database without running the files', async () => {
     await writeMigrations(db.root, { '1_a.sql': 'CREATE TABLE a (id int);', '2_b.sql': 'CREATE TABLE b (id int);', '3_c.sql': 'CREATE TABLE c (id int);' });
     await query(db, 'CREATE TABLE a (id int); CREATE TABLE b (id int)');
-    const adopted = await withClient(db, (client) => baselineMigrations(client, { root: db.root, env: db.env }, 2n));
+    const adopted = await withClient(db, (client) => baselineMigrations(client, { root: db.root, env: db.env, processEnv: db.processEnv }, 2n));
     expect(adopted.map((f) => f.name)).toEqual(['a', 'b']);
     expect((await apply(db)).applied.map((a) => a.file.name)).toEqual(['c']);
-    const status = await withClient(db, (client) => inspectMigrations(client, { root: db.root, env: db.env }));
+    const status = await withClient(db, (client) => inspectMigrations(client, { root: db.root, env: db.env, processEnv: db.processEnv }));
     expect(status.plan.entries.map((e) => [e.name, e.state, e.record?.execution])).toEqual([
       ['a', 'applied', 'baseline'],
       ['b', 'applied', 'baseline'],
@@ -261,7 +261,7 @@ describe.each(databaseTargets())('migrate apply on $name', (target) => {
     db.env.migrations.backup = { directory: 'backups' };
     await writeMigrations(db.root, { '1_a.sql': 'CREATE TABLE a (id int);' });
     const report = await withClient(db, (client, database) =>
-      import('../../actions/engine/migrate/index.ts').then((m) => m.applyMigrations(client, { root: db.root, env: db.env }, { backup: (dir) => database.backup(`${db.root}/${dir}`) })),
+      import('../../actions/engine/migrate/index.ts').then((m) => m.applyMigrations(client, { root: db.root, env: db.env, processEnv: db.processEnv }, { backup: (dir) => database.backup(`${db.root}/${dir}`) })),
     );
     expect(report.backup).toMatch(/backups\/test-\d{8}T\d{6}Z\.(dump|tar\.gz)$/);
     const { stat } = await import('node:fs/promises');

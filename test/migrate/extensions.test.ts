@@ -65,7 +65,7 @@ describe.each(databaseTargets())('extensions on $name', (target) => {
       '1_tables.sql': 'CREATE TABLE places (id int);',
       '2_geo.sql': '-- Geography\nCREATE EXTENSION IF NOT EXISTS citext;\n  CREATE EXTENSION IF NOT EXISTS postgis;\n',
     });
-    const preview = await withClient(db, (client) => readOnly(client, () => previewMigrations(client, { root: db.root, env: db.env })));
+    const preview = await withClient(db, (client) => readOnly(client, () => previewMigrations(client, { root: db.root, env: db.env, processEnv: db.processEnv })));
     const problems = preview.problems.filter((p) => p.severity === 'error');
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatchObject({ file: 'migrations/2_geo.sql', line: 3, column: 3 });

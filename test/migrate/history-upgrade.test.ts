@@ -25,7 +25,7 @@ describe.each(databaseTargets())('history table upgrade on $name', (target) => {
   afterEach(() => db.dispose());
 
   it('plans on the old table without writing, then the next apply upgrades it and runs only what is new', async () => {
-    const before = await withClient(db, (client) => readOnly(client, () => inspectMigrations(client, { root: db.root, env: db.env })));
+    const before = await withClient(db, (client) => readOnly(client, () => inspectMigrations(client, { root: db.root, env: db.env, processEnv: db.processEnv })));
     expect(before.plan.entries.map((e) => [e.id, e.state])).toEqual([
       ['1', 'applied'],
       ['2', 'applied'],

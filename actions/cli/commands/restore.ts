@@ -25,6 +25,7 @@ export function restoreCommand(ctx: CliContext): Command {
         ...(options.backup !== undefined ? { backup: options.backup } : {}),
         ...(options.into !== undefined ? { into: options.into } : {}),
         confirm: options.yes ?? false,
+        cwd: process.cwd(),
       });
       if (!done) {
         for (const line of renderRestorePlan(plan)) ctx.out(line);

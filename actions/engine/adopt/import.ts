@@ -53,7 +53,7 @@ export async function importFlags(request: ImportRequest): Promise<ImportResult>
     const rows = await readFlagTable(client, table);
     const selection = selectImport(rows, inFile, request.flags, table);
     const imported = selection.imported.map((row) => ({ ...row, suggestion: suggestContract(row.key, row.value, request.repository.contracts) }));
-    const pending = (await inspectMigrations(client, { root, env })).plan.toRun;
+    const pending = (await inspectMigrations(client, { root, env, processEnv: request.processEnv })).plan.toRun;
     const tableAdded = env.flagTable === undefined && table !== DEFAULT_FLAG_TABLE;
     const result: ImportResult = { ...selection, table, imported, ledgerId: null, tableAdded, pendingMigrations: pending.length, newestPending: pending.at(-1)?.version.toString() ?? null };
     if (request.dryRun || imported.length === 0) return result;

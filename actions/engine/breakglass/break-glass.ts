@@ -9,6 +9,7 @@ import type pg from 'pg';
 import { ContractRegistry } from '../config/contracts.ts';
 import type { Environment, JsonValue } from '../config/model.ts';
 import { UserError } from '../errors.ts';
+import { HAS_DEFINITION_COLUMNS } from '../store/definitions-sql.ts';
 import { recordFlagChanges, withFlagTransaction } from '../store/flag-writer.ts';
 import { liveDefinitionOf, readLiveState } from '../store/live-state.ts';
 import { ensureToolSchema } from '../store/tool-schema.ts';
@@ -112,7 +113,7 @@ export function tripKillSwitch(client: pg.ClientBase, env: Environment, request:
 async function toolSchemaPresent(client: pg.ClientBase): Promise<boolean> {
   const { rows } = await client.query<{ ok: boolean }>(
     `SELECT to_regclass('rollout.ledger') IS NOT NULL AND to_regclass('rollout.flag_definitions') IS NOT NULL
-            AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('rollout.flag_rollouts') AND attname = 'override' AND NOT attisdropped) AS ok`,
+            AND ${HAS_DEFINITION_COLUMNS} AS ok`,
   );
   return Boolean(rows[0]?.ok);
 }

@@ -11,7 +11,7 @@ import type pg from 'pg';
 import type { Environment, JsonValue } from '../config/model.ts';
 import { insertMeasurements, type MeasurementRow } from '../monitors/measurements.ts';
 import type { StageRollback } from '../monitors/stage-rollback.ts';
-import { comparePositions, type Position } from '../stages/ladder.ts';
+import { comparePositions, ladderPositionOrOff, type Position } from '../stages/ladder.ts';
 import { recordFlagChanges, withFlagTransaction } from '../store/flag-writer.ts';
 import type { LedgerChange } from '../store/ledger.ts';
 import { readLiveState } from '../store/live-state.ts';
@@ -37,7 +37,7 @@ export async function rollBackStages(client: pg.ClientBase, env: Environment, re
     // Under the lock, the live position is re-read: an apply that moved the flag since the measurement wins.
     const done = request.rollbacks.filter((r) => {
       const rollout = live.rollouts.get(r.flag);
-      return rollout && live.flags.has(r.flag) && comparePositions(toPosition(rollout), r.from) === 0;
+      return rollout && live.flags.has(r.flag) && comparePositions(ladderPositionOrOff(rollout), r.from) === 0;
     });
     if (done.length === 0) {
       await insertMeasurements(client, env.name, request.measurements);
@@ -77,5 +77,3 @@ export async function rollBackStages(client: pg.ClientBase, env: Environment, re
 }
 
 const percentOf = (p: Position): number | null => (p.stage === 'canary' ? (p.percent ?? null) : null);
-const toPosition = (r: { stage: Position['stage'] | null; percent: number | null }): Position =>
-  r.stage === null ? { stage: 'off' } : r.stage === 'canary' ? { stage: 'canary', percent: r.percent ?? 0 } : { stage: r.stage };

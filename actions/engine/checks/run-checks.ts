@@ -9,6 +9,7 @@
 import equal from 'fast-deep-equal';
 import { ContractRegistry } from '../config/contracts.ts';
 import { formatDuration, parseDuration } from '../config/duration.ts';
+import { valueIsOn } from '../config/flag-on.ts';
 import type { Environment, JsonValue } from '../config/model.ts';
 import { toError } from '../errors.ts';
 import { checkConnection, ChecksRoleError, CheckTimeoutError, RefusedQueryError, SideEffectError, type CheckAccess, type CheckConnection } from './guard.ts';
@@ -135,9 +136,7 @@ async function runOne(
 export function conditionHolds(condition: { key: string; equals?: JsonValue }, flags: ReadonlyMap<string, JsonValue>): boolean {
   const live = flags.get(condition.key);
   if ('equals' in condition) return live !== undefined && equal(live, condition.equals);
-  if (live === undefined || live === null || live === false) return false;
-  if (typeof live === 'object' && !Array.isArray(live) && 'enabled' in live) return live.enabled === true;
-  return true;
+  return valueIsOn(live);
 }
 
 function describeError(thrown: unknown, timeoutMs: number): string {

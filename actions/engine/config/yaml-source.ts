@@ -8,7 +8,7 @@ import type { Problem } from '../problems.ts';
 
 export type PathToken = string | number;
 
-export interface Position {
+export interface SourcePosition {
   line: number;
   column: number;
 }
@@ -19,7 +19,7 @@ export interface YamlSource {
   /** The positioned document; built on first use when the file was read by the fast path. */
   readonly doc: Document.Parsed;
   /** 1-based line and column of an offset, counting lines by \n as editors do. */
-  position(offset: number): Position;
+  position(offset: number): SourcePosition;
   /** The plain JS data, or undefined when the file could not be read as data. */
   data: unknown;
   /** Syntax errors and warnings; when any is fatal, `data` is undefined. */
@@ -112,7 +112,7 @@ function withinDepth(root: unknown, limit: number): boolean {
 
 function parseFull(file: string, text: string): YamlSource {
   const position = lineIndex(text);
-  const at = (offset: number): Position => position(offset);
+  const at = (offset: number): SourcePosition => position(offset);
   let doc: Document.Parsed;
   try {
     // logLevel 'error': the library would print its own warnings (e.g. about map keys) with
@@ -218,7 +218,7 @@ function unclosedFlowStart(text: string, offset: number): number | undefined {
  * Line and column by our own index of line starts. (The parser's LineCounter misses
  * line breaks inside some broken tokens and then puts columns past the end of a line.)
  */
-function lineIndex(text: string): (offset: number) => Position {
+function lineIndex(text: string): (offset: number) => SourcePosition {
   const starts = [0];
   for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
   return (offset) => {
@@ -328,7 +328,7 @@ function yamlMessage(code: string, raw: string): string {
  * map key rather than its value (for "unknown key" style problems). Falls back to
  * the deepest node that exists, then to the top of the file.
  */
-export function locate(source: YamlSource, path: readonly PathToken[], options: { key?: boolean } = {}): Position {
+export function locate(source: YamlSource, path: readonly PathToken[], options: { key?: boolean } = {}): SourcePosition {
   let node: unknown = source.doc.contents;
   let best: [number, number] | undefined = rangeOf(node);
   for (let i = 0; i < path.length; i++) {

@@ -33,7 +33,7 @@ export interface Database {
 export interface OpenDatabaseOptions {
   /** Repository root: relative paths in the environment resolve against it. */
   root: string;
-  processEnv?: NodeJS.ProcessEnv;
+  processEnv: NodeJS.ProcessEnv;
   /** Shown in pg_stat_activity, so that a lock holder can be named. */
   applicationName?: string;
   /**

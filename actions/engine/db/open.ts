@@ -21,7 +21,7 @@ export async function openDatabase(env: Environment, opts: OpenDatabaseOptions):
       `${env.name} is a fleet (${env.file} lists targets, not one database). plan, apply and status act on the whole fleet; for one target, name it: --env ${env.name}/<target>.`,
     );
   }
-  const url = (opts.processEnv ?? process.env)[spec.urlEnv];
+  const url = opts.processEnv[spec.urlEnv];
   if (!url) {
     throw new UserError(
       `Environment variable ${spec.urlEnv} is not set. ${env.file} says the database URL of environment "${env.name}" is in ${spec.urlEnv}. ` +

@@ -11,7 +11,7 @@ import type { Environment } from '../config/model.ts';
 import type { GateContext } from '../plan/planner.ts';
 import type { UpstreamLive } from '../promote/decide.ts';
 import { readOnly, withSession } from '../session.ts';
-import { comparePositions, type Position as LadderPosition } from '../stages/ladder.ts';
+import { comparePositions, ladderPositionOrOff } from '../stages/ladder.ts';
 import { readLedger, type LedgerEntry } from '../store/ledger.ts';
 import { readLiveState, type LiveRollout, type LiveState } from '../store/live-state.ts';
 import { runPool } from './pool.ts';
@@ -40,7 +40,7 @@ async function readTargets(root: string, upstream: Environment, processEnv: Node
 function leastAdvanced(rollouts: readonly LiveRollout[]): LiveRollout {
   let least = rollouts[0];
   for (const r of rollouts.slice(1)) {
-    const order = comparePositions(ladderOf(r), ladderOf(least));
+    const order = comparePositions(ladderPositionOrOff(r), ladderPositionOrOff(least));
     if (order < 0 || (order === 0 && r.stageSince && (!least.stageSince || r.stageSince > least.stageSince))) least = r;
   }
   return least;
@@ -85,5 +85,3 @@ export async function readFleetUpstreamLive(root: string, upstream: Environment,
 
 const failingTargets = (all: readonly TargetRead[]): string[] => all.filter((r) => r.latest !== undefined && r.latest.outcome === 'reverted').map((r) => r.target);
 
-const ladderOf = (p: { stage: LiveRollout['stage']; percent: number | null }): LadderPosition =>
-  p.stage === null ? { stage: 'off' } : p.stage === 'canary' ? { stage: 'canary', percent: p.percent ?? 0 } : { stage: p.stage };

@@ -69,7 +69,7 @@ export async function adoptMigrations(client: pg.ClientBase, ctx: MigrationConte
   plan.problems = sortProblems([...read.problems, ...duplicateProblems, ...plan.problems]);
   if (!options.write || hasErrors(plan.problems) || plan.toRecord.length === 0) return { plan, recorded: 0 };
 
-  const processEnv = ctx.processEnv ?? process.env;
+  const processEnv = ctx.processEnv;
   await ensureHistory(client, read.files);
   const appliedBy = currentActor(processEnv);
   const commit = await currentCommit(ctx.root, processEnv);

@@ -67,13 +67,13 @@ interface SquawkFinding {
   rule_name: string;
 }
 
-export async function lintMigrations(migrations: readonly PreparedMigration[]): Promise<LintFinding[]> {
+export async function lintMigrations(migrations: readonly PreparedMigration[], processEnv: NodeJS.ProcessEnv): Promise<LintFinding[]> {
   if (migrations.length === 0) return [];
   const byPath = new Map(migrations.map((m) => [m.file.absolutePath, m]));
   // Squawk judges robustness differently inside a transaction: lint each group with the right assumption.
   const inTransaction = migrations.filter((m) => m.execution === 'transaction').map((m) => m.file.absolutePath);
   const outside = migrations.filter((m) => m.execution !== 'transaction').map((m) => m.file.absolutePath);
-  const binary = findSquawk();
+  const binary = findSquawk(processEnv);
   if ('unavailable' in binary) {
     const first = migrations[0];
     return [{ file: first.file.path, line: 1, column: 1, severity: 'warning', rule: LINT_UNAVAILABLE, message: `migration lint did not run: ${binary.unavailable}` }];
@@ -253,7 +253,7 @@ const PLATFORMS = new Set(['darwin-arm64', 'darwin-x64', 'linux-arm64', 'linux-x
  * The squawk binary, without going through squawk-cli's Node launcher (a second Node start
  * per lint): ROLLOUT_SQUAWK if set, the copy shipped next to a bundle, or the platform package.
  */
-export function findSquawk(env: NodeJS.ProcessEnv = process.env): { path: string } | { unavailable: string } {
+export function findSquawk(env: NodeJS.ProcessEnv): { path: string } | { unavailable: string } {
   if (env.ROLLOUT_SQUAWK) return existsSync(env.ROLLOUT_SQUAWK) ? { path: env.ROLLOUT_SQUAWK } : { unavailable: `ROLLOUT_SQUAWK names ${env.ROLLOUT_SQUAWK}, which does not exist` };
   const platform = `${process.platform}-${process.arch}`;
   const exe = process.platform === 'win32' ? 'squawk.exe' : 'squawk';

@@ -25,7 +25,8 @@ export interface MigrationContext {
   /** Repository root. */
   root: string;
   env: Environment;
-  processEnv?: NodeJS.ProcessEnv;
+  /** The variables the run was given (actor, git); passed in, never read from process.env here. */
+  processEnv: NodeJS.ProcessEnv;
 }
 
 export interface MigrationStatus {
@@ -81,7 +82,7 @@ export async function inspectMigrations(
 export async function previewMigrations(client: pg.ClientBase, ctx: MigrationContext, options: { retryFailed?: boolean } = {}): Promise<MigrationPreview> {
   const status = await inspectMigrations(client, ctx, options);
   const { prepared, problems } = await prepareMigrations(status.plan.toRun, await serverVersion(client), { parse: 'all' });
-  const lint = await lintMigrations(prepared);
+  const lint = await lintMigrations(prepared, ctx.processEnv);
   return { ...status, prepared, lint, problems: sortProblems([...status.problems, ...problems, ...pendingFileProblems(ctx, prepared)]) };
 }
 
@@ -92,7 +93,7 @@ export async function previewMigrations(client: pg.ClientBase, ctx: MigrationCon
  * Session settings are RESET after each file, so that one file's SETs cannot leak into the next.
  */
 export async function applyMigrations(client: pg.ClientBase, ctx: MigrationContext, options: ApplyOptions = {}): Promise<ApplyReport> {
-  const processEnv = ctx.processEnv ?? process.env;
+  const processEnv = ctx.processEnv;
   // `git rev-parse` runs while the database answers.
   const commit = currentCommit(ctx.root, processEnv);
   const read = await readMigrationFiles(ctx.root, ctx.env.migrations.directory);
@@ -136,7 +137,7 @@ export async function applyMigrations(client: pg.ClientBase, ctx: MigrationConte
  * running it (and refresh the checksum of applied files that were edited). Caller holds the lock.
  */
 export async function baselineMigrations(client: pg.ClientBase, ctx: MigrationContext, version: bigint): Promise<MigrationFile[]> {
-  const processEnv = ctx.processEnv ?? process.env;
+  const processEnv = ctx.processEnv;
   const read = await readMigrationFiles(ctx.root, ctx.env.migrations.directory);
   await ensureHistory(client, read.files);
   const history = await readHistory(client, read.files);

@@ -14,7 +14,7 @@ import { asNumber } from '../checks/compare.ts';
 import { checkConnection, runReadOnly, type CheckAccess, type CheckConnection } from '../checks/guard.ts';
 import { loadRepositorySettings } from '../config/repository-settings.ts';
 import { rollBackStages } from '../breakglass/stage-rollback.ts';
-import type { Position } from '../stages/ladder.ts';
+import { ladderPosition, type Position } from '../stages/ladder.ts';
 import { readLiveState } from '../store/live-state.ts';
 import { externalActionsOf, runExternalAction, type ExternalAction, type GitHubTarget } from './breach-actions.ts';
 import { burnRate, evaluateBurnPairs, evaluateThreshold, type HealthStatus, type PairVerdict } from './evaluate.ts';
@@ -275,8 +275,8 @@ async function livePositions(env: Environment, client: pg.ClientBase): Promise<M
   const positions = new Map<string, LivePosition>();
   const live = await readLiveState(client, env.flagTable);
   for (const [key, rollout] of live.rollouts) {
-    if (rollout.stage === null || !env.flags.has(key)) continue;
-    const position: Position = rollout.stage === 'canary' ? { stage: 'canary', percent: rollout.percent ?? 0 } : { stage: rollout.stage };
+    const position = ladderPosition(rollout);
+    if (!position || !env.flags.has(key)) continue;
     positions.set(key, { position, since: rollout.stageSince });
   }
   return positions;

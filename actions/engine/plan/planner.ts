@@ -9,14 +9,15 @@ import { criteriaFor } from '../config/exit-criteria.ts';
 import type { Measurement } from '../stages/exit-gate.ts';
 import { evaluateMove, type DependencyState, type UpstreamState } from '../stages/gates.ts';
 import { firstApplyVerdict } from '../stages/first-apply.ts';
-import { DEFAULT_LADDER, comparePositions, type LadderConfig, type Position as LadderPosition } from '../stages/ladder.ts';
+import { DEFAULT_LADDER, comparePositions, ladderPositionOrOff, type LadderConfig } from '../stages/ladder.ts';
 import { desiredDefinition, plainValue, servesEveryUnit, servingOf, type ServingSpec } from '../serving/definitions.ts';
 import { liveDefinitionOf, type LiveDefinition, type LiveFlag, type LiveRollout, type LiveState } from '../store/live-state.ts';
 import { AUTO_ROLLBACK_KIND, isHeldByRollback, isReconciledRollback } from './rollback-hold.ts';
 import { PlanHasher, canonicalJson } from './hash.ts';
 import { impactOf } from './impact.ts';
 import { diffJson } from './json-diff.ts';
-import type { FlagChange, MigrationPlanPart, Plan, Position } from './types.ts';
+import type { FlagChange, MigrationPlanPart, Plan, StoredPosition } from './types.ts';
+import { valueIsOn } from '../config/flag-on.ts';
 
 export interface PlanInput {
   desired: Environment;
@@ -33,7 +34,7 @@ export interface GateContext {
   /** The environment that promotes to this one, as read from its database. */
   upstream?: {
     environment: string;
-    positions: ReadonlyMap<string, { position: Position; enteredAt: Date | null }>;
+    positions: ReadonlyMap<string, { position: StoredPosition; enteredAt: Date | null }>;
     checksPassing: boolean;
     /** Why the upstream could not be read, if it could not: forward moves are then refused. */
     unreadable?: string;
@@ -126,11 +127,11 @@ function hashFlag(
   hasher.record(JSON.stringify(key), desiredText, position, liveText, recorded, serving, rollout?.definition?.text ?? '-', have?.stored?.text ?? '-');
 }
 
-export function positionOf(flag: FlagSpec): Position {
+export function positionOf(flag: FlagSpec): StoredPosition {
   return { stage: flag.rollout?.stage ?? null, percent: flag.rollout?.percent ?? null };
 }
 
-const livePosition = (rollout: LiveRollout | undefined): Position | null =>
+const livePosition = (rollout: LiveRollout | undefined): StoredPosition | null =>
   rollout ? { stage: rollout.stage, percent: rollout.percent } : null;
 
 function planFlag(
@@ -218,16 +219,10 @@ function sameServing(stored: LiveDefinition, wanted: ServingSpec, staged: boolea
   return stored.killSwitch === wanted.killSwitch && (!staged || equal(stored.offValue, wanted.offValue)) && equal(stored.segments, wanted.segments);
 }
 
-const toLadder = (p: Position | null): LadderPosition =>
-  !p || p.stage === null ? { stage: 'off' } : p.stage === 'canary' ? { stage: 'canary', percent: p.percent ?? 0 } : { stage: p.stage };
 
-/** A flag counts as on when it is past 'off' and its value is not false / {enabled: false}. */
+/** A flag counts as on when it is past 'off' and its value is on (config/flag-on.ts). */
 export function isOn(flag: FlagSpec): boolean {
-  if (flag.rollout?.stage === 'off') return false;
-  const value = flag.value;
-  if (value === false || value === null) return false;
-  if (typeof value === 'object' && !Array.isArray(value) && value.enabled === false) return false;
-  return true;
+  return flag.rollout?.stage !== 'off' && valueIsOn(flag.value);
 }
 
 /** Stage gates for one change: kill switches and rollbacks always pass; forward moves meet every gate. */
@@ -235,9 +230,9 @@ function attachVerdict(change: FlagChange, input: PlanInput, gates: GateContext)
   const desired = input.desired.flags.get(change.key);
   if (!desired || change.action === 'remove' || change.action === 'hold') return;
   // Flipping a kill switch is never gated; moving a staged one's rollout forward is an enablement, gated as any flag's.
-  const forward = change.stageChanged && change.to?.stage != null && comparePositions(toLadder(change.to), toLadder(change.from)) > 0;
+  const forward = change.stageChanged && change.to?.stage != null && comparePositions(ladderPositionOrOff(change.to), ladderPositionOrOff(change.from)) > 0;
   if (desired.killSwitch && change.valueChanged && !forward) {
-    change.gate = evaluateMove({ flagKey: change.key, environment: input.desired.name, killSwitch: true, from: toLadder(change.from), to: toLadder(change.to), now: gates.now });
+    change.gate = evaluateMove({ flagKey: change.key, environment: input.desired.name, killSwitch: true, from: ladderPositionOrOff(change.from), to: ladderPositionOrOff(change.to), now: gates.now });
     return;
   }
   if (!change.stageChanged || change.to?.stage == null) return;
@@ -248,16 +243,16 @@ function attachVerdict(change: FlagChange, input: PlanInput, gates: GateContext)
     change.gate = firstApplyVerdict({
       flagKey: change.key,
       environment: input.desired.name,
-      to: toLadder(change.to),
+      to: ladderPositionOrOff(change.to),
       adopt: gates.adopt === true,
-      ...(up ? { upstream: { environment: up.environment, position: toLadder(up.positions.get(change.key)?.position ?? null), ...(up.unreadable !== undefined ? { unreadable: up.unreadable } : {}) } } : {}),
+      ...(up ? { upstream: { environment: up.environment, position: ladderPositionOrOff(up.positions.get(change.key)?.position ?? null), ...(up.unreadable !== undefined ? { unreadable: up.unreadable } : {}) } } : {}),
     });
     return;
   }
   const rollout = input.live.rollouts.get(change.key);
   const dependencies: DependencyState[] = desired.dependsOn.map((key) => {
     const dependency = input.desired.flags.get(key);
-    return { flagKey: key, on: dependency ? isOn(dependency) : false, ...(dependency ? { position: toLadder(positionOf(dependency)) } : {}) };
+    return { flagKey: key, on: dependency ? isOn(dependency) : false, ...(dependency ? { position: ladderPositionOrOff(positionOf(dependency)) } : {}) };
   });
   let upstream: UpstreamState | undefined;
   // An unreadable upstream has no positions and no check results: say that, not "at off" and "failing" (issue 13, defect 4).
@@ -265,7 +260,7 @@ function attachVerdict(change: FlagChange, input: PlanInput, gates: GateContext)
     const held = gates.upstream.positions.get(change.key);
     upstream = {
       environment: gates.upstream.environment,
-      position: toLadder(held?.position ?? null),
+      position: ladderPositionOrOff(held?.position ?? null),
       ...(held?.enteredAt ? { enteredAt: held.enteredAt } : {}),
       checksPassing: gates.upstream.checksPassing,
     };
@@ -275,8 +270,8 @@ function attachVerdict(change: FlagChange, input: PlanInput, gates: GateContext)
     flagKey: change.key,
     environment: input.desired.name,
     exitCriteria,
-    from: toLadder(change.from),
-    to: toLadder(change.to),
+    from: ladderPositionOrOff(change.from),
+    to: ladderPositionOrOff(change.to),
     ladder: gates.ladder ?? DEFAULT_LADDER,
     ...(rollout?.stageSince ? { enteredAt: rollout.stageSince } : {}),
     now: gates.now,

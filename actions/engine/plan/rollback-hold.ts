@@ -6,21 +6,19 @@
  * change is a reconcile (the same as for a break-glass value): apply records it, so that the next
  * forward move is gated as usual.
  */
-import { comparePositions, type Position as LadderPosition } from '../stages/ladder.ts';
+import { comparePositions, ladderPositionOrOff } from '../stages/ladder.ts';
 import type { LiveRollout } from '../store/live-state.ts';
-import type { Position } from './types.ts';
+import type { StoredPosition } from './types.ts';
 
 export const AUTO_ROLLBACK_KIND = 'auto-rollback';
 
-export function isHeldByRollback(rollout: LiveRollout, from: Position | null, to: Position): boolean {
+export function isHeldByRollback(rollout: LiveRollout, from: StoredPosition | null, to: StoredPosition): boolean {
   if (rollout.recordedKind !== AUTO_ROLLBACK_KIND || !from) return false;
-  return comparePositions(ladderOf(to), ladderOf(from)) > 0;
+  return comparePositions(ladderPositionOrOff(to), ladderPositionOrOff(from)) > 0;
 }
 
 /** Whether Git now says exactly where an auto-rollback left the flag (so the hold can be lifted). */
-export function isReconciledRollback(rollout: LiveRollout, desired: Position): boolean {
+export function isReconciledRollback(rollout: LiveRollout, desired: StoredPosition): boolean {
   return rollout.recordedKind === AUTO_ROLLBACK_KIND && rollout.stage === desired.stage && (rollout.percent ?? null) === (desired.percent ?? null);
 }
 
-const ladderOf = (p: Position): LadderPosition =>
-  p.stage === null ? { stage: 'off' } : p.stage === 'canary' ? { stage: 'canary', percent: p.percent ?? 0 } : { stage: p.stage };

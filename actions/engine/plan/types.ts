@@ -1,13 +1,10 @@
 import type { JsonValue } from '../config/model.ts';
 import type { ServingSpec } from '../serving/definitions.ts';
-import type { Stage } from '../stages/ladder.ts';
+import type { StoredPosition } from '../stages/ladder.ts';
 import type { DiffLine } from './json-diff.ts';
 
-/** Where a flag stands on the ladder; null stage for a plain value without a rollout. */
-export interface Position {
-  stage: Stage | null;
-  percent: number | null;
-}
+/** Where a flag stands: stages/ladder.ts's StoredPosition (null stage for a plain value without a rollout). */
+export type { StoredPosition } from '../stages/ladder.ts';
 
 export interface LintFinding {
   rule: string;
@@ -53,8 +50,8 @@ export interface FlagChange {
   after?: JsonValue;
   valueChanged: boolean;
   diff: DiffLine[];
-  from: Position | null;
-  to: Position | null;
+  from: StoredPosition | null;
+  to: StoredPosition | null;
   stageChanged: boolean;
   killSwitch: boolean;
   /** Git's off value, segments and kill-switch mark (absent on a removal): what apply stores beside the value. */

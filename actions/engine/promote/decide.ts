@@ -13,18 +13,11 @@
 import equal from 'fast-deep-equal';
 import type { Environment, FlagSpec, JsonValue } from '../config/model.ts';
 import { evaluateMove } from '../stages/gates.ts';
-import { comparePositions, describePosition, nextRung, rungIndex, type LadderConfig, type Position } from '../stages/ladder.ts';
-import type { LiveState } from '../store/live-state.ts';
+import { comparePositions, describePosition, ladderPosition, nextRung, rungIndex, type LadderConfig, type Position } from '../stages/ladder.ts';
+import type { UpstreamLive } from '../plan/upstream.ts';
 import type { FileEdit, NewFlag } from './edit-file.ts';
 
-export interface UpstreamLive {
-  environment: string;
-  live: LiveState;
-  /** False when the upstream's latest apply was reverted by its checks. */
-  checksPassing: boolean;
-  /** Why checks count as failing, for messages. */
-  checksReason?: string;
-}
+export type { UpstreamLive } from '../plan/upstream.ts';
 
 export interface PromotionInput {
   upstream: Environment;
@@ -56,136 +49,174 @@ export interface PromotionDecision {
 }
 
 export function decidePromotion(input: PromotionInput): PromotionDecision {
-  const { upstream, downstream, upstreamLive, ladder, now } = input;
-  const up = upstream.name;
-  const down = downstream.name;
   const flags: FlagPromotion[] = [];
   const edits: FileEdit[] = [];
+  // A flag new downstream is written after the last flag before it that the downstream has.
   let previous: string | undefined;
-  for (const [key, spec] of upstream.flags) {
-    const here = downstream.flags.get(key);
-    const liveValue = upstreamLive.live.flags.get(key)?.value;
-    const rollout = upstreamLive.live.rollouts.get(key);
-    const anchor = previous;
+  for (const [key, spec] of input.upstream.flags) {
+    const here = input.downstream.flags.get(key);
+    const decided = decideFlag({ ...input, key, spec, here, anchor: previous });
     if (here) previous = key;
-
-    if (liveValue === undefined || !rollout) {
-      flags.push({ key, action: 'hold', ...(here?.rollout ? { from: here.rollout, to: here.rollout } : {}), reasons: [`${key} is not applied in ${up} yet (no live value rollout wrote); apply ${up} first.`] });
-      continue;
-    }
-    const upPosition: Position | undefined = rollout.stage === null ? undefined : rollout.stage === 'canary' ? { stage: 'canary', percent: rollout.percent ?? 0 } : { stage: rollout.stage };
-
-    if (spec.killSwitch) {
-      if (!here) {
-        edits.push({ kind: 'add', key, flag: newFlag(spec, liveValue, undefined), ...(anchor ? { after: anchor } : {}) });
-        flags.push({ key, action: 'add', valueAfter: liveValue, reasons: [`${key} is a kill switch new in ${up}: added with ${up}'s value.`] });
-      } else if (!equal(here.value, liveValue)) {
-        edits.push({ kind: 'value', key, value: liveValue });
-        flags.push({ key, action: 'value', valueBefore: here.value, valueAfter: liveValue, reasons: [`${key} is a kill switch: its value is promoted as it is in ${up}, whatever any gate says.`] });
-      } else flags.push({ key, action: 'same', reasons: [] });
-      continue;
-    }
-
-    if (!upstreamLive.checksPassing) {
-      flags.push({ key, action: 'hold', ...(here?.rollout ? { from: here.rollout, to: here.rollout } : {}), reasons: [`${up}'s checks are failing (${upstreamLive.checksReason ?? 'its latest apply was reverted'}); only kill switches are promoted until they pass.`] });
-      continue;
-    }
-
-    if (!here) {
-      const arrival: Position | undefined = upPosition ? { stage: 'off' } : undefined;
-      edits.push({ kind: 'add', key, flag: newFlag(spec, liveValue, arrival), ...(anchor ? { after: anchor } : {}) });
-      flags.push({
-        key,
-        action: 'add',
-        ...(arrival ? { to: arrival } : {}),
-        ...(upPosition ? { upstream: upPosition } : {}),
-        valueAfter: liveValue,
-        reasons: [
-          arrival
-            ? `${key} is new in ${up} (at ${describePosition(upPosition!)}): it arrives in ${down} at off with ${up}'s value, and climbs one rung per promotion.`
-            : `${key} is new in ${up} and has no rollout: it arrives in ${down} with ${up}'s value.`,
-        ],
-      });
-      continue;
-    }
-
-    const valueDiffers = !equal(here.value, liveValue);
-    if (!upPosition || !here.rollout) {
-      if (upPosition && !here.rollout) {
-        flags.push({ key, action: 'hold', upstream: upPosition, reasons: [`${key} has a rollout in ${up} (${describePosition(upPosition)}) but none in ${down}; add rollout: to ${downstream.file} by hand.`] });
-      } else if (valueDiffers) {
-        edits.push({ kind: 'value', key, value: liveValue });
-        flags.push({ key, action: 'value', valueBefore: here.value, valueAfter: liveValue, reasons: [`${key} has no rollout: its value is promoted as it is in ${up}.`] });
-      } else flags.push({ key, action: 'same', reasons: [] });
-      continue;
-    }
-
-    const from: Position = here.rollout;
-    const direction = comparePositions(upPosition, from);
-    const values = valueDiffers ? { valueBefore: here.value, valueAfter: liveValue } : {};
-    if (direction === 0) {
-      if (valueDiffers) {
-        edits.push({ kind: 'value', key, value: liveValue });
-        flags.push({ key, action: 'value', from, to: from, upstream: upPosition, ...values, reasons: [`${key} is at ${describePosition(from)} in both; its value is promoted as it is in ${up}.`] });
-      } else flags.push({ key, action: 'same', from, to: from, upstream: upPosition, reasons: [] });
-      continue;
-    }
-    if (direction < 0) {
-      edits.push({ kind: 'position', key, to: upPosition });
-      if (valueDiffers) edits.push({ kind: 'value', key, value: liveValue });
-      flags.push({
-        key,
-        action: 'rollback',
-        from,
-        to: upPosition,
-        upstream: upPosition,
-        ...values,
-        reasons: [`${up} rolled ${key} back to ${describePosition(upPosition)}; ${down} follows at once from ${describePosition(from)} (rollbacks are always allowed).`],
-      });
-      continue;
-    }
-    const target = rungIndex(from, ladder) < 0 ? undefined : nextRung(from, ladder);
-    if (!target) {
-      flags.push({ key, action: 'hold', from, to: from, upstream: upPosition, reasons: [`${describePosition(from)} is not a rung of this repository's ladder; fix ${downstream.file} (rollout validate says how).`] });
-      continue;
-    }
-    // The upstream half of the gates: the target is not ahead of the upstream, which held it for its soak with passing checks.
-    const verdict = evaluateMove({
-      flagKey: key,
-      environment: down,
-      from,
-      to: target,
-      ladder,
-      now,
-      upstream: { environment: up, position: upPosition, ...(rollout.stageSince ? { enteredAt: rollout.stageSince } : {}), checksPassing: upstreamLive.checksPassing },
-    });
-    const upstreamGates = verdict.gates.filter((g) => g.gate === 'upstream' || g.gate === 'checks');
-    const refused = upstreamGates.filter((g) => !g.passed);
-    if (refused.length > 0) {
-      flags.push({
-        key,
-        action: 'hold',
-        from,
-        to: from,
-        upstream: upPosition,
-        reasons: [`${key} stays at ${describePosition(from)} in ${down}: the next rung, ${describePosition(target)}, has not soaked in ${up} yet.`, ...refused.map((g) => g.reason)],
-      });
-      continue;
-    }
-    edits.push({ kind: 'position', key, to: target });
-    if (valueDiffers) edits.push({ kind: 'value', key, value: liveValue });
-    const further = comparePositions(upPosition, target) > 0 ? ` (${up} is at ${describePosition(upPosition)}; one rung per promotion)` : '';
-    flags.push({
-      key,
-      action: 'move',
-      from,
-      to: target,
-      upstream: upPosition,
-      ...values,
-      reasons: [`${key}: ${describePosition(from)} → ${describePosition(target)} in ${down}${further}.`, ...upstreamGates.map((g) => g.reason)],
-    });
+    flags.push(decided.flag);
+    edits.push(...decided.edits);
   }
   return { flags, edits };
+}
+
+/** One flag's promotion: the rules of the header, in order, each a named step. */
+interface FlagInput extends PromotionInput {
+  key: string;
+  spec: FlagSpec;
+  /** The downstream's flag, when it has one. */
+  here: FlagSpec | undefined;
+  anchor: string | undefined;
+}
+
+interface Decided {
+  flag: FlagPromotion;
+  edits: FileEdit[];
+}
+
+/** The upstream's applied state of one flag: its live value and position. */
+interface Applied {
+  value: JsonValue;
+  /** Undefined for a flag without a rollout. */
+  position: Position | undefined;
+  enteredAt: Date | null;
+}
+
+function decideFlag(input: FlagInput): Decided {
+  const { key, spec, here, upstreamLive } = input;
+  const liveValue = upstreamLive.live.flags.get(key)?.value;
+  const rollout = upstreamLive.live.rollouts.get(key);
+  if (liveValue === undefined || !rollout) return holdNotApplied(input);
+  const applied: Applied = { value: liveValue, position: ladderPosition(rollout), enteredAt: rollout.stageSince };
+  if (spec.killSwitch) return carryKillSwitch(input, applied);
+  if (!upstreamLive.checksPassing) return holdWhileChecksFail(input);
+  if (!here) return addNewFlag(input, applied);
+  if (!applied.position || !here.rollout) return carryPlainValue(input, here, applied);
+  return followLadder(input, here, here.rollout, applied.position, applied);
+}
+
+const holdAt = (here: FlagSpec | undefined): Pick<FlagPromotion, 'from' | 'to'> => (here?.rollout ? { from: here.rollout, to: here.rollout } : {});
+const same = (key: string, extra: Partial<FlagPromotion> = {}): Decided => ({ flag: { key, action: 'same', ...extra, reasons: [] }, edits: [] });
+
+function holdNotApplied({ key, here, upstream }: FlagInput): Decided {
+  const up = upstream.name;
+  return { flag: { key, action: 'hold', ...holdAt(here), reasons: [`${key} is not applied in ${up} yet (no live value rollout wrote); apply ${up} first.`] }, edits: [] };
+}
+
+/** Kill switches are carried as values, whatever the gates and checks say. */
+function carryKillSwitch(input: FlagInput, applied: Applied): Decided {
+  const { key, spec, here, anchor, upstream } = input;
+  const up = upstream.name;
+  if (!here) {
+    return {
+      flag: { key, action: 'add', valueAfter: applied.value, reasons: [`${key} is a kill switch new in ${up}: added with ${up}'s value.`] },
+      edits: [{ kind: 'add', key, flag: newFlag(spec, applied.value, undefined), ...(anchor ? { after: anchor } : {}) }],
+    };
+  }
+  if (equal(here.value, applied.value)) return same(key);
+  return {
+    flag: { key, action: 'value', valueBefore: here.value, valueAfter: applied.value, reasons: [`${key} is a kill switch: its value is promoted as it is in ${up}, whatever any gate says.`] },
+    edits: [{ kind: 'value', key, value: applied.value }],
+  };
+}
+
+function holdWhileChecksFail({ key, here, upstream, upstreamLive }: FlagInput): Decided {
+  const reason = `${upstream.name}'s checks are failing (${upstreamLive.checksReason ?? 'its latest apply was reverted'}); only kill switches are promoted until they pass.`;
+  return { flag: { key, action: 'hold', ...holdAt(here), reasons: [reason] }, edits: [] };
+}
+
+/** New upstream: at off with the upstream's value when it has a rollout (it climbs from there), as it is otherwise. */
+function addNewFlag({ key, spec, anchor, upstream, downstream }: FlagInput, applied: Applied): Decided {
+  const up = upstream.name;
+  const upPosition = applied.position;
+  const arrival: Position | undefined = upPosition ? { stage: 'off' } : undefined;
+  return {
+    flag: {
+      key,
+      action: 'add',
+      ...(arrival ? { to: arrival } : {}),
+      ...(upPosition ? { upstream: upPosition } : {}),
+      valueAfter: applied.value,
+      reasons: [
+        upPosition
+          ? `${key} is new in ${up} (at ${describePosition(upPosition)}): it arrives in ${downstream.name} at off with ${up}'s value, and climbs one rung per promotion.`
+          : `${key} is new in ${up} and has no rollout: it arrives in ${downstream.name} with ${up}'s value.`,
+      ],
+    },
+    edits: [{ kind: 'add', key, flag: newFlag(spec, applied.value, arrival), ...(anchor ? { after: anchor } : {}) }],
+  };
+}
+
+/** No rollout on one side: a plain value is carried; a rollout only upstream needs a hand edit downstream. */
+function carryPlainValue({ key, upstream, downstream }: FlagInput, here: FlagSpec, applied: Applied): Decided {
+  const up = upstream.name;
+  if (applied.position && !here.rollout) {
+    const reason = `${key} has a rollout in ${up} (${describePosition(applied.position)}) but none in ${downstream.name}; add rollout: to ${downstream.file} by hand.`;
+    return { flag: { key, action: 'hold', upstream: applied.position, reasons: [reason] }, edits: [] };
+  }
+  if (equal(here.value, applied.value)) return same(key);
+  return {
+    flag: { key, action: 'value', valueBefore: here.value, valueAfter: applied.value, reasons: [`${key} has no rollout: its value is promoted as it is in ${up}.`] },
+    edits: [{ kind: 'value', key, value: applied.value }],
+  };
+}
+
+/** Both sides on the ladder: the same rung, a rollback to follow at once, or one gated step forward. */
+function followLadder(input: FlagInput, here: FlagSpec, from: Position, upPosition: Position, applied: Applied): Decided {
+  const { key, upstream, downstream } = input;
+  const up = upstream.name;
+  const valueDiffers = !equal(here.value, applied.value);
+  const values = valueDiffers ? { valueBefore: here.value, valueAfter: applied.value } : {};
+  const valueEdit: FileEdit[] = valueDiffers ? [{ kind: 'value', key, value: applied.value }] : [];
+  const direction = comparePositions(upPosition, from);
+  if (direction === 0) {
+    if (!valueDiffers) return same(key, { from, to: from, upstream: upPosition });
+    return {
+      flag: { key, action: 'value', from, to: from, upstream: upPosition, ...values, reasons: [`${key} is at ${describePosition(from)} in both; its value is promoted as it is in ${up}.`] },
+      edits: valueEdit,
+    };
+  }
+  if (direction < 0) {
+    const reason = `${up} rolled ${key} back to ${describePosition(upPosition)}; ${downstream.name} follows at once from ${describePosition(from)} (rollbacks are always allowed).`;
+    return { flag: { key, action: 'rollback', from, to: upPosition, upstream: upPosition, ...values, reasons: [reason] }, edits: [{ kind: 'position', key, to: upPosition }, ...valueEdit] };
+  }
+  return stepForward(input, from, upPosition, applied, { values, valueEdit });
+}
+
+/** One rung forward, once the upstream has held that rung for its soak with passing checks. */
+function stepForward(input: FlagInput, from: Position, upPosition: Position, applied: Applied, value: { values: Partial<FlagPromotion>; valueEdit: FileEdit[] }): Decided {
+  const { key, upstream, downstream, ladder, now, upstreamLive } = input;
+  const up = upstream.name;
+  const down = downstream.name;
+  const target = rungIndex(from, ladder) < 0 ? undefined : nextRung(from, ladder);
+  if (!target) {
+    const reason = `${describePosition(from)} is not a rung of this repository's ladder; fix ${downstream.file} (rollout validate says how).`;
+    return { flag: { key, action: 'hold', from, to: from, upstream: upPosition, reasons: [reason] }, edits: [] };
+  }
+  // The upstream half of the gates: the target is not ahead of the upstream, which held it for its soak with passing checks.
+  const verdict = evaluateMove({
+    flagKey: key,
+    environment: down,
+    from,
+    to: target,
+    ladder,
+    now,
+    upstream: { environment: up, position: upPosition, ...(applied.enteredAt ? { enteredAt: applied.enteredAt } : {}), checksPassing: upstreamLive.checksPassing },
+  });
+  const upstreamGates = verdict.gates.filter((g) => g.gate === 'upstream' || g.gate === 'checks');
+  const refused = upstreamGates.filter((g) => !g.passed);
+  if (refused.length > 0) {
+    const reasons = [`${key} stays at ${describePosition(from)} in ${down}: the next rung, ${describePosition(target)}, has not soaked in ${up} yet.`, ...refused.map((g) => g.reason)];
+    return { flag: { key, action: 'hold', from, to: from, upstream: upPosition, reasons }, edits: [] };
+  }
+  const further = comparePositions(upPosition, target) > 0 ? ` (${up} is at ${describePosition(upPosition)}; one rung per promotion)` : '';
+  return {
+    flag: { key, action: 'move', from, to: target, upstream: upPosition, ...value.values, reasons: [`${key}: ${describePosition(from)} → ${describePosition(target)} in ${down}${further}.`, ...upstreamGates.map((g) => g.reason)] },
+    edits: [{ kind: 'position', key, to: target }, ...value.valueEdit],
+  };
 }
 
 /** A flag new downstream, written as the upstream file writes it, with the upstream's live value. */

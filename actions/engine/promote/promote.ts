@@ -17,9 +17,7 @@ import { readPlan } from '../plan/read-plan.ts';
 import type { Plan } from '../plan/types.ts';
 import { hasErrors } from '../problems.ts';
 import { readOnly, withSession } from '../session.ts';
-import { formatInstant } from '../stages/gates.ts';
-import { readLedger } from '../store/ledger.ts';
-import { readLiveState } from '../store/live-state.ts';
+import { readUpstreamLive, upstreamGates } from '../plan/upstream.ts';
 import { decidePromotion, holdRefused, type PromotionDecision, type UpstreamLive } from './decide.ts';
 import { editEnvironmentText } from './edit-file.ts';
 
@@ -70,7 +68,7 @@ export async function promote(options: PromoteOptions): Promise<PromoteResult> {
     );
   }
   const { ladder, segments } = loadRepositorySettings(root);
-  const upstreamLive = await readUpstreamLive(root, upstream, options.processEnv);
+  const upstreamLive = await readUpstreamOf(root, upstream, options.processEnv);
   const file = downstream.file;
   const before = readFileSync(join(root, file), 'utf8');
 
@@ -85,7 +83,7 @@ export async function promote(options: PromoteOptions): Promise<PromoteResult> {
     const edited = readEnvironmentFile(file, after, repository.contracts, now, { segments });
     if (!edited.environment) throw new ValidationError(edited.problems);
     try {
-      plan = await planAfterEdit(root, edited.environment, options, { now, ladder, upstream: gateUpstream(upstreamLive) });
+      plan = await planAfterEdit(root, edited.environment, options, { now, ladder, upstream: upstreamGates(upstreamLive) });
     } catch (thrown) {
       if (!(thrown instanceof UserError)) throw thrown;
       planUnavailable = thrown.message;
@@ -103,26 +101,14 @@ export async function promote(options: PromoteOptions): Promise<PromoteResult> {
 }
 
 /** What the upstream has applied: live values and positions (with since when), and whether its checks held. */
-async function readUpstreamLive(root: string, upstream: Environment, processEnv: NodeJS.ProcessEnv): Promise<UpstreamLive> {
+async function readUpstreamOf(root: string, upstream: Environment, processEnv: NodeJS.ProcessEnv): Promise<UpstreamLive> {
   try {
     if (upstream.fleet) {
       // Loaded only for a fleet: what every one of its targets holds (fleet/upstream.ts).
       const { readFleetUpstreamLive } = await import('../fleet/upstream.ts');
       return await readFleetUpstreamLive(root, upstream, processEnv);
     }
-    return await withSession(upstream, { root, processEnv, lock: false }, ({ client }) =>
-      readOnly(client, async () => {
-        const live = await readLiveState(client, upstream.flagTable);
-        const [latest] = await readLedger(client, { environment: upstream.name, limit: 1 });
-        const failing = latest !== undefined && latest.outcome === 'reverted';
-        return {
-          environment: upstream.name,
-          live,
-          checksPassing: !failing,
-          ...(failing ? { checksReason: `ledger #${latest.id} at ${formatInstant(latest.at)} was reverted by its checks` } : {}),
-        };
-      }),
-    );
+    return await withSession(upstream, { root, processEnv, lock: false }, ({ client }) => readOnly(client, () => readUpstreamLive(client, upstream)));
   } catch (thrown) {
     const error = toError(thrown);
     throw new UserError(
@@ -130,11 +116,6 @@ async function readUpstreamLive(root: string, upstream: Environment, processEnv:
       { cause: error },
     );
   }
-}
-
-function gateUpstream(upstream: UpstreamLive): NonNullable<GateContext['upstream']> {
-  const positions = new Map([...upstream.live.rollouts].map(([key, r]) => [key, { position: { stage: r.stage, percent: r.percent }, enteredAt: r.stageSince }] as const));
-  return { environment: upstream.environment, positions, checksPassing: upstream.checksPassing };
 }
 
 /** The downstream's plan for the edited file; a UserError when its database cannot be read. */

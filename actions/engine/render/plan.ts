@@ -5,7 +5,7 @@
 import { compactJson, formatDiffLine } from '../plan/json-diff.ts';
 import { servingNotes } from './serving-notes.ts';
 import { LINT_UNAVAILABLE, describeLines, groupLintFindings, type LintGroup } from '../migrate/lint.ts';
-import type { FlagChange, LintFinding, PendingMigration, Plan, Position } from '../plan/types.ts';
+import type { FlagChange, LintFinding, PendingMigration, Plan, StoredPosition } from '../plan/types.ts';
 import { maskUrlCredentials } from '../secrets.ts';
 import { formatHeldLine } from '../plan/json-diff.ts';
 
@@ -23,7 +23,7 @@ export function renderPlan(plan: Plan, format: PlanFormat, options: { color?: bo
   }
 }
 
-export function describePosition(position: Position | null): string {
+export function describePosition(position: StoredPosition | null): string {
   if (!position || position.stage === null) return '—';
   return position.stage === 'canary' && position.percent !== null ? `canary ${position.percent}%` : position.stage;
 }

@@ -41,7 +41,8 @@ export interface RestoreRequest {
   into?: string;
   /** --yes: do it; otherwise only plan. */
   confirm: boolean;
-  cwd?: string;
+  /** Where a relative --backup is read from: the caller's working directory, passed in (the engine never reads process.cwd()). */
+  cwd: string;
 }
 
 export interface RestoreDone {
@@ -182,9 +183,9 @@ export async function chooseBackup(request: Pick<RestoreRequest, 'root' | 'env' 
   };
   const display = (path: string): string => within(root, path);
   // --backup is read relative to the current directory, so the command the plan prints names it from there.
-  const argument = (path: string): string => within(request.cwd ?? process.cwd(), path);
+  const argument = (path: string): string => within(request.cwd, path);
   if (request.backup !== undefined) {
-    const path = resolve(request.cwd ?? process.cwd(), request.backup);
+    const path = resolve(request.cwd, request.backup);
     const info = await stat(path).catch(() => undefined);
     if (!info?.isFile()) {
       throw new UserError(`--backup ${request.backup}: ${info ? 'not a file' : 'no such file'} (${path}). Name a backup apply wrote (rollout apply prints "backup: <file>"), e.g. one in ${env.migrations.backup?.directory ?? 'the folder migrations.backup.directory names'}.`);

@@ -46,6 +46,25 @@ export const DEFAULT_LADDER: LadderConfig = {
 
 const normalise = (p: Position): Position => (p.stage === 'canary' ? { stage: 'canary', percent: p.percent ?? 0 } : { stage: p.stage });
 
+/**
+ * A position as the database stores it (rollout.flag_rollouts) and a plan reports it: a null
+ * stage is a plain value, a flag without a rollout; percent is null outside canary.
+ */
+export interface StoredPosition {
+  stage: Stage | null;
+  percent: number | null;
+}
+
+/** The ladder position of a stored one; undefined for a plain value. The one converter between the two. */
+export function ladderPosition(p: StoredPosition): Position | undefined {
+  return p.stage === null ? undefined : normalise({ stage: p.stage, percent: p.percent ?? 0 });
+}
+
+/** As ladderPosition, where a plain value (or none at all) counts as off, as the gates see it. */
+export function ladderPositionOrOff(p: StoredPosition | null | undefined): Position {
+  return (p && ladderPosition(p)) ?? { stage: 'off' };
+}
+
 /** Order of positions along the ladder: negative if a is below b, 0 if the same, positive if above. */
 export function comparePositions(a: Position, b: Position): number {
   const byStage = stageIndex(a.stage) - stageIndex(b.stage);

@@ -5,7 +5,7 @@ import type { Environment, JsonValue } from '../config/model.ts';
 import { formatDuration } from '../config/duration.ts';
 import { buildPlan, positionOf } from '../plan/planner.ts';
 import { compactJson } from '../plan/json-diff.ts';
-import type { Position } from '../plan/types.ts';
+import type { StoredPosition } from '../plan/types.ts';
 import { describePosition } from '../render/plan.ts';
 import { gitSync, type GitSync } from '../render/git-sync.ts';
 import type { LedgerCheck } from '../plan/types.ts';
@@ -18,8 +18,8 @@ export interface FlagStatus {
   desired?: JsonValue;
   live?: JsonValue;
   inSync: boolean;
-  desiredPosition: Position | null;
-  livePosition: Position | null;
+  desiredPosition: StoredPosition | null;
+  livePosition: StoredPosition | null;
   stageSince: Date | null;
 }
 

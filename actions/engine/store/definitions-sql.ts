@@ -9,12 +9,19 @@
 /** Bumped when the view's text changes: apply replaces it only then (a replace locks out readers for a moment). */
 const VIEW_VERSION = 'rollout flag definitions 1';
 
+/**
+ * SQL: whether rollout.flag_rollouts has the serving columns. One ALTER adds them all, so one
+ * stands for them; false (not an error) when the table does not exist. The one test of it,
+ * for the upgrade below, readLiveState and break-glass.
+ */
+export const HAS_DEFINITION_COLUMNS = "EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('rollout.flag_rollouts') AND attname = 'off_value' AND NOT attisdropped)";
+
 export const DEFINITIONS_SQL = String.raw`
 -- Serving columns, added in place to tables older versions made. value is SQL NULL only on
 -- a row no version with definitions has written yet (apply then plans it: docs/flag-store.md).
 DO $$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'rollout.flag_rollouts'::regclass AND attname = 'off_value' AND NOT attisdropped) THEN
+  IF NOT ${HAS_DEFINITION_COLUMNS} THEN
     ALTER TABLE rollout.flag_rollouts
       ADD COLUMN value jsonb,
       ADD COLUMN off_value jsonb,

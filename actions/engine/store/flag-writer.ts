@@ -15,7 +15,7 @@ import { FLAG_LOCK_TIMEOUT_MS, lockFlagWrites } from '../db/advisory-lock.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { formatDuration } from '../config/duration.ts';
 import { LockTimeoutError } from '../errors.ts';
-import type { Position } from '../plan/types.ts';
+import type { StoredPosition } from '../plan/types.ts';
 import type { ServingSpec } from '../serving/definitions.ts';
 import { appendLedger, type LedgerChange, type LedgerKind, type LedgerMeta } from './ledger.ts';
 import { quoteTable } from './live-state.ts';
@@ -24,7 +24,7 @@ export interface FlagWrite {
   key: string;
   /** What units in the rollout get (Git's value). undefined: delete the flag (removed from Git). */
   value?: JsonValue;
-  position: Position | null;
+  position: StoredPosition | null;
   /**
    * Git's off value, segments and kill-switch mark (apply, revert, import). Writing them also
    * clears a break-glass override. Absent (break-glass): the stored ones stay.

@@ -8,7 +8,13 @@ import type pg from 'pg';
 import type { JsonValue } from '../config/model.ts';
 import { asStored, chainTip, entryDigest, type ChainEntry } from './ledger-chain.ts';
 
-export type LedgerKind = 'apply' | 'rollback' | 'break-glass' | 'revert' | 'baseline' | 'auto-rollback' | 'restore';
+/**
+ * The kinds this version writes. A rollback by PR is an apply like any other (its changes say
+ * the stage went back). The table's check (tool-schema.ts) still admits 'rollback', which the
+ * first release listed and never wrote: narrowing it would rewrite the constraint of every
+ * existing ledger for nothing.
+ */
+export type LedgerKind = 'apply' | 'break-glass' | 'revert' | 'baseline' | 'auto-rollback' | 'restore';
 
 export interface LedgerMeta {
   environment: string;

@@ -8,6 +8,7 @@ import type pg from 'pg';
 import type { FlagDefinition, Segment } from '../../../packages/provider/src/definition.ts';
 import type { JsonValue } from '../config/model.ts';
 import type { Stage } from '../stages/ladder.ts';
+import { HAS_DEFINITION_COLUMNS } from './definitions-sql.ts';
 
 export const DEFAULT_FLAG_TABLE = 'rollout.flags';
 
@@ -82,7 +83,7 @@ export async function readLiveState(client: pg.ClientBase, flagTable: string | u
   }
   if (present[0]?.rollouts) {
     const { rows: columns } = await client.query<{ ok: boolean }>(
-      "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'rollout.flag_rollouts'::regclass AND attname = 'off_value' AND NOT attisdropped) AS ok",
+      `SELECT ${HAS_DEFINITION_COLUMNS} AS ok`,
     );
     const serving = columns[0]?.ok
       ? ', value::text AS value, off_value::text AS off_value, segments::text AS segments, kill_switch, override::text AS override'
