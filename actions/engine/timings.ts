@@ -10,6 +10,7 @@ const totals = new Map<string, number>();
 
 if (enabled) {
   process.on('exit', () => {
+    recordTiming('process', sinceStart());
     const rounded = Object.fromEntries([...totals].map(([phase, ms]) => [phase, Math.round(ms * 100) / 100]));
     process.stderr.write(`rollout timings: ${JSON.stringify(rounded)}\n`);
   });
@@ -42,7 +43,7 @@ export function timedSync<T>(phase: string, fn: () => T): T {
   }
 }
 
-/** Milliseconds since the process started (node start-up included), for a "process" phase. */
+/** Milliseconds since the process started (node's own start-up included). */
 export function sinceStart(): number {
   return performance.now();
 }

@@ -32,6 +32,8 @@ export interface ApplyOptions {
   /** Stage gates as of now; apply refuses a forward move a gate refuses (rollbacks always pass). */
   gates?: GateContext;
   onMigrationProgress?: (event: ProgressEvent) => void;
+  /** Put the ledger check's warnings in the result's plan (default true): for callers that render that plan. */
+  ledgerCheck?: boolean;
 }
 
 export interface ApplyResult {
@@ -52,7 +54,7 @@ export class StalePlanError extends UserError {
 export async function applyEnvironment(session: Session, options: ApplyOptions): Promise<ApplyResult> {
   const { client, env, db } = session;
   await timed('apply: tool schema', () => ensureToolSchema(client));
-  const ctx = { root: options.root, env, processEnv: options.processEnv, commit: options.commit, ...(options.gates ? { gates: options.gates } : {}) };
+  const ctx = { root: options.root, env, processEnv: options.processEnv, commit: options.commit, ...(options.gates ? { gates: options.gates } : {}), ...(options.ledgerCheck === false ? { ledgerCheck: false } : {}) };
   const expected = options.expectedPlanHash;
   const malformed = expected === undefined ? null : planHashProblem(expected);
   if (malformed) throw new UserError(malformed);

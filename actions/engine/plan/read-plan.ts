@@ -16,6 +16,11 @@ export interface PlanContext {
   processEnv: NodeJS.ProcessEnv;
   commit: string | null;
   gates?: GateContext;
+  /**
+   * Re-check the ledger's hash chain for the plan's warnings (default true). Its cost grows with
+   * the latest entries' changes; a caller that shows no plan (the CLI's apply) skips it.
+   */
+  ledgerCheck?: boolean;
 }
 
 export interface PlanReading {
@@ -31,10 +36,10 @@ export async function readPlan(client: pg.ClientBase, ctx: PlanContext): Promise
     timed('plan: read live', () => readLiveState(client, ctx.env.flagTable)),
   ]);
   // After: one client runs one query at a time (pg deprecates queueing them).
-  const ledger = await timed('plan: ledger check', () => readIntegrityWarnings(client, ctx.env.name, { quick: true }));
+  const ledger = ctx.ledgerCheck === false ? undefined : await timed('plan: ledger check', () => readIntegrityWarnings(client, ctx.env.name, { quick: true }));
   const gates = ctx.gates && hasExitCriteria(ctx.env) ? { ...ctx.gates, measurements: await readCriteriaMeasurements(client, ctx.env, live) } : ctx.gates;
   const plan = timedSync('plan: build', () => buildPlan({ desired: ctx.env, live, migrations: migrationPart(preview), commit: ctx.commit, ...(gates ? { gates } : {}) }));
-  return { plan: { ...plan, ledger }, live, preview };
+  return { plan: ledger ? { ...plan, ledger } : plan, live, preview };
 }
 
 export function migrationPart(preview: MigrationPreview): MigrationPlanPart {
