@@ -16,7 +16,7 @@ import { readUpstream } from './plan/upstream.ts';
 import { readOnly, withSession } from './session.ts';
 import { ledgerHead } from './store/ledger-chain.ts';
 import { writeConfiguredExport, type ExportWrite } from './export/export-file.ts';
-import { recordTiming, sinceStart, timed } from './timings.ts';
+import { recordTiming, sinceStart } from './timings.ts';
 
 /**
  * Gates as of `now` (the real clock unless the caller moves it: the CLI's plan may, from
@@ -91,7 +91,7 @@ export interface ApplyOutcome {
 
 export async function applyOperation(request: ApplyRequest): Promise<ApplyOutcome> {
   const { root, env, processEnv, commit, actor, pullRequest } = request;
-  const gates = withAdopt(request.gates ?? (await timed('apply: gates', () => gatesFor(root, env, processEnv, request.repository, request.now))), request.adopt);
+  const gates = withAdopt(request.gates ?? (await gatesFor(root, env, processEnv, request.repository, request.now)), request.adopt);
   return withSession(env, { root, processEnv, lock: true }, async (session) => {
     recordTiming('apply: until connected', sinceStart());
     const result = await applyEnvironment(session, {
@@ -109,7 +109,7 @@ export async function applyOperation(request: ApplyRequest): Promise<ApplyOutcom
     const verified = request.verify && env.checks.length > 0 ? await verifyAfterApply(session, result, { root, processEnv, actor, commit, pullRequest }) : null;
     const writer = await session.writer();
     // After any revert, so the file holds what is live; on every run, so a fresh checkout (a CI runner) has it too.
-    const exported = await timed('apply: export', () => writeConfiguredExport(writer, env, root));
-    return { result, verified, ledgerHead: await timed('apply: ledger head', () => ledgerHead(writer, env.name)), exported };
+    const exported = await writeConfiguredExport(writer, env, root);
+    return { result, verified, ledgerHead: await ledgerHead(writer, env.name), exported };
   });
 }
