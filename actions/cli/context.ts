@@ -1,6 +1,7 @@
 /** What every CLI command gets: where the repository is, where to print, and how to load it. */
 import { resolve } from 'node:path';
 import { loadEnvironment, type Repository } from '../engine/config/repository.ts';
+import { timedSync } from '../engine/timings.ts';
 import type { Environment } from '../engine/config/model.ts';
 import { secretScrubber } from '../engine/secrets.ts';
 
@@ -39,7 +40,7 @@ export function createContext(getRoot: () => string | undefined, streams: Stream
     async loadEnvironment(name: string) {
       // NAME/TARGET: one target of a fleet, as a single-database environment (verify, kill, migrate …).
       const [environment, target] = name.split('/', 2);
-      const loaded = loadEnvironment(ctx.root, environment);
+      const loaded = timedSync('load environment', () => loadEnvironment(ctx.root, environment));
       ctx.repository = loaded.repository;
       if (target === undefined) return loaded.environment;
       const { fleetTarget } = await import('../engine/fleet/selection.ts');

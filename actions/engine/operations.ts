@@ -16,6 +16,7 @@ import { readUpstream } from './plan/upstream.ts';
 import { readOnly, withSession } from './session.ts';
 import { ledgerHead } from './store/ledger-chain.ts';
 import { writeConfiguredExport, type ExportWrite } from './export/export-file.ts';
+import { recordTiming, sinceStart } from './timings.ts';
 
 /**
  * Gates as of `now` (the real clock unless the caller moves it: the CLI's plan may, from
@@ -71,6 +72,8 @@ export interface ApplyRequest extends PlanRequest {
   /** Run the environment's checks after applying, and revert its flag changes if one fails. */
   verify: boolean;
   onMigrationProgress?: (event: ProgressEvent) => void;
+  /** Re-check the ledger's hash chain for the applied plan's warnings (default true; the CLI prints no plan, so it skips it). */
+  ledgerCheck?: boolean;
 }
 
 export interface ApplyOutcome {
@@ -90,6 +93,7 @@ export async function applyOperation(request: ApplyRequest): Promise<ApplyOutcom
   const { root, env, processEnv, commit, actor, pullRequest } = request;
   const gates = withAdopt(request.gates ?? (await gatesFor(root, env, processEnv, request.repository, request.now)), request.adopt);
   return withSession(env, { root, processEnv, lock: true }, async (session) => {
+    recordTiming('apply: until connected', sinceStart());
     const result = await applyEnvironment(session, {
       root,
       processEnv,
@@ -99,6 +103,7 @@ export async function applyOperation(request: ApplyRequest): Promise<ApplyOutcom
       gates,
       ...(request.planHash ? { expectedPlanHash: request.planHash } : {}),
       ...(request.onMigrationProgress ? { onMigrationProgress: request.onMigrationProgress } : {}),
+      ...(request.ledgerCheck === false ? { ledgerCheck: false } : {}),
     });
     // Checks run while the lock is still held, so that a revert cannot race another apply.
     const verified = request.verify && env.checks.length > 0 ? await verifyAfterApply(session, result, { root, processEnv, actor, commit, pullRequest }) : null;

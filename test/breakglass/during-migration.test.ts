@@ -2,6 +2,8 @@
  * A kill switch waits for no migration (issue 13, defect 3): an apply holds the environment
  * lock through its migrations, break-glass takes only the flag-write lock. Real server only:
  * the embedded database runs one statement at a time for every connection of its process.
+ * Also: a kill that commits between an apply's plan and its flag step, with no migration in
+ * between, is seen by the apply's flag step (it re-plans when the ledger moved).
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,6 +11,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { databaseTargets, type TestDatabase } from '../support/databases.ts';
 import { cliOn, writeEnvironment } from '../support/cli.ts';
 import { sql } from '../support/sql.ts';
+import pg from 'pg';
+import { breakGlass } from '../../actions/engine/breakglass/break-glass.ts';
+import { loadEnvironment } from '../../actions/engine/config/repository.ts';
+import { flagWriteLockKey } from '../../actions/engine/db/advisory-lock.ts';
 
 const ENV = `flags:
   global.safe_mode:
@@ -18,7 +24,7 @@ const ENV = `flags:
 
 const server = databaseTargets().find((t) => t.name === 'server');
 
-describe.skipIf(!server)('rollout kill while an apply runs a long migration (server)', () => {
+describe.skipIf(!server)('rollout kill while an apply runs (server)', () => {
   let db: TestDatabase;
   beforeEach(async () => {
     db = await server!.create();
@@ -50,12 +56,45 @@ describe.skipIf(!server)('rollout kill while an apply runs a long migration (ser
     // The apply's flag step read live state after the kill: the switch stays on.
     expect(await sql(db, "SELECT value FROM rollout.flags WHERE key = 'global.safe_mode'")).toEqual([{ value: { enabled: true } }]);
   });
+
+  it('a kill committed after the apply read its plan, with no migration to run, is held by the apply', { timeout: 60_000 }, async () => {
+    // The apply has work of its own: a new flag beside the switch.
+    await writeEnvironment(db, `${ENV}  checkout.new_flow:\n    value: { enabled: true }\n`);
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    try {
+      // Holding the flag-write lock keeps the apply between its plan and its flag step.
+      const key = flagWriteLockKey('test').toString();
+      await holder.query('SELECT pg_advisory_lock($1::bigint)', [key]);
+      const apply = cliOn(db, ['apply', '--env', 'test']);
+      // The apply polls for the lock inside its flag transaction: its plan is read by then.
+      await waitFor(async () => (await holder.query("SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_try_advisory_xact_lock%' AND state = 'idle in transaction' AND pid <> pg_backend_pid()")).rows.length > 0);
+      // The same session may take its own lock again: the kill commits while the apply waits.
+      const { environment } = loadEnvironment(db.root, 'test');
+      const killed = await breakGlass(holder, environment, { flag: 'global.safe_mode', reason: 'burn rate 3.1', actor: 'oncall', trigger: 'cli', root: db.root });
+      expect(killed.ledgerId).not.toBeNull();
+      await holder.query('SELECT pg_advisory_unlock($1::bigint)', [key]);
+
+      const applied = await apply;
+      expect(applied.code, applied.stderr).toBe(0);
+      expect(applied.stdout).toContain('add checkout.new_flow');
+      expect(applied.stdout).toContain('kept global.safe_mode = {"enabled":true}: held by break-glass');
+      const ledger = await sql<{ kind: string }>(db, 'SELECT kind FROM rollout.ledger ORDER BY id');
+      expect(ledger.map((r) => r.kind)).toEqual(['apply', 'break-glass', 'apply']);
+      expect(await sql(db, "SELECT key, value FROM rollout.flags ORDER BY key")).toEqual([
+        { key: 'checkout.new_flow', value: { enabled: true } },
+        { key: 'global.safe_mode', value: { enabled: true } },
+      ]);
+    } finally {
+      await holder.end();
+    }
+  });
 });
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for the migration to start');
+    if (Date.now() > deadline) throw new Error('timed out waiting for the apply to get there');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -50,6 +50,8 @@ export function applyCommand(ctx: CliContext): Command {
         ...(options.adopt ? { adopt: true } : {}),
         ...(options.planHash ? { planHash: options.planHash } : {}),
         onMigrationProgress: progress,
+        // This command prints no plan, so the ledger warnings the plan would carry are not computed (rollout plan and audit show them).
+        ledgerCheck: false,
       }).finally(() => progress.flush());
       if (result.ledgerId === null) {
         // A held flag differs from Git on purpose: "matches Git" would be false (issue 13, defect 8).

@@ -16,9 +16,10 @@ import type { FlagChange, Plan } from '../plan/types.ts';
 import type { ServingSpec } from '../serving/definitions.ts';
 import type { Session } from '../session.ts';
 import { recordFlagChanges, withFlagTransaction, type FlagWrite } from '../store/flag-writer.ts';
-import type { LedgerChange } from '../store/ledger.ts';
-import { readLiveState } from '../store/live-state.ts';
+import { lastLedgerId, type LedgerChange } from '../store/ledger.ts';
+import { readLiveState, type LiveState } from '../store/live-state.ts';
 import { ensureToolSchema } from '../store/tool-schema.ts';
+import { timed, timedSync } from '../timings.ts';
 
 export interface ApplyOptions {
   root: string;
@@ -31,6 +32,8 @@ export interface ApplyOptions {
   /** Stage gates as of now; apply refuses a forward move a gate refuses (rollbacks always pass). */
   gates?: GateContext;
   onMigrationProgress?: (event: ProgressEvent) => void;
+  /** Put the ledger check's warnings in the result's plan (default true): for callers that render that plan. */
+  ledgerCheck?: boolean;
 }
 
 export interface ApplyResult {
@@ -50,12 +53,15 @@ export class StalePlanError extends UserError {
 
 export async function applyEnvironment(session: Session, options: ApplyOptions): Promise<ApplyResult> {
   const { client, env, db } = session;
-  await ensureToolSchema(client);
-  const ctx = { root: options.root, env, processEnv: options.processEnv, commit: options.commit, ...(options.gates ? { gates: options.gates } : {}) };
+  await timed('apply: tool schema', () => ensureToolSchema(client));
+  const ctx = { root: options.root, env, processEnv: options.processEnv, commit: options.commit, ...(options.gates ? { gates: options.gates } : {}), ...(options.ledgerCheck === false ? { ledgerCheck: false } : {}) };
   const expected = options.expectedPlanHash;
   const malformed = expected === undefined ? null : planHashProblem(expected);
   if (malformed) throw new UserError(malformed);
-  const { plan } = await readPlan(client, ctx);
+  // Before live state is read: a flag writer that commits after this moves it (see the flag step).
+  const ledgerTip = await lastLedgerId(client, env.name);
+  const reading = await timed('apply: plan', () => readPlan(client, ctx));
+  const { plan } = reading;
   if (expected !== undefined && !matchesPlanHash(plan.hash, expected)) {
     throw new StalePlanError(
       `the reviewed plan (${expected.slice(0, 12)}) no longer matches ${env.name}: desired or live state changed since (plan now ${plan.hash.slice(0, 12)}). Nothing was applied. Run rollout plan --env ${env.name} again and review the new plan.`,
@@ -74,32 +80,25 @@ export async function applyEnvironment(session: Session, options: ApplyOptions):
   }
 
   // Before anything changes: an environment whose checks could not run safely is refused with nothing applied.
-  await prepareChecksRole(client, env);
-  const report = await applyMigrations(client, ctx, {
+  await timed('apply: checks role', () => prepareChecksRole(client, env));
+  const report = await timed('apply: migrations', () => applyMigrations(client, ctx, {
     backup: (directory) => db.backup(directory),
     ...(options.onMigrationProgress ? { onProgress: options.onMigrationProgress } : {}),
-  });
+  }));
   const migrationsApplied = report.applied.map((m) => m.file.path);
 
   // After migrations, so that the tables and schemas they created are readable by checks too.
-  await grantChecksRole(client, env);
+  await timed('apply: checks grant', () => grantChecksRole(client, env));
   // The flag step takes only the flag-write lock: a kill switch set while the migrations ran
-  // has committed by now, and the live state read here (after the lock) holds it.
-  const flagStep = await withFlagTransaction(client, env.name, async () => {
-    // Migrations may have created the flag table or changed rows: plan flags on what is live now.
-    const live = await readLiveState(client, env.flagTable);
-    if (!live.flagTableExists) {
-      throw new UserError(
-        `flag_store.table ${live.flagTable} does not exist in ${env.name}. Create it in a migration: CREATE TABLE ${live.flagTable} (key text PRIMARY KEY, value jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now()).`,
-      );
-    }
-    const flagPlan = buildPlan({ desired: env, live, migrations: { appliedCount: 0, pending: [], blockers: [] }, commit: options.commit });
-    const toApply = flagPlan.flags.filter((c) => c.action !== 'hold');
-    const held = flagPlan.flags.filter((c) => c.action === 'hold');
+  // has committed by now, and the live state planned on below (read after the lock) holds it.
+  const flagStep = await timed('apply: flag transaction', () => withFlagTransaction(client, env.name, async () => {
+    const flagChanges = await flagChangesUnderLock(client, env, options.commit, { plan, live: reading.live, ledgerTip, migrated: migrationsApplied.length > 0 });
+    const toApply = flagChanges.filter((c) => c.action !== 'hold');
+    const held = flagChanges.filter((c) => c.action === 'hold');
     if (toApply.length === 0 && migrationsApplied.length === 0) return { ledgerId: null, toApply, held };
     const ledgerId = await recordFlagChanges(
       client,
-      live.flagTable,
+      plan.flagTable,
       {
         environment: env.name,
         kind: 'apply',
@@ -108,16 +107,43 @@ export async function applyEnvironment(session: Session, options: ApplyOptions):
         pullRequest: options.pullRequest,
         planHash: plan.hash,
         outcome: 'applied',
-        summary: { flags: toApply.length, migrations: migrationsApplied.length, held: flagPlan.summary.hold },
+        summary: { flags: toApply.length, migrations: migrationsApplied.length, held: held.length },
       },
       [...migrationsApplied.map((file): LedgerChange => ({ subject: 'migration', key: file, action: 'applied' })), ...toApply.flatMap(ledgerChangesOf)],
       toApply.map(writeOf),
       () => faultPause(options.processEnv),
     );
     return { ledgerId, toApply, held };
-  });
+  }));
   const backup = report.backup ? { backup: report.backup } : {};
   return { plan, migrationsApplied, flagChanges: flagStep.toApply, ledgerId: flagStep.ledgerId, held: flagStep.held, ...backup };
+}
+
+/**
+ * The flag changes to write, decided under the flag-write lock. Every flag writer (apply,
+ * revert, break-glass, rollback, import) appends a ledger entry for the environment in the
+ * transaction that writes, holding this same lock, so the environment's last ledger id moves
+ * exactly when one of them has committed. When it has not moved since before the plan was read
+ * and no migration ran (one may have changed rows or created the flag table), live flags are as
+ * the plan read them and its changes stand: reading 10,000 flags again and planning them again
+ * would double the transaction for nothing. Otherwise live state is read again and planned again.
+ * A hand edit of the value table takes no lock of ours at any time; it shows as drift next plan.
+ */
+async function flagChangesUnderLock(
+  client: Session['client'],
+  env: Session['env'],
+  commit: string | null,
+  read: { plan: Plan; live: LiveState; ledgerTip: number | null; migrated: boolean },
+): Promise<FlagChange[]> {
+  const unchanged = !read.migrated && (await lastLedgerId(client, env.name)) === read.ledgerTip;
+  const live = unchanged ? read.live : await timed('flag tx: read live', () => readLiveState(client, env.flagTable));
+  if (!live.flagTableExists) {
+    throw new UserError(
+      `flag_store.table ${live.flagTable} does not exist in ${env.name}. Create it in a migration: CREATE TABLE ${live.flagTable} (key text PRIMARY KEY, value jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now()).`,
+    );
+  }
+  if (unchanged) return read.plan.flags;
+  return timedSync('flag tx: plan', () => buildPlan({ desired: env, live, migrations: { appliedCount: 0, pending: [], blockers: [] }, commit })).flags;
 }
 
 /**

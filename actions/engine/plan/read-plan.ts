@@ -7,6 +7,7 @@ import { previewMigrations, type MigrationPreview } from '../migrate/index.ts';
 import { readIntegrityWarnings } from '../store/ledger-audit.ts';
 import { readLiveState, type LiveState } from '../store/live-state.ts';
 import { buildPlan, type GateContext } from './planner.ts';
+import { timed, timedSync } from '../timings.ts';
 import type { MigrationPlanPart, Plan } from './types.ts';
 
 export interface PlanContext {
@@ -15,6 +16,11 @@ export interface PlanContext {
   processEnv: NodeJS.ProcessEnv;
   commit: string | null;
   gates?: GateContext;
+  /**
+   * Re-check the ledger's hash chain for the plan's warnings (default true). Its cost grows with
+   * the latest entries' changes; a caller that shows no plan (the CLI's apply) skips it.
+   */
+  ledgerCheck?: boolean;
 }
 
 export interface PlanReading {
@@ -26,14 +32,14 @@ export interface PlanReading {
 export async function readPlan(client: pg.ClientBase, ctx: PlanContext): Promise<PlanReading> {
   // Together: the migration files are read from disk while the database answers.
   const [preview, live] = await Promise.all([
-    previewMigrations(client, { root: ctx.root, env: ctx.env, processEnv: ctx.processEnv }),
-    readLiveState(client, ctx.env.flagTable),
+    timed('plan: migrations preview', () => previewMigrations(client, { root: ctx.root, env: ctx.env, processEnv: ctx.processEnv })),
+    timed('plan: read live', () => readLiveState(client, ctx.env.flagTable)),
   ]);
   // After: one client runs one query at a time (pg deprecates queueing them).
-  const ledger = await readIntegrityWarnings(client, ctx.env.name, { quick: true });
+  const ledger = ctx.ledgerCheck === false ? undefined : await timed('plan: ledger check', () => readIntegrityWarnings(client, ctx.env.name, { quick: true }));
   const gates = ctx.gates && hasExitCriteria(ctx.env) ? { ...ctx.gates, measurements: await readCriteriaMeasurements(client, ctx.env, live) } : ctx.gates;
-  const plan = buildPlan({ desired: ctx.env, live, migrations: migrationPart(preview), commit: ctx.commit, ...(gates ? { gates } : {}) });
-  return { plan: { ...plan, ledger }, live, preview };
+  const plan = timedSync('plan: build', () => buildPlan({ desired: ctx.env, live, migrations: migrationPart(preview), commit: ctx.commit, ...(gates ? { gates } : {}) }));
+  return { plan: ledger ? { ...plan, ledger } : plan, live, preview };
 }
 
 export function migrationPart(preview: MigrationPreview): MigrationPlanPart {

@@ -19,6 +19,7 @@ import type { StoredPosition } from '../plan/types.ts';
 import type { ServingSpec } from '../serving/definitions.ts';
 import { appendLedger, type LedgerChange, type LedgerKind, type LedgerMeta } from './ledger.ts';
 import { quoteTable } from './live-state.ts';
+import { timed } from '../timings.ts';
 
 export interface FlagWrite {
   key: string;
@@ -83,8 +84,8 @@ export async function recordFlagChanges(
   writes: readonly FlagWrite[],
   beforeCommit?: (ledgerId: number) => Promise<void>,
 ): Promise<number> {
-  const id = await appendLedger(client, meta, changes);
-  await writeFlags(client, flagTable, writes, id, meta.kind);
+  const id = await timed('flag tx: ledger', () => appendLedger(client, meta, changes));
+  await timed('flag tx: write flags', () => writeFlags(client, flagTable, writes, id, meta.kind));
   // In the same transaction: a provider that hears the notice reads what it announces.
   if (writes.length > 0) await client.query('SELECT pg_notify($1, $2)', [CHANNEL, changeNotice(id, writes.map((w) => w.key))]);
   await beforeCommit?.(id);

@@ -114,6 +114,16 @@ export async function appendLedger(client: pg.ClientBase, meta: LedgerMeta, chan
   return entry.id;
 }
 
+/**
+ * The id of the environment's last ledger entry (null: none yet). Entries of one environment
+ * take their id under its chain lock, so a later commit always has a higher id: a changed
+ * answer means some writer committed in between.
+ */
+export async function lastLedgerId(client: pg.ClientBase, environment: string): Promise<number | null> {
+  const { rows } = await client.query<{ id: string }>('SELECT id FROM rollout.ledger WHERE environment = $1 ORDER BY id DESC LIMIT 1', [environment]);
+  return rows.length === 0 ? null : Number(rows[0].id);
+}
+
 /** The transaction lock that serialises appends to one environment's chain. */
 export function chainLockKey(environment: string): bigint {
   return createHash('sha256').update(`rollout:ledger-chain:${environment}`).digest().readBigInt64BE(0);
