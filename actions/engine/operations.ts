@@ -23,7 +23,8 @@ import { writeConfiguredExport, type ExportWrite } from './export/export-file.ts
  */
 export async function gatesFor(root: string, env: Environment, processEnv: NodeJS.ProcessEnv, repository?: Repository, now: Date = new Date()): Promise<GateContext> {
   const upstream = await readUpstream(root, env, processEnv, repository);
-  return { now, ladder: loadRepositorySettings(root).ladder, ...(upstream ? { upstream } : {}) };
+  // The repository read rollout.yaml with the environment files: do not parse and check it twice.
+  return { now, ladder: repository?.ladder ?? loadRepositorySettings(root).ladder, ...(upstream ? { upstream } : {}) };
 }
 
 const withAdopt = (gates: GateContext, adopt: boolean | undefined): GateContext => (adopt ? { ...gates, adopt: true } : gates);
