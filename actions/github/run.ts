@@ -4,8 +4,10 @@ import { UserError, ValidationError, databaseRefusal, toError } from '../engine/
 import { renderProblems } from '../engine/render/problems.ts';
 import type { Env } from './inputs.ts';
 import { githubRuntime, type Runtime } from './runtime.ts';
+import { baselineWasmOnly } from './wasm-tiering.ts';
 
 export async function runAction(env: Env, step: (runtime: Runtime) => Promise<void>): Promise<void> {
+  baselineWasmOnly();
   const runtime = githubRuntime(env);
   const restoreWarnings = reportCleanupWarningsTo((message) => runtime.warning(message));
   try {

@@ -4,7 +4,7 @@
  * Lists are read page by page until a short page: every page, never just the first, and
  * without following Link headers (they name the public API host, whatever baseUrl is).
  */
-import { getOctokit } from '@actions/github';
+import type { getOctokit } from '@actions/github';
 import type { RunContext } from './inputs.ts';
 
 export interface FileChange {
@@ -36,10 +36,14 @@ const MAX_PAGES = 1000;
 type Octokit = ReturnType<typeof getOctokit>;
 
 export function githubScm(token: string, context: RunContext): ScmClient {
-  const octokit = getOctokit(token, { baseUrl: context.apiUrl });
+  // Imported on first use: @actions/github brings octokit and an HTTP stack (undici), ~1 MB of
+  // code that a plan without a PR comment never runs but paid ~80 ms to compile and evaluate.
+  let loading: Promise<Octokit> | undefined;
+  const client = (): Promise<Octokit> => (loading ??= import('@actions/github').then(({ getOctokit }) => getOctokit(token, { baseUrl: context.apiUrl })));
   const repo = { owner: context.owner, repo: context.repo };
 
   async function findOpenIssue(marker: string, labels: string[]): Promise<{ number: number } | undefined> {
+    const octokit = await client();
     return findInPages(async (page) => {
       const { data } = await octokit.rest.issues.listForRepo({ ...repo, state: 'open', labels: labels.join(','), per_page: PER_PAGE, page });
       return data;
@@ -48,6 +52,7 @@ export function githubScm(token: string, context: RunContext): ScmClient {
 
   return {
     async upsertComment(issue, marker, body) {
+      const octokit = await client();
       const existing = await findInPages(async (page) => {
         const { data } = await octokit.rest.issues.listComments({ ...repo, issue_number: issue, per_page: PER_PAGE, page });
         return data;
@@ -61,6 +66,7 @@ export function githubScm(token: string, context: RunContext): ScmClient {
     },
 
     async createDeployment({ ref, environment, description, production }) {
+      const octokit = await client();
       const response = await octokit.rest.repos.createDeployment({
         ...repo,
         ref,
@@ -77,10 +83,12 @@ export function githubScm(token: string, context: RunContext): ScmClient {
     },
 
     async setDeploymentStatus(id, state, { description, logUrl }) {
+      const octokit = await client();
       await octokit.rest.repos.createDeploymentStatus({ ...repo, deployment_id: id, state, description: description.slice(0, 140), log_url: logUrl, auto_inactive: state === 'success' });
     },
 
     async upsertIssue({ marker, title, body, labels }) {
+      const octokit = await client();
       const existing = await findOpenIssue(marker, labels);
       if (existing) {
         await octokit.rest.issues.update({ ...repo, issue_number: existing.number, title, body });
@@ -91,6 +99,7 @@ export function githubScm(token: string, context: RunContext): ScmClient {
     },
 
     async closeIssue({ marker, labels, comment }) {
+      const octokit = await client();
       const existing = await findOpenIssue(marker, labels);
       if (!existing) return null;
       await octokit.rest.issues.createComment({ ...repo, issue_number: existing.number, body: comment });
@@ -99,6 +108,7 @@ export function githubScm(token: string, context: RunContext): ScmClient {
     },
 
     async upsertPullRequest({ branch, base, title, body, message, files }) {
+      const octokit = await client();
       const { data: baseRef } = await octokit.rest.git.getRef({ ...repo, ref: `heads/${base}` });
       await pointBranch(octokit, repo, branch, baseRef.object.sha);
       for (const file of files) {
@@ -124,6 +134,7 @@ export function githubScm(token: string, context: RunContext): ScmClient {
     },
 
     async repositoryVisibility() {
+      const octokit = await client();
       const { data } = await octokit.rest.repos.get(repo);
       return data.visibility === 'internal' ? 'internal' : data.private ? 'private' : 'public';
     },

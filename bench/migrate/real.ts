@@ -6,6 +6,9 @@
  * Medians of BENCH_RUNS runs (default 5, at least 3) go into bench/RESULTS.md, section
  * "Migrations: real-shaped histories".
  *   node --import tsx bench/migrate/real.ts
+ * BENCH_EMBEDDED_ONLY=1 times only the embedded database against rollout on the server, on the
+ * BENCH_EMBEDDED_SIZE history (default 150), without psql, into its own section of RESULTS.md
+ * ("Migrations: the embedded database on a real-shaped history").
  * Needs a server: BENCH_DATABASE_URL or TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -17,7 +20,8 @@ import pg from 'pg';
 import { generateRealShapedHistory, writePrismaLayout } from './real-shaped.ts';
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const SIZES = (process.env.BENCH_SIZES ?? '150,450,800').split(',').map(Number);
+const EMBEDDED_ONLY = process.env.BENCH_EMBEDDED_ONLY === '1';
+const SIZES = EMBEDDED_ONLY ? [Number(process.env.BENCH_EMBEDDED_SIZE ?? 150)] : (process.env.BENCH_SIZES ?? '150,450,800').split(',').map(Number);
 const EMBEDDED_SIZE = Number(process.env.BENCH_EMBEDDED_SIZE ?? SIZES[0]);
 const RUNS = Math.max(3, Number(process.env.BENCH_RUNS ?? 5));
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -139,7 +143,7 @@ const times = new Map<string, number[]>();
 const shapes = new Map<string, string>();
 for (let run = 0; run < RUNS; run += 1) {
   for (const w of workloads) {
-    const tools: Tool[] = ['rollout', 'psql', ...(w.size === EMBEDDED_SIZE ? (['rollout-embedded'] as const) : [])];
+    const tools: Tool[] = [...(EMBEDDED_ONLY ? (['rollout'] as const) : (['rollout', 'psql'] as const)), ...(w.size === EMBEDDED_SIZE ? (['rollout-embedded'] as const) : [])];
     // Rotate the order each round so no tool always runs on a warm (or cold) server.
     const order = tools.map((_, i) => tools[(i + run) % tools.length]);
     for (const tool of order) {
@@ -171,6 +175,30 @@ const serverVersion = await (async () => {
 const loadAtEnd = loadavg();
 const psqlVersion = (spawnSync('psql', ['--version'], { encoding: 'utf8' }).stdout || '?').trim().replace(/^psql \(PostgreSQL\) /, '');
 const pgliteVersion = (JSON.parse(await readFile(join(ROOT, 'node_modules/@electric-sql/pglite/package.json'), 'utf8')) as { version: string }).version;
+if (EMBEDDED_ONLY) {
+  const w = workloads[0];
+  const ours = median(times.get(`${w.size}:rollout`)!);
+  const embedded = median(times.get(`${w.size}:rollout-embedded`)!);
+  const all = (tool: Tool): string => times.get(`${w.size}:${tool}`)!.map((t) => (t / 1000).toFixed(2)).join(', ');
+  const ratio = embedded / ours;
+  const section = [
+    '## Migrations: the embedded database on a real-shaped history',
+    '',
+    `\`BENCH_EMBEDDED_ONLY=1 node --import tsx bench/migrate/real.ts\`: the ${w.size}-file real-shaped history (see the section above) applied by \`rollout migrate apply\` to the embedded database (PGlite ${pgliteVersion}, from a copy of an initialised empty data directory) and to a fresh database on the server, interleaved and rotated, median of ${RUNS} runs each, process start to exit.`,
+    `Machine: ${execFileSync('nproc', { encoding: 'utf8' }).trim()} CPU(s), Node ${process.version}, PostgreSQL ${serverVersion} on localhost. Run ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC; load average (1, 5, 15 min) ${loadAtStart.map((l) => l.toFixed(2)).join(', ')} at start, ${loadAtEnd.map((l) => l.toFixed(2)).join(', ')} at end (other work shares the machine).`,
+    '',
+    '| tool | median | runs |',
+    '| --- | --- | --- |',
+    `| rollout, server | ${(ours / 1000).toFixed(2)} s | ${all('rollout')} |`,
+    `| rollout, embedded | ${(embedded / 1000).toFixed(2)} s | ${all('rollout-embedded')} |`,
+    '',
+    `Embedded ${ratio.toFixed(2)}× the server (goal ≤ 3×) — ${ratio <= 3 ? 'met' : 'not met'}.`,
+  ].join('\n');
+  await writeSection('migrate-embedded', section);
+  process.stdout.write(`\n${section}\n`);
+  process.exit(0);
+}
+
 const rows: string[] = [];
 const verdicts: string[] = [];
 for (const w of workloads) {
@@ -221,6 +249,16 @@ if (results.includes(START) && results.includes(END)) {
 }
 await writeFile(resultsPath, results);
 process.stdout.write(`\n${section}`);
+
+/** Replace (or append) the section between this marker pair in bench/RESULTS.md. */
+async function writeSection(marker: string, section: string): Promise<void> {
+  const path = join(ROOT, 'bench/RESULTS.md');
+  const text = await readFile(path, 'utf8');
+  const [start, end] = [`<!-- ${marker}:start -->`, `<!-- ${marker}:end -->`];
+  const block = `${start}\n${section.trimEnd()}\n${end}`;
+  const next = text.includes(start) && text.includes(end) ? text.slice(0, text.indexOf(start)) + block + text.slice(text.indexOf(end) + end.length) : `${text.trimEnd()}\n\n${block}\n`;
+  await writeFile(path, next);
+}
 
 async function exists(path: string): Promise<boolean> {
   try {

@@ -1,23 +1,13 @@
-/** One configured ajv per dialect; schemas are compiled once and cached by ajv itself. */
+/**
+ * ajv for the user's contracts, one per dialect. The tool's own schemas (environment files,
+ * rollout.yaml, the meta-schemas) are compiled ahead of time by scripts/compile-schemas.mjs.
+ */
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 
 // ajv-formats is CommonJS; under NodeNext its default import is the module object.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv | Ajv2020) => void;
-
-let environmentAjv: Ajv2020 | undefined;
-/** Strict ajv for the tool's own schemas: a typo in them is our bug. */
-export function toolAjv(): Ajv2020 {
-  if (!environmentAjv) {
-    // validateSchema: false skips compiling the 2020-12 meta-schema on every start (~100 ms of
-    // CPU); our schema's validity is a test (test/config/environment-schema.test.ts), and
-    // strict mode still rejects unknown keywords when it compiles.
-    environmentAjv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true, validateSchema: false });
-    addFormats(environmentAjv);
-  }
-  return environmentAjv;
-}
 
 /**
  * Lenient ajv for the user's contracts: unknown keywords (x-owner, examples, …) are

@@ -2,13 +2,11 @@
  * One environment file: parsed with positions, checked against the format's schema,
  * flag values checked against their contracts, then turned into the typed model.
  */
-import type { ValidateFunction } from 'ajv';
 import type { Problem } from '../problems.ts';
 import { STAGES, type Stage } from '../stages/ladder.ts';
 // The format's schema compiled ahead of time (scripts/compile-schemas.mjs): compiling it at
 // start-up cost ~160 ms of every command.
 import { validateEnvironment } from './generated/environment-validator.js';
-import { toolAjv } from './ajv.ts';
 import type { ContractRegistry } from './contracts.ts';
 import { parseDuration } from './duration.ts';
 import { checkExitCriteria, toExitCriteria } from './exit-criteria.ts';
@@ -25,14 +23,16 @@ export const ENVIRONMENTS_DIR = 'environments';
 export const ENVIRONMENT_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 
 
-/** The built-in contract of every kill switch (seed 001's global.safe_mode). */
-const KILL_SWITCH_SCHEMA = {
-  type: 'object',
-  required: ['enabled'],
-  properties: { enabled: { type: 'boolean' } },
-  additionalProperties: false,
-};
-let validateKillSwitch: ValidateFunction | undefined;
+/**
+ * The built-in contract of every kill switch (seed 001's global.safe_mode): exactly
+ * {enabled: boolean}. Checked by hand: compiling the one-line schema with ajv cost a start-up
+ * ~10 ms (an ajv instance and its formats) for a test this small.
+ */
+function isKillSwitchValue(value: unknown): boolean {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const keys = Object.keys(value);
+  return keys.length === 1 && keys[0] === 'enabled' && typeof (value as { enabled: unknown }).enabled === 'boolean';
+}
 
 /**
  * A URL with user:password@ in it: a secret that must never be in Git. The scheme is
@@ -151,8 +151,7 @@ function checkFlag(key: string, flag: Record<string, unknown>, known: KnownNames
         );
       }
     } else if (flag.kill_switch === true) {
-      validateKillSwitch ??= toolAjv().compile(KILL_SWITCH_SCHEMA);
-      if (!validateKillSwitch(flag[field])) {
+      if (!isKillSwitchValue(flag[field])) {
         report([...at, field], `flag '${name}' is a kill switch, so its ${field} must be {enabled: true} or {enabled: false}.`);
       }
     }

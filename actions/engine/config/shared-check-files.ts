@@ -63,15 +63,16 @@ export function sharedCheckProblems(root: string, environments: readonly YamlSou
     list.forEach((spec, index) => {
       if (!isRecord(spec) || typeof spec.use !== 'string') return;
       const file = sharedFileOf(spec.use);
-      const here = { file: from.file, ...locate(from, [...base, index, 'use']), severity: 'error' as const };
+      // Located only for a problem: locating builds the file's positioned document, which a clean file never needs.
+      const here = () => ({ file: from.file, ...locate(from, [...base, index, 'use']), severity: 'error' as const });
       if (chain.includes(spec.use) || chain.length >= MAX_USE_DEPTH) {
-        report({ ...here, message: sharedFileCycle(file, [...chain, spec.use]) });
+        report({ ...here(), message: sharedFileCycle(file, [...chain, spec.use]) });
         return;
       }
       const shared = cache.get(file) ?? loadSharedFile(root, file);
       cache.set(file, shared);
       if (!shared.ok) {
-        if (shared.missing) report({ ...here, message: missingSharedFile(file) });
+        if (shared.missing) report({ ...here(), message: missingSharedFile(file) });
         else shared.problems.forEach(report);
         return;
       }

@@ -78,7 +78,8 @@ export async function lintMigrations(migrations: readonly PreparedMigration[], p
     const first = migrations[0];
     return [{ file: first.file.path, line: 1, column: 1, severity: 'warning', rule: LINT_UNAVAILABLE, message: `migration lint did not run: ${binary.unavailable}` }];
   }
-  const found = [...(await runSquawk(binary.path, inTransaction, true)), ...(await runSquawk(binary.path, outside, false))];
+  // Both runs at once: each is a process of its own.
+  const found = (await Promise.all([runSquawk(binary.path, inTransaction, true), runSquawk(binary.path, outside, false)])).flat();
   const created = new NewTables(migrations);
   return found.map((f) => {
     const migration = byPath.get(f.file);
