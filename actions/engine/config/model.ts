@@ -55,6 +55,8 @@ export interface FlagSpec {
   description?: string;
   expires?: string;
   dependsOn: string[];
+  /** depends_on `{ flag, for }`: dependency key → how long (a duration) it must have been on before this flag moves forward. */
+  dependencySoaks?: ReadonlyMap<string, string>;
   /** segments: names in Environment.segments whose units are in the rollout (dark, canary). */
   rollout?: { stage: Stage; percent?: number; segments?: string[] };
   /** exit_criteria: the monitors this flag keeps healthy at a stage before moving on. */
