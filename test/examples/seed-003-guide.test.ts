@@ -241,6 +241,33 @@ describe.each(databaseTargets())('seed 003 guide on $name', (target) => {
     await g.sql("DELETE FROM public.plan_jobs WHERE job_id IN ('job-noscore', 'job-failed')");
   });
 
+  it('post-deployment "within 1 hour: 10+ test plans": a watch after full; fewer than 10 in the first hour moves scoring back a rung by itself', { timeout: 300_000 }, async () => {
+    const g = open();
+    const WATCH = 'test plans in the first hour at full';
+    // Within the hour nothing is judged yet.
+    expect(await g.monitor(WATCH)).toMatchObject({ status: 'healthy' });
+    // The database's clock cannot be moved: the move to full is set an hour back instead, so that
+    // the plans generated around it (PLAN_JOBS, 12 completed) fall in its first hour.
+    await g.sql("UPDATE rollout.flag_rollouts SET stage_since = stage_since - interval '61 minutes' WHERE key = 'feature.v1_planning_scoring'");
+    expect(await g.monitor(WATCH)).toMatchObject({ status: 'healthy', value: 12 });
+    await g.sql("UPDATE public.plan_jobs SET status = 'failed' WHERE job_id IN ('job-1', 'job-2', 'job-3')");
+    const breach = await g.monitor(WATCH, { act: true });
+    expect(breach).toMatchObject({ status: 'breach', value: 9 });
+    expect(await g.sql("SELECT stage, percent::int AS percent, recorded_kind FROM rollout.flag_rollouts WHERE key = 'feature.v1_planning_scoring'")).toEqual([
+      { stage: 'canary', percent: 100, recorded_kind: 'auto-rollback' },
+    ]);
+    await g.sql("UPDATE public.plan_jobs SET status = 'completed' WHERE job_id IN ('job-1', 'job-2', 'job-3')");
+    // Git records where the rollback left it, then moves on to full again.
+    await guide?.close();
+    guide = undefined;
+    for (const to of [{ stage: 'canary', percent: 100 }, { stage: 'full' }] as const) {
+      await repo.edit('staging', (text) => setRollout(text, 'feature.v1_planning_scoring', to));
+      const applied = await repo.run(['apply', '--env', 'staging'], { now: later(5 * MINUTE + 50_000) });
+      expect(applied.code, applied.stderr + applied.stdout).toBe(0);
+    }
+    guide = await openGuide(repo, 'staging');
+  });
+
   it('rollback: scoring back to off at once; new plans do not include scoring (has_scoring = false), and a scored one fails', { timeout: 300_000 }, async () => {
     await guide?.close();
     guide = undefined;
@@ -250,7 +277,7 @@ describe.each(databaseTargets())('seed 003 guide on $name', (target) => {
     // The plans scored before the rollback are not new: the check passes at once, and the scored-plans check waits.
     expect(rollback.stdout).toMatch(/17 check\(s\) on staging: 16 passed, 1 skipped/);
     const ledger = await repo.query<{ move: string }>('staging', "SELECT coalesce(old_stage, '—') || '→' || new_stage AS move FROM rollout.ledger_changes WHERE key = 'feature.v1_planning_scoring' ORDER BY ledger_id");
-    expect(ledger.map((r) => r.move)).toEqual(['—→off', 'off→dark', 'dark→canary', 'canary→full', 'full→off']);
+    expect(ledger.map((r) => r.move)).toEqual(['—→off', 'off→dark', 'dark→canary', 'canary→full', 'full→canary', 'canary→full', 'full→off']);
     guide = await openGuide(repo, 'staging');
     const g = open();
     const scored = await g.check(`${S} / plans with scoring`);

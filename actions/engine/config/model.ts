@@ -68,6 +68,8 @@ export interface ExitCriteriaSpec {
   dark?: string[];
   shadow?: string[];
   canary?: string[];
+  /** Watched after the move to full: a breach moves the flag back (there is nothing forward to gate). */
+  full?: string[];
   /** Every stage below full. */
   all?: string[];
   /** Where a breach moves the flag: one rung back, or off. */
