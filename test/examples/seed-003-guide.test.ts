@@ -246,17 +246,22 @@ describe.each(databaseTargets())('seed 003 guide on $name', (target) => {
     const WATCH = 'test plans in the first hour at full';
     // Within the hour nothing is judged yet.
     expect(await g.monitor(WATCH)).toMatchObject({ status: 'healthy' });
-    // The database's clock cannot be moved: the move to full is set an hour back instead, so that
-    // the plans generated around it (PLAN_JOBS, 12 completed) fall in its first hour.
-    await g.sql("UPDATE rollout.flag_rollouts SET stage_since = stage_since - interval '61 minutes' WHERE key = 'feature.v1_planning_scoring'");
-    expect(await g.monitor(WATCH)).toMatchObject({ status: 'healthy', value: 12 });
-    await g.sql("UPDATE public.plan_jobs SET status = 'failed' WHERE job_id IN ('job-1', 'job-2', 'job-3')");
+    // The database's clock cannot be moved: the move to full is set an hour back instead, and the
+    // planning engine's plans of that hour are written half an hour after it.
+    await g.sql("UPDATE rollout.flag_rollouts SET stage_since = now() - interval '61 minutes' WHERE key = 'feature.v1_planning_scoring'");
+    // The plans of the earlier phases belong before that hour.
+    await g.sql("UPDATE public.plan_jobs SET created_at = now() - interval '2 hours' WHERE job_id LIKE 'job-%'");
+    await g.sql(`INSERT INTO public.plan_jobs (job_id, user_id, status, result_data, created_at)
+                 SELECT 'hour-' || g, 'user-' || g, 'completed', '{"scoring": {"version": "fixed-weight-v1", "total": 0.7}}', now() - interval '31 minutes'
+                 FROM generate_series(1, 10) g`);
+    expect(await g.monitor(WATCH)).toMatchObject({ status: 'healthy', value: 10 });
+    await g.sql("UPDATE public.plan_jobs SET status = 'failed' WHERE job_id = 'hour-1'");
     const breach = await g.monitor(WATCH, { act: true });
     expect(breach).toMatchObject({ status: 'breach', value: 9 });
     expect(await g.sql("SELECT stage, percent::int AS percent, recorded_kind FROM rollout.flag_rollouts WHERE key = 'feature.v1_planning_scoring'")).toEqual([
       { stage: 'canary', percent: 100, recorded_kind: 'auto-rollback' },
     ]);
-    await g.sql("UPDATE public.plan_jobs SET status = 'completed' WHERE job_id IN ('job-1', 'job-2', 'job-3')");
+    await g.sql("DELETE FROM public.plan_jobs WHERE job_id LIKE 'hour-%'");
     // Git records where the rollback left it, then moves on to full again.
     await guide?.close();
     guide = undefined;
@@ -277,7 +282,8 @@ describe.each(databaseTargets())('seed 003 guide on $name', (target) => {
     // The plans scored before the rollback are not new: the check passes at once, and the scored-plans check waits.
     expect(rollback.stdout).toMatch(/17 check\(s\) on staging: 16 passed, 1 skipped/);
     const ledger = await repo.query<{ move: string }>('staging', "SELECT coalesce(old_stage, '—') || '→' || new_stage AS move FROM rollout.ledger_changes WHERE key = 'feature.v1_planning_scoring' ORDER BY ledger_id");
-    expect(ledger.map((r) => r.move)).toEqual(['—→off', 'off→dark', 'dark→canary', 'canary→full', 'full→canary', 'canary→full', 'full→off']);
+    // full→canary: the watch's auto-rollback; canary→canary: Git reconciling it; then full again, and off.
+    expect(ledger.map((r) => r.move)).toEqual(['—→off', 'off→dark', 'dark→canary', 'canary→full', 'full→canary', 'canary→canary', 'canary→full', 'full→off']);
     guide = await openGuide(repo, 'staging');
     const g = open();
     const scored = await g.check(`${S} / plans with scoring`);

@@ -169,7 +169,7 @@ function checkFlag(key: string, flag: Record<string, unknown>, known: KnownNames
     }
   }
   if (Array.isArray(flag.depends_on)) {
-    flag.depends_on.forEach((entry, index) => {
+    flag.depends_on.forEach((entry: unknown, index) => {
       // `{ flag, for }` names its dependency under flag:, and is reported there.
       const dependency = isRecord(entry) ? entry.flag : entry;
       if (typeof dependency !== 'string') return;
