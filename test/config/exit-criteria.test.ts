@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { ContractRegistry } from '../../actions/engine/config/contracts.ts';
 import { readEnvironmentFile } from '../../actions/engine/config/environment-file.ts';
 import { criteriaFor } from '../../actions/engine/config/exit-criteria.ts';
+import { planStageRollbacks } from '../../actions/engine/monitors/stage-rollback.ts';
+import { DEFAULT_LADDER } from '../../actions/engine/stages/ladder.ts';
 import { sortProblems } from '../../actions/engine/problems.ts';
 
 const read = (body: string) => readEnvironmentFile('environments/staging.yaml', `version: 1\ndatabase: { url_env: STAGING_DATABASE_URL }\n${body}`, new ContractRegistry('/nonexistent'), new Date('2026-11-20T10:00:00Z'));
@@ -54,6 +56,42 @@ flags:
     expect(criteriaFor(env, 'global.safe_mode', 'canary').criteria).toEqual([]);
   });
 
+  it('full: is a watch after the move to full, named on its own (all: stays below full); a breach there moves the flag one rung back, or off', () => {
+    const body = (rollbackTo: string) => `${MONITORS}exit_criteria:
+  all: [dead letters]
+flags:
+  plans.scoring:
+    value: { enabled: true }
+    off_value: { enabled: false }
+    rollout: { stage: full }
+    exit_criteria: { full: [error rate, p95 latency]${rollbackTo} }
+`;
+    const file = read(body(''));
+    expect(file.problems).toEqual([]);
+    const env = file.environment!;
+    expect(criteriaFor(env, 'plans.scoring', 'full')).toEqual({
+      rollbackTo: 'previous',
+      criteria: [
+        { monitor: 'error rate', everyMs: 900_000 },
+        { monitor: 'p95 latency', everyMs: 300_000, duringMs: 86_400_000 },
+      ],
+    });
+    const ladder = { ...DEFAULT_LADDER, canarySteps: [100], skip: ['shadow' as const] };
+    const moved = new Date('2026-11-20T10:00:00Z');
+    const at = (hours: number) => new Date(moved.getTime() + hours * 3_600_000);
+    const positions = new Map([['plans.scoring', { position: { stage: 'full' as const }, since: moved }]]);
+    expect(planStageRollbacks({ env, positions, breached: new Set(['error rate']), ladder, now: at(1) })).toEqual([
+      { flag: 'plans.scoring', from: { stage: 'full' }, to: { stage: 'canary', percent: 100 }, monitors: ['error rate'] },
+    ]);
+    // during: 24h: watched for the first day after the move only.
+    expect(planStageRollbacks({ env, positions, breached: new Set(['p95 latency']), ladder, now: at(23) })).toHaveLength(1);
+    expect(planStageRollbacks({ env, positions, breached: new Set(['p95 latency']), ladder, now: at(25) })).toEqual([]);
+    // all: is not watched at full.
+    expect(planStageRollbacks({ env, positions, breached: new Set(['dead letters']), ladder, now: at(1) })).toEqual([]);
+    const off = read(body(', rollback_to: off')).environment!;
+    expect(planStageRollbacks({ env: off, positions, breached: new Set(['error rate']), ladder, now: at(1) })[0].to).toEqual({ stage: 'off' });
+  });
+
   it('reports every unknown monitor name at its position, with the closest name', () => {
     const file = read(`${MONITORS}exit_criteria:
   all: [dead leters]
@@ -101,7 +139,6 @@ flags:
       "7:68 error unknown key 'url' in monitors[3].on_breach.webhook. Allowed here: url_env.",
       '8:67 error dispatch takes exactly one of event_type (a repository_dispatch, e.g. event_type: scale-workers) or workflow (a workflow_dispatch, e.g. workflow: rollback.yml, ref: main).',
       "12:5 warning flag 'a' has no rollout, so its exit criteria never gate anything; add rollout: { stage: dark } (or remove exit_criteria).",
-      "12:37 error unknown key 'full' in flags.a.exit_criteria; did you mean 'all'?",
       '12:63 error flags.a.exit_criteria.rollback_to is "first", which is not one of: previous, off.',
       "17:5 warning flag 's' is at stage dark with no segments, so no unit gets value (dark serves only the units of its segments); add segments: [internal] to the rollout.",
       "18:5 warning flag 's' is a kill switch: exit criteria never move a kill switch; trip it from a monitor's on_breach: { kill_switch: s } instead.",

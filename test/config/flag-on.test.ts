@@ -3,13 +3,13 @@
  * (conditionHolds): they used to disagree on {enabled: null}, which the gate counted as on.
  */
 import { describe, expect, it } from 'vitest';
-import { conditionHolds } from '../../actions/engine/checks/run-checks.ts';
+import { conditionHolds } from '../../actions/engine/checks/flag-condition.ts';
 import { valueIsOn } from '../../actions/engine/config/flag-on.ts';
 import type { FlagSpec, JsonValue } from '../../actions/engine/config/model.ts';
 import { isOn } from '../../actions/engine/plan/planner.ts';
 
 const flag = (value: JsonValue, rollout?: FlagSpec['rollout']): FlagSpec => ({ key: 'k', value, killSwitch: false, dependsOn: [], ...(rollout ? { rollout } : {}) });
-const whenFlag = (value: JsonValue | undefined): boolean => conditionHolds({ key: 'k' }, new Map(value === undefined ? [] : [['k', value]]));
+const whenFlag = (value: JsonValue | undefined): boolean => conditionHolds({ key: 'k' }, { values: new Map(value === undefined ? [] : [['k', value]]) });
 
 const OFF: JsonValue[] = [false, null, { enabled: false }, { enabled: null }, { enabled: 'true' }, { enabled: 1 }, { enabled: false, variant: 'b' }];
 const ON: JsonValue[] = [true, 0, '', 'off', [], {}, { enabled: true }, { enabled: true, variant: 'b' }, { version: 'v2' }, [false]];
@@ -35,7 +35,7 @@ describe('a flag is on', () => {
   });
 
   it('when_flag with equals compares the live value, whatever it is', () => {
-    expect(conditionHolds({ key: 'k', equals: { enabled: null } }, new Map([['k', { enabled: null }]]))).toBe(true);
-    expect(conditionHolds({ key: 'k', equals: false }, new Map())).toBe(false);
+    expect(conditionHolds({ key: 'k', equals: { enabled: null } }, { values: new Map([['k', { enabled: null }]]) })).toBe(true);
+    expect(conditionHolds({ key: 'k', equals: false }, { values: new Map() })).toBe(false);
   });
 });

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { tripKillSwitch } from '../../actions/engine/breakglass/index.ts';
-import { checkAccess, liveFlagValues, resolveChecks, runChecks, type CheckReport, type CheckResult } from '../../actions/engine/checks/index.ts';
+import { checkAccess, liveFlagView, resolveChecks, runChecks, type CheckReport, type CheckResult } from '../../actions/engine/checks/index.ts';
 import type { Environment, JsonValue } from '../../actions/engine/config/model.ts';
 import { loadEnvironment } from '../../actions/engine/config/repository.ts';
 import { openDatabase, type Database } from '../../actions/engine/db/index.ts';
@@ -41,7 +41,7 @@ export async function openGuide(repo: ExampleRepo, environment: string): Promise
   const client = await db.connect();
   const checks = resolveChecks(repo.root, env);
   const runWith = async (selected: typeof checks): Promise<CheckReport> =>
-    runChecks(env.name, selected, { root: repo.root, processEnv: repo.env, access: checkAccess(env, db), flags: await liveFlagValues(client, env) });
+    runChecks(env.name, selected, { root: repo.root, processEnv: repo.env, access: checkAccess(env, db), ...(await liveFlagView(client, env)) });
   const monitorsOf = (names?: string[]): Environment => ({ ...env, monitors: names ? env.monitors.filter((m) => names.includes(m.name)) : env.monitors });
   const measure = (target: Environment, act: boolean): Promise<HealthReport> =>
     runMonitors(target, { root: repo.root, access: checkAccess(target, db), writer: client, actor: 'guide test', act });

@@ -267,7 +267,7 @@ describe.each(databaseTargets())('seed 002 guide on $name', (target) => {
     await g.sql('DELETE FROM public.api_requests');
   });
 
-  it('production rollout: production is changed by promotion once staging has held Stage 1 for a day; consolidated metrics roll back alone', { timeout: 300_000 }, async () => {
+  it('production rollout: production is changed by promotion once staging has held Stage 1 for a day; Stage 2 a day after Stage 1; consolidated metrics roll back alone', { timeout: 300_000 }, async () => {
     await guide?.close();
     guide = undefined;
     await repo.edit('staging', (text) => setRollout(text, 'phase6_metrics', { stage: 'canary', percent: 100 }));
@@ -279,9 +279,12 @@ describe.each(databaseTargets())('seed 002 guide on $name', (target) => {
     expect(promote.code).toBe(0);
     expect(promote.stdout).toMatch(/phase6_metrics.*off → canary 100%/);
 
-    // Stage 2, then "Performance Degradation: Disable consolidated metrics endpoint first".
+    // Stage 2 on "Day 3", a day after Stage 1: the plan says how long is left before; then "Performance Degradation: Disable consolidated metrics endpoint first".
     await repo.edit('staging', (text) => setRollout(text, 'consolidated_metrics', { stage: 'canary', percent: 100 }));
-    expect((await repo.run(['apply', '--env', 'staging'])).code).toBe(0);
+    const early = await repo.run(['plan', '--env', 'staging'], { now: later(days(1) / 2) });
+    expect(early.code).toBe(1);
+    expect(early.stdout).toMatch(/phase6_metrics has been on since \S+: 12(\.0)? h of the 24 h consolidated_metrics waits for; 12(\.0)? h left before consolidated_metrics may move\./);
+    expect((await repo.run(['apply', '--env', 'staging'], { now: later(days(1) + 60_000) })).code).toBe(0);
     await repo.edit('staging', (text) => setRollout(text, 'consolidated_metrics', { stage: 'off' }));
     const first = await repo.run(['apply', '--env', 'staging']);
     expect(first.stderr).toBe('');

@@ -80,9 +80,12 @@ describe.each(databaseTargets())('examples/seed-002-staging-rollout on $name', (
     expect((await repo.run(['apply', '--env', 'staging'])).code).toBe(0);
     // On for every unit through the definitions; the value table, read plainly, stays off until full.
     expect(await switches()).toEqual({ phase6_metrics: { on: UNITS.length, plain: DISABLED }, consolidated_metrics: { on: 0, plain: DISABLED } });
-    // Stage 2: consolidated metrics, now that Phase 6 metrics are on.
+    // Stage 2: consolidated metrics, a day after Phase 6 metrics went on ("Day 3"), not before.
     await set('consolidated_metrics', ON);
-    expect((await repo.run(['apply', '--env', 'staging'])).code).toBe(0);
+    const sameDay = await repo.run(['apply', '--env', 'staging'], { now: later(days(1) - 3_600_000) });
+    expect(sameDay.code).toBe(1);
+    expect(sameDay.stderr).toMatch(/phase6_metrics has been on since \S+: 23(\.0)? h of the 24 h consolidated_metrics waits for; ((59\.\d|60\.0) min|1(\.0)? h) left before consolidated_metrics may move\./);
+    expect((await repo.run(['apply', '--env', 'staging'], { now: later(days(1) + 60_000) })).code).toBe(0);
     // Stage 3: full, Phase 6 first (consolidated may not be ahead of it), each after a day.
     await set('consolidated_metrics', { stage: 'full' });
     const ahead = await repo.run(['plan', '--env', 'staging'], { now: later(days(2)) });
@@ -134,7 +137,7 @@ describe.each(databaseTargets())('examples/seed-002-staging-rollout on $name', (
     await set('phase6_metrics', ON);
     expect((await repo.run(['apply', '--env', 'staging'])).code).toBe(0);
     await set('consolidated_metrics', ON);
-    expect((await repo.run(['apply', '--env', 'staging'])).code).toBe(0);
+    expect((await repo.run(['apply', '--env', 'staging'], { now: later(days(1) + 60_000) })).code).toBe(0);
     // "Consolidated metrics: < 100ms": the endpoint answers in 300 ms, and its query as slowly.
     await repo.query('staging', "INSERT INTO public.api_requests (path, status, duration_ms) SELECT '/api/dashboard/runs/{id}/consolidated-metrics', 200, 300 FROM generate_series(1, 40)");
     const health = await repo.run(['health', '--env', 'staging', '--format', 'json']);

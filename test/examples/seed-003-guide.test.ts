@@ -43,12 +43,14 @@ describe.each(databaseTargets())('seed 003 guide on $name', (target) => {
     await repo?.dispose();
   });
 
-  it('applies the guide: the four tables, 8 published movements with their audit rows, every check passes', async () => {
+  it('applies the guide: the four tables, 8 published movements with their audit rows, every check passes or waits for scoring', async () => {
     expect(firstApply.stderr).toBe('');
     expect(firstApply.code).toBe(0);
     const report = await open().verify();
-    expect(namesWith(report, 'fail').concat(namesWith(report, 'error'), namesWith(report, 'skipped'))).toEqual([]);
-    expect(report.results).toHaveLength(16);
+    expect(namesWith(report, 'fail').concat(namesWith(report, 'error'))).toEqual([]);
+    // Scoring is off: the check of scored plans waits for it ("if flag enabled").
+    expect(namesWith(report, 'skipped')).toEqual([`${S} / plans with scoring`]);
+    expect(report.results).toHaveLength(17);
     const library = await open().sql<{ name: string; modalities: string[] }>('SELECT name, modalities FROM public.movement_library ORDER BY name');
     expect(library).toHaveLength(8);
     expect(library.every((m) => m.modalities.length > 0)).toBe(true);
@@ -135,9 +137,63 @@ describe.each(databaseTargets())('seed 003 guide on $name', (target) => {
     });
   });
 
+  it('phase 3 the job result check wants scoring in the API answer, with the bearer token; it fails on a 500 or a wrong token', async () => {
+    const result = await open().check(`${S} / job result includes scoring`);
+    expectStatus(result, 'pass');
+    expect(JSON.stringify(result)).not.toContain(STAND_IN_ENV.STAGING_TOKEN);
+    await whileFaulty(repo, '/api/plans/jobs/smoke-test', 500, async () => {
+      expectStatus(await open().check(`${S} / job result includes scoring`), 'fail');
+    });
+    const token = repo.env.STAGING_TOKEN;
+    repo.env.STAGING_TOKEN = 'expired';
+    try {
+      const unauthorized = await open().check(`${S} / job result includes scoring`);
+      expectStatus(unauthorized, 'fail');
+      expect(unauthorized.detail).toContain('got HTTP 401');
+    } finally {
+      repo.env.STAGING_TOKEN = token;
+    }
+  });
+
+  it('phase 3 scoring reaches full in 5 minutes (off → dark → canary 100% → full); the scoring checks wait until every plan is served scoring', { timeout: 300_000 }, async () => {
+    // Plans the planning engine generated before the move: the exit criterion's baseline.
+    await open().sql(PLAN_JOBS);
+    await guide?.close();
+    guide = undefined;
+    const move = (to: Parameters<typeof setRollout>[2]) => repo.edit('staging', (text) => setRollout(text, 'feature.v1_planning_scoring', to));
+    // The scoring's exit criterion compares plan errors with before the move: health measures both sides.
+    const measured = async () => JSON.parse((await repo.run(['health', '--env', 'staging', '--format', 'json'])).stdout) as { results: { name: string; status: string }[] };
+    const rise = (report: { results: { name: string; status: string }[] }) => report.results.find((r) => r.name === 'rise in plan errors since the move')?.status;
+    await measured();
+    await move({ stage: 'dark' });
+    const dark = await repo.run(['apply', '--env', 'staging']);
+    expect(dark.code).toBe(0);
+    // Some plans are scored, some not: neither "every plan scored" nor "no plan scored" holds, so both wait.
+    expect(dark.stdout).toMatch(/17 check\(s\) on staging: 15 passed, 2 skipped/);
+    expect(rise(await measured())).toBe('healthy');
+    await move({ stage: 'canary', percent: 100 });
+    const early = await repo.run(['apply', '--env', 'staging'], { now: later(2 * MINUTE) });
+    expect(early.code).toBe(1);
+    expect(early.stderr).toMatch(/of 5 min soaked/);
+    const canary = await repo.run(['apply', '--env', 'staging'], { now: later(5 * MINUTE + 30_000) });
+    expect(canary.code).toBe(0);
+    expect(canary.stdout).toMatch(/17 check\(s\) on staging: 15 passed, 2 skipped/);
+    await move({ stage: 'full' });
+    const full = await repo.run(['apply', '--env', 'staging'], { now: later(5 * MINUTE + 40_000) });
+    expect(full.code).toBe(0);
+    // Every plan is served scoring now: the scored-plans check runs, the no-scoring one waits.
+    expect(full.stdout).toMatch(/17 check\(s\) on staging: 16 passed, 1 skipped/);
+    const ledger = await repo.query<{ move: string }>('staging', "SELECT coalesce(old_stage, '—') || '→' || new_stage AS move FROM rollout.ledger_changes WHERE key = 'feature.v1_planning_scoring' ORDER BY ledger_id");
+    expect(ledger.map((r) => r.move)).toEqual(['—→off', 'off→dark', 'dark→canary', 'canary→full']);
+    guide = await openGuide(repo, 'staging');
+  });
+
   it('phase 4 scoring validation passes on real plan jobs; a total outside [0, 1], another version, or weights not summing to 1 fail', async () => {
     const g = open();
-    await g.sql(PLAN_JOBS);
+    // At full: every plan is served scoring, so the guide's "has_scoring = true (if flag enabled)" holds for each.
+    const unscored = await g.check(`${S} / new plans do not include scoring`);
+    expectStatus(unscored, 'skipped');
+    expect(unscored.detail).toContain('live: at full');
     const scoring = ['plans with scoring', 'scoring payloads satisfy the contract', 'scoring version is fixed-weight-v1', 'scoring weights sum to 1.0'];
     for (const name of scoring) expectStatus(await g.check(`${S} / ${name}`), 'pass');
     await whileBroken(g, "UPDATE public.plan_jobs SET result_data = jsonb_set(result_data, '{scoring,total}', '1.2') WHERE job_id = 'job-3'",
@@ -168,24 +224,6 @@ describe.each(databaseTargets())('seed 003 guide on $name', (target) => {
     for (const name of scoring) expectStatus(await g.check(`${S} / ${name}`), 'pass');
   });
 
-  it('phase 3 the job result check wants scoring in the API answer, with the bearer token; it fails on a 500 or a wrong token', async () => {
-    const result = await open().check(`${S} / job result includes scoring`);
-    expectStatus(result, 'pass');
-    expect(JSON.stringify(result)).not.toContain(STAND_IN_ENV.STAGING_TOKEN);
-    await whileFaulty(repo, '/api/plans/jobs/smoke-test', 500, async () => {
-      expectStatus(await open().check(`${S} / job result includes scoring`), 'fail');
-    });
-    const token = repo.env.STAGING_TOKEN;
-    repo.env.STAGING_TOKEN = 'expired';
-    try {
-      const unauthorized = await open().check(`${S} / job result includes scoring`);
-      expectStatus(unauthorized, 'fail');
-      expect(unauthorized.detail).toContain('got HTTP 401');
-    } finally {
-      repo.env.STAGING_TOKEN = token;
-    }
-  });
-
   it('alerts: scoring errors, plans without scoring and plan generation errors breach their thresholds', async () => {
     const g = open();
     expect(await g.monitor('plans with scoring')).toMatchObject({ status: 'healthy', value: 1 });
@@ -203,29 +241,66 @@ describe.each(databaseTargets())('seed 003 guide on $name', (target) => {
     await g.sql("DELETE FROM public.plan_jobs WHERE job_id IN ('job-noscore', 'job-failed')");
   });
 
-  it('phase 3 scoring reaches full in 5 minutes (off → dark → canary 100% → full), and rolls back to off at once', { timeout: 300_000 }, async () => {
+  it('post-deployment "within 1 hour: 10+ test plans": a watch after full; fewer than 10 in the first hour moves scoring back a rung by itself', { timeout: 300_000 }, async () => {
+    const g = open();
+    const WATCH = 'test plans in the first hour at full';
+    // Within the hour nothing is judged yet.
+    expect(await g.monitor(WATCH)).toMatchObject({ status: 'healthy' });
+    // The database's clock cannot be moved: the move to full is set an hour back instead, and the
+    // planning engine's plans of that hour are written half an hour after it.
+    await g.sql("UPDATE rollout.flag_rollouts SET stage_since = now() - interval '61 minutes' WHERE key = 'feature.v1_planning_scoring'");
+    // The plans of the earlier phases belong before that hour.
+    await g.sql("UPDATE public.plan_jobs SET created_at = now() - interval '2 hours' WHERE job_id LIKE 'job-%'");
+    await g.sql(`INSERT INTO public.plan_jobs (job_id, user_id, status, result_data, created_at)
+                 SELECT 'hour-' || g, 'user-' || g, 'completed', '{"scoring": {"version": "fixed-weight-v1", "total": 0.7}}', now() - interval '31 minutes'
+                 FROM generate_series(1, 10) g`);
+    expect(await g.monitor(WATCH)).toMatchObject({ status: 'healthy', value: 10 });
+    await g.sql("UPDATE public.plan_jobs SET status = 'failed' WHERE job_id = 'hour-1'");
+    const breach = await g.monitor(WATCH, { act: true });
+    expect(breach).toMatchObject({ status: 'breach', value: 9 });
+    expect(await g.sql("SELECT stage, percent::int AS percent, recorded_kind FROM rollout.flag_rollouts WHERE key = 'feature.v1_planning_scoring'")).toEqual([
+      { stage: 'canary', percent: 100, recorded_kind: 'auto-rollback' },
+    ]);
+    await g.sql("DELETE FROM public.plan_jobs WHERE job_id LIKE 'hour-%'");
+    // Git records where the rollback left it, then moves on to full again.
     await guide?.close();
     guide = undefined;
-    const move = (to: Parameters<typeof setRollout>[2]) => repo.edit('staging', (text) => setRollout(text, 'feature.v1_planning_scoring', to));
-    // The scoring's exit criterion compares plan errors with before the move: health measures both sides.
-    const measured = async () => JSON.parse((await repo.run(['health', '--env', 'staging', '--format', 'json'])).stdout) as { results: { name: string; status: string }[] };
-    const rise = (report: { results: { name: string; status: string }[] }) => report.results.find((r) => r.name === 'rise in plan errors since the move')?.status;
-    await measured();
-    await move({ stage: 'dark' });
-    expect((await repo.run(['apply', '--env', 'staging'])).code).toBe(0);
-    expect(rise(await measured())).toBe('healthy');
-    await move({ stage: 'canary', percent: 100 });
-    const early = await repo.run(['apply', '--env', 'staging'], { now: later(2 * MINUTE) });
-    expect(early.code).toBe(1);
-    expect(early.stderr).toMatch(/of 5 min soaked/);
-    expect((await repo.run(['apply', '--env', 'staging'], { now: later(5 * MINUTE + 30_000) })).code).toBe(0);
-    await move({ stage: 'full' });
-    expect((await repo.run(['apply', '--env', 'staging'], { now: later(5 * MINUTE + 40_000) })).code).toBe(0);
-    await move({ stage: 'off' });
+    for (const to of [{ stage: 'canary', percent: 100 }, { stage: 'full' }] as const) {
+      await repo.edit('staging', (text) => setRollout(text, 'feature.v1_planning_scoring', to));
+      const applied = await repo.run(['apply', '--env', 'staging'], { now: later(5 * MINUTE + 50_000) });
+      expect(applied.code, applied.stderr + applied.stdout).toBe(0);
+    }
+    guide = await openGuide(repo, 'staging');
+  });
+
+  it('rollback: scoring back to off at once; new plans do not include scoring (has_scoring = false), and a scored one fails', { timeout: 300_000 }, async () => {
+    await guide?.close();
+    guide = undefined;
+    await repo.edit('staging', (text) => setRollout(text, 'feature.v1_planning_scoring', { stage: 'off' }));
     const rollback = await repo.run(['apply', '--env', 'staging']);
     expect(rollback.code).toBe(0);
+    // The plans scored before the rollback are not new: the check passes at once, and the scored-plans check waits.
+    expect(rollback.stdout).toMatch(/17 check\(s\) on staging: 16 passed, 1 skipped/);
     const ledger = await repo.query<{ move: string }>('staging', "SELECT coalesce(old_stage, '—') || '→' || new_stage AS move FROM rollout.ledger_changes WHERE key = 'feature.v1_planning_scoring' ORDER BY ledger_id");
-    expect(ledger.map((r) => r.move)).toEqual(['—→off', 'off→dark', 'dark→canary', 'canary→full', 'full→off']);
+    // full→canary: the watch's auto-rollback; canary→canary: Git reconciling it; then full again, and off.
+    expect(ledger.map((r) => r.move)).toEqual(['—→off', 'off→dark', 'dark→canary', 'canary→full', 'full→canary', 'canary→canary', 'canary→full', 'full→off']);
+    guide = await openGuide(repo, 'staging');
+    const g = open();
+    const scored = await g.check(`${S} / plans with scoring`);
+    expectStatus(scored, 'skipped');
+    expect(scored.detail).toContain('live: at off');
+    await g.sql("INSERT INTO public.plan_jobs (job_id, user_id, status, result_data) VALUES ('job-after-off', 'u', 'completed', '{}')");
+    const fresh = await g.check(`${S} / new plans do not include scoring`);
+    expectStatus(fresh, 'pass');
+    expect(fresh.actual).toBe('1 row(s)');
+    // A plan the service still scores after the rollback (a restart missed).
+    await whileBroken(g, "UPDATE public.plan_jobs SET result_data = '{\"scoring\": {\"version\": \"fixed-weight-v1\", \"total\": 0.6}}' WHERE job_id = 'job-after-off'", "DELETE FROM public.plan_jobs WHERE job_id = 'job-after-off'", async () => {
+      const result = await g.check(`${S} / new plans do not include scoring`);
+      expectStatus(result, 'fail');
+      expect(result.detail).toContain('/has_scoring must be equal to constant');
+    });
+    await guide.close();
+    guide = undefined;
   });
 
   it('rollback of the seeding as a forward migration: truncate and re-seed leaves 8 movements and 16 audit rows', { timeout: 300_000 }, async () => {
@@ -243,7 +318,7 @@ describe.each(databaseTargets())('seed 003 guide on $name', (target) => {
     expect(applied.stderr).toBe('');
     expect(applied.code).toBe(0);
     expect(applied.stdout).toContain('migrated migrations/0005_reseed_movements.sql');
-    expect(applied.stdout).toMatch(/16 check\(s\) on staging: 16 passed/);
+    expect(applied.stdout).toMatch(/17 check\(s\) on staging: 16 passed, 1 skipped/);
     expect(await repo.query('staging', 'SELECT (SELECT count(*) FROM public.movement_library)::int AS movements, (SELECT count(*) FROM public.movement_audit_log)::int AS audit')).toEqual([
       { movements: 8, audit: 16 },
     ]);

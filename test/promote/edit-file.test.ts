@@ -29,7 +29,7 @@ describe('minimal edits of an environment file', () => {
       { kind: 'position', key: 'ranker.policy', to: { stage: 'full' } },
       { kind: 'position', key: 'crush_mode.enabled', to: { stage: 'canary', percent: 5 } },
       { kind: 'value', key: 'global.safe_mode', value: { enabled: true } },
-      { kind: 'add', key: 'checkout.v2', flag: { value: { enabled: true }, contract: 'toggle', owner: '@web', depends_on: ['learning.enabled'], rollout: { stage: 'off' } }, after: 'ranker.policy' },
+      { kind: 'add', key: 'checkout.v2', flag: { value: { enabled: true }, contract: 'toggle', owner: '@web', depends_on: ['learning.enabled', { flag: 'ranker.policy', for: '1d' }], rollout: { stage: 'off' } }, after: 'ranker.policy' },
     ]);
     expect(changedLines(production, after)).toEqual({
       removed: ['    value: { enabled: false }', '    rollout: { stage: canary, percent: 5 }', '    rollout: { stage: off }'],
@@ -40,14 +40,14 @@ describe('minimal edits of an environment file', () => {
         '    value: { enabled: true }',
         '    contract: toggle',
         '    owner: "@web"',
-        '    depends_on: [learning.enabled]',
+        '    depends_on: [learning.enabled, {flag: ranker.policy, for: 1d}]',
         '    rollout: { stage: off }',
         '    rollout: { stage: canary, percent: 5 }',
       ],
     });
     const flags = (parse(after) as { flags: Record<string, unknown> }).flags;
     expect(Object.keys(flags)).toEqual(['global.safe_mode', 'ranker.policy', 'checkout.v2', 'marketplace.suggest', 'learning.enabled', 'crush_mode.enabled']);
-    expect(flags['checkout.v2']).toEqual({ value: { enabled: true }, contract: 'toggle', owner: '@web', depends_on: ['learning.enabled'], rollout: { stage: 'off' } });
+    expect(flags['checkout.v2']).toEqual({ value: { enabled: true }, contract: 'toggle', owner: '@web', depends_on: ['learning.enabled', { flag: 'ranker.policy', for: '1d' }], rollout: { stage: 'off' } });
     expect(flags['global.safe_mode']).toEqual({ value: { enabled: true }, kill_switch: true, owner: '@sre' });
   });
 

@@ -164,6 +164,36 @@ describe('dependencies', () => {
     expect(verdict.reasons).toContain('checkout.v2 depends on metrics.phase6, which is on.');
     expect(verdict.reasons).toContain('checkout.v2 depends on payments.v2, which is on at full.');
   });
+
+  describe('a dependency soak (depends_on { flag, for }): on, live, for that long first', () => {
+    const DAY = 24 * HOUR;
+    const phase6 = { flagKey: 'metrics.phase6', on: true, position: canary(100), soakMs: DAY };
+    const consolidated = (dependency: Parameters<typeof move>[0]['dependencies'], now: Date) =>
+      evaluateMove(move({ flagKey: 'metrics.consolidated', from: { stage: 'off' }, to: canary(100), ladder: { ...DEFAULT_LADDER, canarySteps: [100], skip: ['dark', 'shadow'] }, now, dependencies: dependency }));
+
+    it('refuses before the soak, saying how long is left', () => {
+      const verdict = consolidated([{ ...phase6, onSince: entered }], after(20));
+      expect(verdict.allowed).toBe(false);
+      expect(verdict.reasons[0]).toBe('metrics.phase6 has been on since 2026-11-20T10:00Z: 20 h of the 24 h metrics.consolidated waits for; 4 h left before metrics.consolidated may move.');
+    });
+
+    it('allows once the dependency has been on for the soak', () => {
+      const verdict = consolidated([{ ...phase6, onSince: entered }], after(24));
+      expect(verdict.allowed).toBe(true);
+      expect(verdict.reasons).toContain('metrics.phase6 has been on since 2026-11-20T10:00Z: 24 h of the 24 h metrics.consolidated waits for.');
+    });
+
+    it('refuses while the dependency is not on live (turned on by the same change), whatever the desired file says', () => {
+      const verdict = consolidated([phase6], after(48));
+      expect(verdict.allowed).toBe(false);
+      expect(verdict.reasons[0]).toMatch(/^metrics\.consolidated waits for metrics\.phase6 to have been on for 24 h, and metrics\.phase6 is not on yet/);
+    });
+
+    it('never holds back a rollback', () => {
+      const verdict = evaluateMove(move({ from: canary(100), to: { stage: 'off' }, dependencies: [phase6] }));
+      expect(verdict).toMatchObject({ allowed: true, kind: 'rollback' });
+    });
+  });
 });
 
 describe('always allowed', () => {

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { currentActor, currentCommit } from '../../engine/migrate/provenance.ts';
 import { renderRestoreChanges, renderRestorePlan } from '../../engine/restore/restore-plan.ts';
 import { restoreOperation } from '../../engine/restore/restore.ts';
+import { UsageError } from '../../engine/errors.ts';
 import type { CliContext } from '../context.ts';
 
 export function restoreCommand(ctx: CliContext): Command {
@@ -9,10 +10,12 @@ export function restoreCommand(ctx: CliContext): Command {
     .description('put an environment\'s database back to a backup apply took: shows the plan; with --yes restores it, under the lock, recorded in the ledger')
     .requiredOption('--env <name>', 'environment to restore')
     .option('--backup <file>', 'the backup to restore (default: the newest of this environment in migrations.backup.directory)')
+    .option('--from <file>', 'a pg_dump custom-format archive made elsewhere (pg_dump -Fc; e.g. a CI dump) instead of a backup apply took: its sha256 goes in the ledger; server databases only')
     .option('--into <name>', 'restore into a new database of this name on the same server (embedded: a new folder), leaving the environment\'s as it is')
     .option('--reason <text>', 'why (goes in the ledger)')
     .option('--yes', 'restore; without it, only show what would be restored')
-    .action(async (options: { env: string; backup?: string; into?: string; reason?: string; yes?: boolean }) => {
+    .action(async (options: { env: string; backup?: string; from?: string; into?: string; reason?: string; yes?: boolean }) => {
+      if (options.backup !== undefined && options.from !== undefined) throw new UsageError('--backup and --from name the file to restore twice: give one (--backup for a backup apply took, --from for a dump made elsewhere).');
       const env = await ctx.loadEnvironment(options.env);
       const { plan, done } = await restoreOperation({
         root: ctx.root,
@@ -23,6 +26,7 @@ export function restoreCommand(ctx: CliContext): Command {
         commit: await currentCommit(ctx.root, ctx.env),
         reason: options.reason ?? null,
         ...(options.backup !== undefined ? { backup: options.backup } : {}),
+        ...(options.from !== undefined ? { from: options.from } : {}),
         ...(options.into !== undefined ? { into: options.into } : {}),
         confirm: options.yes ?? false,
         cwd: process.cwd(),

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { checkAccess, liveFlagValues, renderCheckReport, renderJunit, runEnvironmentChecks, type ReportFormat } from '../../engine/checks/index.ts';
+import { checkAccess, liveFlagView, renderCheckReport, renderJunit, runEnvironmentChecks, type ReportFormat } from '../../engine/checks/index.ts';
 import { withSession } from '../../engine/session.ts';
 import type { CliContext } from '../context.ts';
 import { readOnlyTarget } from '../../engine/operations.ts';
@@ -24,7 +24,7 @@ export function verifyCommand(ctx: CliContext): Command {
           root: ctx.root,
           processEnv: ctx.env,
           access: checkAccess(env, db),
-          flags: await liveFlagValues(client, env),
+          ...(await liveFlagView(client, env)),
           ...(options.concurrency ? { concurrency: options.concurrency } : {}),
           ...(options.timeout ? { timeoutMs: options.timeout } : {}),
         }),

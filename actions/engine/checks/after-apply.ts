@@ -6,12 +6,13 @@
  */
 import type pg from 'pg';
 import { ledgerChangeOf, ledgerChangesOf, type ApplyResult } from '../apply/apply-environment.ts';
+import type { FlagDefinition } from '../../../packages/provider/src/definition.ts';
 import type { Environment, JsonValue } from '../config/model.ts';
 import type { FlagChange } from '../plan/types.ts';
 import { readOnly, type Session } from '../session.ts';
 import { recordFlagChanges, withFlagTransaction, type FlagWrite } from '../store/flag-writer.ts';
 import type { LedgerChange } from '../store/ledger.ts';
-import { readLiveState } from '../store/live-state.ts';
+import { liveDefinitionOf, readLiveState } from '../store/live-state.ts';
 import { checkAccess } from './guard.ts';
 import { runEnvironmentChecks } from './run-checks.ts';
 import type { CheckReport } from './types.ts';
@@ -40,11 +41,17 @@ export interface VerifyAfterApplyResult {
   migrationsKept: string[];
 }
 
-/** Live flag values by key, read in a read-only snapshot (empty before the flag table exists). */
-export async function liveFlagValues(client: pg.ClientBase, env: Environment): Promise<Map<string, JsonValue>> {
+/** The value table and the live definitions, read in one read-only snapshot (empty before the flag table exists): what when_flag decides on. */
+export async function liveFlagView(client: pg.ClientBase, env: Environment): Promise<{ flags: Map<string, JsonValue>; definitions: Map<string, FlagDefinition> }> {
   const live = await readOnly(client, () => readLiveState(client, env.flagTable));
   // What a service reading the value table sees (a hand edit included), not the definition's value.
-  return new Map([...live.flags].map(([key, flag]) => [key, flag.stored?.value ?? flag.value]));
+  const flags = new Map([...live.flags].map(([key, flag]) => [key, flag.stored?.value ?? flag.value]));
+  const definitions = new Map<string, FlagDefinition>();
+  for (const key of live.flags.keys()) {
+    const definition = liveDefinitionOf(key, live);
+    if (definition) definitions.set(key, definition);
+  }
+  return { flags, definitions };
 }
 
 /** Call with the session that applied (it still holds the environment lock). */
@@ -54,7 +61,7 @@ export async function verifyAfterApply(session: Session, applied: ApplyResult, o
     root: options.root,
     processEnv: options.processEnv,
     access: checkAccess(env, db),
-    flags: await liveFlagValues(client, env),
+    ...(await liveFlagView(client, env)),
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
   });

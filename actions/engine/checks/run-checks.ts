@@ -6,14 +6,14 @@
  * one at a time: in parallel they would be no faster, and a check past its deadline
  * restarts the database under its neighbours.
  */
-import equal from 'fast-deep-equal';
 import { ContractRegistry } from '../config/contracts.ts';
 import { formatDuration, parseDuration } from '../config/duration.ts';
-import { valueIsOn } from '../config/flag-on.ts';
+import type { FlagDefinition } from '../../../packages/provider/src/definition.ts';
 import type { Environment, JsonValue } from '../config/model.ts';
 import { toError } from '../errors.ts';
 import { checkConnection, ChecksRoleError, CheckTimeoutError, RefusedQueryError, SideEffectError, type CheckAccess, type CheckConnection } from './guard.ts';
 import { CheckConfigError, kindOf, runKind, type KindContext } from './kinds.ts';
+import { conditionHolds, unmetDetail } from './flag-condition.ts';
 import { resolveChecks } from './shared-checks.ts';
 import { summarize, type CheckReport, type CheckResult, type ResolvedCheck } from './types.ts';
 import { cleanupFailed } from '../cleanup.ts';
@@ -27,8 +27,10 @@ export interface RunChecksOptions {
   processEnv: NodeJS.ProcessEnv;
   /** How to reach the environment's database (guard.ts checkAccess); the runner ends the connections it opens. */
   access: CheckAccess;
-  /** Live flag values, for when_flag. */
+  /** Live flag values (the value table), for when_flag. */
   flags: ReadonlyMap<string, JsonValue>;
+  /** Live flag definitions, for when_flag's `variant:` (what every unit is served); without them such a check is skipped. */
+  definitions?: ReadonlyMap<string, FlagDefinition>;
   concurrency?: number;
   /** Default per-check timeout; a check's own `timeout` wins. */
   timeoutMs?: number;
@@ -99,11 +101,10 @@ async function runOne(
 ): Promise<{ result: CheckResult; broken: boolean }> {
   const base = { name: check.name, kind: kindOf(check.spec), source: check.source };
   if (check.problem) return { result: { ...base, status: 'error', durationMs: 0, detail: check.problem }, broken: false };
-  const unmet = check.conditions.find((c) => !conditionHolds(c, options.flags));
+  const live = { values: options.flags, ...(options.definitions ? { definitions: options.definitions } : {}) };
+  const unmet = check.conditions.find((c) => !conditionHolds(c, live));
   if (unmet) {
-    const live = options.flags.get(unmet.key);
-    const detail = `skipped: runs only when flag ${unmet.key} ${'equals' in unmet ? `is ${JSON.stringify(unmet.equals)}` : 'is on'}; live value is ${live === undefined ? 'unset' : JSON.stringify(live)}`;
-    return { result: { ...base, status: 'skipped', durationMs: 0, detail }, broken: false };
+    return { result: { ...base, status: 'skipped', durationMs: 0, detail: unmetDetail(unmet, live) }, broken: false };
   }
   const own = typeof check.spec.timeout === 'string' ? parseDuration(check.spec.timeout) : undefined;
   const timeoutMs = own ?? options.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
@@ -130,13 +131,6 @@ async function runOne(
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** when_flag: with `equals`, the live value must equal it; without, the flag must be on (not false, null or {enabled: false}). */
-export function conditionHolds(condition: { key: string; equals?: JsonValue }, flags: ReadonlyMap<string, JsonValue>): boolean {
-  const live = flags.get(condition.key);
-  if ('equals' in condition) return live !== undefined && equal(live, condition.equals);
-  return valueIsOn(live);
 }
 
 function describeError(thrown: unknown, timeoutMs: number): string {

@@ -6,6 +6,7 @@
  */
 import type { CheckSpec, Environment } from '../config/model.ts';
 import { MAX_USE_DEPTH, loadSharedFile, missingSharedFile, sharedFileCycle, sharedFileOf } from '../config/shared-check-files.ts';
+import type { FlagCondition } from './flag-condition.ts';
 import type { ResolvedCheck } from './types.ts';
 
 export { SHARED_CHECKS_DIR } from '../config/shared-check-files.ts';
@@ -43,5 +44,7 @@ function expand(root: string, checks: readonly CheckSpec[], source: string, cond
 function whenFlagOf(spec: CheckSpec): ResolvedCheck['conditions'] {
   const when = spec.when_flag;
   if (typeof when !== 'object' || when === null || Array.isArray(when) || typeof when.key !== 'string') return [];
-  return [{ key: when.key, ...('equals' in when ? { equals: when.equals } : {}) }];
+  const wanted = when.variant;
+  const variant: Pick<FlagCondition, 'variant'> = wanted === 'on' || wanted === 'off' ? { variant: wanted } : {};
+  return [{ key: when.key, ...('equals' in when ? { equals: when.equals } : {}), ...variant }];
 }

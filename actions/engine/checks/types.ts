@@ -1,5 +1,6 @@
 /** What a check run produces: one result per check, and a report over all of them. */
 import type { CheckSpec, JsonValue } from '../config/model.ts';
+import type { FlagCondition } from './flag-condition.ts';
 
 export type CheckStatus = 'pass' | 'fail' | 'error' | 'skipped';
 export type CheckKind = 'sql' | 'schema' | 'explain' | 'http' | 'rows_satisfy' | 'invalid';
@@ -40,7 +41,7 @@ export interface ResolvedCheck {
   spec: CheckSpec;
   source: string;
   /** All the when_flag conditions on the way to this check (its own and its `use` entry's). */
-  conditions: { key: string; equals?: JsonValue }[];
+  conditions: FlagCondition[];
   /** Set when the check cannot run at all (e.g. a missing shared file). */
   problem?: string;
 }

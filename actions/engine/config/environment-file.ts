@@ -168,11 +168,14 @@ function checkFlag(key: string, flag: Record<string, unknown>, known: KnownNames
     }
   }
   if (Array.isArray(flag.depends_on)) {
-    flag.depends_on.forEach((dependency, index) => {
+    flag.depends_on.forEach((entry: unknown, index) => {
+      // `{ flag, for }` names its dependency under flag:, and is reported there.
+      const dependency = isRecord(entry) ? entry.flag : entry;
       if (typeof dependency !== 'string') return;
-      if (dependency === key) report([...at, 'depends_on', index], `flag '${name}' cannot depend on itself.`);
+      const where = isRecord(entry) ? [...at, 'depends_on', index, 'flag'] : [...at, 'depends_on', index];
+      if (dependency === key) report(where, `flag '${name}' cannot depend on itself.`);
       else if (!known.flags.has(dependency)) {
-        report([...at, 'depends_on', index], `flag '${name}' depends on '${clip(dependency)}', which is not a flag of this environment${suggestion(dependency, known.flags)}`);
+        report(where, `flag '${name}' depends on '${clip(dependency)}', which is not a flag of this environment${suggestion(dependency, known.flags)}`);
       }
     });
   }
@@ -182,6 +185,15 @@ function checkFlag(key: string, flag: Record<string, unknown>, known: KnownNames
       report([...at, 'expires'], `flag '${name}' expired on ${flag.expires}: remove the flag once its code path is cleaned up, or extend the date.`, { severity: 'warning' });
     }
   }
+}
+
+type DependencyEntry = string | { flag: string; for: string };
+
+/** depends_on as keys, and the soaks of those given as `{ flag, for }`. */
+function dependenciesOf(entries: readonly DependencyEntry[] = []): Pick<FlagSpec, 'dependsOn' | 'dependencySoaks'> {
+  const soaks = new Map<string, string>();
+  for (const entry of entries) if (typeof entry !== 'string') soaks.set(entry.flag, entry.for);
+  return { dependsOn: entries.map((entry) => (typeof entry === 'string' ? entry : entry.flag)), ...(soaks.size ? { dependencySoaks: soaks } : {}) };
 }
 
 /** Only called on a file the schema accepted, so the casts below are checked facts. */
@@ -211,7 +223,7 @@ function toModel(name: string, file: string, raw: Record<string, unknown>, share
       owner: value.owner as string | undefined,
       description: value.description as string | undefined,
       expires: value.expires as string | undefined,
-      dependsOn: (value.depends_on as string[] | undefined) ?? [],
+      ...dependenciesOf(value.depends_on as DependencyEntry[] | undefined),
       rollout: rollout ? rolloutModel(rollout) : undefined,
       ...(value.exit_criteria ? { exitCriteria: toExitCriteria(value.exit_criteria) } : {}),
     });

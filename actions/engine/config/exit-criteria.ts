@@ -21,10 +21,17 @@ import { clip } from './schema-errors.ts';
 import { suggestion } from './suggest.ts';
 import type { PathToken } from './yaml-source.ts';
 
-/** The stages a flag can hold criteria at: below full (full has no next rung to gate). */
+/** The stages whose criteria gate the next rung (full has none to gate). */
 export const CRITERIA_STAGES = ['dark', 'shadow', 'canary'] as const;
 export type CriteriaStage = (typeof CRITERIA_STAGES)[number];
-const LIST_KEYS = [...CRITERIA_STAGES, 'all'] as const;
+/**
+ * `full:` is a watch, not a gate: there is no forward move from full, so its monitors only
+ * roll the flag back when they breach after the move (within their `during`, when they say).
+ * `all:` stays "every stage below full": a watch at full is asked for by name.
+ */
+const WATCH_STAGES = [...CRITERIA_STAGES, 'full'] as const;
+type WatchStage = (typeof WATCH_STAGES)[number];
+const LIST_KEYS = [...WATCH_STAGES, 'all'] as const;
 
 /** How often a monitor is measured when it does not say (the health workflow's schedule). */
 export const DEFAULT_MONITOR_EVERY_MS = 15 * 60_000;
@@ -56,14 +63,14 @@ export function monitorCadence(spec: MonitorSpec): { everyMs: number; duringMs?:
   return { everyMs: every && every > 0 ? every : DEFAULT_MONITOR_EVERY_MS, ...(during !== undefined ? { duringMs: during } : {}) };
 }
 
-/** The criteria a flag is judged on at a stage; none at off, at full, for kill switches, for unknown flags. */
+/** The criteria a flag is judged on at a stage (at full: watched only, see WATCH_STAGES); none at off, for kill switches, for unknown flags. */
 export function criteriaFor(env: Environment, flagKey: string, stage: Stage | null): ResolvedCriteria {
   const flag = env.flags.get(flagKey);
   const rollbackTo = flag?.exitCriteria?.rollbackTo ?? env.exitCriteria?.rollbackTo ?? 'previous';
-  if (!flag || flag.killSwitch || stage === null || !(CRITERIA_STAGES as readonly string[]).includes(stage)) return { criteria: [], rollbackTo };
+  if (!flag || flag.killSwitch || stage === null || !(WATCH_STAGES as readonly string[]).includes(stage)) return { criteria: [], rollbackTo };
   const names = new Set<string>();
   for (const spec of [env.exitCriteria, flag.exitCriteria]) {
-    for (const name of [...(spec?.all ?? []), ...(spec?.[stage as CriteriaStage] ?? [])]) names.add(name);
+    for (const name of [...(stage === 'full' ? [] : (spec?.all ?? [])), ...(spec?.[stage as WatchStage] ?? [])]) names.add(name);
   }
   const criteria: Criterion[] = [];
   for (const name of names) {

@@ -55,6 +55,8 @@ export interface FlagSpec {
   description?: string;
   expires?: string;
   dependsOn: string[];
+  /** depends_on `{ flag, for }`: dependency key → how long (a duration) it must have been on before this flag moves forward. */
+  dependencySoaks?: ReadonlyMap<string, string>;
   /** segments: names in Environment.segments whose units are in the rollout (dark, canary). */
   rollout?: { stage: Stage; percent?: number; segments?: string[] };
   /** exit_criteria: the monitors this flag keeps healthy at a stage before moving on. */
@@ -66,6 +68,8 @@ export interface ExitCriteriaSpec {
   dark?: string[];
   shadow?: string[];
   canary?: string[];
+  /** Watched after the move to full: a breach moves the flag back (there is nothing forward to gate). */
+  full?: string[];
   /** Every stage below full. */
   all?: string[];
   /** Where a breach moves the flag: one rung back, or off. */

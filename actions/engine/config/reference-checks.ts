@@ -2,7 +2,7 @@
  * What `validate` tells from one file about its checks and monitors, so that it is not found
  * later (issue 13, defect 5): a monitor's on_breach naming a flag that is not a kill switch
  * (found mid-incident otherwise), a when_flag naming no flag (the check would be skipped
- * forever), a monitor with a query but no threshold (health would say "unknown" forever).
+ * forever) or on the off value of a flag that has none, a monitor with a query but no threshold (health would say "unknown" forever).
  */
 import type { PathToken } from './yaml-source.ts';
 import { clip } from './schema-errors.ts';
@@ -35,8 +35,16 @@ export function checkReferences(raw: Record<string, unknown>, flags: Record<stri
   checks.forEach((check: unknown, index) => {
     if (!isRecord(check)) return;
     const key = isRecord(check.when_flag) ? check.when_flag.key : undefined;
-    if (typeof key !== 'string' || Object.hasOwn(flags, key)) return;
+    if (typeof key !== 'string') return;
     const name = typeof check.name === 'string' ? `check '${clip(check.name)}'` : `checks[${index}]`;
+    if (Object.hasOwn(flags, key)) {
+      // A plain flag serves its value to everyone: it has no off value to serve, so `off` never holds.
+      const flag = flags[key];
+      if (isRecord(check.when_flag) && check.when_flag.variant === 'off' && isRecord(flag) && flag.rollout === undefined) {
+        report(['checks', index, 'when_flag', 'variant'], `${name} runs only while flag '${clip(key)}' serves its off value to every unit, but that flag has no rollout:, so it serves its value to everyone and the check would be skipped on every run. Give the flag a rollout: (with off_value:), or use equals: for a kill switch's value.`);
+      }
+      return;
+    }
     report(['checks', index, 'when_flag', 'key'], `${name} runs only when flag '${clip(key)}' is on, but there is no such flag in this environment, so it would be skipped on every run${suggestion(key, keys)}`);
   });
 }

@@ -78,6 +78,11 @@ const ONE_OF_HINTS: Record<string, string> = {
   promotes_to: 'promotes_to must be an environment name (e.g. promotes_to: production) or a list of them (e.g. promotes_to: [prod-eu, prod-us]).',
 };
 
+/** What a `not` in the schema forbids, by the key it sits on. */
+const NOT_HINTS: Record<string, string> = {
+  when_flag: 'when_flag takes equals: (a value in the flag table) or variant: (on or off: what every unit is served), not both; keep one.',
+};
+
 export function humanizeSchemaErrors(
   errors: readonly ErrorObject[],
   data: unknown,
@@ -154,6 +159,8 @@ function humanize(error: ErrorObject, data: unknown, base: PathToken[], subject:
       const hint = ONE_OF_HINTS[String(path[path.length - 1])];
       return at(hint ?? `${where} must match exactly one of the allowed forms.${expected}`);
     }
+    case 'not':
+      return at(NOT_HINTS[String(path[path.length - 1])] ?? `${where} is invalid.${expected}`);
     case 'uniqueItems':
       return at(`${where} lists the same item twice (items ${String(params.j)} and ${String(params.i)}); remove the duplicate.`);
     default:

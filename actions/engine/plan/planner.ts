@@ -4,6 +4,7 @@
  * and the same hash, so an apply can prove it is applying what was reviewed.
  */
 import equal from 'fast-deep-equal';
+import { parseDuration } from '../config/duration.ts';
 import type { Environment, FlagSpec } from '../config/model.ts';
 import { criteriaFor } from '../config/exit-criteria.ts';
 import type { Measurement } from '../stages/exit-gate.ts';
@@ -41,6 +42,8 @@ export interface GateContext {
   };
   /** Measurements of the monitors exit criteria name, by monitor (read by readPlan); none read means none taken. */
   measurements?: ReadonlyMap<string, readonly Measurement[]>;
+  /** depends_on `{ flag, for }`: when each such dependency last moved out of off, from the ledger (read by readPlan). */
+  dependenciesOnSince?: ReadonlyMap<string, Date>;
   /** The operator acknowledged that a first apply adopts forward positions its upstream has not reached (--adopt). */
   adopt?: boolean;
 }
@@ -252,7 +255,14 @@ function attachVerdict(change: FlagChange, input: PlanInput, gates: GateContext)
   const rollout = input.live.rollouts.get(change.key);
   const dependencies: DependencyState[] = desired.dependsOn.map((key) => {
     const dependency = input.desired.flags.get(key);
-    return { flagKey: key, on: dependency ? isOn(dependency) : false, ...(dependency ? { position: ladderPositionOrOff(positionOf(dependency)) } : {}) };
+    const state: DependencyState = { flagKey: key, on: dependency ? isOn(dependency) : false, ...(dependency ? { position: ladderPositionOrOff(positionOf(dependency)) } : {}) };
+    const soak = desired.dependencySoaks?.get(key);
+    if (soak === undefined) return state;
+    // The soak counts what is live: a dependency turned on by this same plan has been on for nothing yet.
+    const liveRollout = input.live.rollouts.get(key);
+    const liveOn = liveRollout ? liveRollout.stage !== 'off' : input.live.flags.has(key);
+    const since = gates.dependenciesOnSince?.get(key);
+    return { ...state, soakMs: parseDuration(soak) ?? 0, ...(liveOn && since ? { onSince: since } : {}) };
   });
   let upstream: UpstreamState | undefined;
   // An unreadable upstream has no positions and no check results: say that, not "at off" and "failing" (issue 13, defect 4).

@@ -37,9 +37,35 @@ export async function readPlan(client: pg.ClientBase, ctx: PlanContext): Promise
   ]);
   // After: one client runs one query at a time (pg deprecates queueing them).
   const ledger = ctx.ledgerCheck === false ? undefined : await timed('plan: ledger check', () => readIntegrityWarnings(client, ctx.env.name, { quick: true }));
-  const gates = ctx.gates && hasExitCriteria(ctx.env) ? { ...ctx.gates, measurements: await readCriteriaMeasurements(client, ctx.env, live) } : ctx.gates;
+  const measured = ctx.gates && hasExitCriteria(ctx.env) ? { ...ctx.gates, measurements: await readCriteriaMeasurements(client, ctx.env, live) } : ctx.gates;
+  const soaked = soakedDependencies(ctx.env);
+  const gates = measured && soaked.length > 0 && live.rollouts.size > 0 ? { ...measured, dependenciesOnSince: await readOnSince(client, ctx.env.name, soaked) } : measured;
   const plan = timedSync('plan: build', () => buildPlan({ desired: ctx.env, live, migrations: migrationPart(preview), commit: ctx.commit, ...(gates ? { gates } : {}) }));
   return { plan: ledger ? { ...plan, ledger } : plan, live, preview };
+}
+
+/** The flags some depends_on `{ flag, for }` waits on. */
+function soakedDependencies(env: Environment): string[] {
+  const keys = new Set<string>();
+  for (const flag of env.flags.values()) for (const key of flag.dependencySoaks?.keys() ?? []) keys.add(key);
+  return [...keys];
+}
+
+/**
+ * When each flag last moved out of off (or, without a rollout, last changed), from this
+ * environment's ledger: a dependency's soak counts from there, as a flag's own soak counts from
+ * its stage_since (both the database's clock).
+ */
+export async function readOnSince(client: pg.ClientBase, environment: string, keys: readonly string[]): Promise<Map<string, Date>> {
+  const { rows } = await client.query<{ key: string; since: Date }>(
+    `SELECT c.key, max(l.at) AS since
+       FROM rollout.ledger_changes c JOIN rollout.ledger l ON l.id = c.ledger_id
+      WHERE c.subject = 'flag' AND c.key = ANY($1::text[]) AND l.environment = $2
+        AND c.new_stage IS DISTINCT FROM 'off' AND (c.old_stage IS NULL OR c.old_stage = 'off')
+      GROUP BY c.key`,
+    [keys, environment],
+  );
+  return new Map(rows.map((r) => [r.key, r.since]));
 }
 
 export function migrationPart(preview: MigrationPreview): MigrationPlanPart {

@@ -229,9 +229,15 @@ function newFlag(spec: FlagSpec, value: JsonValue, position: Position | undefine
     ...(spec.killSwitch ? { kill_switch: true } : {}),
     ...(spec.owner ? { owner: spec.owner } : {}),
     ...(spec.description ? { description: spec.description } : {}),
-    ...(spec.dependsOn.length > 0 ? { depends_on: spec.dependsOn } : {}),
+    ...(spec.dependsOn.length > 0 ? { depends_on: spec.dependsOn.map((key) => dependencyEntry(spec, key)) } : {}),
     ...(position ? { rollout: { ...(position.stage === 'canary' ? { stage: 'canary', percent: position.percent ?? 0 } : { stage: position.stage }), ...(segments ? { segments } : {}) } } : {}),
   };
+}
+
+/** A depends_on entry as the upstream file writes it: the key, or `{ flag, for }` with its soak. */
+function dependencyEntry(spec: FlagSpec, key: string): string | { flag: string; for: string } {
+  const soak = spec.dependencySoaks?.get(key);
+  return soak ? { flag: key, for: soak } : key;
 }
 
 /** Drop the edits of flags the downstream's own gates refuse, turning them into holds with the gates' reasons. */

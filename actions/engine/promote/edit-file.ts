@@ -27,7 +27,7 @@ export interface NewFlag {
   kill_switch?: boolean;
   owner?: string;
   description?: string;
-  depends_on?: string[];
+  depends_on?: (string | { flag: string; for: string })[];
   rollout?: { stage: Position['stage']; percent?: number; segments?: string[] };
 }
 

@@ -19,9 +19,11 @@ export interface ChosenBackup {
   takenAt: Date | null;
   /** The environment the file name says it is of, when rollout named it. */
   environment: string | null;
-  /** 'newest': picked from the backup folder (of `of`); 'given': --backup. */
-  chosen: 'given' | 'newest';
+  /** 'newest': picked from the backup folder (of `of`); 'given': --backup; 'from': --from, a dump made elsewhere. */
+  chosen: 'given' | 'newest' | 'from';
   of?: number;
+  /** --from: the file's sha256, recorded in the ledger entry. */
+  sha256?: string;
 }
 
 export interface RestorePlan {
@@ -55,11 +57,13 @@ function size(bytes: number): string {
 /** The preview: every line a person needs to say yes, and the command that says it. */
 export function renderRestorePlan(plan: RestorePlan): string[] {
   const b = plan.backup;
-  const source = b.chosen === 'newest' ? `the newest of ${b.of ?? 1} backup(s) of "${plan.environment}" in its backup folder` : 'given by --backup';
+  const source = b.chosen === 'newest' ? `the newest of ${b.of ?? 1} backup(s) of "${plan.environment}" in its backup folder` : b.chosen === 'from' ? 'given by --from: a pg_dump archive made elsewhere' : 'given by --backup';
+  const taken = b.chosen === 'from' ? 'made elsewhere, so when is not known' : `taken ${when(b.takenAt)}`;
   const lines = [
     `restore plan for ${plan.environment}:`,
-    `  backup    ${b.display} (taken ${when(b.takenAt)}, ${size(b.bytes)}; ${source})`,
+    `  backup    ${b.display} (${taken}, ${size(b.bytes)}; ${source})`,
   ];
+  if (b.sha256) lines.push(`  sha256    ${b.sha256} (recorded in the ledger entry)`);
   if (b.environment && b.environment !== plan.environment) {
     lines.push(`  WARNING   its name says it is a backup of environment "${b.environment}", not "${plan.environment}"`);
   }
@@ -81,7 +85,7 @@ export function renderRestorePlan(plan: RestorePlan): string[] {
     }
   }
   const into = plan.into ? ` --into ${plan.into}` : '';
-  lines.push('', `Nothing was changed. To restore: rollout restore --env ${plan.environment} --backup ${b.argument}${into} --yes`);
+  lines.push('', `Nothing was changed. To restore: rollout restore --env ${plan.environment} ${b.chosen === 'from' ? '--from' : '--backup'} ${b.argument}${into} --yes`);
   return lines;
 }
 

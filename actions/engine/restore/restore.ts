@@ -22,6 +22,7 @@ import { appendLedger, type LedgerChange } from '../store/ledger.ts';
 import { readLiveState } from '../store/live-state.ts';
 import { ensureToolSchema } from '../store/tool-schema.ts';
 import { BACKUP_EXTENSION, kindMismatch, newestBackup, parseBackupName } from './backup-file.ts';
+import { chooseForeignDump } from './foreign-dump.ts';
 import { preservedObjects, readPreservedRows, writeBackPreservedRows } from './preserve.ts';
 import { restoreChanges, type ChosenBackup, type RestorePlan, type Snapshot } from './restore-plan.ts';
 import type { PreservedObjects } from './toc.ts';
@@ -37,6 +38,8 @@ export interface RestoreRequest {
   reason?: string | null;
   /** --backup as given (relative to `cwd`); the newest in migrations.backup.directory when absent. */
   backup?: string;
+  /** --from: a pg_dump custom-format archive made elsewhere (foreign-dump.ts), instead of a backup apply took. */
+  from?: string;
   /** --into: a new database (server) or folder (embedded) instead of the environment's own. */
   into?: string;
   /** --yes: do it; otherwise only plan. */
@@ -63,7 +66,7 @@ export interface RestoreOutcome {
 export async function restoreOperation(request: RestoreRequest): Promise<RestoreOutcome> {
   const { env } = request;
   // Every mistake in the request is found before a connection is opened.
-  const backup = await chooseBackup(request);
+  const backup = request.from !== undefined ? await chooseForeignDump({ ...request, from: request.from }) : await chooseBackup(request);
   // Fail, never wait: a restore queued behind an apply would undo that apply unseen.
   const db = await openDatabase(env, { root: request.root, processEnv: request.processEnv, applicationName: `rollout restore ${env.name}`, wait: { mode: 'fail', timeoutMs: 0 } });
   try {
@@ -152,7 +155,7 @@ function meta(request: RestoreRequest, backup: ChosenBackup, outcome: string, ex
     planHash: null,
     outcome,
     reason: request.reason ?? null,
-    summary: { backup: backup.display, takenAt: backup.takenAt?.toISOString() ?? null, ...extra },
+    summary: { backup: backup.display, takenAt: backup.takenAt?.toISOString() ?? null, ...(backup.sha256 ? { sha256: backup.sha256 } : {}), ...extra },
   };
 }
 

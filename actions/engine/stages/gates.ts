@@ -42,6 +42,10 @@ export interface DependencyState {
   on: boolean;
   /** Where that flag is, when it has a rollout; a boolean flag has none. */
   position?: Position;
+  /** depends_on `{ flag, for }`: how long the dependency must have been on, live, before this flag moves forward. */
+  soakMs?: number;
+  /** Since when the dependency has been on live (the ledger's last move of it out of off); undefined: it is not on live. */
+  onSince?: Date;
 }
 
 export interface MoveInput {
@@ -111,7 +115,10 @@ export function evaluateMove(input: MoveInput): Verdict {
   const ownSoak = soakGate(`${flagKey} has been at ${fromText} in ${env}`, from, input.enteredAt, input.now, ladder);
   if (ownSoak) gates.push(ownSoak);
   if (input.upstream) gates.push(...upstreamGates(flagKey, env, to, input.upstream, input.now, ladder));
-  for (const dependency of input.dependencies ?? []) gates.push(dependencyGate(flagKey, to, dependency));
+  for (const dependency of input.dependencies ?? []) {
+    gates.push(dependencyGate(flagKey, to, dependency));
+    if (dependency.soakMs !== undefined && dependency.soakMs > 0) gates.push(dependencySoakGate(flagKey, dependency, dependency.soakMs, input.now));
+  }
   if (input.exitCriteria?.length) {
     gates.push(...exitCriteriaGates({ flagKey, position: from, ...(input.enteredAt ? { since: input.enteredAt } : {}), ladder, now: input.now, criteria: input.exitCriteria }));
   }
@@ -215,4 +222,26 @@ function dependencyGate(flagKey: string, to: Position, dependency: DependencySta
   }
   const where = dependency.position ? ` at ${describePosition(dependency.position)}` : '';
   return { gate: 'dependency', passed: true, reason: `${flagKey} depends on ${dep}, which is on${where}.` };
+}
+
+/**
+ * depends_on `{ flag, for }` (seed 002: "Day 3: enable consolidated metrics" a day after Stage 1):
+ * the dependency must have been on, live, for that long. Counted from the ledger's last move of it
+ * out of off, so that it moving further on (Stage 1 → full) does not restart the count, and a
+ * dependency turned on in the same change has been on for nothing yet.
+ */
+function dependencySoakGate(flagKey: string, dependency: DependencyState, needed: number, now: Date): GateResult {
+  const dep = dependency.flagKey;
+  if (!dependency.onSince) {
+    return {
+      gate: 'dependency',
+      passed: false,
+      reason: `${flagKey} waits for ${dep} to have been on for ${formatDuration(needed)}, and ${dep} is not on yet in this environment (it turns on with this change at the earliest); apply ${dep} first, then move ${flagKey} ${formatDuration(needed)} later.`,
+    };
+  }
+  const held = Math.max(0, now.getTime() - dependency.onSince.getTime());
+  const head = `${dep} has been on since ${formatInstant(dependency.onSince)}: ${formatDuration(held)} of the ${formatDuration(needed)} ${flagKey} waits for`;
+  return held >= needed
+    ? { gate: 'dependency', passed: true, reason: `${head}.` }
+    : { gate: 'dependency', passed: false, reason: `${head}; ${formatDuration(needed - held)} left before ${flagKey} may move.` };
 }
