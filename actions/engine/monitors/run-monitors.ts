@@ -22,6 +22,7 @@ import { burnRate, evaluateBurnPairs, evaluateThreshold, type HealthStatus, type
 import { ensureMeasurementsTable, insertMeasurements, readBaselines, type MeasurementRow } from './measurements.ts';
 import { flagsServed, planStageRollbacks, type LivePosition } from './stage-rollback.ts';
 import { cleanupFailed } from '../cleanup.ts';
+import { loadParser } from '../migrate/statements.ts';
 
 export const DEFAULT_MONITOR_TIMEOUT_MS = 30_000;
 /** Connections measuring at once on a server (as checks run: checks/run-checks.ts DEFAULT_CONCURRENCY). */
@@ -87,6 +88,9 @@ export const HEALTH_EXIT_CODES: Record<HealthStatus, number> = { healthy: 0, bre
 export async function runMonitors(env: Environment, options: RunMonitorsOptions): Promise<HealthReport> {
   const now = options.now ?? new Date();
   const writer = async (): Promise<pg.ClientBase> => (typeof options.writer === 'function' ? await options.writer() : options.writer);
+  // The guard's parser is a WASM module that takes tens of milliseconds to load: it loads while
+  // the live state is read (checkConnection awaits the same promise, and says why it failed).
+  loadParser().catch(() => undefined);
   // What exit criteria need before measuring: where each flag is, and the baselines of relative thresholds.
   const positions = await livePositions(env, await writer());
   const served = flagsServed(env, positions, now);
