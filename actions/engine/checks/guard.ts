@@ -52,8 +52,8 @@ export const DEADLINE_GRACE_MS = 500;
 
 /** How checks reach an environment's database. */
 export interface CheckAccess {
-  /** A new connection; the caller ends it. */
-  connect(): Promise<pg.Client>;
+  /** A new connection; the caller ends it. `pipeline`: queries are written without waiting for the answers before them (read-only-batch.ts). */
+  connect(options?: { pipeline?: boolean }): Promise<pg.Client>;
   /** The checks role (database.checks_role.name). */
   role: string;
   /**
@@ -77,7 +77,7 @@ export interface CheckSetup {
 }
 
 export function checkAccess(env: Environment, db: Database): CheckAccess {
-  return { connect: () => db.connect(), role: checksRoleOf(env).name, sharedSession: db.kind === 'embedded', interrupt: () => db.interrupt() };
+  return { connect: (options) => db.connect(options), role: checksRoleOf(env).name, sharedSession: db.kind === 'embedded', interrupt: () => db.interrupt() };
 }
 
 /** A connection prepared for checks. */
@@ -259,15 +259,17 @@ export async function runReadOnly<R extends Record<string, unknown>>(
 }
 
 /** A statement past its deadline: stop it and give up the connection (once: the runner may have given it up already). */
-async function abandon(connection: CheckConnection): Promise<void> {
+export async function abandon(connection: CheckConnection): Promise<void> {
   if (connection.broken) return;
   connection.broken = true;
   await connection.access.interrupt().catch(cleanupFailed('interrupting a check past its deadline'));
-  await connection.client.end().catch(cleanupFailed('closing the connection of a check past its deadline'));
+  // A pipelined client's end() waits for every query already sent, the hung one too: cut the socket instead.
+  if (connection.client.pipeline) connection.client.connection.stream.destroy();
+  else await connection.client.end().catch(cleanupFailed('closing the connection of a check past its deadline'));
 }
 
 /** ROLLBACK, then find and undo what survives a transaction; throws SideEffectError if there was anything. */
-async function settle(connection: CheckConnection): Promise<void> {
+export async function settle(connection: CheckConnection): Promise<void> {
   const { client, baselineLocks, baselinePrepared } = connection;
   const results = (await client.query(`ROLLBACK; ${SESSION_STATE_SQL}`)) as unknown as pg.QueryResult<{ locks: string[]; prepared: string[] }>[];
   const state = results[1]?.rows[0] ?? { locks: [], prepared: [] };

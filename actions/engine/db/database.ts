@@ -7,8 +7,11 @@ export interface Database {
   kind: 'embedded' | 'url';
   /** Where the database is, redacted: safe to print. */
   label: string;
-  /** A new connected client; the caller ends it (or `close()` ends all still open). */
-  connect(): Promise<pg.Client>;
+  /**
+   * A new connected client; the caller ends it (or `close()` ends all still open). `pipeline`:
+   * node-pg's pipeline mode, which writes each query without waiting for the answers before it.
+   */
+  connect(options?: { pipeline?: boolean }): Promise<pg.Client>;
   /** Write a backup into `directory` and return the file's path; throws if it could not be made. */
   backup(directory: string): Promise<string>;
   /**

@@ -46,12 +46,12 @@ export async function openEmbedded(dir: string, environment: string, application
   return {
     kind: 'embedded',
     label,
-    async connect() {
+    async connect(options) {
       const pg = await loadPg();
       let client;
       try {
         const { host: address, port } = await host.address();
-        client = new pg.Client({ host: address, port, user: 'postgres', database: 'postgres', application_name: applicationName });
+        client = new pg.Client({ host: address, port, user: 'postgres', database: 'postgres', application_name: applicationName, pipeline: options?.pipeline === true });
         clients.watch(client);
         await client.connect();
       } catch (error) {

@@ -17,9 +17,9 @@ export function openServer(url: string, environment: string, applicationName: st
   return {
     kind: 'url',
     label,
-    async connect() {
+    async connect(options) {
       const pg = await loadPg();
-      const client = clients.watch(new pg.Client({ connectionString: url, application_name: applicationName }));
+      const client = clients.watch(new pg.Client({ connectionString: url, application_name: applicationName, pipeline: options?.pipeline === true }));
       try {
         await client.connect();
       } catch (error) {

@@ -11,7 +11,8 @@ import type { Environment, JsonValue, MonitorSpec } from '../config/model.ts';
 import { toError } from '../errors.ts';
 import { tripKillSwitch, DEFAULT_KILL_VALUE } from '../breakglass/break-glass.ts';
 import { asNumber } from '../checks/compare.ts';
-import { checkConnection, runReadOnly, type CheckAccess, type CheckConnection } from '../checks/guard.ts';
+import { checkConnection, type CheckAccess, type CheckConnection } from '../checks/guard.ts';
+import { runReadOnlyBatch, type BatchOutcome, type BatchQuery } from '../checks/read-only-batch.ts';
 import { loadRepositorySettings } from '../config/repository-settings.ts';
 import { rollBackStages } from '../breakglass/stage-rollback.ts';
 import { ladderPosition, type Position } from '../stages/ladder.ts';
@@ -21,10 +22,13 @@ import { burnRate, evaluateBurnPairs, evaluateThreshold, type HealthStatus, type
 import { ensureMeasurementsTable, insertMeasurements, readBaselines, type MeasurementRow } from './measurements.ts';
 import { flagsServed, planStageRollbacks, type LivePosition } from './stage-rollback.ts';
 import { cleanupFailed } from '../cleanup.ts';
+import { loadParser } from '../migrate/statements.ts';
 
 export const DEFAULT_MONITOR_TIMEOUT_MS = 30_000;
 /** Connections measuring at once on a server (as checks run: checks/run-checks.ts DEFAULT_CONCURRENCY). */
 export const DEFAULT_MONITOR_CONCURRENCY = 4;
+/** Monitors measured in one transaction of one connection at most. */
+export const MAX_BATCH = 50;
 
 export type BreachAction =
   | { kind: 'report' }
@@ -84,29 +88,48 @@ export const HEALTH_EXIT_CODES: Record<HealthStatus, number> = { healthy: 0, bre
 export async function runMonitors(env: Environment, options: RunMonitorsOptions): Promise<HealthReport> {
   const now = options.now ?? new Date();
   const writer = async (): Promise<pg.ClientBase> => (typeof options.writer === 'function' ? await options.writer() : options.writer);
+  // The guard's parser is a WASM module that takes tens of milliseconds to load: it loads while
+  // the live state is read (checkConnection awaits the same promise, and says why it failed).
+  loadParser().catch(() => undefined);
   // What exit criteria need before measuring: where each flag is, and the baselines of relative thresholds.
   const positions = await livePositions(env, await writer());
   const served = flagsServed(env, positions, now);
   const baselines = await readBaselines(await writer(), env.name, baselineMoments(env, positions, served));
   const results = new Array<MonitorResult>(env.monitors.length);
-  // Measurements are round trips to the server, four each (the guard's BEGIN, the query, ROLLBACK
-  // with the session audit, DISCARD ALL): several connections overlap them. The embedded database
-  // is one session that every connection shares, so there it is one at a time.
-  const concurrency = options.access.sharedSession ? 1 : Math.max(1, Math.min(options.concurrency ?? DEFAULT_MONITOR_CONCURRENCY, env.monitors.length || 1));
+  const timeoutMs = options.timeoutMs ?? DEFAULT_MONITOR_TIMEOUT_MS;
+  const jobs: { index: number; measurement: Measurement }[] = [];
+  for (const [index, spec] of env.monitors.entries()) {
+    const planned = planMeasurement(spec, baselines.get(spec.name));
+    if ('result' in planned) results[index] = planned.result;
+    else jobs.push({ index, measurement: planned });
+  }
+  // Each connection measures its share in one read-only transaction, pipelined
+  // (checks/read-only-batch.ts): one round trip's wait per batch, not four per monitor. Several
+  // connections overlap the server's work; the embedded database is one session that every
+  // connection shares, so there it is one. A batch is at most MAX_BATCH monitors, so that a
+  // slow monitor holds up no more than the rest of its batch.
+  const concurrency = options.access.sharedSession ? 1 : Math.max(1, Math.min(options.concurrency ?? DEFAULT_MONITOR_CONCURRENCY, jobs.length || 1));
+  const size = Math.max(1, Math.min(MAX_BATCH, Math.ceil(jobs.length / concurrency)));
+  const batches = Array.from({ length: Math.ceil(jobs.length / size) }, (_, b) => jobs.slice(b * size, (b + 1) * size));
   let next = 0;
   const worker = async (): Promise<void> => {
     let connection: CheckConnection | undefined;
     const connect = async (): Promise<CheckConnection> => {
       // A measurement past its deadline gives up its connection (the guard stopped it): the next one opens another.
       if (connection?.broken) connection = undefined;
-      return (connection ??= await checkConnection(await options.access.connect(), options.access));
+      return (connection ??= await checkConnection(await options.access.connect({ pipeline: true }), options.access));
     };
     try {
-      for (let index = next++; index < env.monitors.length; index = next++) {
-        const spec = env.monitors[index];
-        const result = await measure(spec, connect, options.timeoutMs ?? DEFAULT_MONITOR_TIMEOUT_MS, baselines.get(spec.name));
-        const flags = served.get(spec.name);
-        results[index] = flags ? { ...result, flags } : result;
+      for (let b = next++; b < batches.length; b = next++) {
+        const batch = batches[b];
+        const outcomes = await runReadOnlyBatch<Record<string, unknown>>(connect, batch.flatMap((j) => j.measurement.queries), timeoutMs);
+        let at = 0;
+        for (const { index, measurement } of batch) {
+          const own = outcomes.slice(at, (at += measurement.queries.length));
+          const result = measurement.judge(own);
+          const flags = served.get(result.name);
+          results[index] = flags ? { ...result, flags } : result;
+        }
       }
     } finally {
       // A broken connection was ended by the guard already.
@@ -121,60 +144,80 @@ export async function runMonitors(env: Environment, options: RunMonitorsOptions)
   return { environment: env.name, status, results, summary };
 }
 
-async function measure(spec: MonitorSpec, connect: () => Promise<CheckConnection>, timeoutMs: number, baseline: { value: number; at: Date } | undefined): Promise<MonitorResult> {
+/** What a monitor sends (its queries, in order) and how it judges their answers. */
+interface Measurement {
+  queries: BatchQuery[];
+  judge(outcomes: readonly BatchOutcome<Record<string, unknown>>[]): MonitorResult;
+}
+
+function planMeasurement(spec: MonitorSpec, baseline: { value: number; at: Date } | undefined): Measurement | { result: MonitorResult } {
   const severity = spec.severity === 'critical' ? 'critical' : 'warning';
-  const started = performance.now();
   const base = { name: spec.name, severity } as const;
   const burn = spec.burn_rate as { sql: string; slo: number; windows: { long: string; short: string; factor: number }[] } | undefined;
-  try {
-    if (burn) {
-      const cache = new Map<number, number | undefined>();
-      const rate = async (window: string): Promise<number | undefined> => {
-        const seconds = (parseDuration(window) ?? NaN) / 1000;
-        if (!cache.has(seconds)) {
-          const { rows, fields } = await runReadOnly<Record<string, unknown>>(await connect(), { text: burn.sql, values: [seconds] }, timeoutMs);
-          const row = rows[0];
-          const good = row ? asNumber(row.good ?? row[fields[0]]) : undefined;
-          const total = row ? asNumber(row.total ?? row[fields[1]]) : undefined;
-          cache.set(seconds, burnRate(good, total, burn.slo));
-        }
-        return cache.get(seconds);
-      };
-      const pairs = [];
-      for (const w of burn.windows) pairs.push({ ...w, longBurn: await rate(w.long), shortBurn: await rate(w.short) });
-      const verdict = evaluateBurnPairs(pairs);
-      return { ...base, kind: 'burn_rate', status: verdict.status, detail: verdict.detail, windows: verdict.pairs, query: burn.sql, durationMs: performance.now() - started };
-    }
-    if (typeof spec.sql !== 'string') {
-      return { ...base, kind: 'invalid', status: 'unknown', detail: 'monitor measures nothing: give it sql with above/below, or burn_rate', durationMs: 0 };
-    }
-    const { rows, fields } = await runReadOnly<Record<string, unknown>>(await connect(), { text: spec.sql }, timeoutMs);
-    const values = rows.map((r) => asNumber(r[fields[0]]));
-    const query = { query: spec.sql, durationMs: performance.now() - started };
-    if (rows.length === 0 && spec.empty === 'healthy') return { ...base, kind: 'threshold', status: 'healthy', detail: 'no rows, which this monitor declares healthy (empty: healthy)', ...query };
-    const relative = relativeRule(spec, baseline);
-    if (relative && 'unknown' in relative) {
-      // Unknown without a baseline, but what was measured is recorded: it is the baseline of the
-      // next move. Without it a relative threshold could never get its first baseline.
-      const known = values.filter((v): v is number => v !== undefined && Number.isFinite(v));
-      const worst = known.length === 0 ? undefined : (spec.baseline as { above?: number }).above !== undefined ? Math.max(...known) : Math.min(...known);
-      return { ...base, kind: 'threshold', status: 'unknown', detail: relative.unknown, ...(worst !== undefined ? { value: worst } : {}), ...query };
-    }
-    const rule = relative ?? { ...(typeof spec.above === 'number' ? { above: spec.above } : {}), ...(typeof spec.below === 'number' ? { below: spec.below } : {}) };
-    const verdict = evaluateThreshold(values, rule);
-    const against = relative && baseline ? { baseline: { value: baseline.value, at: baseline.at.toISOString() } } : {};
-    const detail = relative && baseline ? `${verdict.detail} (baseline ${baseline.value} at ${baseline.at.toISOString()})` : verdict.detail;
-    return { ...base, kind: 'threshold', status: verdict.status, detail, ...(verdict.value !== undefined ? { value: verdict.value } : {}), ...against, ...query };
-  } catch (thrown) {
+  const durationOf = (outcomes: readonly BatchOutcome<unknown>[]): number => outcomes.reduce((sum, o) => sum + o.durationMs, 0);
+  const failed = (outcomes: readonly BatchOutcome<unknown>[]): MonitorResult | undefined => {
+    const failure = outcomes.find((o) => !o.ok);
+    if (!failure || failure.ok) return undefined;
     return {
       ...base,
       kind: burn ? 'burn_rate' : 'threshold',
       status: 'unknown',
-      detail: `measurement failed, so health is unknown: ${toError(thrown).message}`,
+      detail: `measurement failed, so health is unknown: ${toError(failure.error).message}`,
       query: burn?.sql ?? (spec.sql as string),
-      durationMs: performance.now() - started,
+      durationMs: durationOf(outcomes),
+    };
+  };
+  if (burn) {
+    // One query per distinct window length, whichever pairs share it.
+    const seconds = [...new Set(burn.windows.flatMap((w) => [w.long, w.short]).map((window) => (parseDuration(window) ?? NaN) / 1000))];
+    return {
+      queries: seconds.map((s) => ({ text: burn.sql, values: [s] })),
+      judge(outcomes) {
+        const failure = failed(outcomes);
+        if (failure) return failure;
+        const rates = new Map<number, number | undefined>();
+        seconds.forEach((s, k) => {
+          const outcome = outcomes[k];
+          if (!outcome.ok) return;
+          const row = outcome.rows[0];
+          const good = row ? asNumber(row.good ?? row[outcome.fields[0]]) : undefined;
+          const total = row ? asNumber(row.total ?? row[outcome.fields[1]]) : undefined;
+          rates.set(s, burnRate(good, total, burn.slo));
+        });
+        const rate = (window: string): number | undefined => rates.get((parseDuration(window) ?? NaN) / 1000);
+        const verdict = evaluateBurnPairs(burn.windows.map((w) => ({ ...w, longBurn: rate(w.long), shortBurn: rate(w.short) })));
+        return { ...base, kind: 'burn_rate', status: verdict.status, detail: verdict.detail, windows: verdict.pairs, query: burn.sql, durationMs: durationOf(outcomes) };
+      },
     };
   }
+  if (typeof spec.sql !== 'string') {
+    return { result: { ...base, kind: 'invalid', status: 'unknown', detail: 'monitor measures nothing: give it sql with above/below, or burn_rate', durationMs: 0 } };
+  }
+  const sql = spec.sql;
+  return {
+    queries: [{ text: sql }],
+    judge(outcomes) {
+      const outcome = outcomes[0];
+      if (!outcome.ok) return failed(outcomes)!;
+      const { rows, fields } = outcome;
+      const values = rows.map((r) => asNumber(r[fields[0]]));
+      const query = { query: sql, durationMs: outcome.durationMs };
+      if (rows.length === 0 && spec.empty === 'healthy') return { ...base, kind: 'threshold', status: 'healthy', detail: 'no rows, which this monitor declares healthy (empty: healthy)', ...query };
+      const relative = relativeRule(spec, baseline);
+      if (relative && 'unknown' in relative) {
+        // Unknown without a baseline, but what was measured is recorded: it is the baseline of the
+        // next move. Without it a relative threshold could never get its first baseline.
+        const known = values.filter((v): v is number => v !== undefined && Number.isFinite(v));
+        const worst = known.length === 0 ? undefined : (spec.baseline as { above?: number }).above !== undefined ? Math.max(...known) : Math.min(...known);
+        return { ...base, kind: 'threshold', status: 'unknown', detail: relative.unknown, ...(worst !== undefined ? { value: worst } : {}), ...query };
+      }
+      const rule = relative ?? { ...(typeof spec.above === 'number' ? { above: spec.above } : {}), ...(typeof spec.below === 'number' ? { below: spec.below } : {}) };
+      const verdict = evaluateThreshold(values, rule);
+      const against = relative && baseline ? { baseline: { value: baseline.value, at: baseline.at.toISOString() } } : {};
+      const detail = relative && baseline ? `${verdict.detail} (baseline ${baseline.value} at ${baseline.at.toISOString()})` : verdict.detail;
+      return { ...base, kind: 'threshold', status: verdict.status, detail, ...(verdict.value !== undefined ? { value: verdict.value } : {}), ...against, ...query };
+    },
+  };
 }
 
 /**
