@@ -194,4 +194,17 @@ describe.each(databaseTargets())('plan and apply on $name', (target) => {
     expect(rollback.code, rollback.stderr).toBe(0);
     expect(await sql(db, "SELECT stage FROM rollout.flag_rollouts WHERE key = 'f'")).toEqual([{ stage: 'off' }]);
   });
+
+  it('status says what units outside a rollout short of full are served, beside its value', async () => {
+    await writeEnvironment(db, 'flags:\n  f:\n    value: true\n    off_value: false\n    rollout: { stage: canary, percent: 5 }\n  g:\n    value: true\n');
+    expect((await cliOn(db, ['apply', '--env', 'test'])).code).toBe(0);
+    const text = (await cliOn(db, ['status', '--env', 'test'])).stdout;
+    expect(text).toMatch(/✓\s+f\s+canary 5%.*true, others false/);
+    expect(text).toMatch(/✓\s+g\s+—\s+true\s*$/m);
+    const json = JSON.parse((await cliOn(db, ['status', '--env', 'test', '--format', 'json'])).stdout) as { flags: { key: string; live?: unknown; liveOthers?: unknown }[] };
+    expect(json.flags.map(({ key, live, liveOthers }) => ({ key, live, liveOthers }))).toEqual([
+      { key: 'f', live: true, liveOthers: false },
+      { key: 'g', live: true, liveOthers: undefined },
+    ]);
+  });
 });

@@ -74,8 +74,27 @@ describe('the blast radius of a flag change', () => {
     for (const key of internal.keys) expect(evaluate(def('off'), { targetingKey: key }).value).toEqual({ enabled: false });
   });
 
-  it('is empty for an added or removed flag (the plan says add or remove)', () => {
-    expect(impactOf(undefined, def('canary', 5))).toMatchObject({ share: 0, summary: '' });
+  it('says nothing for a removed flag, or an added one every unit gets (the plan says add or remove)', () => {
     expect(impactOf(def('canary', 5), undefined)).toMatchObject({ share: 0, summary: '' });
+    expect(impactOf(undefined, def(null))).toMatchObject({ share: 100, summary: '' });
+    expect(impactOf(undefined, def('full'))).toMatchObject({ share: 100, summary: '' });
+  });
+
+  it('says who an added flag short of full reaches, and the share matches what units are served', () => {
+    const cases: [FlagDefinition, string][] = [
+      [def('canary', 5), '5% of units will get the value; every other unit will get the off value'],
+      [def('canary', 25, { segments: [internal] }), "units in 'internal' and 25% of other units will get the value; every other unit will get the off value"],
+      [def('dark', 0, { segments: [internal] }), "units in 'internal' will get the value; every other unit will get the off value"],
+      [def('off'), 'every unit will get the off value'],
+      [def('shadow'), 'every unit will get the off value; shadow computes the value beside it'],
+    ];
+    for (const [after, summary] of cases) {
+      const impact = impactOf(undefined, after);
+      expect(impact.summary).toBe(summary);
+      let on = 0;
+      for (let i = 0; i < 40_000; i++) if (equal(evaluate(after, { targetingKey: `user-${i}` }).value, after.value)) on++;
+      expect(Math.abs(on / 400 - impact.share)).toBeLessThan(0.5);
+      for (const key of after.segments.flatMap((s) => s.keys ?? [])) expect(evaluate(after, { targetingKey: key }).value).toEqual(after.value);
+    }
   });
 });

@@ -83,6 +83,7 @@ function switchOf(before: Served | undefined, after: Served | undefined): Switch
 const round = (n: number): number => Math.round(n * 100) / 100;
 
 export function impactOf(before: FlagDefinition | undefined, after: FlagDefinition | undefined): Impact {
+  if (!before && after) return reachOfNew(after);
   const cuts = [...new Set([0, 100, ...[before, after].flatMap((d) => (d && d.override === undefined ? [onShare(d)] : []))])].sort((a, b) => a - b);
   const shares = new Map<Switch, number>();
   for (let i = 0; i + 1 < cuts.length; i++) {
@@ -97,6 +98,26 @@ export function impactOf(before: FlagDefinition | undefined, after: FlagDefiniti
   const segments = insideSwitch ? { names, switch: insideSwitch } : null;
   const shadowOnly = share === 0 && !segments && after?.stage === 'shadow' && before?.stage === 'shadow' && !equal(before.value, after.value);
   return { share, parts, segments, shadowOnly, summary: summarise(parts, segments, shadowOnly, before, after) };
+}
+
+/**
+ * A new flag changes nothing anyone was served, but a reviewer still approves who it reaches:
+ * said only where that is not simply every unit (a staged flag short of full).
+ */
+function reachOfNew(d: FlagDefinition): Impact {
+  const none: Impact = { share: 0, parts: [], segments: null, shadowOnly: false, summary: '' };
+  if (d.override !== undefined) return { ...none, share: 100, summary: 'every unit will get the break-glass value' };
+  const share = onShare(d);
+  if (d.stage === null || share === 100) return { ...none, share: 100 };
+  const names = d.stage === 'dark' || d.stage === 'canary' ? d.segments.map((s) => s.name) : [];
+  const inSegments = names.length > 0 ? `units in ${names.map((n) => `'${n}'`).join(', ')}` : '';
+  const reached = [inSegments, share > 0 ? `${percent(share)} of ${inSegments ? 'other ' : ''}units` : ''].filter(Boolean);
+  const summary = d.stage === 'shadow'
+    ? 'every unit will get the off value; shadow computes the value beside it'
+    : reached.length === 0
+      ? 'every unit will get the off value'
+      : `${reached.join(' and ')} will get the value; every other unit will get the off value`;
+  return { ...none, share, segments: names.length > 0 ? { names, switch: 'off-to-on' } : null, shadowOnly: d.stage === 'shadow', summary };
 }
 
 const PHRASES: Record<Switch, string> = {

@@ -11,12 +11,14 @@ import { gitSync, type GitSync } from '../render/git-sync.ts';
 import type { LedgerCheck } from '../plan/types.ts';
 import { readIntegrityWarnings } from '../store/ledger-audit.ts';
 import { readLedger, type LedgerEntry } from '../store/ledger.ts';
-import { readLiveState } from '../store/live-state.ts';
+import { readLiveState, type LiveRollout } from '../store/live-state.ts';
 
 export interface FlagStatus {
   key: string;
   desired?: JsonValue;
   live?: JsonValue;
+  /** What units outside the rollout are served while it is short of full (the value table's row). */
+  liveOthers?: JsonValue;
   inSync: boolean;
   desiredPosition: StoredPosition | null;
   livePosition: StoredPosition | null;
@@ -43,10 +45,12 @@ export async function readStatus(client: pg.ClientBase, env: Environment, option
     const rollout = live.rollouts.get(key);
     const desiredPosition = desired ? positionOf(desired) : null;
     const livePosition = rollout ? { stage: rollout.stage, percent: rollout.percent } : null;
+    const others = othersValue(rollout);
     return {
       key,
       ...(desired ? { desired: desired.value } : {}),
       ...(liveValue !== undefined ? { live: liveValue } : {}),
+      ...(others !== undefined ? { liveOthers: others } : {}),
       inSync: desired !== undefined && liveValue !== undefined && equal(desired.value, liveValue) && equal(desiredPosition, livePosition),
       desiredPosition,
       livePosition,
@@ -57,6 +61,16 @@ export async function readStatus(client: pg.ClientBase, env: Environment, option
   const ledgerCheck = await readIntegrityWarnings(client, env.name, { quick: true });
   const git = gitSync(buildPlan({ desired: env, live, migrations: { appliedCount: 0, pending: [], blockers: [] }, commit: null }));
   return { environment: env.name, flagTable: live.flagTable, flags, ledger, ledgerCheck, git };
+}
+
+/**
+ * A flag short of full serves its value to some units only: without the other value beside
+ * it, "live value {enabled: true}" reads as on for everyone.
+ */
+function othersValue(rollout: LiveRollout | undefined): JsonValue | undefined {
+  const d = rollout?.definition;
+  if (!rollout || !d || d.override !== undefined || rollout.stage === null || rollout.stage === 'full') return undefined;
+  return d.offValue ?? undefined;
 }
 
 /**
@@ -77,7 +91,7 @@ export function renderStatusText(status: EnvironmentStatus, now: Date): string {
     f.key,
     describePosition(f.livePosition),
     f.stageSince ? `${formatDuration(now.getTime() - f.stageSince.getTime())}` : '',
-    compactJson(f.live),
+    f.liveOthers === undefined ? compactJson(f.live) : `${compactJson(f.live)}, others ${compactJson(f.liveOthers)}`,
     f.inSync ? '' : `Git: ${compactJson(f.desired)}${f.desiredPosition && describePosition(f.desiredPosition) !== describePosition(f.livePosition) ? ` @ ${describePosition(f.desiredPosition)}` : ''}`,
   ]);
   out.push(...table(['', 'flag', 'stage', 'held for', 'live value', 'differs from'], rows));
