@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { databaseTargets, type TestDatabase } from '../support/databases.ts';
 import { apply, query, withClient, writeMigrations } from './support/migrations.ts';
+import { cliOn, writeEnvironment } from '../support/cli.ts';
 import { migrateWith, type Tool } from './support/tools.ts';
 import { adoptMigrations, type AdoptOptions } from '../../actions/engine/migrate/index.ts';
 import { flywayChecksum } from '../../actions/engine/migrate/adopt-content.ts';
@@ -206,22 +207,34 @@ CREATE INDEX "flyway_schema_history_s_idx" ON "public"."flyway_schema_history" (
   });
 });
 
-describe.each(databaseTargets())('pending files with a down section on $name', (target) => {
+describe.each(databaseTargets())('files written for dbmate or node-pg-migrate, run unmodified on $name', (target) => {
   let db: TestDatabase;
   beforeEach(async () => {
     db = await target.create();
   });
   afterEach(() => db.dispose());
 
-  it('refuses a pending dbmate file with -- migrate:down before anything runs, at the down line', async () => {
+  it('runs the up section only, honours transaction:false, and never lints the down section', async () => {
     await writeMigrations(db.root, {
-      '1_ok.sql': 'CREATE TABLE ok (id int);',
-      '2_dbmate.sql': '-- migrate:up\nCREATE TABLE t (id int);\n\n-- migrate:down\nDROP TABLE t;\n',
+      '1_dbmate.sql': '-- migrate:up\nCREATE TABLE t (id int);\n\n-- migrate:down\nDROP TABLE t;\n',
+      '2_pgm.sql': '-- Up Migration\nCREATE TABLE u (id int);\n\n-- Down Migration\nDROP TABLE u;\n',
+      // CONCURRENTLY cannot run inside a transaction: it applies only because the marker is read.
+      '3_concurrent.sql': '-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY t_id ON t (id);\n\n-- migrate:down\nDROP INDEX t_id;\n',
     });
-    const error = (await apply(db).catch((e: unknown) => e)) as { problems: { file: string; line: number; column: number; message: string }[] };
-    expect(error.problems.map((p) => [p.file, p.line, p.column])).toEqual([['migrations/2_dbmate.sql', 4, 1]]);
-    expect(error.problems[0].message).toContain('the down part would run right after the up part');
-    expect(await query(db, "SELECT 1 FROM pg_tables WHERE tablename = 'ok'")).toHaveLength(0);
+    await writeEnvironment(db, 'flags: {}\n');
+    const plan = JSON.parse((await cliOn(db, ['plan', '--env', 'test', '--format', 'json'])).stdout) as { migrations: { pending: { path: string }[] }; lint?: { rule: string; file: string; line: number }[] };
+    expect(JSON.stringify(plan)).not.toContain('ban-drop-table');
+    const report = await apply(db);
+    expect(report.applied.map((m) => [m.file.path, m.execution])).toEqual([['migrations/1_dbmate.sql', 'transaction'], ['migrations/2_pgm.sql', 'transaction'], ['migrations/3_concurrent.sql', 'statements']]);
+    expect(await query(db, "SELECT tablename FROM pg_tables WHERE tablename IN ('t', 'u') ORDER BY 1")).toEqual([{ tablename: 't' }, { tablename: 'u' }]);
+    expect(await query(db, "SELECT indexname FROM pg_indexes WHERE indexname = 't_id'")).toEqual([{ indexname: 't_id' }]);
+  });
+
+  it('reports an error in the up section at its line in the file as written', async () => {
+    await writeMigrations(db.root, { '1_bad.sql': '-- a header the tool ignores\n-- migrate:up\nCREATE TABLE t (id int);\nCREAT TABLE oops ();\n-- migrate:down\nDROP TABLE t;\n' });
+    const error = (await apply(db).catch((e: unknown) => e)) as { problems?: { file: string; line: number }[]; message: string };
+    expect(error.problems?.map((p) => [p.file, p.line]) ?? error.message).toEqual([['migrations/1_bad.sql', 4]]);
+    expect(await query(db, "SELECT 1 FROM pg_tables WHERE tablename = 't'")).toHaveLength(0);
   });
 });
 

@@ -81,31 +81,6 @@ async function sameStatements(sql: string, statements: readonly string[]): Promi
   return squeeze(sql) === squeeze(statements.join(';'));
 }
 
-/**
- * The part of a file the other tool ran: dbmate runs what follows `-- migrate:up` up to
- * `-- migrate:down`; node-pg-migrate runs an SQL file's `-- Up Migration` part (its regex,
- * sqlMigration.ts). A file without the markers runs whole.
- */
-export function upSection(sql: string): string {
-  const dbmateUp = /^--\s*migrate:up\b.*$/m.exec(sql);
-  if (dbmateUp) {
-    const from = dbmateUp.index + dbmateUp[0].length;
-    const down = /^--\s*migrate:down\b/m.exec(sql.slice(from));
-    return sql.slice(from, down ? from + down.index : undefined);
-  }
-  const up = /^\s*--[\s-]*up\s+migration/im.exec(sql);
-  const down = /^\s*--[\s-]*down\s+migration/im.exec(sql);
-  if (up) return sql.slice(up.index, down && down.index > up.index ? down.index : undefined);
-  if (down) return sql.slice(0, down.index);
-  return sql;
-}
-
-/** A down section rollout would run as part of the file (it has no down migrations). */
-export function downSectionAt(sql: string): number | undefined {
-  const match = /^--\s*migrate:down\b/m.exec(sql) ?? /^\s*--[\s-]*down\s+migration/im.exec(sql);
-  return match ? match.index + (match[0].length - match[0].trimStart().length) : undefined;
-}
-
 // ---- schema evidence -------------------------------------------------------------------
 
 interface Node {

@@ -11,7 +11,7 @@ import { readMigrationFiles } from './files.ts';
 import { ensureHistory, readHistory, upsertRecordSql, literal } from './history.ts';
 import { resolveDuplicates } from './planner.ts';
 import { chooseForeignHistory, readForeignHistory, type AdoptSource } from './adopt-sources.ts';
-import { compareContent, expectedObjects, missingObjects, upSection, type ContentVerdict } from './adopt-content.ts';
+import { compareContent, expectedObjects, missingObjects, type ContentVerdict } from './adopt-content.ts';
 import { fileKey, planAdoption, type AdoptionPlan } from './adopt-plan.ts';
 import { currentActor, currentCommit } from './provenance.ts';
 import type { MigrationContext } from './run.ts';
@@ -49,7 +49,7 @@ export async function adoptMigrations(client: pg.ClientBase, ctx: MigrationConte
   const unverified = matched.filter((f) => (verdicts.get(f.path)?.kind ?? 'not-stored') === 'not-stored');
   const missing = new Map<string, string[]>();
   if (unverified.length > 0) {
-    const expected = await expectedObjects(matched.map((f) => ({ path: f.path, sql: upSection(f.sql) })));
+    const expected = await expectedObjects(matched.map((f) => ({ path: f.path, sql: f.sql })));
     for (const gap of await missingObjects(client, expected.filter((e) => unverified.some((f) => f.path === e.file)))) {
       missing.set(gap.file, [...(missing.get(gap.file) ?? []), gap.label]);
     }

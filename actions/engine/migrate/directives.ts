@@ -4,6 +4,8 @@
  *   -- rollout:transaction=on         force one transaction even if the parser would not
  *   -- rollout:lock_timeout=10s       override the environment's lock_timeout for this file
  *   -- rollout:statement_timeout=1h   override statement_timeout ("0" disables it)
+ * dbmate's own `-- migrate:up transaction:false` means rollout:transaction=off, so a dbmate
+ * history runs as dbmate runs it (an explicit rollout:transaction wins).
  */
 import type { Problem } from '../problems.ts';
 import { parseDuration } from '../config/duration.ts';
@@ -15,6 +17,7 @@ export interface Directives {
 }
 
 const DIRECTIVE = /^\s*--\s*rollout:([A-Za-z_]+)\s*=\s*(.*?)\s*$/;
+const DBMATE_NO_TRANSACTION = /^--\s*migrate:up\b.*\btransaction:false\b/m;
 
 export function parseDirectives(path: string, sql: string): { directives: Directives; problems: Problem[] } {
   const directives: Directives = {};
@@ -45,5 +48,6 @@ export function parseDirectives(path: string, sql: string): { directives: Direct
         problem(`Unknown directive 'rollout:${key}'. Expected rollout:transaction, rollout:lock_timeout or rollout:statement_timeout.`);
     }
   });
+  if (directives.transaction === undefined && DBMATE_NO_TRANSACTION.test(sql)) directives.transaction = false;
   return { directives, problems };
 }

@@ -19,6 +19,7 @@ import { readdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Problem } from '../problems.ts';
 import { checksumSql } from './checksum.ts';
+import { sectionsOf } from './sections.ts';
 
 export type MigrationLayout = 'file' | 'folder';
 
@@ -34,8 +35,12 @@ export interface MigrationFile {
   path: string;
   /** Absolute path, for tools that read the file (squawk). */
   absolutePath: string;
+  /** What rollout runs: the file, with a dbmate or node-pg-migrate down section blanked (sections.ts). */
   sql: string;
+  /** Of the file as written. */
   checksum: string;
+  /** Lines that never run (a down section), 1-based inclusive ranges; empty for a plain file. */
+  notRun?: [number, number][];
 }
 
 /** How the files of a folder are ordered: Prisma's (folder name) for a folder of Prisma migrations only, else by version. */
@@ -124,8 +129,9 @@ export async function readMigrationFiles(root: string, directory: string): Promi
       problems.push(namingProblem(item.relPath, `Migration version ${item.version} is too large. Expected at most ${MAX_VERSION_DIGITS} digits.`));
       continue;
     }
-    const sql = texts[index];
-    if (sql === undefined) continue;
+    const text = texts[index];
+    if (text === undefined) continue;
+    const sections = sectionsOf(text);
     const version = BigInt(item.version);
     files.push({
       id: item.layout === 'folder' ? item.entry : version.toString(),
@@ -135,8 +141,9 @@ export async function readMigrationFiles(root: string, directory: string): Promi
       layout: item.layout,
       path: item.relPath,
       absolutePath: item.absPath,
-      sql,
-      checksum: checksumSql(sql),
+      sql: sections.runnable,
+      checksum: checksumSql(text),
+      notRun: sections.notRun,
     });
   }
   const ordering: MigrationOrdering = files.length > 0 && files.every((f) => f.layout === 'folder') ? 'prisma' : 'version';

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { Problem } from '../problems.ts';
 import type { PreparedMigration } from './execute.ts';
 import { lineColumnAt } from './position.ts';
+import { runsLine } from './sections.ts';
 import { rawParser } from './statements.ts';
 
 export interface LintFinding extends Problem {
@@ -81,7 +82,9 @@ export async function lintMigrations(migrations: readonly PreparedMigration[], p
   // Both runs at once: each is a process of its own.
   const found = (await Promise.all([runSquawk(binary.path, inTransaction, true), runSquawk(binary.path, outside, false)])).flat();
   const created = new NewTables(migrations);
-  return found.map((f) => {
+  // squawk reads the file as written: what it finds in a down section that never runs is not news.
+  const runs = (f: SquawkFinding): boolean => { const m = byPath.get(f.file); return !m || runsLine(m.file.notRun, f.line + 1); };
+  return found.filter(runs).map((f) => {
     const migration = byPath.get(f.file);
     const line = f.line + 1;
     const column = f.column + 1;

@@ -18,8 +18,6 @@ import { checkSyntax } from './syntax-check.ts';
 import { loadParser, parseSql } from './statements.ts';
 import { currentActor, currentCommit } from './provenance.ts';
 import { unavailableExtensionProblems } from './extensions.ts';
-import { downSectionAt } from './adopt-content.ts';
-import { lineColumnAt } from './position.ts';
 
 export interface MigrationContext {
   /** Repository root. */
@@ -168,28 +166,15 @@ async function checkUnparsedSyntax(client: pg.ClientBase, unparsed: readonly Mig
 
 /**
  * What blocks pending files beyond their syntax: on the embedded database, a CREATE EXTENSION
- * of an extension PGlite lacks; anywhere, a dbmate or node-pg-migrate down section, which
- * rollout would run with the rest of the file. Refused before anything runs.
+ * of an extension PGlite lacks. (A dbmate or node-pg-migrate down section is not a problem:
+ * it never runs, see sections.ts.) Refused before anything runs.
  */
 function pendingFileProblems(ctx: MigrationContext, prepared: readonly PreparedMigration[]): Problem[] {
-  const problems = unavailableExtensionProblems(
+  return unavailableExtensionProblems(
     ctx.env.database,
     ctx.env.file,
     prepared.map((m) => ({ path: m.file.path, sql: m.file.sql, extensions: m.extensions })),
   );
-  for (const { file } of prepared) {
-    const at = downSectionAt(file.sql);
-    if (at === undefined) continue;
-    problems.push({
-      file: file.path,
-      ...lineColumnAt(file.sql, at),
-      severity: 'error',
-      message:
-        `${file.path} has a down section (a dbmate "-- migrate:down" or node-pg-migrate "-- Down Migration" comment). rollout runs a migration file whole, so the down part would run right after the up part. ` +
-        'Remove the down section (rollout has no down migrations: undo a change with a new migration).',
-    });
-  }
-  return problems;
 }
 
 async function serverVersion(client: pg.ClientBase): Promise<number> {
