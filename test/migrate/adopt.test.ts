@@ -5,7 +5,8 @@
  * applied by rollout and nothing else runs. A file that differs from what the tool applied is
  * reported and nothing is recorded.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { databaseTargets, type TestDatabase } from '../support/databases.ts';
@@ -14,6 +15,7 @@ import { cliOn, writeEnvironment } from '../support/cli.ts';
 import { migrateWith, type Tool } from './support/tools.ts';
 import { adoptMigrations, type AdoptOptions } from '../../actions/engine/migrate/index.ts';
 import { flywayChecksum } from '../../actions/engine/migrate/adopt-content.ts';
+import { readMigrationFiles } from '../../actions/engine/migrate/files.ts';
 import { readOnly } from '../../actions/engine/session.ts';
 
 // Several embedded databases a test (each open is seconds on a busy 2-core machine), and other tools' processes.
@@ -163,46 +165,46 @@ describe.each(databaseTargets())('migrate adopt on $name', (target) => {
 ALTER TABLE "public"."flyway_schema_history" ADD CONSTRAINT "flyway_schema_history_pk" PRIMARY KEY ("installed_rank");
 CREATE INDEX "flyway_schema_history_s_idx" ON "public"."flyway_schema_history" ("success");`;
     const files = {
-      '1_create_accounts.sql': 'CREATE TABLE accounts (id bigint PRIMARY KEY);\r\n',
-      '2_add_tier.sql': 'ALTER TABLE accounts ADD COLUMN tier text;\n',
-      '3_failed.sql': 'ALTER TABLE accounts ADD COLUMN nosuch_type nosuch;\n',
+      'V1__create_accounts.sql': 'CREATE TABLE accounts (id bigint PRIMARY KEY);\r\n',
+      'V2__add_tier.sql': 'ALTER TABLE accounts ADD COLUMN tier text;\n',
+      'V3__failed.sql': 'ALTER TABLE accounts ADD COLUMN nosuch_type nosuch;\n',
     };
     beforeEach(async () => {
       db = await target.create();
       await writeMigrations(db.root, files);
       const row = (rank: number, version: string, script: string, sql: string, success: boolean) =>
-        `(${rank}, '${version}', '${script.replace(/^\d+_/, '').replace('.sql', '').replace(/_/g, ' ')}', 'SQL', 'V${version}__${script.replace(/^\d+_/, '')}', ${flywayChecksum(sql)}, 'flyway', 12, ${success})`;
+        `(${rank}, '${version}', '${script.replace(/^V\d+__/, '').replace('.sql', '').replace(/_/g, ' ')}', 'SQL', '${script}', ${flywayChecksum(sql)}, 'flyway', 12, ${success})`;
       await query(
         db,
         `${FLYWAY_TABLE}\nCREATE TABLE accounts (id bigint PRIMARY KEY, tier text);\n` +
           `INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success) VALUES ` +
-          [row(1, '1', '1_create_accounts.sql', files['1_create_accounts.sql'], true), row(2, '2', '2_add_tier.sql', files['2_add_tier.sql'], true), row(3, '3', '3_failed.sql', files['3_failed.sql'], false)].join(', '),
+          [row(1, '1', 'V1__create_accounts.sql', files['V1__create_accounts.sql'], true), row(2, '2', 'V2__add_tier.sql', files['V2__add_tier.sql'], true), row(3, '3', 'V3__failed.sql', files['V3__failed.sql'], false)].join(', '),
       );
     });
 
     it('adopts the applied versions, refuses while one is failed, and notices an edited file', async () => {
       const blocked = await adopt(db, { write: true });
       expect(blocked.recorded).toBe(0);
-      expect(blocked.plan.problems.map((p) => [p.file, p.severity])).toEqual([['migrations/3_failed.sql', 'error']]);
+      expect(blocked.plan.problems.map((p) => [p.file, p.severity])).toEqual([['migrations/V3__failed.sql', 'error']]);
       expect(blocked.plan.problems[0].message).toContain('recorded as failed in Flyway');
 
       await query(db, "DELETE FROM flyway_schema_history WHERE version = '3'");
-      await writeFile(join(db.root, 'migrations/2_add_tier.sql'), 'ALTER TABLE accounts ADD COLUMN tier varchar(10);\n');
+      await writeFile(join(db.root, 'migrations/V2__add_tier.sql'), 'ALTER TABLE accounts ADD COLUMN tier varchar(10);\n');
       const edited = await adopt(db);
       expect(edited.plan.problems.map((p) => [p.file, p.message.slice(0, 60)])).toEqual([
-        ['migrations/2_add_tier.sql', 'migrations/2_add_tier.sql is not the file Flyway applied: it'],
+        ['migrations/V2__add_tier.sql', 'migrations/V2__add_tier.sql is not the file Flyway applied: '],
       ]);
 
-      await writeFile(join(db.root, 'migrations/2_add_tier.sql'), files['2_add_tier.sql']);
-      await writeFile(join(db.root, 'migrations/3_failed.sql'), 'ALTER TABLE accounts ADD COLUMN plan text;\n');
+      await writeFile(join(db.root, 'migrations/V2__add_tier.sql'), files['V2__add_tier.sql']);
+      await writeFile(join(db.root, 'migrations/V3__failed.sql'), 'ALTER TABLE accounts ADD COLUMN plan text;\n');
       const adopted = await adopt(db, { write: true, from: 'flyway' });
       expect(adopted.plan.entries.map((e) => [e.file?.path, e.state])).toEqual([
-        ['migrations/1_create_accounts.sql', 'adopt'],
-        ['migrations/2_add_tier.sql', 'adopt'],
-        ['migrations/3_failed.sql', 'pending'],
+        ['migrations/V1__create_accounts.sql', 'adopt'],
+        ['migrations/V2__add_tier.sql', 'adopt'],
+        ['migrations/V3__failed.sql', 'pending'],
       ]);
       expect(adopted.recorded).toBe(2);
-      expect((await apply(db)).applied.map((a) => a.file.path)).toEqual(['migrations/3_failed.sql']);
+      expect((await apply(db)).applied.map((a) => a.file.path)).toEqual(['migrations/V3__failed.sql']);
     });
   });
 });
@@ -235,6 +237,25 @@ describe.each(databaseTargets())('files written for dbmate or node-pg-migrate, r
     const error = (await apply(db).catch((e: unknown) => e)) as { problems?: { file: string; line: number }[]; message: string };
     expect(error.problems?.map((p) => [p.file, p.line]) ?? error.message).toEqual([['migrations/1_bad.sql', 4]]);
     expect(await query(db, "SELECT 1 FROM pg_tables WHERE tablename = 't'")).toHaveLength(0);
+  });
+});
+
+describe('Flyway file names', () => {
+  it('reads V<version>__name.sql as that version, warns on undo files, refuses repeatable and dotted versions with the way out', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'rollout-flyway-names-'));
+    try {
+      await writeMigrations(root, { 'V1__init.sql': 'SELECT 1;', 'V010__more.sql': 'SELECT 2;', 'U1__init.sql': 'SELECT 3;', 'R__views.sql': 'SELECT 4;', 'V1.1__fix.sql': 'SELECT 5;' });
+      const { files, problems } = await readMigrationFiles(root, 'migrations');
+      expect(files.map((f) => [f.path, f.version, f.name])).toEqual([['migrations/V1__init.sql', 1n, 'init'], ['migrations/V010__more.sql', 10n, 'more']]);
+      expect(problems.map((p) => [p.file, p.severity, p.message.split(':')[0]]).sort()).toEqual([
+        ['migrations/R__views.sql', 'error', 'migrations/R__views.sql is a Flyway repeatable migration (R__)'],
+        ['migrations/U1__init.sql', 'warning', 'migrations/U1__init.sql is a Flyway undo migration'],
+        ['migrations/V1.1__fix.sql', 'error', "Flyway version '1.1' in migrations/V1.1__fix.sql"],
+      ]);
+      expect(problems.find((p) => p.file.endsWith('V1.1__fix.sql'))?.message).toContain('V11__fix.sql');
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
 

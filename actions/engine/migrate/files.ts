@@ -1,6 +1,7 @@
 /**
  * Discovering migration files. Two layouts, mixable:
  *   migrations/<version>_<name>.sql               (plain, dbmate/Supabase style)
+ *   migrations/V<version>__<name>.sql             (Flyway style: a plain file of that version)
  *   migrations/<version>_<name>/migration.sql     (Prisma style)
  *
  * Identity and order follow the tool each layout comes from:
@@ -48,6 +49,8 @@ export type MigrationOrdering = 'prisma' | 'version';
 
 const FILE_PATTERN = /^(\d+)_([^/]+)\.sql$/;
 const DIR_PATTERN = /^(\d+)_([^/]+)$/;
+/** Flyway's versioned (V), undo (U) and repeatable (R) migrations: V1__init.sql, V1.1__fix.sql, R__views.sql. */
+const FLYWAY_PATTERN = /^([VUR])([0-9._]*)__(.+)\.sql$/;
 /** Versions are stored as bigint: 18 digits always fit. */
 const MAX_VERSION_DIGITS = 18;
 const MAX_VERSION = 10n ** BigInt(MAX_VERSION_DIGITS);
@@ -92,8 +95,15 @@ export async function readMigrationFiles(root: string, directory: string): Promi
   const found: { version: string; name: string; layout: MigrationLayout; entry: string; relPath: string; absPath: string }[] = [];
   for (const entry of entries) {
     if (entry.isFile() && entry.name.endsWith('.sql')) {
-      const match = FILE_PATTERN.exec(entry.name);
       const relPath = posix.join(relDir, entry.name);
+      const flyway = FLYWAY_PATTERN.exec(entry.name);
+      if (flyway) {
+        const named = flywayFile(flyway, relPath);
+        if ('problem' in named) problems.push(named.problem);
+        else if (named.version !== undefined) found.push({ version: named.version, name: named.name, layout: 'file', entry: entry.name, relPath, absPath: join(absoluteDir, entry.name) });
+        continue;
+      }
+      const match = FILE_PATTERN.exec(entry.name);
       if (!match) {
         problems.push(namingProblem(relPath, `Migration file name '${entry.name}' is not <version>_<name>.sql. Expected digits, an underscore and a name, e.g. 20261125120000_create_flags.sql.`));
         continue;
@@ -154,3 +164,21 @@ export async function readMigrationFiles(root: string, directory: string): Promi
 const hasMigrationSql = (dir: string): boolean => existsSync(join(dir, 'migration.sql'));
 
 const namingProblem = (file: string, message: string): Problem => ({ file, line: 1, column: 1, severity: 'error', message });
+
+/**
+ * A Flyway file name. V<digits>__<name> is a plain migration of that version (what Flyway's
+ * history stores, so `migrate adopt --from flyway` matches it). Undo files (U) are down
+ * migrations: never run, said as a warning. Dotted versions and repeatable files (R) have no
+ * equivalent here yet: refused with the way out rather than run in a different order.
+ */
+function flywayFile(match: RegExpExecArray, relPath: string): { version?: string; name: string } | { problem: Problem } {
+  const [, prefix, version, name] = match as unknown as [string, 'V' | 'U' | 'R', string, string];
+  if (prefix === 'U') return { problem: { ...namingProblem(relPath, `${relPath} is a Flyway undo migration: rollout has no down migrations and never runs it (undo a change with a new migration).`), severity: 'warning' } };
+  if (prefix === 'R') {
+    return { problem: namingProblem(relPath, `${relPath} is a Flyway repeatable migration (R__): rollout does not re-run a file when it changes. Put what it creates in a versioned migration (V<version>__${name}.sql with CREATE OR REPLACE), and a new one for each change.`) };
+  }
+  if (!/^\d+$/.test(version)) {
+    return { problem: namingProblem(relPath, `Flyway version '${version}' in ${relPath}: rollout orders migrations by a whole-number version, so dotted versions are not supported. Rename the file with a whole number that keeps the order (e.g. V${version.replace(/[._]/g, '')}__${name}.sql) before rollout applies it.`) };
+  }
+  return { version, name };
+}
