@@ -2,12 +2,13 @@
  * A restore killed between its intent and its outcome, on a real server: pg_restore is held
  * at its first DROP by a reader's lock, the process is killed with SIGKILL (with pg_restore, or
  * alone, so that pg_restore goes on and commits), and then the ledger's latest restore entry is
- * `started`, status says so and how to finish, and running the same restore again brings the
+ * `started`, status, plan and health say so and how to finish (--backup or --from, as it was
+ * given), and running the same restore again brings the
  * database to the backup and records the outcome. The embedded database has no pg_restore:
  * what a crash leaves there is documented (docs/migrations.md) and not staged here.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -51,9 +52,17 @@ describe.runIf(server)('a restore killed midway on the server', () => {
   afterEach(() => db.dispose());
 
   it.each([
-    ['with pg_restore (its transaction never commits)', 'group', 2],
-    ['alone (pg_restore goes on and commits)', 'alone', 8],
-  ] as const)('killed %s: status says so, and the same restore again converges', { timeout: 120_000 }, async (_what, kill, left) => {
+    ['with pg_restore (its transaction never commits)', 'group', 2, '--backup'],
+    ['alone (pg_restore goes on and commits)', 'alone', 8, '--backup'],
+    ['alone, restoring a dump made elsewhere (--from)', 'alone', 8, '--from'],
+  ] as const)('killed %s: status says so, and the same restore again converges', { timeout: 120_000 }, async (_what, kill, left, option) => {
+    // --from: the same pg_dump archive under a name apply never gives, outside the backup folder.
+    const file = option === '--from' ? join(db.root, 'ci', 'orders.pgdump') : backup;
+    const shown = option === '--from' ? 'ci/orders.pgdump' : 'backups/test-';
+    if (option === '--from') {
+      await mkdir(join(db.root, 'ci'), { recursive: true });
+      await copyFile(backup, file);
+    }
     const reader = new pg.Client({ connectionString: db.url });
     await reader.connect();
     const admin = new pg.Client({ connectionString: db.url });
@@ -62,7 +71,7 @@ describe.runIf(server)('a restore killed midway on the server', () => {
       // A reader holding orders: pg_restore --clean waits at DROP TABLE orders, inside its transaction.
       await reader.query('BEGIN');
       await reader.query('SELECT count(*) FROM orders');
-      const child = spawn(process.execPath, ['--import', 'tsx', CLI, '--root', db.root, 'restore', '--env', 'test', '--backup', backup, '--yes'], {
+      const child = spawn(process.execPath, ['--import', 'tsx', CLI, '--root', db.root, 'restore', '--env', 'test', option, file, '--yes'], {
         env: { ...process.env, ...db.processEnv },
         stdio: 'ignore',
         detached: true,
@@ -89,12 +98,14 @@ describe.runIf(server)('a restore killed midway on the server', () => {
     expect(await orders(db)).toBe(left);
     expect(await restores(db)).toEqual(['started']);
     const status = await cliOn(db, ['status', '--env', 'test']);
-    expect(status.stdout).toMatch(/restore #3 of backups\/test-\S+ \(sha256 [0-9a-f]{12}…\), started \S+ by \S+, has recorded no outcome/);
-    expect(status.stdout).toContain(`run rollout restore --env test --backup backups/`);
+    expect(status.stdout).toMatch(/restore #3 of (backups\/test-|ci\/orders\.pgdump)\S* \(sha256 [0-9a-f]{12}…\), started \S+ by \S+, has recorded no outcome/);
+    expect(status.stdout).toContain(`run rollout restore --env test ${option} ${shown}`);
     const plan = await cliOn(db, ['plan', '--env', 'test']);
     expect(plan.stdout + plan.stderr).toContain('has recorded no outcome');
+    const health = await cliOn(db, ['health', '--env', 'test', '--no-act']);
+    expect(health.stderr).toMatch(/^warning: restore #3 of .* has recorded no outcome/m);
 
-    const again = await cliOn(db, ['restore', '--env', 'test', '--backup', backup, '--yes']);
+    const again = await cliOn(db, ['restore', '--env', 'test', option, file, '--yes']);
     expect(again.code, again.stderr).toBe(0);
     expect(await orders(db)).toBe(8);
     expect(await restores(db)).toEqual(['started', 'started', 'restored']);
