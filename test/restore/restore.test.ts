@@ -52,7 +52,7 @@ describe.each(databaseTargets())('rollout restore on $name', (target) => {
   });
   afterEach(() => db.dispose());
 
-  it('plans first, then restores data and flags, keeps ledger and measurements, records it, and plan shows what Git must do', async () => {
+  it('plans first, then restores data and flags, keeps ledger and measurements, records it, and plan shows what Git must do', { timeout: 120_000 }, async () => {
     // Evidence written after the backup: it must survive the restore.
     await sql(db, "INSERT INTO rollout.measurements (environment, monitor, value, verdict, detail) VALUES ('test', 'orders', 2, 'breach', 'orders 2 < 8')");
 
@@ -100,6 +100,7 @@ describe.each(databaseTargets())('rollout restore on $name', (target) => {
     expect(ledger[3].backup).toMatch(/^backups\/test-\d{8}T\d{6}Z\./);
     expect(ledger[2].sha256).toBe(createHash('sha256').update(await readFile(join(db.root, ledger[2].backup))).digest('hex'));
     expect(ledger[3].started).toBe('#3');
+    expect(ledger[3].sha256).toBe(ledger[2].sha256);
     const changes = await sql(db, 'SELECT subject, key, action, old_value, new_value FROM rollout.ledger_changes WHERE ledger_id = 4 ORDER BY ordinal');
     expect(changes).toEqual([
       { subject: 'migration', key: 'migrations/0002_damage.sql', action: 'unrecorded', old_value: null, new_value: null },
@@ -161,8 +162,14 @@ describe.each(databaseTargets())('rollout restore on $name', (target) => {
       expect(run.stdout + run.stderr).not.toContain('h17-s3cret');
       if (db.url) expect(run.stdout).toContain(':***@');
       expect(await orders(db)).toBe(2);
-      const recorded = await sql<{ outcome: string; into: string }>(db, "SELECT outcome, summary->>'into' AS into FROM rollout.ledger WHERE kind = 'restore' ORDER BY id");
+      const recorded = await sql<{ outcome: string; into: string; option: string | null; sha256: string | null }>(
+        db, "SELECT outcome, summary->>'into' AS into, summary->>'option' AS option, summary->>'sha256' AS sha256 FROM rollout.ledger WHERE kind = 'restore' ORDER BY id",
+      );
       expect(recorded.map((r) => r.outcome)).toEqual(['started', 'restored into a new database']);
+      // The intent names the --into as given (what a rerun needs); the outcome where the backup now is.
+      expect(recorded[0]).toMatchObject({ into: name, option: '--backup' });
+      expect(recorded[0].sha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(recorded[1].sha256).toBe(recorded[0].sha256);
       expect(recorded[1].into).toContain(target.name === 'server' ? `/${name}` : 'restored');
       expect(await restoredOrders(target.name, db, name)).toBe(8);
       const again = await cliOn(db, ['restore', '--env', 'test', '--into', name, '--yes']);
