@@ -75,10 +75,12 @@ describe.each(databaseTargets())('rollout restore --from on $name', (target) => 
     const run = await cliOn(db, [...command![1].split(' '), '--reason', 'seed 003: restore from the CI dump']);
     expect(run.code, run.stderr).toBe(0);
     expect(await movements(db)).toBe(8);
-    const [entry] = await sql<{ kind: string; outcome: string; reason: string; backup: string; sha256: string }>(
-      db, "SELECT kind, outcome, reason, summary->>'backup' AS backup, summary->>'sha256' AS sha256 FROM rollout.ledger ORDER BY id DESC LIMIT 1",
+    // The intent (committed before pg_restore ran, naming --from so that a rerun is printed right), then the outcome.
+    const [intent, entry] = await sql<{ kind: string; outcome: string; reason: string; backup: string; sha256: string; option: string | null }>(
+      db, "SELECT kind, outcome, reason, summary->>'backup' AS backup, summary->>'sha256' AS sha256, summary->>'option' AS option FROM rollout.ledger WHERE kind = 'restore' ORDER BY id",
     );
-    expect(entry).toEqual({ kind: 'restore', outcome: 'restored', reason: 'seed 003: restore from the CI dump', backup: 'ci/movements.pgdump', sha256 });
+    expect(intent).toEqual({ kind: 'restore', outcome: 'started', reason: 'seed 003: restore from the CI dump', backup: 'ci/movements.pgdump', sha256, option: '--from' });
+    expect(entry).toEqual({ kind: 'restore', outcome: 'restored', reason: 'seed 003: restore from the CI dump', backup: 'ci/movements.pgdump', sha256, option: null });
     expect((await cliOn(db, ['audit', '--env', 'test'])).code).toBe(0);
   });
 

@@ -4,6 +4,7 @@ import { kindMismatch, newestBackup, parseBackupName } from '../../actions/engin
 import { excludePreserved, parseTocLine } from '../../actions/engine/restore/toc.ts';
 import { renderRestorePlan, restoreChanges, type RestorePlan, type Snapshot } from '../../actions/engine/restore/restore-plan.ts';
 import type { LiveState } from '../../actions/engine/store/live-state.ts';
+import { unfinishedRestoreWarning, type UnfinishedRestore } from '../../actions/engine/store/unfinished-restore.ts';
 
 // `pg_restore --list` of a dump of a database with the tool's ledger tables (PostgreSQL 15).
 const TOC = `;
@@ -125,5 +126,36 @@ describe('the restore plan and its ledger changes', () => {
       { subject: 'flag', key: 'back', action: 'restore', oldValue: null, newValue: 'v', oldStage: null, newStage: null, oldPercent: null, newPercent: null },
       { subject: 'flag', key: 'gone', action: 'restore', oldValue: 0, newValue: null, oldStage: null, newStage: null, oldPercent: null, newPercent: null },
     ]);
+  });
+});
+
+describe('an unfinished restore', () => {
+  const started: UnfinishedRestore = {
+    id: 7,
+    at: new Date('2026-12-03T10:00:00Z'),
+    actor: 'ana',
+    backup: 'backups/prod-20261203T095900Z.dump',
+    sha256: 'ab'.repeat(32),
+    option: '--backup',
+    into: null,
+  };
+
+  it('names the entry, the file and its hash, and prints the command that finishes it', () => {
+    const warning = unfinishedRestoreWarning('prod', started);
+    expect(warning).toMatch(/^restore #7 of backups\/prod-20261203T095900Z\.dump \(sha256 abababababab…\), started 2026-12-03T10:00:00\.000Z by ana, has recorded no outcome/);
+    expect(warning).toContain('the database holds all of that backup or none of it');
+    expect(warning).toContain('run rollout restore --env prod --backup backups/prod-20261203T095900Z.dump --yes again');
+  });
+
+  it('reruns a dump made elsewhere with --from', () => {
+    expect(unfinishedRestoreWarning('prod', { ...started, backup: 'ci/x.pgdump', option: '--from' })).toContain('run rollout restore --env prod --from ci/x.pgdump --yes again');
+  });
+
+  it('for --into: the environment\'s database was not touched; drop the new one, then rerun', () => {
+    const warning = unfinishedRestoreWarning('prod', { ...started, into: 'prod_copy' });
+    expect(warning).toContain(' into prod_copy, started ');
+    expect(warning).toContain("prod's own database was not touched");
+    expect(warning).toContain('drop prod_copy');
+    expect(warning).toContain('run rollout restore --env prod --backup backups/prod-20261203T095900Z.dump --into prod_copy --yes again');
   });
 });

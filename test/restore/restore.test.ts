@@ -4,9 +4,9 @@
  * and measurements, writes one ledger entry of kind restore, and plan shows what Git must do.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
@@ -52,7 +52,7 @@ describe.each(databaseTargets())('rollout restore on $name', (target) => {
   });
   afterEach(() => db.dispose());
 
-  it('plans first, then restores data and flags, keeps ledger and measurements, records it, and plan shows what Git must do', async () => {
+  it('plans first, then restores data and flags, keeps ledger and measurements, records it, and plan shows what Git must do', { timeout: 120_000 }, async () => {
     // Evidence written after the backup: it must survive the restore.
     await sql(db, "INSERT INTO rollout.measurements (environment, monitor, value, verdict, detail) VALUES ('test', 'orders', 2, 'breach', 'orders 2 < 8')");
 
@@ -79,9 +79,9 @@ describe.each(databaseTargets())('rollout restore on $name', (target) => {
       await new Promise((resolve) => setTimeout(resolve, 200));
       await listener?.end();
     });
-    if (listener) expect(notices).toEqual(['rollout_flags {"ledger_id":3}']);
+    if (listener) expect(notices).toEqual(['rollout_flags {"ledger_id":4}']);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/test: restored backups\/test-\S+ into .*\. Ledger entry #3 \(kind restore\)\./);
+    expect(run.stdout).toMatch(/test: restored backups\/test-\S+ into .*\. Ledger entry #4 \(kind restore\)\./);
     expect(run.stdout).toContain('flag ranker.policy: {"epsilon":0.3} → {"epsilon":0.1}');
     expect(run.stdout).toContain('migrations no longer recorded as applied: migrations/0002_damage.sql. The next apply runs them again');
 
@@ -90,14 +90,18 @@ describe.each(databaseTargets())('rollout restore on $name', (target) => {
     expect(await sql(db, "SELECT to_regclass('public.damage_notes') IS NOT NULL AS kept")).toEqual([{ kept: target.name === 'server' }]);
     expect(await sql(db, "SELECT value FROM rollout.flags WHERE key = 'ranker.policy'")).toEqual([{ value: { epsilon: 0.1 } }]);
     expect(await sql(db, "SELECT id FROM rollout.schema_migrations WHERE status = 'applied' ORDER BY id")).toEqual([{ id: '1' }]);
-    // The ledger was not rewound to the backup's day: both applies are still there, then the restore.
-    const ledger = await sql<{ id: string; kind: string; outcome: string; reason: string | null; backup: string }>(
-      db, "SELECT id::text, kind, outcome, reason, summary->>'backup' AS backup FROM rollout.ledger ORDER BY id",
+    // The ledger was not rewound to the backup's day: both applies are still there, then the
+    // restore's intent (committed before anything was replaced, with the file's hash) and its outcome.
+    const ledger = await sql<{ id: string; kind: string; outcome: string; reason: string | null; backup: string; sha256: string | null; started: string | null }>(
+      db, "SELECT id::text, kind, outcome, reason, summary->>'backup' AS backup, summary->>'sha256' AS sha256, summary->>'started' AS started FROM rollout.ledger ORDER BY id",
     );
-    expect(ledger.map((l) => [l.id, l.kind, l.outcome])).toEqual([['1', 'apply', 'applied'], ['2', 'apply', 'applied'], ['3', 'restore', 'restored']]);
-    expect(ledger[2].reason).toBe('0002 deleted orders');
-    expect(ledger[2].backup).toMatch(/^backups\/test-\d{8}T\d{6}Z\./);
-    const changes = await sql(db, 'SELECT subject, key, action, old_value, new_value FROM rollout.ledger_changes WHERE ledger_id = 3 ORDER BY ordinal');
+    expect(ledger.map((l) => [l.id, l.kind, l.outcome])).toEqual([['1', 'apply', 'applied'], ['2', 'apply', 'applied'], ['3', 'restore', 'started'], ['4', 'restore', 'restored']]);
+    expect(ledger[3].reason).toBe('0002 deleted orders');
+    expect(ledger[3].backup).toMatch(/^backups\/test-\d{8}T\d{6}Z\./);
+    expect(ledger[2].sha256).toBe(createHash('sha256').update(await readFile(join(db.root, ledger[2].backup))).digest('hex'));
+    expect(ledger[3].started).toBe('#3');
+    expect(ledger[3].sha256).toBe(ledger[2].sha256);
+    const changes = await sql(db, 'SELECT subject, key, action, old_value, new_value FROM rollout.ledger_changes WHERE ledger_id = 4 ORDER BY ordinal');
     expect(changes).toEqual([
       { subject: 'migration', key: 'migrations/0002_damage.sql', action: 'unrecorded', old_value: null, new_value: null },
       { subject: 'flag', key: 'ranker.policy', action: 'restore', old_value: { epsilon: 0.3 }, new_value: { epsilon: 0.1 } },
@@ -105,8 +109,10 @@ describe.each(databaseTargets())('rollout restore on $name', (target) => {
     expect(await sql(db, 'SELECT monitor, verdict FROM rollout.measurements')).toEqual([{ monitor: 'orders', verdict: 'breach' }]);
     const audit = await cliOn(db, ['audit', '--env', 'test']);
     expect(audit.code, audit.stdout).toBe(0);
-    // The identity sequence is past every kept entry: the next one is #4.
-    expect(await sql(db, "INSERT INTO rollout.ledger (environment, kind, actor, outcome) VALUES ('test', 'apply', 'x', 'y') RETURNING id::text")).toEqual([{ id: '4' }]);
+    // A finished restore leaves nothing to report.
+    expect((await cliOn(db, ['status', '--env', 'test'])).stdout).not.toContain('recorded no outcome');
+    // The identity sequence is past every kept entry: the next one is #5.
+    expect(await sql(db, "INSERT INTO rollout.ledger (environment, kind, actor, outcome) VALUES ('test', 'apply', 'x', 'y') RETURNING id::text")).toEqual([{ id: '5' }]);
 
     // What Git must do: as it stands, the next apply would run 0002 again and set epsilon 0.3 again.
     const plan = await cliOn(db, ['plan', '--env', 'test']);
@@ -152,13 +158,19 @@ describe.each(databaseTargets())('rollout restore on $name', (target) => {
       const withPassword = db.url ? { [TEST_URL_VARIABLE]: Object.assign(new URL(db.url), { password: 'h17-s3cret' }).toString() } : {};
       const run = await cliOn(db, ['restore', '--env', 'test', '--into', name, '--yes'], withPassword);
       expect(run.code, run.stderr).toBe(0);
-      expect(run.stdout).toMatch(/restored backups\/\S+ into .*; .* is unchanged\. Ledger entry #3 \(kind restore\)/);
+      expect(run.stdout).toMatch(/restored backups\/\S+ into .*; .* is unchanged\. Ledger entry #4 \(kind restore\)/);
       expect(run.stdout + run.stderr).not.toContain('h17-s3cret');
       if (db.url) expect(run.stdout).toContain(':***@');
       expect(await orders(db)).toBe(2);
-      const recorded = await sql<{ outcome: string; into: string }>(db, "SELECT outcome, summary->>'into' AS into FROM rollout.ledger WHERE kind = 'restore'");
-      expect(recorded.map((r) => r.outcome)).toEqual(['restored into a new database']);
-      expect(recorded[0].into).toContain(target.name === 'server' ? `/${name}` : 'restored');
+      const recorded = await sql<{ outcome: string; into: string; option: string | null; sha256: string | null }>(
+        db, "SELECT outcome, summary->>'into' AS into, summary->>'option' AS option, summary->>'sha256' AS sha256 FROM rollout.ledger WHERE kind = 'restore' ORDER BY id",
+      );
+      expect(recorded.map((r) => r.outcome)).toEqual(['started', 'restored into a new database']);
+      // The intent names the --into as given (what a rerun needs); the outcome where the backup now is.
+      expect(recorded[0]).toMatchObject({ into: name, option: '--backup' });
+      expect(recorded[0].sha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(recorded[1].sha256).toBe(recorded[0].sha256);
+      expect(recorded[1].into).toContain(target.name === 'server' ? `/${name}` : 'restored');
       expect(await restoredOrders(target.name, db, name)).toBe(8);
       const again = await cliOn(db, ['restore', '--env', 'test', '--into', name, '--yes']);
       expect(again.code).toBe(1);
@@ -199,7 +211,7 @@ describe.each(databaseTargets())('rollout restore on $name', (target) => {
     expect(run.stderr).toMatch(/^error: /);
     expect(run.stderr).not.toContain('internal error');
     expect(await orders(db)).toBe(2);
-    expect(await sql(db, "SELECT outcome FROM rollout.ledger WHERE kind = 'restore'")).toEqual([{ outcome: 'failed' }]);
+    expect(await sql(db, "SELECT outcome FROM rollout.ledger WHERE kind = 'restore' ORDER BY id")).toEqual([{ outcome: 'started' }, { outcome: 'failed' }]);
   });
 });
 

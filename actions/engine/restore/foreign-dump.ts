@@ -7,12 +7,11 @@
  * a script psql would run statement by statement (meta-commands, COPY from stdin), outside one
  * transaction and past every guard, and pg_restore cannot read it.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { Environment } from '../config/model.ts';
 import { UserError } from '../errors.ts';
+import { fileSha256 } from './file-hash.ts';
 import type { ChosenBackup } from './restore-plan.ts';
 
 /** The first bytes of every pg_dump custom-format archive. */
@@ -62,11 +61,5 @@ export async function chooseForeignDump(request: { root: string; env: Environmen
     const rel = relative(base, path);
     return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
   };
-  return { display: within(request.root), argument: within(cwd), path, bytes: info.size, takenAt: null, environment: null, chosen: 'from', sha256: await sha256Of(path) };
-}
-
-async function sha256Of(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+  return { display: within(request.root), argument: within(cwd), path, bytes: info.size, takenAt: null, environment: null, chosen: 'from', sha256: await fileSha256(path) };
 }

@@ -2,8 +2,9 @@
  * `rollout restore`: put an environment's database back to a backup apply took, as a plan
  * first (what would be restored, from which file, what it rewinds) and, confirmed, as one
  * recorded action: under the environment's lock (refused, never queued, while another
- * apply holds it: restoring after it would silently undo it), with one ledger entry of kind
- * `restore` listing every flag and migration it moved. The ledger and the measurements are
+ * apply holds it: restoring after it would silently undo it), with ledger entries of kind
+ * `restore`: its intent (`started`, with the file's SHA-256) before anything is replaced, then
+ * its outcome listing every flag and migration it moved. The ledger and the measurements are
  * never rewound (preserve.ts). What Git must do next is what plan then shows.
  */
 import { readdir, stat } from 'node:fs/promises';
@@ -22,6 +23,7 @@ import { appendLedger, type LedgerChange } from '../store/ledger.ts';
 import { readLiveState } from '../store/live-state.ts';
 import { ensureToolSchema } from '../store/tool-schema.ts';
 import { BACKUP_EXTENSION, kindMismatch, newestBackup, parseBackupName } from './backup-file.ts';
+import { fileSha256 } from './file-hash.ts';
 import { chooseForeignDump } from './foreign-dump.ts';
 import { preservedObjects, readPreservedRows, writeBackPreservedRows } from './preserve.ts';
 import { restoreChanges, type ChosenBackup, type RestorePlan, type Snapshot } from './restore-plan.ts';
@@ -89,7 +91,9 @@ export async function restoreOperation(request: RestoreRequest): Promise<Restore
           : [],
       };
       if (!request.confirm) return { plan, done: null };
-      const done = request.into ? await restoreInto(db, client, request, backup) : await restoreInPlace(db, client, request, backup, keep, historyId);
+      // Hashed once, for every entry of this restore (a --from dump was hashed for its plan already).
+      const hashed: ChosenBackup = backup.sha256 ? backup : { ...backup, sha256: await fileSha256(backup.path) };
+      const done = request.into ? await restoreInto(db, client, request, hashed) : await restoreInPlace(db, client, request, hashed, keep, historyId);
       return { plan, done };
     } finally {
       await release?.();
@@ -100,20 +104,43 @@ export async function restoreOperation(request: RestoreRequest): Promise<Restore
 }
 
 async function restoreInto(db: Database, client: pg.Client, request: RestoreRequest, backup: ChosenBackup): Promise<RestoreDone> {
-  const into = await db.restoreInto(backup.path, request.into!);
   await ensureToolSchema(client);
-  const ledgerId = await withTransaction(client, (tx) => appendLedger(tx, meta(request, backup, 'restored into a new database', { into }), []));
+  const started = await recordStart(client, request, backup);
+  const into = await db.restoreInto(backup.path, request.into!).catch(async (error: unknown) => {
+    await recordFailure(db, client, request, backup, error, started);
+    throw error;
+  });
+  const ledgerId = await withTransaction(client, (tx) => appendLedger(tx, meta(request, backup, 'restored into a new database', { into, started: `#${started}` }), []));
   return { ledgerId, changes: [], into };
+}
+
+/**
+ * The intent, committed before anything is replaced: kind restore, outcome `started`, with the
+ * file's SHA-256 (in every entry of the restore, meta), the option that named it and --into.
+ * pg_restore commits in a transaction of its own, so the entry that records the outcome cannot
+ * share it; a process that dies between the two leaves this entry as the environment's latest
+ * restore, which plan, status and health report with the command to run it again
+ * (store/unfinished-restore.ts) until a restore records an outcome. In the embedded database's
+ * case it is carried over with the other preserved rows.
+ */
+async function recordStart(client: pg.ClientBase, request: RestoreRequest, backup: ChosenBackup): Promise<number> {
+  const extra = { option: backup.chosen === 'from' ? '--from' : '--backup', ...(request.into !== undefined ? { into: request.into } : {}) };
+  return withTransaction(client, (tx) => appendLedger(tx, meta(request, backup, 'started', extra), []));
 }
 
 async function restoreInPlace(db: Database, client: pg.Client, request: RestoreRequest, backup: ChosenBackup, keep: PreservedObjects | null, historyId: HistoryNamer): Promise<RestoreDone> {
   const before = await snapshot(client, request.env, historyId);
+  // Without a ledger (keep is null) there is nowhere to record the intent that the restore would
+  // keep: a ledger made now would leave the backup's out of it. The outcome is the only entry.
+  if (keep) await ensureToolSchema(client);
+  const started = keep ? await recordStart(client, request, backup) : undefined;
+  // Read after the intent, so that the embedded database carries it over too.
   const saved = keep && db.kind === 'embedded' ? await readPreservedRows(client, keep) : undefined;
   let replaced: { keptInPlace: boolean; aside?: string };
   try {
     replaced = await db.restore(backup.path, keep);
   } catch (error) {
-    await recordFailure(db, client, request, backup, error);
+    await recordFailure(db, client, request, backup, error, started);
     throw error;
   }
   // The embedded database restarted on its new files: the old connection went with the old ones.
@@ -125,7 +152,11 @@ async function restoreInPlace(db: Database, client: pg.Client, request: RestoreR
   const ledgerId = await withTransaction(writer, async (tx) => {
     // Written back in the transaction of the entry that explains why the ledger has them twice over nothing.
     const carried = saved ? await writeBackPreservedRows(tx, saved) : undefined;
-    const summary: Record<string, string | Record<string, number>> = { ...(replaced.aside ? { aside: replaced.aside } : {}), ...(carried ? { carriedOver: carried } : {}) };
+    const summary: Record<string, string | Record<string, number>> = {
+      ...(started !== undefined ? { started: `#${started}` } : {}),
+      ...(replaced.aside ? { aside: replaced.aside } : {}),
+      ...(carried ? { carriedOver: carried } : {}),
+    };
     const id = await appendLedger(tx, meta(request, backup, 'restored', summary), changes);
     // Services holding definitions in memory re-read everything (a notice without keys), at COMMIT.
     await tx.query("SELECT pg_notify('rollout_flags', $1)", [JSON.stringify({ ledger_id: id })]);
@@ -135,11 +166,12 @@ async function restoreInPlace(db: Database, client: pg.Client, request: RestoreR
 }
 
 /** A restore that failed changed nothing (one transaction; an unpacked folder never moved): still, it was tried. */
-async function recordFailure(db: Database, client: pg.Client, request: RestoreRequest, backup: ChosenBackup, error: unknown): Promise<void> {
+async function recordFailure(db: Database, client: pg.Client, request: RestoreRequest, backup: ChosenBackup, error: unknown, started: number | undefined): Promise<void> {
   try {
     const writer = isOpen(client) ? client : await db.connect();
     await ensureToolSchema(writer);
-    await withTransaction(writer, (tx) => appendLedger(tx, meta(request, backup, 'failed', { error: toError(error).message }), []));
+    const summary = { error: toError(error).message, ...(started !== undefined ? { started: `#${started}` } : {}) };
+    await withTransaction(writer, (tx) => appendLedger(tx, meta(request, backup, 'failed', summary), []));
   } catch (thrown) {
     cleanupFailed('recording the failed restore in the ledger')(thrown);
   }

@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import { quickChainCheck, readChainEntries, walkChain, type ChainBreak, type ChainWalk } from './ledger-chain.ts';
 import { ledgerTriggerProblems } from './tool-schema.ts';
+import { readUnfinishedRestore, unfinishedRestoreWarning } from './unfinished-restore.ts';
 
 export interface LedgerIntegrity {
   environment: string;
@@ -83,7 +84,9 @@ export function integrityWarnings(integrity: LedgerIntegrity): string[] {
 export async function readIntegrityWarnings(client: pg.ClientBase, environment: string, options: { quick: boolean }): Promise<{ head: LedgerIntegrity['head']; warnings: string[] }> {
   try {
     const integrity = await auditLedger(client, environment, { quick: options.quick });
-    return { head: integrity.head, warnings: integrityWarnings(integrity) };
+    // Not the chain's integrity, but the ledger's other open question: a restore that recorded no outcome.
+    const unfinished = integrity.entries > 0 ? await readUnfinishedRestore(client, environment) : null;
+    return { head: integrity.head, warnings: [...integrityWarnings(integrity), ...(unfinished ? [unfinishedRestoreWarning(environment, unfinished)] : [])] };
   } catch (error) {
     if ((error as { code?: string }).code !== '42501') throw error;
     return { head: null, warnings: [`the ledger could not be verified: ${(error as Error).message} (grant SELECT on rollout.ledger and rollout.ledger_changes to this role).`] };
