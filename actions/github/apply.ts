@@ -79,6 +79,8 @@ export function applyMarkdown(
     out.push('', renderCheckReport(verified.report, 'markdown'));
     if (!verified.report.ok) {
       out.push('', verified.revert ? `> [!CAUTION]\n> Checks failed, so this apply's flag changes were reverted (ledger entry #${verified.revert.ledgerId}). Migrations are forward-only and were kept.` : '> [!CAUTION]\n> Checks failed; this apply changed no flags, so nothing was reverted.');
+      // Rollbacks, flags turned off and kill-switch trips of the same apply stay (checks/revert-policy.ts).
+      for (const k of verified.revert?.kept ?? []) out.push(`> - kept \`${k.key}\`: ${k.reason}`);
     }
   }
   if (exported) out.push('', exported.failure !== undefined ? `> [!WARNING]\n> ${describeExport(exported, { name: environment })}` : describeExport(exported, { name: environment }));

@@ -33,7 +33,7 @@ describe.each(databaseTargets())('verify after apply on $name', (target) => {
     expect(run.stdout).toContain('1 passed');
   });
 
-  it('reverts the flag changes of an apply whose checks fail, and keeps migrations', async () => {
+  it('reverts the forward flag changes of an apply whose checks fail, and keeps migrations and a flag turned off', async () => {
     await writeEnvironment(db, env(0.1));
     expect((await cliOn(db, ['apply', '--env', 'test'])).code).toBe(0);
 
@@ -43,10 +43,12 @@ describe.each(databaseTargets())('verify after apply on $name', (target) => {
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('REVERTED');
     expect(run.stdout).toContain('migrations are forward-only and were NOT reverted: migrations/0001_table.sql');
+    // Turning a flag off is a move toward safety: a revert never undoes it (revert-keeps-rollbacks.test.ts).
+    expect(run.stdout).toContain('kept marketplace.suggest: turned off (true → false)');
 
     const flags = await sql<{ key: string; value: unknown }>(db, 'SELECT key, value FROM rollout.flags ORDER BY key');
     expect(flags).toEqual([
-      { key: 'marketplace.suggest', value: true },
+      { key: 'marketplace.suggest', value: false },
       { key: 'ranker.policy', value: { version: 'v1', epsilon: 0.1 } },
     ]);
     expect(await sql(db, "SELECT to_regclass('public.kept') IS NOT NULL AS kept")).toEqual([{ kept: true }]);
@@ -60,13 +62,12 @@ describe.each(databaseTargets())('verify after apply on $name', (target) => {
     );
     expect(changes).toEqual([
       { key: 'brand.new', action: 'revert', old_value: 1, new_value: null },
-      { key: 'marketplace.suggest', action: 'revert', old_value: false, new_value: true },
       { key: 'ranker.policy', action: 'revert', old_value: { version: 'v1', epsilon: 0.9 }, new_value: { version: 'v1', epsilon: 0.1 } },
     ]);
 
     // Git still wants the failing values: plan shows them as changes to apply again.
     const plan = await cliOn(db, ['plan', '--env', 'test', '--format', 'json']);
-    expect((JSON.parse(plan.stdout) as { summary: { add: number; change: number } }).summary).toMatchObject({ add: 1, change: 2 });
+    expect((JSON.parse(plan.stdout) as { summary: { add: number; change: number } }).summary).toMatchObject({ add: 1, change: 1 });
   });
 
   it('--no-verify skips the checks', async () => {

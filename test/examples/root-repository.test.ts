@@ -1,29 +1,28 @@
 /**
  * The repository's own environments/ (its seed-001 model, with migrations/, checks/ and
- * contracts/ at the root), tested like the examples: validated, applied on a fresh database,
- * its checks passing, and `rollout health` measuring its monitors on the real views — a
+ * contracts/ at the root), tested like the examples: validated, planned, applied on a fresh
+ * database with its checks passing, walked (production's canary raised after its soak and
+ * rolled back at once) while asserting what a unit sees through the provider's evaluator and
+ * through rollout.evaluate, and `rollout health` measuring its monitors on the real views — a
  * burn rate past 2.0 trips safe mode. The files name server URLs (url_env); on the embedded
  * target each becomes an embedded data directory, on the server target a fresh database.
  */
 import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Plan } from '../../actions/engine/plan/types.ts';
 import { loadEnvironment } from '../../actions/engine/config/repository.ts';
 import { openDatabase } from '../../actions/engine/db/index.ts';
 import { databaseTargets, EMBEDDED_DIR, type DatabaseTarget, type TestDatabase } from '../support/databases.ts';
-import { runIn, type CliRun } from './support.ts';
+import { readServing, servedValueInSql, unitIds } from './serving.ts';
+import { days, later, runIn, setRollout, type ExampleRepo } from './support.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
-interface RootCopy {
-  root: string;
-  env: NodeJS.ProcessEnv;
-  run(args: string[]): Promise<CliRun>;
-  dispose(): Promise<void>;
-}
-
-async function rootCopy(target: DatabaseTarget): Promise<RootCopy> {
+/** A copy of the root's desired state, shaped as the examples' fixtures are (support.ts), so the same readers apply. */
+async function rootCopy(target: DatabaseTarget): Promise<ExampleRepo> {
   const root = await mkdtemp(join(tmpdir(), 'rollout-root-'));
   for (const entry of ['environments', 'contracts', 'migrations', 'checks']) await cp(join(ROOT, entry), join(root, entry), { recursive: true });
   const databases: TestDatabase[] = [];
@@ -52,7 +51,21 @@ async function rootCopy(target: DatabaseTarget): Promise<RootCopy> {
   return {
     root,
     env,
-    run: (args) => runIn(root, args, env),
+    run: (args, options = {}) => runIn(root, args, { ...env, ...options.env, ...(options.now ? { ROLLOUT_NOW: options.now.toISOString(), ROLLOUT_TEST_CLOCK: '1' } : {}) }),
+    async query<T extends pg.QueryResultRow>(environment: string, sql: string, params: unknown[] = []): Promise<T[]> {
+      const db = await openDatabase(loadEnvironment(root, environment).environment, { root, processEnv: env });
+      try {
+        const client = await db.connect();
+        return (await client.query<T>(sql, params)).rows;
+      } finally {
+        await db.close();
+      }
+    },
+    async edit(environment, change) {
+      const path = join(root, 'environments', `${environment}.yaml`);
+      await writeFile(path, change(await readFile(path, 'utf8')));
+    },
+    read: (path) => readFile(join(root, path), 'utf8'),
     async dispose() {
       await Promise.all(databases.map((db) => db.dispose()));
       await rm(root, { recursive: true, force: true });
@@ -60,17 +73,59 @@ async function rootCopy(target: DatabaseTarget): Promise<RootCopy> {
   };
 }
 
+const POLICY = 'ranker.policy';
+const VALUE = { version: 'epsilon_greedy_v1', epsilon: 0.08 };
+const OFF_VALUE = { version: 'epsilon_greedy_v1', epsilon: 0 };
+/** A staff member (the environments' `internal` segment: team staff) and 1,000 ordinary users. */
+const STAFF = { targetingKey: 'staff-7', team: 'staff' };
+const USERS = unitIds(1_000);
+
 describe.each(databaseTargets())('the repository root (environments/, migrations/, checks/) on $name', (target) => {
-  let repo: RootCopy;
+  let repo: ExampleRepo;
   beforeAll(async () => {
     repo = await rootCopy(target);
   });
   afterAll(() => repo?.dispose());
 
-  it('validates, and applies staging with every check passing', { timeout: 300_000 }, async () => {
+  /** Run `fn` with a repo whose queries share one connection to `environment`'s database (one open of an embedded one, not one per query). */
+  const connected = async <T>(environment: string, fn: (shared: ExampleRepo) => Promise<T>): Promise<T> => {
+    const db = await openDatabase(loadEnvironment(repo.root, environment).environment, { root: repo.root, processEnv: repo.env });
+    try {
+      const client = await db.connect();
+      return await fn({ ...repo, query: async <R extends pg.QueryResultRow>(_: string, text: string, params: unknown[] = []) => (await client.query<R>(text, params)).rows });
+    } finally {
+      await db.close();
+    }
+  };
+  /** What units see of each of `keys` in `environment`: the provider's evaluator and rollout.evaluate agree on every user and on staff. */
+  const served = (environment: string, ...keys: string[]) =>
+    connected(environment, async (shared) => {
+      const serving = await readServing(shared, environment);
+      const seen = [];
+      for (const key of keys) {
+        const on = serving.servedValue(key, USERS, { team: 'member' });
+        expect(await servedValueInSql(shared, environment, key, USERS, { team: 'member' })).toEqual(on);
+        const staff = serving.see(key, STAFF);
+        expect(await servedValueInSql(shared, environment, key, [STAFF.targetingKey], { team: 'staff' })).toEqual(staff.variant === 'on' ? [STAFF.targetingKey] : []);
+        seen.push({ on, staff, user: serving.see(key, { targetingKey: 'user-1', team: 'member' }), plain: serving.plain(key) });
+      }
+      return seen;
+    });
+  const planOf = async (environment: string, now?: Date) => {
+    const run = await repo.run(['plan', '--env', environment, '--format', 'json'], now ? { now } : {});
+    return { code: run.code, plan: JSON.parse(run.stdout) as Plan };
+  };
+
+  it('validates, plans and applies staging with every check passing; each unit gets what its stage allows', { timeout: 300_000 }, async () => {
     const validate = await repo.run(['validate']);
     expect(validate.stdout).toContain('✓ 3 environment(s) valid: local, production, staging');
+    expect(validate.stdout).not.toMatch(/warning/i);
     expect(validate.code).toBe(0);
+
+    const { code, plan } = await planOf('staging');
+    expect(code, JSON.stringify(plan.summary)).toBe(0);
+    expect(plan.summary).toMatchObject({ add: 5, change: 0, remove: 0, migrations: (await readdir(join(ROOT, 'migrations'))).length, blocked: false, refused: 0 });
+
     const applied = await repo.run(['apply', '--env', 'staging']);
     expect(applied.stderr).toBe('');
     expect(applied.code).toBe(0);
@@ -78,6 +133,61 @@ describe.each(databaseTargets())('the repository root (environments/, migrations
     expect(applied.stdout).toMatch(/4 check\(s\) on staging: 4 passed/);
     const verify = await repo.run(['verify', '--env', 'staging']);
     expect(verify.code).toBe(0);
+    expect((await planOf('staging')).plan.flags).toEqual([]);
+
+    // ranker.policy at canary 25 %: about a quarter of users; a plain read sees the off value. Its
+    // rollout names no segment (unlike examples/seed-001's), so staff are bucketed like anyone.
+    const [policy, crush, suggest, safeMode] = await served('staging', POLICY, 'crush_mode.enabled', 'marketplace.suggest', 'global.safe_mode');
+    expect(policy.staff.segment).toBeUndefined();
+    expect(policy.staff.value).toEqual(policy.staff.variant === 'on' ? VALUE : OFF_VALUE);
+    expect(policy.on.length / USERS.length).toBeGreaterThan(0.21);
+    expect(policy.on.length / USERS.length).toBeLessThan(0.29);
+    expect(policy.plain).toEqual(OFF_VALUE);
+    // crush_mode.enabled at dark: the internal segment only.
+    expect(crush.staff).toMatchObject({ variant: 'on', segment: 'internal' });
+    expect(crush.on).toEqual([]);
+    // Full and plain flags: everyone, and the plain read agrees.
+    expect(suggest.on).toHaveLength(USERS.length);
+    expect(suggest.plain).toEqual({ enabled: true });
+    expect(safeMode.user.value).toEqual({ enabled: false });
+  });
+
+  it('plans and applies production behind staging; its canary is raised after the soak and rolled back at once', { timeout: 300_000 }, async () => {
+    const first = await planOf('production');
+    expect(first.code, JSON.stringify(first.plan.summary)).toBe(0);
+    expect(first.plan.summary).toMatchObject({ add: 5, refused: 0 });
+    const applied = await repo.run(['apply', '--env', 'production']);
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toMatch(/1 check\(s\) on production: 1 passed/);
+    const [five] = await served('production', POLICY);
+    expect(five.on.length / USERS.length).toBeGreaterThan(0.03);
+    expect(five.on.length / USERS.length).toBeLessThan(0.07);
+    // Bucketing is stable: every unit in the 5 % canary is in staging's 25 %.
+    const [staging] = await served('staging', POLICY);
+    expect(five.on.filter((unit) => !staging.on.includes(unit))).toEqual([]);
+
+    // The promotion production's PR would carry: 5 % → 25 %, refused before the day's soak, allowed after it.
+    await repo.edit('production', (text) => setRollout(text, POLICY, { stage: 'canary', percent: 25 }));
+    const early = await planOf('production');
+    expect(early.code).toBe(1);
+    expect(early.plan.flags.find((f) => f.key === POLICY)?.gate).toMatchObject({ allowed: false, kind: 'forward' });
+    const soaked = later(days(1) + 3_600_000);
+    expect((await planOf('production', soaked)).plan.summary).toMatchObject({ change: 1, refused: 0 });
+    const raised = await repo.run(['apply', '--env', 'production'], { now: soaked });
+    expect(raised.code, raised.stdout + raised.stderr).toBe(0);
+    const [quarter] = await served('production', POLICY);
+    expect(quarter.on).toEqual(staging.on);
+    expect(quarter.plain).toEqual(OFF_VALUE);
+
+    // "Rollback: reduce percent": never gated, at once, and the units that got the value lose it.
+    await repo.edit('production', (text) => setRollout(text, POLICY, { stage: 'canary', percent: 5 }));
+    const back = await planOf('production');
+    expect(back.plan.flags.find((f) => f.key === POLICY)?.gate).toMatchObject({ allowed: true, kind: 'rollback' });
+    expect((await repo.run(['apply', '--env', 'production'])).code).toBe(0);
+    expect((await served('production', POLICY))[0].on).toEqual(five.on);
+    const kinds = await repo.query<{ kind: string }>('production', 'SELECT kind FROM rollout.ledger ORDER BY id');
+    expect(kinds.map((k) => k.kind)).toEqual(['apply', 'apply', 'apply']);
   });
 
   it('health measures the monitors on the real views: unknown without traffic, healthy with it, a burn rate past 2.0 trips safe mode', { timeout: 300_000 }, async () => {
@@ -118,14 +228,16 @@ describe.each(databaseTargets())('the repository root (environments/, migrations
     expect(status.stdout).toMatch(/global\.safe_mode/);
     const plan = await repo.run(['plan', '--env', 'staging']);
     expect(plan.stdout).toMatch(/global\.safe_mode.*break-glass/);
+    // Every unit is in safe mode at once, whatever a flag's stage: what rollout.evaluate and the provider serve.
+    const [safeMode] = await served('staging', 'global.safe_mode');
+    expect(safeMode.user).toMatchObject({ value: { enabled: true } });
+    expect(safeMode.staff).toMatchObject({ value: { enabled: true } });
   });
 
-  it('applies production and local too, with their checks passing', { timeout: 300_000 }, async () => {
-    for (const name of ['production', 'local']) {
-      const applied = await repo.run(['apply', '--env', name]);
-      expect(applied.stderr).toBe('');
-      expect(applied.code).toBe(0);
-      expect(applied.stdout).toMatch(new RegExp(`(\\d+) check\\(s\\) on ${name}: \\1 passed`));
-    }
+  it('applies local too, with its checks passing', { timeout: 300_000 }, async () => {
+    const applied = await repo.run(['apply', '--env', 'local']);
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toMatch(/(\d+) check\(s\) on local: \1 passed/);
   });
 });

@@ -114,6 +114,8 @@ function reportVerification(ctx: CliContext, environment: string, verified: Veri
     for (const r of verified.revert.reverted) {
       ctx.out(`  ${r.key}: ${JSON.stringify(r.undone ?? null)} → ${r.restored === undefined ? '(removed)' : JSON.stringify(r.restored)}`);
     }
+    // Moves toward safety made by the same apply are never undone (checks/revert-policy.ts).
+    for (const k of verified.revert.kept) ctx.out(`  kept ${k.key}: ${k.reason}`);
   } else {
     ctx.out(`${environment}: checks failed; this apply changed no flags, so there was nothing to revert.`);
   }

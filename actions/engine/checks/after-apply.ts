@@ -1,8 +1,10 @@
 /**
  * After apply: run the environment's checks against what was just applied. When one
- * fails, put that apply's flag changes back to their previous values — in ONE
- * transaction with a ledger entry of kind 'revert' — so that a bad flag flip undoes
- * itself. Migrations are forward-only: they are never reverted, and the report says so.
+ * fails, take back that apply's forward flag moves — in ONE transaction with a ledger entry
+ * of kind 'revert' — so that a bad flag flip undoes itself. Its moves toward safety (a
+ * rollback, a flag turned off, a kill switch tripped) stay: revert-policy.ts decides, and the
+ * entry's summary lists what was kept. Migrations are forward-only: they are never
+ * reverted, and the report says so.
  */
 import type pg from 'pg';
 import { ledgerChangeOf, ledgerChangesOf, type ApplyResult } from '../apply/apply-environment.ts';
@@ -10,11 +12,12 @@ import type { FlagDefinition } from '../../../packages/provider/src/definition.t
 import type { Environment, JsonValue } from '../config/model.ts';
 import type { FlagChange } from '../plan/types.ts';
 import { readOnly, type Session } from '../session.ts';
-import { recordFlagChanges, withFlagTransaction, type FlagWrite } from '../store/flag-writer.ts';
+import { recordFlagChanges, withFlagTransaction } from '../store/flag-writer.ts';
 import type { LedgerChange } from '../store/ledger.ts';
 import { liveDefinitionOf, readLiveState } from '../store/live-state.ts';
 import { checkAccess } from './guard.ts';
 import { runEnvironmentChecks } from './run-checks.ts';
+import { revertStep, type KeptPart, type RevertTarget } from './revert-policy.ts';
 import type { CheckReport } from './types.ts';
 
 export interface VerifyAfterApplyOptions {
@@ -29,8 +32,10 @@ export interface VerifyAfterApplyOptions {
 
 export interface RevertResult {
   ledgerId: number;
-  /** The flags put back, with the value they had before the apply (undefined: removed again). */
+  /** The flags put back, with the value they have now (undefined: removed again) and the value the apply had set. */
   reverted: { key: string; restored?: JsonValue; undone?: JsonValue }[];
+  /** The parts of the apply's changes that were moves toward safety, kept as the apply made them. */
+  kept: KeptPart[];
 }
 
 export interface VerifyAfterApplyResult {
@@ -73,7 +78,11 @@ export async function verifyAfterApply(session: Session, applied: ApplyResult, o
   return { report, revert, migrationsKept: applied.migrationsApplied };
 }
 
-/** Put every flag change of `applied` back to its previous value and position, with a 'revert' ledger entry, in one transaction. */
+/**
+ * Put the forward flag moves of `applied` back to their previous value and position, with a
+ * 'revert' ledger entry, in one transaction; its rollbacks, flags turned off and kill-switch
+ * trips stay (revert-policy.ts), and the entry's summary says so.
+ */
 export async function revertFlagChanges(
   client: pg.ClientBase,
   env: Environment,
@@ -85,6 +94,9 @@ export async function revertFlagChanges(
     // A flag written since this apply (a kill switch set while the checks ran) is not this apply's to undo.
     const live = await readLiveState(client, applied.plan.flagTable);
     const changes = applied.flagChanges.filter((c) => c.action !== 'hold' && (live.rollouts.get(c.key)?.ledgerId ?? applied.ledgerId) === applied.ledgerId);
+    const steps = changes.map((change) => ({ change, step: revertStep(change) }));
+    const undo = steps.flatMap(({ change, step }) => (step.target ? [{ change, target: step.target, partial: step.kept.length > 0 }] : []));
+    const kept = steps.flatMap(({ step }) => step.kept);
     const ledgerId = await recordFlagChanges(
       client,
       applied.plan.flagTable,
@@ -97,29 +109,41 @@ export async function revertFlagChanges(
         planHash: applied.plan.hash,
         outcome: 'reverted',
         reason,
-        summary: { reverts: applied.ledgerId, flags: changes.length, migrations_kept: applied.migrationsApplied },
+        summary: {
+          reverts: applied.ledgerId,
+          flags: undo.length,
+          migrations_kept: applied.migrationsApplied,
+          kept: kept.map((k) => ({ key: k.key, part: k.part, move: k.move, reason: k.reason })),
+        },
       },
-      changes.flatMap(revertLedgerChanges),
-      changes.map(revertWrite),
+      undo.flatMap((u) => revertLedgerChanges(u.change, u.target, u.partial)),
+      undo.map(({ change, target }) => ({ key: change.key, ...target })),
     );
-    return { ledgerId, reverted: changes.map((c) => ({ key: c.key, ...(c.before !== undefined ? { restored: c.before } : {}), ...(c.after !== undefined ? { undone: c.after } : {}) })) };
+    return {
+      ledgerId,
+      reverted: undo.map(({ change, target }) => ({ key: change.key, ...(target.value !== undefined ? { restored: target.value } : {}), ...(change.after !== undefined ? { undone: change.after } : {}) })),
+      kept,
+    };
   });
 }
 
-/** The ledger rows of undoing a change: the change's rows with their two sides swapped. */
-function revertLedgerChanges(change: FlagChange): LedgerChange[] {
-  const { before, after, from, to } = change;
-  const undone: LedgerChange = { ...ledgerChangeOf({ ...change, before: after, after: before, from: to, to: from, drift: undefined }), action: 'revert' };
-  const serving = ledgerChangesOf(change).find((row) => row.action === 'serving');
-  return serving ? [undone, { ...serving, oldValue: serving.newValue, newValue: serving.oldValue }] : [undone];
-}
-
 /**
- * An added flag is removed again; a changed or removed one gets its old value, position and
- * serving part back (a definition an older version never stored keeps Git's serving part,
- * so the value table still holds no more than the stage allows).
+ * The ledger rows of a revert: from what the apply set to where the revert leaves the flag,
+ * and the serving part's row swapped when it is restored (without the plain read when part
+ * of the change stays: the apply's plain reads no longer describe it).
  */
-const revertWrite = (change: FlagChange): FlagWrite => {
-  const serving = change.servingBefore ?? change.serving;
-  return { key: change.key, ...(change.before === undefined ? {} : { value: change.before }), position: change.from, ...(serving ? { serving } : {}) };
-};
+function revertLedgerChanges(change: FlagChange, target: RevertTarget, partial: boolean): LedgerChange[] {
+  const undone: LedgerChange = {
+    ...ledgerChangeOf({ ...change, before: change.after, after: target.value, from: change.to, to: target.position, drift: undefined }),
+    action: 'revert',
+  };
+  if (target.serving === change.serving && partial) return [undone];
+  const serving = ledgerChangesOf(change).find((row) => row.action === 'serving');
+  if (!serving) return [undone];
+  const side = (value: JsonValue | null | undefined): JsonValue | null => {
+    if (!partial || value === null || value === undefined || typeof value !== 'object' || Array.isArray(value)) return value ?? null;
+    const { plain_read: _plain, ...rest } = value;
+    return rest;
+  };
+  return [undone, { ...serving, oldValue: side(serving.newValue), newValue: side(serving.oldValue) }];
+}
