@@ -131,6 +131,12 @@ describe.each(databaseTargets())('seed 003 guide on $name', (target) => {
       expectStatus(await g.check(`${S} / audit log has entries`), 'fail');
       expectStatus(await g.check(`${S} / audit entries match imports and publishes`), 'fail');
     });
+    // "Check audit log integrity": imported and published, and no other action.
+    await whileBroken(g, "INSERT INTO public.movement_audit_log (movement_id, action) VALUES ('mv-row', 'archived')", "DELETE FROM public.movement_audit_log WHERE action = 'archived'", async () => {
+      const integrity = await g.check(`${S} / audit log integrity`);
+      expectStatus(integrity, 'fail');
+      expect(integrity.detail).toContain('expected 2 row(s)');
+    });
     expect(await g.monitor('import failures')).toMatchObject({ status: 'healthy', value: 0 });
     await whileBroken(g, "INSERT INTO public.movement_staging (movement_id, payload, status, error) VALUES ('mv-snatch', '{}', 'failed', 'missing category')", "DELETE FROM public.movement_staging WHERE status = 'failed'", async () => {
       expect(await g.monitor('import failures')).toMatchObject({ status: 'breach', value: 1 });
