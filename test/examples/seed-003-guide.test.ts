@@ -131,6 +131,12 @@ describe.each(databaseTargets())('seed 003 guide on $name', (target) => {
       expectStatus(await g.check(`${S} / audit log has entries`), 'fail');
       expectStatus(await g.check(`${S} / audit entries match imports and publishes`), 'fail');
     });
+    // "Check audit log integrity": imported and published, and no other action.
+    await whileBroken(g, "INSERT INTO public.movement_audit_log (movement_id, action) VALUES ('mv-row', 'archived')", "DELETE FROM public.movement_audit_log WHERE action = 'archived'", async () => {
+      const integrity = await g.check(`${S} / audit log integrity`);
+      expectStatus(integrity, 'fail');
+      expect(integrity.detail).toContain('expected 2 row(s)');
+    });
     expect(await g.monitor('import failures')).toMatchObject({ status: 'healthy', value: 0 });
     await whileBroken(g, "INSERT INTO public.movement_staging (movement_id, payload, status, error) VALUES ('mv-snatch', '{}', 'failed', 'missing category')", "DELETE FROM public.movement_staging WHERE status = 'failed'", async () => {
       expect(await g.monitor('import failures')).toMatchObject({ status: 'breach', value: 1 });
@@ -217,6 +223,14 @@ describe.each(databaseTargets())('seed 003 guide on $name', (target) => {
         expectStatus(result, 'fail');
         expect(result.detail).toContain('job-5');
       });
+    // A payload missing a required field ("Missing fields").
+    await whileBroken(g, "UPDATE public.plan_jobs SET result_data = result_data #- '{scoring,total}' WHERE job_id = 'job-6'",
+      "UPDATE public.plan_jobs SET result_data = jsonb_set(result_data, '{scoring,total}', '0.56') WHERE job_id = 'job-6'", async () => {
+        const payloads = await g.check(`${S} / scoring payloads satisfy the contract`);
+        expectStatus(payloads, 'fail');
+        expect(payloads.violations?.[0]).toMatchObject({ key: 'job-6' });
+        expect(payloads.detail).toContain("must have required property 'total'");
+      });
     // A completed plan without scoring while the flag is on.
     await whileBroken(g, "INSERT INTO public.plan_jobs (job_id, user_id, status, result_data) VALUES ('job-unscored', 'u', 'completed', '{}')", "DELETE FROM public.plan_jobs WHERE job_id = 'job-unscored'", async () => {
       expectStatus(await g.check(`${S} / plans with scoring`), 'fail');
@@ -293,6 +307,8 @@ describe.each(databaseTargets())('seed 003 guide on $name', (target) => {
     const fresh = await g.check(`${S} / new plans do not include scoring`);
     expectStatus(fresh, 'pass');
     expect(fresh.actual).toBe('1 row(s)');
+    // "Plans with scoring: ~100% (when flag enabled)": with scoring off an unscored plan is no breach.
+    expect(await g.monitor('plans with scoring')).toMatchObject({ status: 'healthy', detail: expect.stringContaining('empty: healthy') as unknown });
     // A plan the service still scores after the rollback (a restart missed).
     await whileBroken(g, "UPDATE public.plan_jobs SET result_data = '{\"scoring\": {\"version\": \"fixed-weight-v1\", \"total\": 0.6}}' WHERE job_id = 'job-after-off'", "DELETE FROM public.plan_jobs WHERE job_id = 'job-after-off'", async () => {
       const result = await g.check(`${S} / new plans do not include scoring`);

@@ -24,6 +24,10 @@ describe.each(databaseTargets())('examples/seed-003-stream5-scoring on $name', (
     const first = await repo.run(['apply', '--env', 'staging']);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
+    // On a server the database URL comes from the variable url_env names; apply never prints it.
+    const url = repo.env.ROLLOUT_TEST_STAGING_URL;
+    if (target.name === 'server') expect(url).toBeDefined();
+    if (url) expect(first.stdout + first.stderr).not.toContain(url);
     const counts = async () =>
       (
         await repo.query<{ movements: number; duplicates: number; imported: number; published: number }>(
@@ -55,6 +59,22 @@ describe.each(databaseTargets())('examples/seed-003-stream5-scoring on $name', (
     expect(invalid.stdout + invalid.stderr).toMatch(/environments\/staging\.yaml:\d+:\d+: error: .*total.* must be <= 1.*contract 'scoring-payload'/);
     expect(invalid.stdout + invalid.stderr).toMatch(/version must be a string/);
     expect((await repo.run(['apply', '--env', 'staging'])).code).toBe(1);
+  });
+  it('phase 1 "Apply Prisma schema" on a database prisma db push already made: the migrations create nothing twice and seed the 8 movements', { timeout: 300_000 }, async () => {
+    // The four tables as `npx prisma db push` leaves them: no rollout ledger, no migration history.
+    for (const statement of [
+      "CREATE TABLE public.movement_library (movement_id text PRIMARY KEY, name text NOT NULL UNIQUE, category text NOT NULL, status text NOT NULL DEFAULT 'published', modalities text[] NOT NULL DEFAULT '{}')",
+      'CREATE TABLE public.movement_audit_log (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, movement_id text NOT NULL REFERENCES public.movement_library (movement_id), action text NOT NULL, at timestamptz NOT NULL DEFAULT now())',
+      "CREATE TABLE public.movement_staging (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, movement_id text NOT NULL, payload jsonb NOT NULL, status text NOT NULL DEFAULT 'pending', error text, imported_at timestamptz NOT NULL DEFAULT now())",
+      'CREATE TABLE public.plan_jobs (job_id text PRIMARY KEY, user_id text NOT NULL, status text NOT NULL, result_data jsonb, scoring_error text, created_at timestamptz NOT NULL DEFAULT now())',
+    ]) await repo.query('staging', statement);
+    const applied = await repo.run(['apply', '--env', 'staging']);
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+    for (const file of ['0001_movement_library.sql', '0002_seed_movements.sql', '0003_stream5_tables.sql', '0004_movement_modalities.sql']) expect(applied.stdout).toContain(`migrated migrations/${file}`);
+    expect(
+      await repo.query('staging', "SELECT (SELECT count(*) FROM public.movement_library WHERE status = 'published')::int AS movements, (SELECT count(*) FROM public.movement_audit_log)::int AS audit, (SELECT count(*) FROM public.movement_staging)::int AS staged"),
+    ).toEqual([{ movements: 8, audit: 16, staged: 8 }]);
   });
   it('what a planning request is served at each stage, and a rise in plan errors at dark (against before the move) rolls scoring back to off by itself', { timeout: 300_000 }, async () => {
     const move = async (to: Parameters<typeof setRollout>[2], now?: Date) => {

@@ -152,5 +152,7 @@ describe.each(databaseTargets())('seed 004 guide on $name', (target) => {
     const status = await repo.run(['status', '--env', 'production']);
     expect(status.code).toBe(0);
     expect(status.stdout).toContain('schema_finalization.providers');
+    // "Monitor current stage": the flag's stage is on its line.
+    expect(status.stdout).toMatch(/schema_finalization\.providers\s+off\b/);
   });
 });

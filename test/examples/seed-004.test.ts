@@ -78,10 +78,20 @@ describe.each(databaseTargets())('examples/seed-004-staged-rollout on $name', (t
     expect(seen.serving.see(FLAG, { targetingKey: 'NFL:draftkings' })).toMatchObject({ value: OFF_VALUE, variant: 'off' });
     expect(seen.serving.plain(FLAG)).toEqual(OFF_VALUE);
 
+    // Skipping a stage is refused: after dark_mode comes shadow_mode.
+    await goTo('partial_active');
+    const skipping = await repo.run(['apply', '--env', 'production'], { now: later(11 * MINUTE) });
+    expect(skipping.code).toBe(1);
+    expect(skipping.stderr + skipping.stdout).toMatch(/skips .*go one step at a time/);
+
     // shadow_mode: every provider is served the old value; the new one rides beside it, to log only.
     await repo.query('production', HEALTHY_REQUESTS);
     expect((await health()).code).toBe(0);
     await goTo('shadow_mode');
+    // dark_mode soaks 10 minutes first.
+    const earlyShadow = await repo.run(['apply', '--env', 'production'], { now: later(9 * MINUTE) });
+    expect(earlyShadow.code).toBe(1);
+    expect(earlyShadow.stderr + earlyShadow.stdout).toMatch(/of 10 min soaked/);
     await apply(later(11 * MINUTE));
     seen = await served();
     expect(seen.on).toEqual([]);
@@ -91,6 +101,10 @@ describe.each(databaseTargets())('examples/seed-004-staged-rollout on $name', (t
     // partial_active: exactly the 8 high-priority providers of the data (criterion 6), by segment, not by percent.
     expect((await health()).code).toBe(0);
     await goTo('partial_active');
+    // shadow_mode soaks 15 minutes first.
+    const earlyPartial = await repo.run(['apply', '--env', 'production'], { now: later(14 * MINUTE) });
+    expect(earlyPartial.code).toBe(1);
+    expect(earlyPartial.stderr + earlyPartial.stdout).toMatch(/of 15 min soaked/);
     await apply(later(16 * MINUTE));
     expect(await stage()).toEqual({ stage: 'canary', percent: '0' });
     seen = await served();
@@ -103,7 +117,9 @@ describe.each(databaseTargets())('examples/seed-004-staged-rollout on $name', (t
     // full_active after partial's 20 minutes: all 28; the value table holds the value now.
     expect((await health()).code).toBe(0);
     await goTo('full_active');
-    expect((await repo.run(['apply', '--env', 'production'], { now: later(10 * MINUTE) })).code).toBe(1);
+    const earlyFull = await repo.run(['apply', '--env', 'production'], { now: later(10 * MINUTE) });
+    expect(earlyFull.code).toBe(1);
+    expect(earlyFull.stderr + earlyFull.stdout).toMatch(/of 20 min soaked/);
     await apply(later(21 * MINUTE));
     expect(await stage()).toEqual({ stage: 'full', percent: null });
     seen = await served();
