@@ -253,6 +253,9 @@ describe.each(databaseTargets())('seed 001 guide on $name', (target) => {
       guide.sql(`DELETE FROM public.request_log; INSERT INTO public.request_log (path, status, latency_ms) SELECT 'feed', CASE WHEN g <= ${errors} THEN 503 ELSE 200 END, 40 FROM generate_series(1, 1000) g`);
     await traffic(1);
     expect(await guide.monitor('SLO burn rate', { act: true })).toMatchObject({ status: 'healthy', value: 1 });
+    // "> 2.0": exactly 2.0 is no breach.
+    await traffic(2);
+    expect(await guide.monitor('SLO burn rate', { act: true })).toMatchObject({ status: 'healthy', value: 2 });
     await traffic(3);
     const breach = await guide.monitor('SLO burn rate', { act: true });
     expect(breach).toMatchObject({ status: 'breach', value: 3, action: { kind: 'kill_switch', flag: 'global.safe_mode', outcome: 'tripped' } });
