@@ -29,6 +29,23 @@ const PHASE_METRICS = `
          100, 10, 5, 1000 + g % 7, 1115 + g % 7, now() - ((g * 7919) % 10000) * interval '1 minute'
   FROM generate_series(1, 10000) g`;
 
+/** The checks' API_URL pointed, for the length of `body`, at a server that answers every request 200 with `answer`. */
+async function whileAnswering(repo: ExampleRepo, answer: unknown, body: () => Promise<void>): Promise<void> {
+  const server = createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(answer));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = repo.env.API_URL;
+  repo.env.API_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    await body();
+  } finally {
+    repo.env.API_URL = url;
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
 describe.each(databaseTargets())('seed 002 guide on $name', (target) => {
   let repo: ExampleRepo;
   let guide: OpenGuide | undefined;
@@ -126,22 +143,12 @@ describe.each(databaseTargets())('seed 002 guide on $name', (target) => {
       expect(result.detail).toContain('expected HTTP 2xx, got HTTP 500');
     });
     // Post-rollout "Database connection is healthy": a 200 whose body says the database is not connected fails too.
-    const sick = createServer((_request, response) => {
-      response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ status: 'healthy', database: 'disconnected', qdrant: 'disabled', kill_switches: { phase6_metrics: false, consolidated_metrics: false } }));
-    });
-    await new Promise<void>((resolve) => sick.listen(0, '127.0.0.1', resolve));
-    const url = repo.env.API_URL;
-    repo.env.API_URL = `http://127.0.0.1:${(sick.address() as AddressInfo).port}`;
-    try {
+    await whileAnswering(repo, { status: 'healthy', database: 'disconnected', qdrant: 'disabled', kill_switches: { phase6_metrics: false, consolidated_metrics: false } }, async () => {
       const result = await open().check(`${SMOKE} / health check`);
       expectStatus(result, 'fail');
       expect(result.detail).toContain("the body breaks contract 'health-response'");
       expect(result.detail).toContain('database');
-    } finally {
-      repo.env.API_URL = url;
-      await new Promise((resolve) => sick.close(resolve));
-    }
+    });
     expectStatus(await open().check(`${SMOKE} / health check`), 'pass');
   });
 
@@ -205,6 +212,17 @@ describe.each(databaseTargets())('seed 002 guide on $name', (target) => {
       expectStatus(await open().check(`${SMOKE} / A/B results (valid only)`), 'fail');
       expectStatus(await open().check(`${SMOKE} / A/B results of one test`), 'fail');
     });
+    // An API that ignores valid_only=true and answers an invalid comparison too fails the valid-only check.
+    const both = [
+      { test_id: 'v5-vs-v6', is_valid: true, token_delta: -1234, validity_errors: [] },
+      { test_id: 'v4-vs-v5', is_valid: false, token_delta: 0, validity_errors: ['control and treatment have different commit SHAs'] },
+    ];
+    await whileAnswering(repo, both, async () => {
+      const result = await open().check(`${SMOKE} / A/B results (valid only)`);
+      expectStatus(result, 'fail');
+      expect(result.detail).toContain("the body breaks contract 'ab-results-valid'");
+    });
+    expectStatus(await open().check(`${SMOKE} / A/B results (valid only)`), 'pass');
   });
 
   it('post-rollout 3 no double counting passes on real telemetry and fails on a phase whose total is not the sum of its parts', async () => {
