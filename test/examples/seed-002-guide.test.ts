@@ -199,6 +199,12 @@ describe.each(databaseTargets())('seed 002 guide on $name', (target) => {
       expectStatus(await g.check(OFF_503), 'skipped');
       STAND_IN_ENV.AUTOPACK_ENABLE_CONSOLIDATED_METRICS = '1';
       expectStatus(await g.check(ON_200), 'pass');
+      // A 200 without the token fields the guide lists fails too.
+      await whileAnswering(repo, { total_tokens: 121355, total_phases: 10 }, async () => {
+        const partial = await g.check(ON_200);
+        expectStatus(partial, 'fail');
+        expect(partial.detail).toContain("the body breaks contract 'consolidated-metrics'");
+      });
     } finally {
       STAND_IN_ENV.AUTOPACK_ENABLE_CONSOLIDATED_METRICS = '0';
       await g.sql("UPDATE public.feature_flags SET value = '{\"enabled\": false}' WHERE key = 'consolidated_metrics'");
