@@ -43,7 +43,11 @@ describe.each(databaseTargets())('seed 001 guide on $name', (target) => {
     const flags = await guide.sql<{ key: string; value: unknown }>('SELECT key, value FROM public.feature_flags ORDER BY key');
     expect(flags.map((f) => f.key)).toEqual(['crush_mode.enabled', 'global.safe_mode', 'learning.enabled', 'marketplace.suggest', 'ranker.policy']);
     const value = (key: string) => flags.find((f) => f.key === key)?.value;
-    expect([value('global.safe_mode'), value('marketplace.suggest'), value('learning.enabled')]).toEqual([{ enabled: false }, { enabled: true }, { enabled: true }]);
+    expect([value('global.safe_mode'), value('marketplace.suggest'), value('learning.enabled'), value('crush_mode.enabled')]).toEqual([{ enabled: false }, { enabled: true }, { enabled: true }, { enabled: false }]);
+    // ranker.policy is staged (at off): the table holds its off value, ε = 0, until full (§5 Phase 1 "100% safe mode");
+    // the guide's ε = 0.08 is the flag's value, served as far as the rollout allows (seed-001.test.ts walks it).
+    expect(value('ranker.policy')).toEqual({ version: 'epsilon_greedy_v1', epsilon: 0 });
+    expect(guide.env.flags.get('ranker.policy')?.value).toEqual({ version: 'epsilon_greedy_v1', epsilon: 0.08 });
   });
 
   it('migrations are safe to re-run: every file run again changes nothing and every check still passes', async () => {
@@ -249,6 +253,9 @@ describe.each(databaseTargets())('seed 001 guide on $name', (target) => {
       guide.sql(`DELETE FROM public.request_log; INSERT INTO public.request_log (path, status, latency_ms) SELECT 'feed', CASE WHEN g <= ${errors} THEN 503 ELSE 200 END, 40 FROM generate_series(1, 1000) g`);
     await traffic(1);
     expect(await guide.monitor('SLO burn rate', { act: true })).toMatchObject({ status: 'healthy', value: 1 });
+    // "> 2.0": exactly 2.0 is no breach.
+    await traffic(2);
+    expect(await guide.monitor('SLO burn rate', { act: true })).toMatchObject({ status: 'healthy', value: 2 });
     await traffic(3);
     const breach = await guide.monitor('SLO burn rate', { act: true });
     expect(breach).toMatchObject({ status: 'breach', value: 3, action: { kind: 'kill_switch', flag: 'global.safe_mode', outcome: 'tripped' } });
@@ -267,6 +274,8 @@ describe.each(databaseTargets())('seed 001 guide on $name', (target) => {
         const result = await guide.monitor('discovery queue p95 age');
         expect(result.status).toBe('breach');
         expect(result.value).toBeGreaterThan(300);
+        // "Scale worker concurrency": the breach dispatches the team's workflow (not sent here: no --act).
+        expect(result.actions).toContainEqual(expect.objectContaining({ kind: 'dispatch', target: expect.stringContaining('repository_dispatch scale-worker-concurrency') as unknown }));
       });
   });
 
@@ -277,7 +286,10 @@ describe.each(databaseTargets())('seed 001 guide on $name', (target) => {
     await logins(120);
     expect(await guide.monitor('auth.login p95')).toMatchObject({ status: 'healthy', value: 120 });
     await logins(900);
-    expect(await guide.monitor('auth.login p95')).toMatchObject({ status: 'breach', value: 900 });
+    const slow = await guide.monitor('auth.login p95');
+    expect(slow).toMatchObject({ status: 'breach', value: 900 });
+    // "Check DB connections": dispatched to the team's workflow.
+    expect(slow.actions).toContainEqual(expect.objectContaining({ kind: 'dispatch', target: expect.stringContaining('repository_dispatch check-db-connections') as unknown }));
     await guide.sql('DELETE FROM public.request_log');
     expect(await guide.monitor('auth.login p95')).toMatchObject({ status: 'unknown' });
   });
@@ -294,6 +306,8 @@ describe.each(databaseTargets())('seed 001 guide on $name', (target) => {
     const breach = await guide.monitor('exploration rate vs epsilon');
     expect(breach.status).toBe('breach');
     expect(breach.value).toBeCloseTo(1.5, 5);
+    // "Review bandit config": dispatched to the team's workflow.
+    expect(breach.actions).toContainEqual(expect.objectContaining({ kind: 'dispatch', target: expect.stringContaining('repository_dispatch review-bandit-config') as unknown }));
     await guide.sql('DELETE FROM public.learning_events');
   });
 
@@ -303,7 +317,10 @@ describe.each(databaseTargets())('seed 001 guide on $name', (target) => {
     await answers(2);
     expect(await guide.monitor('5xx error rate')).toMatchObject({ status: 'healthy', value: 0.01 });
     await answers(3);
-    expect(await guide.monitor('5xx error rate')).toMatchObject({ status: 'breach', value: 0.015 });
+    const failing = await guide.monitor('5xx error rate');
+    expect(failing).toMatchObject({ status: 'breach', value: 0.015 });
+    // "Rollback deployment": dispatched to the team's workflow.
+    expect(failing.actions).toContainEqual(expect.objectContaining({ kind: 'dispatch', target: expect.stringContaining('repository_dispatch rollback-deployment') as unknown }));
     await guide.sql('DELETE FROM public.request_log');
   });
 

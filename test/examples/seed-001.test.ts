@@ -118,6 +118,8 @@ describe.each(databaseTargets())('examples/seed-001-day0-cutover on $name', (tar
     expect(safe.value).toEqual({ enabled: true });
     await repo.edit('staging', (text) => setValue(text, 'global.safe_mode', { enabled: false }));
     expect((await repo.run(['apply', '--env', 'staging'])).code).toBe(0);
+    const [restored] = await repo.query<{ value: unknown }>('staging', "SELECT value FROM public.feature_flags WHERE key = 'global.safe_mode'");
+    expect(restored.value).toEqual({ enabled: false });
 
     // Phase 4: 100% (full) after 3 days at 25%.
     await move({ stage: 'full' });

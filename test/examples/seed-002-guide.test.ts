@@ -5,6 +5,8 @@
  * README's requirement table (examples/seed-002-staging-rollout/README.md) names these tests.
  */
 import { readdir } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseTargets } from '../support/databases.ts';
@@ -26,6 +28,23 @@ const PHASE_METRICS = `
   SELECT CASE WHEN g % 4 = 0 THEN 'telemetry-collection-v7' ELSE 'run-' || (g % 40) END, 'phase-' || g,
          100, 10, 5, 1000 + g % 7, 1115 + g % 7, now() - ((g * 7919) % 10000) * interval '1 minute'
   FROM generate_series(1, 10000) g`;
+
+/** The checks' API_URL pointed, for the length of `body`, at a server that answers every request 200 with `answer`. */
+async function whileAnswering(repo: ExampleRepo, answer: unknown, body: () => Promise<void>): Promise<void> {
+  const server = createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(answer));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = repo.env.API_URL;
+  repo.env.API_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    await body();
+  } finally {
+    repo.env.API_URL = url;
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
 
 describe.each(databaseTargets())('seed 002 guide on $name', (target) => {
   let repo: ExampleRepo;
@@ -64,7 +83,11 @@ describe.each(databaseTargets())('seed 002 guide on $name', (target) => {
   });
 
   it('2b the migration scripts are idempotent: run again, they change nothing', async () => {
-    const shape = "SELECT count(*)::int AS indexes FROM pg_indexes WHERE schemaname = 'public'";
+    // The schema's shape (tables, columns, indexes, views) and the rows the scripts leave behind.
+    const shape = `SELECT (SELECT count(*) FROM pg_indexes WHERE schemaname = 'public')::int AS indexes,
+                          (SELECT count(*) FROM information_schema.columns WHERE table_schema = 'public')::int AS columns,
+                          (SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public')::int AS relations,
+                          (SELECT count(*) FROM public.phase_metrics)::int AS phase_metrics, (SELECT count(*) FROM public.ab_test_results)::int AS ab_results`;
     const before = await open().sql(shape);
     for (const file of (await readdir(join(repo.root, 'migrations'))).filter((f) => f.endsWith('.sql')).sort()) await open().rerunMigration(file);
     expect(await open().sql(shape)).toEqual(before);
@@ -119,6 +142,14 @@ describe.each(databaseTargets())('seed 002 guide on $name', (target) => {
       expectStatus(result, 'fail');
       expect(result.detail).toContain('expected HTTP 2xx, got HTTP 500');
     });
+    // Post-rollout "Database connection is healthy": a 200 whose body says the database is not connected fails too.
+    await whileAnswering(repo, { status: 'healthy', database: 'disconnected', qdrant: 'disabled', kill_switches: { phase6_metrics: false, consolidated_metrics: false } }, async () => {
+      const result = await open().check(`${SMOKE} / health check`);
+      expectStatus(result, 'fail');
+      expect(result.detail).toContain("the body breaks contract 'health-response'");
+      expect(result.detail).toContain('database');
+    });
+    expectStatus(await open().check(`${SMOKE} / health check`), 'pass');
   });
 
   it('4 the runs API checks send the API key, fail without the right one or on a 500, and never print it', async () => {
@@ -168,6 +199,12 @@ describe.each(databaseTargets())('seed 002 guide on $name', (target) => {
       expectStatus(await g.check(OFF_503), 'skipped');
       STAND_IN_ENV.AUTOPACK_ENABLE_CONSOLIDATED_METRICS = '1';
       expectStatus(await g.check(ON_200), 'pass');
+      // A 200 without the token fields the guide lists fails too.
+      await whileAnswering(repo, { total_tokens: 121355, total_phases: 10 }, async () => {
+        const partial = await g.check(ON_200);
+        expectStatus(partial, 'fail');
+        expect(partial.detail).toContain("the body breaks contract 'consolidated-metrics'");
+      });
     } finally {
       STAND_IN_ENV.AUTOPACK_ENABLE_CONSOLIDATED_METRICS = '0';
       await g.sql("UPDATE public.feature_flags SET value = '{\"enabled\": false}' WHERE key = 'consolidated_metrics'");
@@ -181,6 +218,17 @@ describe.each(databaseTargets())('seed 002 guide on $name', (target) => {
       expectStatus(await open().check(`${SMOKE} / A/B results (valid only)`), 'fail');
       expectStatus(await open().check(`${SMOKE} / A/B results of one test`), 'fail');
     });
+    // An API that ignores valid_only=true and answers an invalid comparison too fails the valid-only check.
+    const both = [
+      { test_id: 'v5-vs-v6', is_valid: true, token_delta: -1234, validity_errors: [] },
+      { test_id: 'v4-vs-v5', is_valid: false, token_delta: 0, validity_errors: ['control and treatment have different commit SHAs'] },
+    ];
+    await whileAnswering(repo, both, async () => {
+      const result = await open().check(`${SMOKE} / A/B results (valid only)`);
+      expectStatus(result, 'fail');
+      expect(result.detail).toContain("the body breaks contract 'ab-results-valid'");
+    });
+    expectStatus(await open().check(`${SMOKE} / A/B results (valid only)`), 'pass');
   });
 
   it('post-rollout 3 no double counting passes on real telemetry and fails on a phase whose total is not the sum of its parts', async () => {
@@ -270,10 +318,25 @@ describe.each(databaseTargets())('seed 002 guide on $name', (target) => {
   it('production rollout: production is changed by promotion once staging has held Stage 1 for a day; Stage 2 a day after Stage 1; consolidated metrics roll back alone', { timeout: 300_000 }, async () => {
     await guide?.close();
     guide = undefined;
+    // "Day 1: Deploy code, run migrations, keep kill switches OFF": production's own apply, both switches at off.
+    const day1 = await repo.run(['apply', '--env', 'production']);
+    expect(day1.stderr).toBe('');
+    expect(day1.code).toBe(0);
+    const files = (await readdir(join(repo.root, 'migrations'))).filter((f) => f.endsWith('.sql')).sort();
+    expect(day1.stdout.match(/migrated migrations\/\S+/g)).toEqual(files.map((f) => `migrated migrations/${f}`));
+    expect(await repo.query('production', 'SELECT key, stage FROM rollout.flag_rollouts ORDER BY key')).toEqual([
+      { key: 'consolidated_metrics', stage: 'off' },
+      { key: 'phase6_metrics', stage: 'off' },
+    ]);
     await repo.edit('staging', (text) => setRollout(text, 'phase6_metrics', { stage: 'canary', percent: 100 }));
     const stage1 = await repo.run(['apply', '--env', 'staging']);
     expect(stage1.stderr).toBe('');
     expect(stage1.code).toBe(0);
+    // Staging has not held Stage 1 for a day yet: nothing to promote.
+    const waiting = await repo.run(['promote', '--from', 'staging', '--to', 'production']);
+    expect(waiting.code).toBe(0);
+    expect(waiting.stdout).toContain('Nothing to promote');
+    expect(waiting.stdout).toContain('phase6_metrics stays at off');
     const promote = await repo.run(['promote', '--from', 'staging', '--to', 'production'], { now: later(days(1) + 60_000) });
     expect(promote.stderr).toBe('');
     expect(promote.code).toBe(0);
