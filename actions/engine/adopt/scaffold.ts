@@ -60,6 +60,11 @@ export function scaffoldFiles(options: ScaffoldOptions): ScaffoldFile[] {
   return files;
 }
 
+/** A Supabase CLI project's history (supabase/migrations, at the root or below it): its migrations expect the platform's objects. */
+export function isSupabaseHistory(migrations: string): boolean {
+  return /(?:^|\/)supabase\/migrations$/.test(migrations.replace(/\\/g, '/').replace(/\/+$/, ''));
+}
+
 /** The URL variables of a server environment: <NAME>_DATABASE_URL and its read-only twin. */
 export function urlVariables(name: string): { urlEnv: string; readonlyUrlEnv: string } {
   const stem = name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
@@ -79,6 +84,9 @@ function environmentFile(options: { name: string; migrations: string | undefined
       'database:',
       '  embedded: .rollout/local        # a data directory; keep .rollout/ out of Git',
     );
+    if (options.migrations !== undefined && isSupabaseHistory(options.migrations)) {
+      lines.push("  platform: supabase              # found supabase/migrations: stand-ins for Supabase's auth, storage, roles and extensions schema");
+    }
   } else {
     const { urlEnv, readonlyUrlEnv } = urlVariables(name);
     lines.push(

@@ -20,6 +20,8 @@ import { currentActor, currentCommit } from './provenance.ts';
 import { unavailableExtensionProblems } from './extensions.ts';
 import { downSectionAt } from './adopt-content.ts';
 import { lineColumnAt } from './position.ts';
+import { MigrationError } from './migration-error.ts';
+import { isMissingSupabaseObject, supabasePlatformHint } from '../db/platform-supabase.ts';
 
 export interface MigrationContext {
   /** Repository root. */
@@ -128,6 +130,8 @@ export async function applyMigrations(client: pg.ClientBase, ctx: MigrationConte
     // PGlite has no WAL writer to flush asynchronous commits in the background. Flush each file.
     flush: ctx.env.database.kind === 'embedded' ? 'file' : settings.flush,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  }).catch((error: unknown) => {
+    throw withPlatformHint(error, ctx.env);
   });
   return { applied, problems, ...(backup ? { backup } : {}) };
 }
@@ -154,6 +158,20 @@ export async function baselineMigrations(client: pg.ClientBase, ctx: MigrationCo
     .join(';\n');
   await client.query(`BEGIN;\n${sql};\nCOMMIT;`);
   return adopt;
+}
+
+/**
+ * A Supabase history on a database without the platform's objects fails at its first
+ * `auth.users` or `schema "extensions"`: say what fixes it (database.platform: supabase on
+ * the embedded database), unless the environment already has the stand-ins.
+ */
+function withPlatformHint(error: unknown, env: Environment): unknown {
+  const database = env.database;
+  if (!(error instanceof MigrationError) || database.kind === 'fleet') return error;
+  if (database.kind === 'embedded' && database.platform === 'supabase') return error;
+  if (!isMissingSupabaseObject(error.postgresMessage)) return error;
+  const hint = supabasePlatformHint(database.kind, env.file);
+  return new MigrationError(error.file, error.position, error.postgresMessage, `${error.message}\n${hint}`, { cause: error.cause });
 }
 
 async function checkUnparsedSyntax(client: pg.ClientBase, unparsed: readonly MigrationFile[], version: number): Promise<Problem[]> {
