@@ -201,6 +201,23 @@ describe.each(embedded)('a Supabase history on $name', (target) => {
   });
 });
 
+describe.each(databaseTargets().filter((target) => target.name === 'server'))('a Supabase history on $name', (target) => {
+  let db: TestDatabase;
+  beforeEach(async () => {
+    db = await target.create({ migrations: { directory: 'supabase/migrations' } });
+    await writeHistory(db.root);
+  });
+  afterEach(() => db.dispose());
+
+  it('fails on a plain server with a hint to run it against a Supabase project', async () => {
+    const error = (await rejection(apply(db))) as MigrationError;
+    expect(error).toBeInstanceOf(MigrationError);
+    expect(error.postgresMessage).toBe('schema "extensions" does not exist');
+    expect(error.message).toContain("run this history against a Supabase project's database");
+    expect(error.message).not.toContain('platform: supabase');
+  });
+});
+
 describe('isMissingSupabaseObject', () => {
   it.each([
     'schema "extensions" does not exist',
@@ -268,6 +285,11 @@ describe('rollout init in a Supabase project', () => {
     expect(loaded.environment?.database).toEqual({ kind: 'embedded', dir: '.rollout/local', platform: 'supabase' });
     expect(loaded.environment?.migrations.directory).toBe('supabase/migrations');
     expect(await readFile(join(root, 'environments/staging.yaml'), 'utf8')).not.toContain('platform:');
+    // What init wrote is enough: the history applies through the CLI as it stands.
+    const applied = await cli(['--root', root, 'migrate', 'apply', '--env', 'local']);
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toContain('20240103000000_storage.sql');
   });
 
   it('does not for another history', async () => {
