@@ -11,6 +11,7 @@ import { databaseTargets, type TestDatabase } from '../support/databases.ts';
 import { apply, query, rejection, withClient } from './support/migrations.ts';
 import { cli } from '../support/cli.ts';
 import { MigrationError } from '../../actions/engine/migrate/migration-error.ts';
+import { ValidationError } from '../../actions/engine/errors.ts';
 import { isMissingSupabaseObject } from '../../actions/engine/db/platform-supabase.ts';
 import { readEnvironmentFile } from '../../actions/engine/config/environment-file.ts';
 import { ContractRegistry } from '../../actions/engine/config/contracts.ts';
@@ -88,6 +89,89 @@ create policy "Anyone can upload an avatar into their folder." on storage.object
   with check (bucket_id = 'avatars' and (storage.foldername(name))[1] = (select auth.uid()::text) and storage.extension(name) in ('png', 'jpg'));
 `,
 };
+
+/** The first migration `supabase db pull` writes: a pg_dump of the project, extensions PGlite lacks included. */
+const REMOTE_SCHEMA = `SET statement_timeout = 0;
+SET lock_timeout = 0;
+SET idle_in_transaction_session_timeout = 0;
+SET client_encoding = 'UTF8';
+SET standard_conforming_strings = on;
+SELECT pg_catalog.set_config('search_path', '', false);
+SET check_function_bodies = false;
+SET xmloption = content;
+SET client_min_messages = warning;
+SET row_security = off;
+
+CREATE EXTENSION IF NOT EXISTS "pgsodium" WITH SCHEMA "pgsodium";
+
+COMMENT ON SCHEMA "public" IS 'standard public schema';
+
+CREATE EXTENSION IF NOT EXISTS "pg_graphql" WITH SCHEMA "graphql";
+
+CREATE EXTENSION IF NOT EXISTS "pg_stat_statements" WITH SCHEMA "extensions";
+
+CREATE EXTENSION IF NOT EXISTS "pgcrypto" WITH SCHEMA "extensions";
+
+CREATE EXTENSION IF NOT EXISTS "pgjwt" WITH SCHEMA "extensions";
+
+CREATE EXTENSION IF NOT EXISTS "supabase_vault" WITH SCHEMA "vault";
+
+CREATE EXTENSION IF NOT EXISTS "uuid-ossp" WITH SCHEMA "extensions";
+
+CREATE OR REPLACE FUNCTION "public"."current_team"() RETURNS "uuid"
+    LANGUAGE "sql" STABLE
+    SET "search_path" TO ''
+    AS $$
+  select nullif(current_setting('request.jwt.claims', true)::json ->> 'team_id', '')::uuid;
+$$;
+
+ALTER FUNCTION "public"."current_team"() OWNER TO "postgres";
+
+SET default_tablespace = '';
+
+SET default_table_access_method = "heap";
+
+CREATE TABLE IF NOT EXISTS "public"."notes" (
+    "id" "uuid" DEFAULT "extensions"."uuid_generate_v4"() NOT NULL,
+    "owner" "uuid" DEFAULT "auth"."uid"() NOT NULL,
+    "body" "text",
+    "created_at" timestamp with time zone DEFAULT "now"() NOT NULL
+);
+
+ALTER TABLE "public"."notes" OWNER TO "postgres";
+
+ALTER TABLE ONLY "public"."notes"
+    ADD CONSTRAINT "notes_pkey" PRIMARY KEY ("id");
+
+ALTER TABLE ONLY "public"."notes"
+    ADD CONSTRAINT "notes_owner_fkey" FOREIGN KEY ("owner") REFERENCES "auth"."users"("id") ON DELETE CASCADE;
+
+CREATE POLICY "Owners read their notes" ON "public"."notes" FOR SELECT TO "authenticated" USING (("auth"."uid"() = "owner"));
+
+ALTER TABLE "public"."notes" ENABLE ROW LEVEL SECURITY;
+
+ALTER PUBLICATION "supabase_realtime" OWNER TO "postgres";
+
+ALTER PUBLICATION "supabase_realtime" ADD TABLE ONLY "public"."notes";
+
+GRANT USAGE ON SCHEMA "public" TO "postgres";
+GRANT USAGE ON SCHEMA "public" TO "anon";
+GRANT USAGE ON SCHEMA "public" TO "authenticated";
+GRANT USAGE ON SCHEMA "public" TO "service_role";
+
+GRANT ALL ON FUNCTION "public"."current_team"() TO "anon";
+GRANT ALL ON FUNCTION "public"."current_team"() TO "authenticated";
+GRANT ALL ON FUNCTION "public"."current_team"() TO "service_role";
+
+GRANT ALL ON TABLE "public"."notes" TO "anon";
+GRANT ALL ON TABLE "public"."notes" TO "authenticated";
+GRANT ALL ON TABLE "public"."notes" TO "service_role";
+
+ALTER DEFAULT PRIVILEGES FOR ROLE "postgres" IN SCHEMA "public" GRANT ALL ON SEQUENCES TO "postgres";
+ALTER DEFAULT PRIVILEGES FOR ROLE "postgres" IN SCHEMA "public" GRANT ALL ON TABLES TO "anon";
+
+RESET ALL;
+`;
 
 const ADA = '11111111-1111-4111-8111-111111111111';
 const BOB = '22222222-2222-4222-8222-222222222222';
@@ -181,6 +265,44 @@ describe.each(embedded)('a Supabase history on $name', (target) => {
     expect(failure.postgresMessage).toBe('schema "extensions" does not exist');
     expect(failure.message).toContain('set database.platform: supabase in environments/test.yaml');
     expect(await query(db, "SELECT 1 FROM pg_namespace WHERE nspname IN ('auth', 'storage', 'extensions')")).toEqual([]);
+  });
+
+  it('applies a `supabase db pull` dump first, its extensions PGlite lacks made as empty stand-ins', async () => {
+    await writeFile(join(db.root, 'supabase/migrations/20231231000000_remote_schema.sql'), REMOTE_SCHEMA);
+    const supabase = supabaseEnv(db, true);
+    const report = await apply(supabase);
+    expect(report.applied.map((m) => m.file.name)).toEqual(['remote_schema', 'profiles', 'todos', 'storage']);
+    const extensions = await query<{ extname: string; schema: string }>(
+      supabase,
+      "SELECT extname, extnamespace::regnamespace::text AS schema FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1",
+    );
+    expect(extensions).toEqual([
+      { extname: 'pg_graphql', schema: 'graphql' },
+      { extname: 'pg_stat_statements', schema: 'extensions' },
+      { extname: 'pgcrypto', schema: 'extensions' },
+      { extname: 'pgjwt', schema: 'extensions' },
+      { extname: 'pgsodium', schema: 'pgsodium' },
+      { extname: 'supabase_vault', schema: 'vault' },
+      { extname: 'uuid-ossp', schema: 'extensions' },
+    ]);
+    // The dump's SET search_path = '' did not outlive its file: the next files found uuid_generate_v4() through extensions.
+    expect(await query(supabase, "SELECT tablename FROM pg_publication_tables WHERE pubname = 'supabase_realtime' ORDER BY 1")).toEqual([
+      { tablename: 'notes' },
+      { tablename: 'todos' },
+    ]);
+    // Without the platform, the dump is refused before anything runs, with the setting to use.
+    const bare = await target.create();
+    try {
+      await writeHistory(bare.root);
+      await writeFile(join(bare.root, 'supabase/migrations/20231231000000_remote_schema.sql'), REMOTE_SCHEMA);
+      const error = (await rejection(apply(supabaseEnv(bare, false)))) as ValidationError;
+      expect(error).toBeInstanceOf(ValidationError);
+      const graphql = error.problems.find((p) => p.message.includes('"pg_graphql"'));
+      expect(graphql?.message).toContain('set database.platform: supabase in environments/test.yaml');
+      expect(error.problems.map((p) => p.message.match(/Extension "([^"]+)"/)?.[1])).toEqual(['pgsodium', 'pg_graphql', 'pgjwt', 'supabase_vault']);
+    } finally {
+      await bare.dispose();
+    }
   });
 
   it('converges: a second apply runs nothing, and a data directory set up by an older stand-in is completed, not rebuilt', async () => {

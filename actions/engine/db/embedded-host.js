@@ -48,6 +48,14 @@ function withSearchPath(searchPath) {
   return params;
 }
 
+/** Write files under SHAREDIR (extension control and script files) into PGlite's in-memory file system. */
+async function addShareFiles(db, files) {
+  const entries = Object.entries(files ?? {});
+  if (entries.length === 0) return;
+  const { rows } = await db.query("SELECT setting FROM pg_config WHERE name = 'SHAREDIR'");
+  for (const [path, text] of entries) db.Module.FS.writeFile(`${rows[0].setting}/${path}`, text);
+}
+
 async function answer(request) {
   switch (request.type) {
     case 'open': {
@@ -63,6 +71,7 @@ async function answer(request) {
       if (platform) {
         // Before the socket opens: no connection ever sees the database without the platform's objects.
         try {
+          await addShareFiles(db, platform.shareFiles);
           await db.exec(platform.sql);
         } catch (error) {
           await db.close().catch(() => undefined);

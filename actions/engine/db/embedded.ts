@@ -29,12 +29,14 @@ const CLOSE_TIMEOUT_MS = 10_000;
 
 /**
  * What a platform (database.platform) gives the database every time it opens, before any
- * connection: a search_path of its own (a start parameter, so RESET ALL returns to it) and
- * SQL that creates its objects (idempotent; see platform-supabase.ts).
+ * connection: a search_path of its own (a start parameter, so RESET ALL returns to it),
+ * extension files, and SQL that creates its objects (idempotent; see platform-supabase.ts).
  */
 export interface PlatformSetup {
   searchPath: string;
   sql: string;
+  /** Files to add under Postgres's SHAREDIR before the SQL runs (stand-in extensions' control and script files): PGlite's is in memory. */
+  shareFiles?: Record<string, string>;
 }
 
 /** `extensions`: the extensions to load (pglite-extensions.ts); loading none keeps start-up at its fastest. */

@@ -18,7 +18,9 @@ export async function openDatabase(env: Environment, opts: OpenDatabaseOptions):
     ]);
     // PGlite loads extension bundles only when it opens: those the history creates, before it runs (and the platform's).
     const extensions = await historyExtensions(opts.root, env.migrations.directory);
-    const platform = supabase ? { searchPath: supabase.SUPABASE_SEARCH_PATH, sql: supabase.supabasePlatformSql() } : undefined;
+    const platform = supabase
+      ? { searchPath: supabase.SUPABASE_SEARCH_PATH, sql: supabase.supabasePlatformSql(), shareFiles: supabase.supabaseStandInExtensionFiles() }
+      : undefined;
     return openEmbedded(
       resolve(opts.root, spec.dir),
       env.name,

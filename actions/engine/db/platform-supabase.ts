@@ -6,6 +6,9 @@
  * search_path that finds the extensions. A supabase/migrations history fails on a bare
  * PGlite at its first reference to one of them.
  *
+ * `supabase db pull` also writes CREATE EXTENSION for the extensions every project has,
+ * several of which PGlite lacks (pg_graphql, supabase_vault, …): those become empty stand-ins.
+ *
  * What this module creates is a STAND-IN for the platform's objects, not the real thing:
  * the tables have the columns apps reference (after Supabase's own auth and storage schemas),
  * the functions read the same request.jwt.claims setting, and the grants follow Supabase's;
@@ -22,6 +25,43 @@
 
 /** The extensions a Supabase project has before any migration: their PGlite bundles are loaded on every open. */
 export const SUPABASE_EXTENSIONS: readonly string[] = ['uuid-ossp', 'pgcrypto'];
+
+/**
+ * Extensions a Supabase project has installed (or had: pgsodium and pgjwt, in older ones) that
+ * PGlite cannot provide. `supabase db pull` writes a CREATE EXTENSION for each into the first
+ * migration, so a real history names them. They are made available as EMPTY stand-ins (a
+ * control file and a script that creates nothing), so that CREATE EXTENSION succeeds; what the
+ * real ones define (graphql.resolve(), vault.secrets, pgsodium's functions, sign()) is absent.
+ * `schema`: where the real one lives (not relocatable), or none (relocatable, like pgjwt).
+ */
+export const SUPABASE_STAND_IN_EXTENSIONS: readonly { name: string; schema?: string }[] = [
+  { name: 'pg_graphql', schema: 'graphql' },
+  { name: 'supabase_vault', schema: 'vault' },
+  { name: 'pgsodium', schema: 'pgsodium' },
+  { name: 'pgjwt' },
+];
+
+const STAND_IN_VERSION = '0.0-rollout';
+
+/** The stand-ins' files, by path under Postgres's SHAREDIR (the worker that hosts PGlite writes them at every open). */
+export function supabaseStandInExtensionFiles(): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const { name, schema } of SUPABASE_STAND_IN_EXTENSIONS) {
+    files[`extension/${name}.control`] = [
+      `comment = 'rollout stand-in for the Supabase extension ${name}: creates nothing'`,
+      `default_version = '${STAND_IN_VERSION}'`,
+      ...(schema ? ['relocatable = false', `schema = ${schema}`] : ['relocatable = true']),
+      '',
+    ].join('\n');
+    files[`extension/${name}--${STAND_IN_VERSION}.sql`] = `-- rollout stand-in for Supabase's ${name}: deliberately empty (database.platform: supabase on the embedded database).\n`;
+  }
+  return files;
+}
+
+/** Whether CREATE EXTENSION of `name` is one of the empty stand-ins. */
+export function isSupabaseStandInExtension(name: string): boolean {
+  return SUPABASE_STAND_IN_EXTENSIONS.some((extension) => extension.name === name);
+}
 
 /** Supabase's search_path: extensions' functions (uuid_generate_v4(), gen_random_bytes()) are found unqualified. */
 export const SUPABASE_SEARCH_PATH = '"$user", public, extensions';
@@ -60,6 +100,12 @@ BEGIN
   CREATE EXTENSION IF NOT EXISTS "uuid-ossp" WITH SCHEMA extensions;
   CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA extensions;
   GRANT USAGE ON SCHEMA extensions TO postgres, ${API_ROLES};
+  -- The schemas of the extensions a project has installed, which dumps name (CREATE EXTENSION ... WITH SCHEMA graphql): the stand-ins go there.
+${SUPABASE_STAND_IN_EXTENSIONS.filter((e) => e.schema !== undefined)
+  .map((e) => `  CREATE SCHEMA IF NOT EXISTS ${e.schema};`)
+  .join('\n')}
+  CREATE SCHEMA IF NOT EXISTS graphql_public;
+  GRANT USAGE ON SCHEMA graphql, graphql_public TO postgres, ${API_ROLES};
 
   -- auth: the users apps reference (foreign keys, triggers on sign-up) and the claim readers policies call.
   CREATE SCHEMA IF NOT EXISTS auth;
