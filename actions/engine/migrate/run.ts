@@ -20,7 +20,6 @@ import { currentActor, currentCommit } from './provenance.ts';
 import { unavailableExtensionProblems } from './extensions.ts';
 import { downSectionAt } from './adopt-content.ts';
 import { lineColumnAt } from './position.ts';
-import { MigrationError } from './migration-error.ts';
 import { isMissingSupabaseObject, supabasePlatformHint } from '../db/platform-supabase.ts';
 
 export interface MigrationContext {
@@ -129,9 +128,8 @@ export async function applyMigrations(client: pg.ClientBase, ctx: MigrationConte
     // The embedded database lives in this process: a killed process is a crashed server, and
     // PGlite has no WAL writer to flush asynchronous commits in the background. Flush each file.
     flush: ctx.env.database.kind === 'embedded' ? 'file' : settings.flush,
+    advise: (error) => platformAdvice(error.message, ctx.env),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-  }).catch((error: unknown) => {
-    throw withPlatformHint(error, ctx.env);
   });
   return { applied, problems, ...(backup ? { backup } : {}) };
 }
@@ -165,13 +163,10 @@ export async function baselineMigrations(client: pg.ClientBase, ctx: MigrationCo
  * `auth.users` or `schema "extensions"`: say what fixes it (database.platform: supabase on
  * the embedded database), unless the environment already has the stand-ins.
  */
-function withPlatformHint(error: unknown, env: Environment): unknown {
+function platformAdvice(postgresMessage: string, env: Environment): string | undefined {
   const database = env.database;
-  if (!(error instanceof MigrationError) || database.kind === 'fleet') return error;
-  if (database.kind === 'embedded' && database.platform === 'supabase') return error;
-  if (!isMissingSupabaseObject(error.postgresMessage)) return error;
-  const hint = supabasePlatformHint(database.kind, env.file);
-  return new MigrationError(error.file, error.position, error.postgresMessage, `${error.message}\n${hint}`, { cause: error.cause });
+  if (database.kind === 'fleet' || (database.kind === 'embedded' && database.platform === 'supabase')) return undefined;
+  return isMissingSupabaseObject(postgresMessage) ? supabasePlatformHint(database.kind, env.file) : undefined;
 }
 
 async function checkUnparsedSyntax(client: pg.ClientBase, unparsed: readonly MigrationFile[], version: number): Promise<Problem[]> {
