@@ -78,6 +78,12 @@ create policy "Admins see everything." on public.todos for select to authenticat
 grant select, insert, update, delete on public.todos to anon, authenticated, service_role;
 
 alter publication supabase_realtime add table public.todos;
+
+create policy "Owners hear their todos." on realtime.messages for select to authenticated
+  using (realtime.topic() = 'todos:' || (select auth.uid())::text);
+
+create trigger "todos_webhook" after insert on public.todos for each row
+  execute function supabase_functions.http_request('https://example.com/hooks/todo', 'POST', '{"Content-type":"application/json"}', '{}', '1000');
 `,
   '20240103000000_storage.sql': `insert into storage.buckets (id, name, public)
 values ('avatars', 'avatars', true);

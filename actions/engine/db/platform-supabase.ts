@@ -224,8 +224,35 @@ ${SUPABASE_STAND_IN_EXTENSIONS.filter((e) => e.schema !== undefined)
   ALTER DEFAULT PRIVILEGES IN SCHEMA storage GRANT ALL ON SEQUENCES TO postgres, ${API_ROLES};
   GRANT ALL ON SCHEMA storage TO supabase_storage_admin;
 
-  -- Realtime: the (empty) publication apps add their tables to.
+  -- Realtime: the (empty) publication apps add their tables to, and the broadcast messages Realtime Authorization policies are written on.
   IF NOT EXISTS (SELECT FROM pg_publication WHERE pubname = 'supabase_realtime') THEN CREATE PUBLICATION supabase_realtime; END IF;
+  CREATE SCHEMA IF NOT EXISTS realtime;
+  CREATE TABLE IF NOT EXISTS realtime.messages (
+    id uuid NOT NULL DEFAULT gen_random_uuid() PRIMARY KEY,
+    topic text NOT NULL,
+    extension text NOT NULL,
+    payload jsonb,
+    event text,
+    private boolean DEFAULT false,
+    updated_at timestamp NOT NULL DEFAULT now(),
+    inserted_at timestamp NOT NULL DEFAULT now()
+  );
+  ALTER TABLE realtime.messages ENABLE ROW LEVEL SECURITY;
+  CREATE OR REPLACE FUNCTION realtime.topic() RETURNS text LANGUAGE sql STABLE AS $fn$
+    SELECT nullif(current_setting('realtime.topic', true), '')::text
+  $fn$;
+  GRANT USAGE ON SCHEMA realtime TO postgres, ${API_ROLES};
+  GRANT SELECT, INSERT, UPDATE ON realtime.messages TO postgres, ${API_ROLES};
+
+  -- Database webhooks: triggers call supabase_functions.http_request(url, method, headers, params, timeout), which
+  -- posts the row with pg_net on the platform. The stand-in sends nothing.
+  CREATE SCHEMA IF NOT EXISTS supabase_functions;
+  CREATE OR REPLACE FUNCTION supabase_functions.http_request() RETURNS trigger LANGUAGE plpgsql AS $fn$
+  BEGIN
+    RETURN NEW;
+  END
+  $fn$;
+  GRANT USAGE ON SCHEMA supabase_functions TO postgres, ${API_ROLES};
 
   COMMENT ON SCHEMA auth IS '${MARKER}';
 END
@@ -239,9 +266,9 @@ $rollout_supabase$;`;
  */
 const MISSING_PLATFORM_OBJECT = new RegExp(
   [
-    String.raw`schema "(?:extensions|auth|storage|realtime|graphql_public|vault)" does not exist`,
+    String.raw`schema "(?:extensions|auth|storage|realtime|graphql|graphql_public|vault|pgsodium|supabase_functions)" does not exist`,
     String.raw`relation "(?:auth|storage|realtime)\.[^"]+" does not exist`,
-    String.raw`function (?:auth|storage|realtime|extensions)\.\w+\(.*\) does not exist`,
+    String.raw`function (?:auth|storage|realtime|extensions|supabase_functions)\.\w+\(.*\) does not exist`,
     String.raw`function (?:uuid_generate_v[1-5]\w*|gen_random_bytes|gen_salt|crypt|digest|hmac)\(.*\) does not exist`,
     String.raw`role "(?:anon|authenticated|service_role|authenticator|supabase_\w+|dashboard_user)" does not exist`,
     String.raw`publication "supabase_realtime" does not exist`,
