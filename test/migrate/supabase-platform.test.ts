@@ -389,6 +389,16 @@ describe('database.platform in an environment file', () => {
     expect(loaded.problems[0].message).toContain('applies to an embedded database only');
   });
 
+  it('is asked for, with a warning, when an embedded database reads supabase/migrations without it', () => {
+    const loaded = read('  embedded: .rollout/local\nmigrations:\n  directory: supabase/migrations\n');
+    expect(loaded.problems).toHaveLength(1);
+    expect(loaded.problems[0]).toMatchObject({ line: 3, severity: 'warning' });
+    expect(loaded.problems[0].message).toContain('Add platform: supabase to this database');
+    expect(loaded.environment).toBeDefined();
+    expect(read('  embedded: .rollout/local\n  platform: postgres\nmigrations:\n  directory: supabase/migrations\n').problems).toEqual([]);
+    expect(read('  embedded: .rollout/local\nmigrations:\n  directory: db/migrations\n').problems).toEqual([]);
+  });
+
   it('accepts only postgres or supabase', () => {
     const loaded = read('  embedded: .rollout/local\n  platform: firebase\n');
     expect(loaded.problems.map((p) => p.line)).toEqual([4]);

@@ -2,7 +2,8 @@ import { Command, Option } from 'commander';
 import { currentBranch, workflowPlacement } from '../../engine/adopt/git-context.ts';
 import { detectMigrationsFolder, MIGRATION_FOLDERS } from '../../engine/adopt/detect.ts';
 import { ROLLOUT_REPOSITORY, ROLLOUT_TAG } from '../../engine/adopt/release.ts';
-import { ignoresRolloutData, isSupabaseHistory, scaffoldFiles, urlVariables, writeNewFiles } from '../../engine/adopt/scaffold.ts';
+import { ignoresRolloutData, scaffoldFiles, urlVariables, writeNewFiles } from '../../engine/adopt/scaffold.ts';
+import { isSupabaseHistory } from '../../engine/db/platform-supabase.ts';
 import type { CliContext } from '../context.ts';
 
 interface InitOptions {

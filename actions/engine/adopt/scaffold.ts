@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { callerWorkflows } from './workflows.ts';
+import { isSupabaseHistory } from '../db/platform-supabase.ts';
 
 export interface ScaffoldOptions {
   /** Server environments to create besides `local`, upstream first (each promotes to the next). */
@@ -58,11 +59,6 @@ export function scaffoldFiles(options: ScaffoldOptions): ScaffoldFile[] {
     files.push(...workflows.map((w) => ({ path: join(options.workflowsAt.dir, w.path).split('\\').join('/'), content: w.content })));
   }
   return files;
-}
-
-/** A Supabase CLI project's history (supabase/migrations, at the root or below it): its migrations expect the platform's objects. */
-export function isSupabaseHistory(migrations: string): boolean {
-  return /(?:^|\/)supabase\/migrations$/.test(migrations.replace(/\\/g, '/').replace(/\/+$/, ''));
 }
 
 /** The URL variables of a server environment: <NAME>_DATABASE_URL and its read-only twin. */

@@ -17,6 +17,7 @@ import { clip, describePath, humanizeSchemaErrors } from './schema-errors.ts';
 import { checkServing } from './serving-checks.ts';
 import { checkSegments, declaredSegmentNames, mergeSegments, readSegments, type Segment } from './segments.ts';
 import { suggestion } from './suggest.ts';
+import { isSupabaseHistory } from '../db/platform-supabase.ts';
 import { findStrings, locate, parseYamlSource, type PathToken, type YamlSource } from './yaml-source.ts';
 
 export const ENVIRONMENTS_DIR = 'environments';
@@ -130,7 +131,17 @@ type Report = (path: PathToken[], message: string, options?: { key?: boolean; se
  */
 function checkPlatform(raw: Record<string, unknown>, report: Report): void {
   const database = raw.database;
-  if (!isRecord(database) || database.platform !== 'supabase' || database.url_env === undefined) return;
+  if (!isRecord(database)) return;
+  const directory = isRecord(raw.migrations) ? raw.migrations.directory : undefined;
+  if (typeof database.embedded === 'string' && database.platform === undefined && typeof directory === 'string' && isSupabaseHistory(directory)) {
+    report(
+      ['database', 'embedded'],
+      `The migrations come from ${directory}, a Supabase history, which expects what a Supabase project provides (auth.users, the anon and authenticated roles, the extensions schema…). ` +
+        'Add platform: supabase to this database so that the embedded database has stand-ins for them (or platform: postgres to say the history needs none).',
+      { severity: 'warning' },
+    );
+  }
+  if (database.platform !== 'supabase' || database.url_env === undefined) return;
   report(
     ['database', 'platform'],
     'database.platform: supabase applies to an embedded database only (rollout then creates stand-ins for the roles, schemas and publication a Supabase project has, before migrations run). ' +

@@ -63,6 +63,11 @@ export function isSupabaseStandInExtension(name: string): boolean {
   return SUPABASE_STAND_IN_EXTENSIONS.some((extension) => extension.name === name);
 }
 
+/** A Supabase CLI project's history (supabase/migrations, at the root or below it): its migrations expect the platform's objects. */
+export function isSupabaseHistory(migrationsDirectory: string): boolean {
+  return /(?:^|\/)supabase\/migrations$/.test(migrationsDirectory.replace(/\\/g, '/').replace(/\/+$/, ''));
+}
+
 /** Supabase's search_path: extensions' functions (uuid_generate_v4(), gen_random_bytes()) are found unqualified. */
 export const SUPABASE_SEARCH_PATH = '"$user", public, extensions';
 
