@@ -2,7 +2,8 @@
  * database.platform: supabase on the embedded database. A Supabase project's database comes
  * with objects its apps' migrations use without creating them: the roles anon, authenticated
  * and service_role, the schema `extensions` (with uuid-ossp and pgcrypto), auth.users and
- * auth.uid(), storage.buckets and storage.objects, the publication supabase_realtime, and a
+ * auth.uid(), storage.buckets and storage.objects, the publication supabase_realtime and
+ * realtime.messages, supabase_functions.http_request() (database webhooks), and a
  * search_path that finds the extensions. A supabase/migrations history fails on a bare
  * PGlite at its first reference to one of them.
  *
