@@ -3,6 +3,7 @@ import { currentBranch, workflowPlacement } from '../../engine/adopt/git-context
 import { detectMigrationsFolder, MIGRATION_FOLDERS } from '../../engine/adopt/detect.ts';
 import { ROLLOUT_REPOSITORY, ROLLOUT_TAG } from '../../engine/adopt/release.ts';
 import { ignoresRolloutData, scaffoldFiles, urlVariables, writeNewFiles } from '../../engine/adopt/scaffold.ts';
+import { isSupabaseHistory } from '../../engine/db/platform-supabase.ts';
 import type { CliContext } from '../context.ts';
 
 interface InitOptions {
@@ -40,6 +41,9 @@ export function initCommand(ctx: CliContext): Command {
       for (const path of report.created) ctx.out(`created  ${path}`);
       for (const path of report.skipped) ctx.out(`skipped  ${path} (it exists; left as it is)`);
       if (migrations) ctx.out(`Every environment reads its migrations from ${migrations}/.`);
+      if (migrations && isSupabaseHistory(migrations) && report.created.includes('environments/local.yaml')) {
+        ctx.out('environments/local.yaml says platform: supabase: the embedded database gets stand-ins for what a Supabase project provides (auth, storage, roles, the extensions schema).');
+      }
       if (!ignoresRolloutData(root)) ctx.out('Add .rollout/ to your .gitignore: it holds the embedded database and backups.');
       ctx.out('\nNext:');
       ctx.out('  rollout validate');

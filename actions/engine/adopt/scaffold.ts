@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { callerWorkflows } from './workflows.ts';
+import { isSupabaseHistory } from '../db/platform-supabase.ts';
 
 export interface ScaffoldOptions {
   /** Server environments to create besides `local`, upstream first (each promotes to the next). */
@@ -79,6 +80,9 @@ function environmentFile(options: { name: string; migrations: string | undefined
       'database:',
       '  embedded: .rollout/local        # a data directory; keep .rollout/ out of Git',
     );
+    if (options.migrations !== undefined && isSupabaseHistory(options.migrations)) {
+      lines.push("  platform: supabase              # found supabase/migrations: stand-ins for Supabase's auth, storage, roles and extensions schema");
+    }
   } else {
     const { urlEnv, readonlyUrlEnv } = urlVariables(name);
     lines.push(

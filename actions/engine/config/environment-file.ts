@@ -12,11 +12,12 @@ import { parseDuration } from './duration.ts';
 import { checkExitCriteria, toExitCriteria } from './exit-criteria.ts';
 import { checkReferences } from './reference-checks.ts';
 import { checkFleetKeys, fleetModel, isFleetFile } from '../fleet/config.ts';
-import { DEFAULT_CHECKS_ROLE, DEFAULT_MIGRATION_SETTINGS, type CheckSpec, type Environment, type FlagSpec, type JsonValue, type MonitorSpec } from './model.ts';
+import { DEFAULT_CHECKS_ROLE, DEFAULT_MIGRATION_SETTINGS, type CheckSpec, type Environment, type FlagSpec, type JsonValue, type MonitorSpec, type Platform } from './model.ts';
 import { clip, describePath, humanizeSchemaErrors } from './schema-errors.ts';
 import { checkServing } from './serving-checks.ts';
 import { checkSegments, declaredSegmentNames, mergeSegments, readSegments, type Segment } from './segments.ts';
 import { suggestion } from './suggest.ts';
+import { isSupabaseHistory } from '../db/platform-supabase.ts';
 import { findStrings, locate, parseYamlSource, type PathToken, type YamlSource } from './yaml-source.ts';
 
 export const ENVIRONMENTS_DIR = 'environments';
@@ -103,6 +104,7 @@ export function readEnvironmentFile(file: string, text: string, contracts: Contr
     );
   }
 
+  checkPlatform(raw, report);
   checkSegments(data, report);
   checkFleetKeys(raw, report);
   const known: KnownNames = { flags: new Set(result.flagKeys), segments: new Set([...(shared.segments?.keys() ?? []), ...declaredSegmentNames(data)]) };
@@ -121,6 +123,31 @@ export function readEnvironmentFile(file: string, text: string, contracts: Contr
 }
 
 type Report = (path: PathToken[], message: string, options?: { key?: boolean; severity?: Problem['severity'] }) => void;
+
+/**
+ * database.platform: supabase asks rollout to create stand-ins for what a Supabase project
+ * provides, which it does only on an embedded database. On a server it would be a promise
+ * rollout does not keep (a Supabase server has the real objects; any other lacks them).
+ */
+function checkPlatform(raw: Record<string, unknown>, report: Report): void {
+  const database = raw.database;
+  if (!isRecord(database)) return;
+  const directory = isRecord(raw.migrations) ? raw.migrations.directory : undefined;
+  if (typeof database.embedded === 'string' && database.platform === undefined && typeof directory === 'string' && isSupabaseHistory(directory)) {
+    report(
+      ['database', 'embedded'],
+      `The migrations come from ${directory}, a Supabase history, which expects what a Supabase project provides (auth.users, the anon and authenticated roles, the extensions schema…). ` +
+        'Add platform: supabase to this database so that the embedded database has stand-ins for them (or platform: postgres to say the history needs none).',
+      { severity: 'warning' },
+    );
+  }
+  if (database.platform !== 'supabase' || database.url_env === undefined) return;
+  report(
+    ['database', 'platform'],
+    'database.platform: supabase applies to an embedded database only (rollout then creates stand-ins for the roles, schemas and publication a Supabase project has, before migrations run). ' +
+      'A server named by url_env is a Supabase project, which has the real ones, or another Postgres, which needs them created by a migration. Remove platform: from this database, or use embedded: .rollout/<name>.',
+  );
+}
 
 /** Names a flag may refer to that live outside the flag itself. */
 interface KnownNames {
@@ -199,7 +226,13 @@ function dependenciesOf(entries: readonly DependencyEntry[] = []): Pick<FlagSpec
 /** Only called on a file the schema accepted, so the casts below are checked facts. */
 function toModel(name: string, file: string, raw: Record<string, unknown>, sharedSegments: ReadonlyMap<string, Segment>): Environment {
   // A fleet has no database: of its own (targets: instead); fleet/config.ts gives each target one.
-  const db = (raw.database ?? {}) as { url_env?: string; embedded?: string; readonly_url_env?: string; checks_role?: { name?: string; manage?: boolean; schemas?: string[] } };
+  const db = (raw.database ?? {}) as {
+    url_env?: string;
+    embedded?: string;
+    readonly_url_env?: string;
+    platform?: Platform;
+    checks_role?: { name?: string; manage?: boolean; schemas?: string[] };
+  };
   const migrations = (raw.migrations ?? {}) as {
     directory?: string;
     lock_timeout?: string;
@@ -235,7 +268,7 @@ function toModel(name: string, file: string, raw: Record<string, unknown>, share
     database: db.url_env
       ? { kind: 'url', urlEnv: db.url_env, ...(db.readonly_url_env ? { readonlyUrlEnv: db.readonly_url_env } : {}) }
       : db.embedded !== undefined
-        ? { kind: 'embedded', dir: db.embedded }
+        ? { kind: 'embedded', dir: db.embedded, ...(db.platform === 'supabase' ? { platform: db.platform } : {}) }
         : { kind: 'fleet' },
     ...(db.checks_role
       ? {

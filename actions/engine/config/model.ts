@@ -9,10 +9,18 @@ import type { Stage } from '../stages/ladder.ts';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
+/**
+ * The platform a database stands for (database.platform): plain Postgres, or Supabase, whose
+ * projects come with roles, schemas (auth, storage, extensions) and a publication that
+ * migrations written for it use. Only an embedded database is given them (db/platform-supabase.ts).
+ */
+export type Platform = 'postgres' | 'supabase';
+
 /** Where an environment's live state is. */
 export type DatabaseSpec =
   | { kind: 'url'; urlEnv: string; readonlyUrlEnv?: string }
-  | { kind: 'embedded'; dir: string }
+  /** `platform` absent: plain Postgres. */
+  | { kind: 'embedded'; dir: string; platform?: Platform }
   /** A fleet (targets:): each target has its own database; see fleet/model.ts. */
   | { kind: 'fleet' };
 

@@ -35,13 +35,49 @@ async function importExtensions(imports) {
   return extensions;
 }
 
+/**
+ * PGlite's start parameters with another search_path. A start parameter rather than a SET:
+ * every connection shares PGlite's one session, and the RESET ALL after each migration file
+ * returns to the start value.
+ */
+function withSearchPath(searchPath) {
+  const params = [...PGlite.defaultStartParams];
+  const at = params.findIndex((param) => param.startsWith('search_path='));
+  if (at >= 0) params[at] = `search_path=${searchPath}`;
+  else params.push('-c', `search_path=${searchPath}`);
+  return params;
+}
+
+/** Write files under SHAREDIR (extension control and script files) into PGlite's in-memory file system. */
+async function addShareFiles(db, files) {
+  const entries = Object.entries(files ?? {});
+  if (entries.length === 0) return;
+  const { rows } = await db.query("SELECT setting FROM pg_config WHERE name = 'SHAREDIR'");
+  for (const [path, text] of entries) db.Module.FS.writeFile(`${rows[0].setting}/${path}`, text);
+}
+
 async function answer(request) {
   switch (request.type) {
     case 'open': {
       if (open) throw new Error('a database is already open in this worker');
       const extensions = await importExtensions(request.extensions);
-      const options = { ...(pgliteWasmModule ? { pgliteWasmModule } : {}), ...(Object.keys(extensions).length > 0 ? { extensions } : {}) };
+      const platform = request.platform;
+      const options = {
+        ...(pgliteWasmModule ? { pgliteWasmModule } : {}),
+        ...(Object.keys(extensions).length > 0 ? { extensions } : {}),
+        ...(platform ? { startParams: withSearchPath(platform.searchPath) } : {}),
+      };
       const db = await PGlite.create(request.dir, options);
+      if (platform) {
+        // Before the socket opens: no connection ever sees the database without the platform's objects.
+        try {
+          await addShareFiles(db, platform.shareFiles);
+          await db.exec(platform.sql);
+        } catch (error) {
+          await db.close().catch(() => undefined);
+          throw new Error(`creating the platform's objects (database.platform) failed: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
       const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: request.maxConnections });
       try {
         await server.start();

@@ -27,12 +27,31 @@ const MAX_CONNECTIONS = 32;
 /** How long a graceful close may take before the worker is terminated instead. */
 const CLOSE_TIMEOUT_MS = 10_000;
 
+/**
+ * What a platform (database.platform) gives the database every time it opens, before any
+ * connection: a search_path of its own (a start parameter, so RESET ALL returns to it),
+ * extension files, and SQL that creates its objects (idempotent; see platform-supabase.ts).
+ */
+export interface PlatformSetup {
+  searchPath: string;
+  sql: string;
+  /** Files to add under Postgres's SHAREDIR before the SQL runs (stand-in extensions' control and script files): PGlite's is in memory. */
+  shareFiles?: Record<string, string>;
+}
+
 /** `extensions`: the extensions to load (pglite-extensions.ts); loading none keeps start-up at its fastest. */
-export async function openEmbedded(dir: string, environment: string, applicationName: string, wait: LockWait, extensions: readonly string[] = []): Promise<Database> {
+export async function openEmbedded(
+  dir: string,
+  environment: string,
+  applicationName: string,
+  wait: LockWait,
+  extensions: readonly string[] = [],
+  platform?: PlatformSetup,
+): Promise<Database> {
   await mkdir(dir, { recursive: true });
   const release = await lockDataDir(dir, wait);
   const extensionImports = pgliteExtensionImports(extensions);
-  const host = new EmbeddedHost(dir, extensionImports);
+  const host = new EmbeddedHost(dir, extensionImports, platform);
   try {
     await host.address();
   } catch (error) {
@@ -209,6 +228,7 @@ class EmbeddedHost {
   constructor(
     private readonly dir: string,
     private readonly extensions: readonly BundleImport[] = [],
+    private readonly platform?: PlatformSetup,
   ) {}
 
   /** Where the socket server listens; starts the database if it is not running (after an interrupt). */
@@ -269,7 +289,7 @@ class EmbeddedHost {
       host.onExit(() => {
         if (this.running === running) this.running = undefined;
       });
-      return host.request<Address>({ type: 'open', dir: this.dir, maxConnections: MAX_CONNECTIONS, extensions: this.extensions });
+      return host.request<Address>({ type: 'open', dir: this.dir, maxConnections: MAX_CONNECTIONS, extensions: this.extensions, ...(this.platform ? { platform: this.platform } : {}) });
     });
     const running: Running = { worker, address };
     // A failed start leaves nothing running: the next address() tries again, in a new worker.

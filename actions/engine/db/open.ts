@@ -11,10 +11,24 @@ export async function openDatabase(env: Environment, opts: OpenDatabaseOptions):
   const spec = env.database;
   if (spec.kind === 'embedded') {
     // PGlite is large (WASM Postgres): load it only for an environment that uses it.
-    const [{ openEmbedded }, { historyExtensions }] = await Promise.all([import('./embedded.ts'), import('../migrate/history-extensions.ts')]);
-    // PGlite loads extension bundles only when it opens: those the history creates, before it runs.
+    const [{ openEmbedded }, { historyExtensions }, supabase] = await Promise.all([
+      import('./embedded.ts'),
+      import('../migrate/history-extensions.ts'),
+      spec.platform === 'supabase' ? import('./platform-supabase.ts') : undefined,
+    ]);
+    // PGlite loads extension bundles only when it opens: those the history creates, before it runs (and the platform's).
     const extensions = await historyExtensions(opts.root, env.migrations.directory);
-    return openEmbedded(resolve(opts.root, spec.dir), env.name, applicationName, opts.wait ?? env.migrations.advisoryLock, extensions);
+    const platform = supabase
+      ? { searchPath: supabase.SUPABASE_SEARCH_PATH, sql: supabase.supabasePlatformSql(), shareFiles: supabase.supabaseStandInExtensionFiles() }
+      : undefined;
+    return openEmbedded(
+      resolve(opts.root, spec.dir),
+      env.name,
+      applicationName,
+      opts.wait ?? env.migrations.advisoryLock,
+      supabase ? [...new Set([...extensions, ...supabase.SUPABASE_EXTENSIONS])].sort() : extensions,
+      platform,
+    );
   }
   if (spec.kind === 'fleet') {
     throw new UserError(

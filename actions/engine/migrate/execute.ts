@@ -34,7 +34,7 @@ import type { Statement } from './statements.ts';
 import { firstCodeOffset } from './statements.ts';
 import { loadParser, parseSql } from './statements.ts';
 import { lineColumnAt } from './position.ts';
-import { MigrationError, describePostgresError, isPostgresError } from './migration-error.ts';
+import { MigrationError, describePostgresError, isPostgresError, type PostgresErrorFields } from './migration-error.ts';
 import { cleanupFailed } from '../cleanup.ts';
 
 export interface PreparedMigration {
@@ -66,6 +66,8 @@ export interface ExecuteOptions {
   serverVersion: number;
   /** Wait for the WAL flush once at the end of the run ('run') or at every commit ('file'). */
   flush: 'run' | 'file';
+  /** Advice of the caller's for a failure, shown under Postgres's words (e.g. a setting the environment lacks). */
+  advise?: (error: PostgresErrorFields) => string | undefined;
   onProgress?: (event: ProgressEvent) => void;
 }
 
@@ -129,6 +131,7 @@ interface SessionSettings {
   checkClient: boolean;
   /** Commit without waiting for the flush (flush: 'run'; the run's last query waits for it). */
   asyncCommit: boolean;
+  advise?: ExecuteOptions['advise'];
 }
 
 const sessionSettings = (migration: PreparedMigration, options: ExecuteOptions): SessionSettings => ({
@@ -136,6 +139,7 @@ const sessionSettings = (migration: PreparedMigration, options: ExecuteOptions):
   statementTimeoutMs: migration.directives.statementTimeoutMs ?? options.statementTimeoutMs,
   checkClient: options.serverVersion >= 140_000,
   asyncCommit: options.flush === 'run',
+  ...(options.advise ? { advise: options.advise } : {}),
 });
 
 /**
@@ -300,7 +304,10 @@ function failure(
   const position = lineColumnAt(migration.file.sql, offset ?? 0);
   const where = `${migration.file.path}:${position.line}:${position.column}`;
   const unknown = offset === undefined ? ' (Postgres did not say which statement)' : '';
-  return new MigrationError(migration.file.path, position, error.message, `${where}: ${describePostgresError(error, t)}${unknown}\n${consequence}.`, { cause: error });
+  const advice = t.advise?.(error);
+  return new MigrationError(migration.file.path, position, error.message, `${where}: ${describePostgresError(error, t)}${unknown}${advice ? `\n${advice}` : ''}\n${consequence}.`, {
+    cause: error,
+  });
 }
 
 function withRunContext(error: MigrationError, appliedCount: number, migration: PreparedMigration, environment: string): MigrationError {

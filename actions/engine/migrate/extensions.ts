@@ -13,6 +13,7 @@
 import type { Problem } from '../problems.ts';
 import type { DatabaseSpec } from '../config/model.ts';
 import { pgliteCanProvide, pgliteExtensionNames } from '../db/pglite-extensions.ts';
+import { SUPABASE_STAND_IN_EXTENSIONS, isSupabaseStandInExtension } from '../db/platform-supabase.ts';
 import { lineColumnAt } from './position.ts';
 
 const CREATE_EXTENSION = /\bcreate\s+extension\s+(?:if\s+not\s+exists\s+)?("(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)/gi;
@@ -37,12 +38,21 @@ export function unavailableExtensionProblems(
   files: readonly { path: string; sql: string; extensions: readonly CreatedExtension[] }[],
 ): Problem[] {
   if (database.kind !== 'embedded') return [];
+  const supabase = database.platform === 'supabase';
   const problems: Problem[] = [];
   for (const file of files) {
     for (const extension of file.extensions) {
       if (pgliteCanProvide(extension.name)) continue;
+      // An extension every Supabase project has: the platform's stand-in is an empty one (platform-supabase.ts).
+      if (supabase && isSupabaseStandInExtension(extension.name)) continue;
       const vector =
         extension.name === 'vector' ? ' For pgvector, install @electric-sql/pglite-pgvector (npm install -D @electric-sql/pglite-pgvector) and it is loaded when needed;' : '';
+      const standIns = supabase
+        ? ` (database.platform: supabase adds only empty stand-ins for ${SUPABASE_STAND_IN_EXTENSIONS.map((e) => e.name).join(', ')}, which every Supabase project has)`
+        : '';
+      const platformHint = !supabase && isSupabaseStandInExtension(extension.name)
+        ? ` If this is a Supabase history, set database.platform: supabase in ${envFile} instead: the embedded database then has an empty stand-in for ${extension.name} and the other objects a Supabase project provides (docs/migrations.md).`
+        : '';
       problems.push({
         file: file.path,
         ...lineColumnAt(file.sql, extension.offset),
@@ -50,7 +60,7 @@ export function unavailableExtensionProblems(
         message:
           `Extension "${extension.name}" is not available on the embedded database (PGlite), so this migration cannot run there.${vector} ` +
           `The environment needs a Postgres server that has it: in ${envFile}, set database: { url_env: NAME } and export NAME=postgres://… ` +
-          `(PGlite provides ${pgliteExtensionNames().join(', ')}).`,
+          `(PGlite provides ${pgliteExtensionNames().join(', ')}${standIns}).${platformHint}`,
       });
     }
   }

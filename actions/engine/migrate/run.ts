@@ -18,6 +18,7 @@ import { checkSyntax } from './syntax-check.ts';
 import { loadParser, parseSql } from './statements.ts';
 import { currentActor, currentCommit } from './provenance.ts';
 import { unavailableExtensionProblems } from './extensions.ts';
+import { isMissingSupabaseObject, supabasePlatformHint } from '../db/platform-supabase.ts';
 
 export interface MigrationContext {
   /** Repository root. */
@@ -125,6 +126,7 @@ export async function applyMigrations(client: pg.ClientBase, ctx: MigrationConte
     // The embedded database lives in this process: a killed process is a crashed server, and
     // PGlite has no WAL writer to flush asynchronous commits in the background. Flush each file.
     flush: ctx.env.database.kind === 'embedded' ? 'file' : settings.flush,
+    advise: (error) => platformAdvice(error.message, ctx.env),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   return { applied, problems, ...(backup ? { backup } : {}) };
@@ -152,6 +154,17 @@ export async function baselineMigrations(client: pg.ClientBase, ctx: MigrationCo
     .join(';\n');
   await client.query(`BEGIN;\n${sql};\nCOMMIT;`);
   return adopt;
+}
+
+/**
+ * A Supabase history on a database without the platform's objects fails at its first
+ * `auth.users` or `schema "extensions"`: say what fixes it (database.platform: supabase on
+ * the embedded database), unless the environment already has the stand-ins.
+ */
+function platformAdvice(postgresMessage: string, env: Environment): string | undefined {
+  const database = env.database;
+  if (database.kind === 'fleet' || (database.kind === 'embedded' && database.platform === 'supabase')) return undefined;
+  return isMissingSupabaseObject(postgresMessage) ? supabasePlatformHint(database.kind, env.file) : undefined;
 }
 
 async function checkUnparsedSyntax(client: pg.ClientBase, unparsed: readonly MigrationFile[], version: number): Promise<Problem[]> {
