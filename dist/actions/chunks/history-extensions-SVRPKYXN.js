@@ -1,2 +1,0 @@
-import { createRequire as __rolloutCreateRequire } from 'node:module'; import { dirname as __rolloutDirname } from 'node:path'; import { fileURLToPath as __rolloutFileURLToPath } from 'node:url'; const require = __rolloutCreateRequire(import.meta.url); const __filename = __rolloutFileURLToPath(import.meta.url); const __dirname = __rolloutDirname(__filename);
-import{c as t,f as i}from"./chunk-RNDNZHKJ.js";import"./chunk-KVNHJ3SL.js";async function m(n,r){let{files:s}=await t(n,r);return[...new Set(s.flatMap(o=>i(o.sql)))].sort()}export{m as historyExtensions};
