@@ -246,6 +246,31 @@ describe.each(databaseTargets())('seed 001 guide on $name', (target) => {
     expectStatus(await guide.check('operations / learning events GC keeps up'), 'pass');
   });
 
+  it('1.D the intent signals GC check fails with a signal older than 30 days, and gc_intent_signals() fixes it; a missing GC function fails', async () => {
+    expectStatus(await guide.check('operations / GC functions installed'), 'pass');
+    expectStatus(await guide.check('operations / intent signals GC keeps up'), 'pass');
+    await guide.sql(`INSERT INTO public.intent_signals (user_id, signal, ts) VALUES ('${USER}', 'viewed', now() - interval '45 days'), ('${USER}', 'viewed', now() - interval '29 days')`);
+    const stale = await guide.check('operations / intent signals GC keeps up');
+    expectStatus(stale, 'fail');
+    expect(stale.detail).toMatch(/^expected value 0; got value "?1"?$/);
+    // The 3 AM job's call: it removes what is past 30 days and keeps the rest.
+    expect(await guide.sql('SELECT public.gc_intent_signals() AS removed')).toEqual([{ removed: 1 }]);
+    expectStatus(await guide.check('operations / intent signals GC keeps up'), 'pass');
+    expect(await guide.sql<{ n: number }>('SELECT count(*)::int AS n FROM public.intent_signals')).toEqual([{ n: 1 }]);
+    await guide.sql('DELETE FROM public.intent_signals');
+    // The job has nothing to call without the function, though no old signal shows it yet.
+    await guide.sql('DROP FUNCTION public.gc_intent_signals()');
+    try {
+      expectStatus(await guide.check('operations / intent signals GC keeps up'), 'pass');
+      const missing = await guide.check('operations / GC functions installed');
+      expectStatus(missing, 'fail');
+      expect(missing.detail).toContain('gc_intent_signals');
+    } finally {
+      await guide.rerunMigration('0007_discovery_functions.sql');
+    }
+    expectStatus(await guide.check('operations / GC functions installed'), 'pass');
+  });
+
   it('4 burn rate above 2.0 trips safe mode by break-glass; at or below it is healthy; no traffic is unknown', async () => {
     const measured = JSON.parse(firstHealth.stdout) as { results: { name: string; status: string }[] };
     expect(measured.results.find((r) => r.name === 'SLO burn rate')?.status).toBe('unknown');

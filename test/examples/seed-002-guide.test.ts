@@ -152,6 +152,35 @@ describe.each(databaseTargets())('seed 002 guide on $name', (target) => {
     expectStatus(await open().check(`${SMOKE} / health check`), 'pass');
   });
 
+  it('4 the health check\'s kill_switches must be what the flags serve: a switch reported on while its flag is off fails, and one reported off while it is on', async () => {
+    const g = open();
+    const health = `${SMOKE} / health check`;
+    const passed = await g.check(health);
+    expectStatus(passed, 'pass');
+    expect(passed.detail).toBe('HTTP 200, body satisfies health-response, reports 2 flag(s) as live');
+    // The service turned Phase 6 metrics on by itself: its flag, at off, serves {enabled: false}.
+    STAND_IN_ENV.AUTOPACK_ENABLE_PHASE6_METRICS = '1';
+    try {
+      const result = await g.check(health);
+      expectStatus(result, 'fail');
+      expect(result.detail).toBe('the body does not report the live flags: /kill_switches/phase6_metrics is true, but flag phase6_metrics is off (live value {"enabled":false})');
+    } finally {
+      STAND_IN_ENV.AUTOPACK_ENABLE_PHASE6_METRICS = '0';
+    }
+    // The flag on as a plain read sees it, the service still off: it fails until the service follows.
+    await g.sql("UPDATE public.feature_flags SET value = '{\"enabled\": true}' WHERE key = 'consolidated_metrics'");
+    try {
+      const result = await g.check(health);
+      expectStatus(result, 'fail');
+      expect(result.detail).toContain('/kill_switches/consolidated_metrics is false, but flag consolidated_metrics is on');
+      STAND_IN_ENV.AUTOPACK_ENABLE_CONSOLIDATED_METRICS = '1';
+      expectStatus(await g.check(health), 'pass');
+    } finally {
+      STAND_IN_ENV.AUTOPACK_ENABLE_CONSOLIDATED_METRICS = '0';
+      await g.sql("UPDATE public.feature_flags SET value = '{\"enabled\": false}' WHERE key = 'consolidated_metrics'");
+    }
+  });
+
   it('4 the runs API checks send the API key, fail without the right one or on a 500, and never print it', async () => {
     const names = ['list runs', 'get specific run', 'check run status'].map((n) => `${SMOKE} / ${n}`);
     for (const name of names) {

@@ -94,12 +94,16 @@ describe.each(databaseTargets())('examples/seed-002-staging-rollout on $name', (
     await set('phase6_metrics', { stage: 'full' });
     await measuredHealthy(26);
     await recordHealthy(repo, 'staging', 'consolidated_metrics', CONSOLIDATED_CRITERIA, 25);
-    // At full the value table serves {enabled: true}: the API is deployed with its switch on, so its 200 check runs and passes.
+    // At full the value table serves {enabled: true}: the API is deployed with both switches on, so its 200 check runs and
+    // passes, and /health's kill_switches agree with the flags (the health check compares them).
+    const fullApply = async () => (await repo.run(['apply', '--env', 'staging'], { now: later(days(1) + 60_000) })).code;
     STAND_IN_ENV.AUTOPACK_ENABLE_CONSOLIDATED_METRICS = '1';
+    STAND_IN_ENV.AUTOPACK_ENABLE_PHASE6_METRICS = '1';
     try {
-      expect((await repo.run(['apply', '--env', 'staging'], { now: later(days(1) + 60_000) })).code).toBe(0);
+      expect(await fullApply()).toBe(0);
     } finally {
       STAND_IN_ENV.AUTOPACK_ENABLE_CONSOLIDATED_METRICS = '0';
+      STAND_IN_ENV.AUTOPACK_ENABLE_PHASE6_METRICS = '0';
     }
     expect(await switches()).toEqual({ phase6_metrics: { on: UNITS.length, plain: ENABLED }, consolidated_metrics: { on: UNITS.length, plain: ENABLED } });
 

@@ -45,10 +45,13 @@ describe.each(databaseTargets())('seed 004 guide on $name', (target) => {
   it('applies the finalized schema: 28 provider states, 25 cache entries, exit criteria 1-15 pass', async () => {
     expect(firstApply.stderr).toBe('');
     expect(firstApply.code).toBe(0);
-    expect(firstApply.stdout).toMatch(/15 check\(s\) on production: 15 passed/);
+    expect(firstApply.stdout).toMatch(/16 check\(s\) on production: 16 passed/);
     const report = await open().verify();
-    expect(report.results.map((r) => r.name.replace(`${E} / `, '').split(' ')[0])).toEqual(Array.from({ length: 15 }, (_, i) => String(i + 1)));
-    expect(namesWith(report, 'pass')).toHaveLength(15);
+    // Criteria 1-15, and the Provider States Summary's "1 active" per sport beside them.
+    const criteria = report.results.map((r) => r.name.replace(`${E} / `, '')).filter((name) => /^\d+ /.test(name));
+    expect(criteria.map((name) => name.split(' ')[0])).toEqual(Array.from({ length: 15 }, (_, i) => String(i + 1)));
+    expect(report.results.map((r) => r.name)).toContain(`${E} / one active provider per sport`);
+    expect(namesWith(report, 'pass')).toHaveLength(16);
     expect(await open().sql('SELECT sport, count(*)::int AS total, (count(*) FILTER (WHERE enabled))::int AS enabled, (count(*) FILTER (WHERE active))::int AS active FROM public.provider_states GROUP BY sport ORDER BY sport')).toEqual(
       ['MLB', 'NBA', 'NFL', 'NHL'].map((sport) => ({ sport, total: 7, enabled: 3, active: 1 })),
     );
@@ -66,6 +69,17 @@ describe.each(databaseTargets())('seed 004 guide on $name', (target) => {
     await whileBroken(g, "UPDATE public.provider_states SET enabled = false WHERE sport = 'NFL' AND provider = 'fanduel'", "UPDATE public.provider_states SET enabled = true WHERE sport = 'NFL' AND provider = 'fanduel'", async () => {
       for (const name of ['4 enabled providers (12)', '5 enabled providers by sport are draftkings, fanduel, stub', '6 high-priority providers (8)']) expectStatus(await g.check(`${E} / ${name}`), 'fail');
     });
+    // "7 total, 3 enabled, 1 active": a second active provider in a sport, or none, fails.
+    await whileBroken(g, "UPDATE public.provider_states SET active = true WHERE sport = 'NBA' AND provider = 'draftkings'", "UPDATE public.provider_states SET active = false WHERE sport = 'NBA' AND provider = 'draftkings'", async () => {
+      const active = await g.check(`${E} / one active provider per sport`);
+      expectStatus(active, 'fail');
+      expect(active.detail).toContain('draftkings, stub');
+    });
+    await whileBroken(g, "UPDATE public.provider_states SET active = false WHERE sport = 'MLB' AND provider = 'stub'", "UPDATE public.provider_states SET active = true WHERE sport = 'MLB' AND provider = 'stub'", async () => {
+      const none = await g.check(`${E} / one active provider per sport`);
+      expectStatus(none, 'fail');
+      expect(none.detail).toContain('MLB');
+    });
     await whileBroken(g, "INSERT INTO public.provider_states (sport, provider, enabled, poll_interval_seconds) VALUES ('XFL', 'stub', false, NULL)", "DELETE FROM public.provider_states WHERE sport = 'XFL'", async () => {
       const sports = await g.check(`${E} / 7 all sports valid`);
       expectStatus(sports, 'fail');
@@ -74,7 +88,7 @@ describe.each(databaseTargets())('seed 004 guide on $name', (target) => {
     await whileBroken(g, "UPDATE public.provider_states SET poll_interval_seconds = NULL WHERE sport = 'MLB' AND provider = 'stub'", "UPDATE public.provider_states SET poll_interval_seconds = 60 WHERE sport = 'MLB' AND provider = 'stub'", async () => {
       expectStatus(await g.check(`${E} / 8 polling intervals set`), 'fail');
     });
-    expect(namesWith(await g.verify(), 'pass')).toHaveLength(15);
+    expect(namesWith(await g.verify(), 'pass')).toHaveLength(16);
   });
 
   it('criteria 9-15 fail when a cache entry is missing, its JSON breaks the contract, or a documented value differs', async () => {
@@ -100,18 +114,26 @@ describe.each(databaseTargets())('seed 004 guide on $name', (target) => {
       "UPDATE public.portfolio_rationales SET payload = jsonb_set(payload, '{props}', '15') WHERE cache_key = 'player:LAL:LeBron James'", async () => {
         expectStatus(await g.check(`${E} / 15 player performance profiles`), 'fail');
       });
-    expect(namesWith(await g.verify(), 'pass')).toHaveLength(15);
+    expect(namesWith(await g.verify(), 'pass')).toHaveLength(16);
   });
 
   it("criteria 16-18 and provider tracking are healthy on the guide's dark-mode measurements, and unknown without any", async () => {
     const g = open();
     for (const name of ['16 cache hit rate', '17 response time']) expect(await g.monitor(name)).toMatchObject({ status: 'unknown' });
     expect(await g.monitor('enabled providers tracked')).toMatchObject({ status: 'breach', value: 0 });
+    expect(await g.monitor('API requests (50)')).toMatchObject({ status: 'breach', value: 0 });
     await g.sql(DARK_MODE_REQUESTS);
     expect(await g.monitor('16 cache hit rate')).toMatchObject({ status: 'healthy', value: 0.74 });
     expect(await g.monitor('17 response time')).toMatchObject({ status: 'healthy', value: 250.5 });
     expect(await g.monitor('18 errors this stage')).toMatchObject({ status: 'healthy', value: 0 });
     expect(await g.monitor('enabled providers tracked')).toMatchObject({ status: 'healthy', value: 12 });
+    // "API requests: 50": the 50 the guide measured are enough, 49 are not.
+    expect(await g.monitor('API requests (50)')).toMatchObject({ status: 'healthy', value: 50 });
+    await g.sql('CREATE TEMP TABLE saved_request AS SELECT * FROM public.provider_requests ORDER BY id DESC LIMIT 1');
+    await whileBroken(g, 'DELETE FROM public.provider_requests WHERE id = (SELECT id FROM saved_request)', 'INSERT INTO public.provider_requests OVERRIDING SYSTEM VALUE SELECT * FROM saved_request', async () => {
+      expect(await g.monitor('API requests (50)')).toMatchObject({ status: 'breach', value: 49 });
+    });
+    expect(await g.monitor('API requests (50)')).toMatchObject({ status: 'healthy', value: 50 });
   });
 
   it('criteria 16-18 breach below a 70 % cache hit rate, above 1000 ms, and at 5 errors in the current stage', async () => {
@@ -146,8 +168,9 @@ describe.each(databaseTargets())('seed 004 guide on $name', (target) => {
     const verify = await repo.run(['verify', '--env', 'production', '--format', 'json']);
     expect(verify.code).toBe(1);
     const report = JSON.parse(verify.stdout) as { results: { name: string; status: string; detail: string }[] };
-    // 14 of the 15 fail; the JSON check has no cache rows left to judge.
-    expect(report.results.filter((r) => r.status === 'fail' || r.status === 'error')).toHaveLength(14);
+    // 14 of the 15 criteria fail, and the one-active check with them; the JSON check has no cache rows left to judge.
+    expect(report.results.filter((r) => r.status === 'fail' || r.status === 'error')).toHaveLength(15);
+    expect(report.results.find((r) => r.name === 'exit criteria / one active provider per sport')?.status).toBe('error');
     expect(report.results.filter((r) => r.status === 'pass').map((r) => `${r.name}: ${r.detail}`)).toEqual(['exit criteria / 13 all cache JSON valid: all 0 row(s) satisfy cache-entry']);
     const status = await repo.run(['status', '--env', 'production']);
     expect(status.code).toBe(0);

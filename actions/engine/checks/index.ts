@@ -2,6 +2,7 @@
 export type { CheckKind, CheckReport, CheckResult, CheckStatus, ResolvedCheck } from './types.ts';
 export { runChecks, runEnvironmentChecks, DEFAULT_CONCURRENCY, DEFAULT_CHECK_TIMEOUT_MS, type RunChecksOptions } from './run-checks.ts';
 export { conditionHolds, servedToEveryone, type FlagCondition, type FlagVariant } from './flag-condition.ts';
+export { atPointer, reportedFlagMismatches } from './reported-flags.ts';
 export { resolveChecks, SHARED_CHECKS_DIR } from './shared-checks.ts';
 export { assertReadOnlyStatement, runReadOnly, checkConnection, checkAccess, chooseRole, RefusedQueryError, SideEffectError, ChecksRoleError, CheckTimeoutError, type CheckAccess, type CheckConnection } from './guard.ts';
 export { prepareChecksRole, grantChecksRole, checksRoleOf, checksRoleSchemas } from './checks-role.ts';

@@ -8,6 +8,7 @@ import type { CheckSpec, JsonValue } from '../config/model.ts';
 import { isSecretName, maskUrlCredentials } from '../secrets.ts';
 import { asNumber, sameValue, show } from './compare.ts';
 import { runReadOnly, type CheckConnection } from './guard.ts';
+import { reportedFlagMismatches } from './reported-flags.ts';
 import type { CheckKind, CheckResult } from './types.ts';
 
 export type KindResult = Omit<CheckResult, 'name' | 'source' | 'durationMs'>;
@@ -17,6 +18,8 @@ export interface KindContext {
   timeoutMs: number;
   processEnv: NodeJS.ProcessEnv;
   contracts: ContractRegistry;
+  /** Live flag values (the value table): what http.reports_flags compares a body with. */
+  flags: ReadonlyMap<string, JsonValue>;
   /** rows_satisfy reports at most this many violating rows. */
   maxViolations: number;
 }
@@ -236,7 +239,7 @@ export class CheckConfigError extends Error {
 const MAX_BODY = 1_000_000;
 
 async function httpCheck(spec: CheckSpec, ctx: KindContext): Promise<KindResult> {
-  const http = spec.http as { method?: string; url: string; headers?: Record<string, string>; body?: JsonValue; expect_status?: number; contract?: string };
+  const http = spec.http as { method?: string; url: string; headers?: Record<string, string>; body?: JsonValue; expect_status?: number; contract?: string; reports_flags?: Record<string, string> };
   const method = http.method ?? 'GET';
   const url = expandVariables(http.url, ctx.processEnv, `check "${spec.name}" http.url`);
   const shownUrl = `${method} ${url.shown}`;
@@ -266,21 +269,28 @@ async function httpCheck(spec: CheckSpec, ctx: KindContext): Promise<KindResult>
   if (!statusOk) {
     return { kind: 'http', status: 'fail', detail: `expected ${expectedStatus(http.expect_status)}, got ${actual}${text ? `: ${show(text, 120)}` : ''}`, expected: expectedStatus(http.expect_status), actual, url: shownUrl };
   }
-  if (contract?.ok) {
+  const reports = http.reports_flags;
+  if (contract?.ok || reports) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
-      return { kind: 'http', status: 'fail', detail: `the body is not JSON, so it cannot satisfy contract '${contract.name}': ${show(text, 120)}`, expected: `JSON satisfying ${contract.file}`, actual: show(text, 200), url: shownUrl };
+      const wanted = contract?.ok ? `satisfy contract '${contract.name}'` : 'report its flags';
+      return { kind: 'http', status: 'fail', detail: `the body is not JSON, so it cannot ${wanted}: ${show(text, 120)}`, expected: contract?.ok ? `JSON satisfying ${contract.file}` : 'JSON reporting the live flags', actual: show(text, 200), url: shownUrl };
     }
-    if (!contract.validate(parsed)) {
+    if (contract?.ok && !contract.validate(parsed)) {
       const errors = contractErrors(contract.validate.errors);
       return { kind: 'http', status: 'fail', detail: `the body breaks contract '${contract.name}': ${errors.join('; ')}`, expected: `body satisfying ${contract.file}`, actual: show(parsed, 300), url: shownUrl };
+    }
+    const mismatches = reports ? reportedFlagMismatches(parsed, reports, ctx.flags) : [];
+    if (mismatches.length > 0) {
+      return { kind: 'http', status: 'fail', detail: `the body does not report the live flags: ${mismatches.join('; ')}`, expected: 'the live flags, as a plain read returns them', actual: show(parsed, 300), url: shownUrl };
     }
   }
   const slow = overBudget(spec, durationMs);
   if (slow) return { kind: 'http', status: 'fail', detail: slow, expected: `at most ${spec.latency_budget as string}`, actual: formatDuration(durationMs), url: shownUrl };
-  return { kind: 'http', status: 'pass', detail: `${actual}${contract?.ok ? `, body satisfies ${contract.name}` : ''}`, actual, url: shownUrl };
+  const said = [contract?.ok ? `body satisfies ${contract.name}` : '', reports ? `reports ${Object.keys(reports).length} flag(s) as live` : ''].filter(Boolean);
+  return { kind: 'http', status: 'pass', detail: [actual, ...said].join(', '), actual, url: shownUrl };
 }
 
 const expectedStatus = (status: number | undefined): string => (status !== undefined ? `HTTP ${status}` : 'HTTP 2xx');

@@ -108,7 +108,7 @@ async function runOne(
   }
   const own = typeof check.spec.timeout === 'string' ? parseDuration(check.spec.timeout) : undefined;
   const timeoutMs = own ?? options.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
-  const ctx: KindContext = { connection, timeoutMs, processEnv: options.processEnv, contracts, maxViolations: options.maxViolations ?? DEFAULT_MAX_VIOLATIONS };
+  const ctx: KindContext = { connection, timeoutMs, processEnv: options.processEnv, contracts, flags: options.flags, maxViolations: options.maxViolations ?? DEFAULT_MAX_VIOLATIONS };
   let started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   try {

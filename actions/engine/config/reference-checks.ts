@@ -2,7 +2,8 @@
  * What `validate` tells from one file about its checks and monitors, so that it is not found
  * later (issue 13, defect 5): a monitor's on_breach naming a flag that is not a kill switch
  * (found mid-incident otherwise), a when_flag naming no flag (the check would be skipped
- * forever) or on the off value of a flag that has none, a monitor with a query but no threshold (health would say "unknown" forever).
+ * forever) or on the off value of a flag that has none, an HTTP check's reports_flags naming no
+ * flag (it would fail forever), a monitor with a query but no threshold (health would say "unknown" forever).
  */
 import type { PathToken } from './yaml-source.ts';
 import { clip } from './schema-errors.ts';
@@ -34,6 +35,12 @@ export function checkReferences(raw: Record<string, unknown>, flags: Record<stri
   const checks = Array.isArray(raw.checks) ? raw.checks : [];
   checks.forEach((check: unknown, index) => {
     if (!isRecord(check)) return;
+    const reports = isRecord(check.http) && isRecord(check.http.reports_flags) ? check.http.reports_flags : {};
+    for (const [pointer, reported] of Object.entries(reports)) {
+      if (typeof reported !== 'string' || Object.hasOwn(flags, reported)) continue;
+      const name = typeof check.name === 'string' ? `check '${clip(check.name)}'` : `checks[${index}]`;
+      report(['checks', index, 'http', 'reports_flags', pointer], `${name} compares ${clip(pointer)} with flag '${clip(reported)}', but there is no such flag in this environment, so the check would fail on every run${suggestion(reported, keys)}`);
+    }
     const key = isRecord(check.when_flag) ? check.when_flag.key : undefined;
     if (typeof key !== 'string') return;
     const name = typeof check.name === 'string' ? `check '${clip(check.name)}'` : `checks[${index}]`;

@@ -143,9 +143,12 @@ function humanize(error: ErrorObject, data: unknown, base: PathToken[], subject:
       return at(`Invalid ${where} ${show(valueAt(data, error.instancePath))}.${expected || ` Expected text matching ${String(params.pattern)}.`}`);
     case 'propertyNames': {
       const name = String(params.propertyName);
-      const description = ((error.parentSchema as { propertyNames?: { $ref?: string } })?.propertyNames?.$ref ?? '').includes('flagKey')
+      const names = (error.parentSchema as { propertyNames?: { $ref?: string; pattern?: string } })?.propertyNames;
+      const description = (names?.$ref ?? '').includes('flagKey')
         ? ' Flag keys use letters, digits, ".", "_", ":" and "-", and start with a letter or digit.'
-        : '';
+        : names?.pattern?.startsWith('^(/')
+          ? ` Expected a JSON pointer into the body, such as "/${name.replace(/^\/+/, '')}".`
+          : '';
       return at(`Invalid key ${show(name)} in ${where}.${description}`, true, [name]);
     }
     case 'format':
