@@ -153,6 +153,21 @@ describe.each(databaseTargets())('checks cannot write, on $name', (target) => {
       expect(await session(client)).toEqual(baseline);
     });
 
+    // Layer 2 on its own: `trusted` skips the parser, so only the protocol stands between
+    // the text and a second statement (pg sends an empty `values` with the simple protocol).
+    it.each([
+      ['two SELECTs', 'SELECT 1 AS a; SELECT 2 AS b'],
+      ['COMMIT, then a write outside the read-only transaction', "COMMIT; INSERT INTO victim VALUES (7, 'smuggled')"],
+      ['ROLLBACK, then a write', "ROLLBACK; UPDATE victim SET note = 'smuggled'"],
+    ])('without the parser, the protocol still refuses %s', async (_name, text) => {
+      const before = await state(admin);
+      const outcome = await runReadOnly(connection, { text, trusted: true }, 5_000).then(() => 'ran', (error: unknown) => error);
+      // First what matters: the second statement did not run.
+      expect(await state(admin)).toEqual(before);
+      expect(outcome).toMatchObject({ message: expect.stringMatching(/cannot insert multiple commands into a prepared statement/) as unknown });
+      expect(await session(client)).toEqual(baseline);
+    });
+
     it.runIf(target.name === 'server')('stops a query at its statement timeout', async () => {
       await expect(runReadOnly(connection, { text: 'SELECT pg_sleep(5)' }, 200)).rejects.toMatchObject({ code: '57014' });
       expect(await session(client)).toEqual(baseline);
