@@ -20,5 +20,7 @@ export default defineConfig({
     pool: 'forks',
     poolOptions: { forks: { maxForks: 1, minForks: 1 } },
     testTimeout: 60_000,
+    // For a run narrowed to database tests (MUTATION_TESTS): starting PGlite on a loaded machine takes a while.
+    hookTimeout: 60_000,
   },
 });

@@ -253,6 +253,12 @@ describe('gates at their edges', () => {
     expect(verdict.gates).toContainEqual({ gate: 'dependency', passed: false, reason: 'checkout.v2 depends on payments.v2, which is off; turn payments.v2 on first.' });
   });
 
+  it('depends_on with a wait of 0 waits for nothing, even for a dependency not yet on live', () => {
+    const verdict = evaluateMove(move({ dependencies: [{ flagKey: 'payments.v2', on: true, soakMs: 0 }] }));
+    expect(verdict.allowed).toBe(true);
+    expect(verdict.gates.filter((g) => g.gate === 'dependency')).toEqual([{ gate: 'dependency', passed: true, reason: 'checkout.v2 depends on payments.v2, which is on.' }]);
+  });
+
   it('a dependency at the very position the flag moves to is not behind it', () => {
     const verdict = evaluateMove(move({ dependencies: [{ flagKey: 'payments.v2', on: true, position: canary(5) }] }));
     expect(verdict.allowed).toBe(true);
