@@ -73,6 +73,8 @@ describe('the statement guard says what it refused and what to write instead', (
       'the query has 3 statements; a check runs exactly one read-only statement (SELECT, WITH, VALUES, TABLE, EXPLAIN or SHOW). Split it into several checks.',
     );
     expect(refusal('COMMIT; DELETE FROM victim')).toMatch(/^the query has 2 statements;/);
+    // The name a log line starts with.
+    expect(() => assertReadOnlyStatement('')).toThrow(expect.objectContaining({ name: 'RefusedQueryError' }) as Error);
   });
 
   it.each([
@@ -85,6 +87,27 @@ describe('the statement guard says what it refused and what to write instead', (
     ['CHECKPOINT', 'CheckPoint'],
     ["LOAD 'plugin'", 'Load'],
     ['MERGE INTO victim USING victim v ON true WHEN MATCHED THEN DELETE', 'MERGE'],
+    ["INSERT INTO victim VALUES (3, 'x')", 'INSERT'],
+    ["UPDATE victim SET note = 'x'", 'UPDATE'],
+    ['DELETE FROM victim', 'DELETE'],
+    ["COPY victim TO PROGRAM 'touch /tmp/x'", 'COPY'],
+    ['DO $$ BEGIN DELETE FROM victim; END $$', 'DO'],
+    ['VACUUM victim', 'VACUUM/ANALYZE'],
+    ['PREPARE evil AS DELETE FROM victim', 'PREPARE'],
+    ['EXECUTE evil', 'EXECUTE'],
+    ['LISTEN evil_channel', 'LISTEN'],
+    ["NOTIFY evil_channel, 'x'", 'NOTIFY'],
+    ['UNLISTEN *', 'UNLISTEN'],
+    ['LOCK TABLE victim', 'LOCK'],
+    ['TRUNCATE victim', 'TRUNCATE'],
+    ['DISCARD ALL', 'DISCARD'],
+    ['DEALLOCATE ALL', 'DEALLOCATE'],
+    ['DECLARE c CURSOR FOR SELECT 1', 'DECLARE CURSOR'],
+    ['FETCH c', 'FETCH'],
+    ['CLOSE c', 'CLOSE'],
+    ['DROP TABLE victim', 'DDL (Drop)'],
+    ['GRANT SELECT ON victim TO PUBLIC', 'DDL (Grant)'],
+    ["SECURITY LABEL ON TABLE victim IS 'x'", 'SecLabel'],
   ])('refuses %s, naming it as %s', (sql, named) => {
     expect(refusal(sql)).toBe(`${named} ${NOT_ALLOWED}`);
   });
