@@ -15,6 +15,8 @@ export default {
     'actions/engine/bucketing/**/*.ts',
     'actions/engine/secrets.ts',
     'actions/engine/checks/guard.ts',
+    'actions/engine/checks/statement-guard.ts',
+    'actions/engine/checks/deny-list.ts',
   ],
   ignorePatterns: ['dist', 'bench/.work', 'coverage', 'reports', '.rollout', 'packages/provider/dist', 'examples', 'wip'],
   concurrency: 1,

@@ -79,6 +79,17 @@ describe.each(databaseTargets())('a batch of guarded queries on $name', (target)
     expect((await admin.query('SELECT count(*)::int AS n FROM readings')).rows).toEqual([{ n: 10 }]);
   });
 
+  it('without the parser, the protocol still refuses a second statement; the batch goes on', async () => {
+    // `trusted` skips the parser: only the extended protocol stops `COMMIT; …` here.
+    const connect = connector();
+    const texts = ['SELECT 1 AS a; SELECT 2 AS b', 'COMMIT; INSERT INTO readings VALUES (11)', 'ROLLBACK; DELETE FROM readings', 'SELECT count(*)::int AS n FROM readings'];
+    const outcomes = await runReadOnlyBatch<Record<string, unknown>>(connect, texts.map((text) => ({ text, trusted: true })), 5_000).catch((error: unknown) => [{ ok: false as const, error, durationMs: 0 }]);
+    // First what matters: no second statement ran.
+    expect((await admin.query('SELECT count(*)::int AS n FROM readings')).rows).toEqual([{ n: 10 }]);
+    for (const outcome of outcomes.slice(0, 3)) expect(value(outcome)).toMatch(/cannot insert multiple commands into a prepared statement/);
+    expect(value(outcomes[3])).toBe(10);
+  });
+
   it('what a function did to the settings and the role does not reach the next query', async () => {
     const outcomes = await run(['SELECT sneaky_settings() AS s', "SELECT current_setting('statement_timeout') AS t", "SELECT current_setting('search_path') AS p", "SELECT current_setting('work_mem') AS w", 'SELECT current_user::text AS u']);
     expect(value(outcomes[0])).toBe(1);

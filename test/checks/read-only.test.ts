@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { databaseTargets, type TestDatabase } from '../support/databases.ts';
 import { openDatabase, type Database } from '../../actions/engine/db/index.ts';
-import { checkAccess, checkConnection, runReadOnly, type CheckAccess, type CheckConnection } from '../../actions/engine/checks/guard.ts';
+import { checkAccess, checkConnection, RefusedQueryError, runReadOnly, SideEffectError, type CheckAccess, type CheckConnection } from '../../actions/engine/checks/guard.ts';
 import { grantChecksRole, prepareChecksRole } from '../../actions/engine/checks/checks-role.ts';
 import { runChecks } from '../../actions/engine/checks/run-checks.ts';
 import type { ResolvedCheck } from '../../actions/engine/checks/types.ts';
@@ -22,6 +22,8 @@ CREATE FUNCTION sneaky_insert() RETURNS int LANGUAGE plpgsql AS $$ BEGIN INSERT 
 CREATE FUNCTION sneaky_lock() RETURNS int LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_advisory_lock(424242); RETURN 1; END $$;
 CREATE FUNCTION sneaky_setting() RETURNS int LANGUAGE plpgsql AS $$ BEGIN PERFORM set_config('work_mem', '77MB', false); RETURN 1; END $$;
 CREATE PROCEDURE sneaky_proc() LANGUAGE sql AS $$ DELETE FROM victim $$;
+CREATE FUNCTION sneaky_locks() RETURNS int LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_advisory_lock(434343); PERFORM pg_advisory_lock(434343); PERFORM pg_advisory_lock_shared(7, 8); RETURN 1; END $$;
 `;
 
 /** Each entry: a check's SQL that tries to change something. None may have any effect. */
@@ -141,6 +143,47 @@ describe.each(databaseTargets())('checks cannot write, on $name', (target) => {
       expect((await session(client)).locks).toBe(baseline.locks);
     });
 
+    it('runs as the checks role in a read-only transaction with the check\'s timeouts', async () => {
+      const result = await runReadOnly<Record<string, string>>(
+        connection,
+        {
+          text: `SELECT current_user::text AS role, current_setting('transaction_read_only') AS read_only, current_setting('statement_timeout') AS statement,
+                        current_setting('lock_timeout') AS lock, current_setting('idle_in_transaction_session_timeout') AS idle`,
+        },
+        1_500,
+      );
+      expect(result.rows).toEqual([{ role: 'rollout_checks', read_only: 'on', statement: '1500ms', lock: '1500ms', idle: '2500ms' }]);
+      expect(result.fields).toEqual(['role', 'read_only', 'statement', 'lock', 'idle']);
+      expect(result.durationMs).toBeGreaterThanOrEqual(0);
+      expect(result.durationMs).toBeLessThan(60_000);
+      expect(await session(client)).toEqual(baseline);
+    });
+
+    it('applies extra settings for the one query, and refuses a setting that is not a plain name and value', async () => {
+      const { rows } = await runReadOnly<{ s: string }>(connection, { text: "SELECT current_setting('enable_seqscan') AS s", settings: { enable_seqscan: 'off' } }, 5_000);
+      expect(rows).toEqual([{ s: 'off' }]);
+      expect((await client.query<{ s: string }>("SELECT current_setting('enable_seqscan') AS s")).rows).toEqual([{ s: 'on' }]);
+      const before = await state(admin);
+      const invalid: Record<string, string>[] = [{ 'work_mem = 1; DELETE FROM victim; SET x': '1' }, { work_mem: "1'; DELETE FROM victim; --" }, { work_mem: '' }];
+      for (const settings of invalid) {
+        await expect(runReadOnly(connection, { text: 'SELECT 1', settings }, 5_000), JSON.stringify(settings)).rejects.toThrow(RefusedQueryError);
+      }
+      expect(await state(admin)).toEqual(before);
+      expect(await session(client)).toEqual(baseline);
+    });
+
+    it('releases every advisory lock a function took, re-entrant, shared and two-key ones too, and says so', async () => {
+      const outcome = await runReadOnly(connection, { text: 'SELECT sneaky_locks()' }, 5_000).then(() => 'ran', (error: unknown) => error);
+      expect(outcome).toBeInstanceOf(SideEffectError);
+      expect(outcome).toMatchObject({
+        name: 'SideEffectError',
+        message: 'the query took 2 session-level advisory lock(s) through a function it called; they survive ROLLBACK, so rollout removed them. A check must not change its session.',
+      });
+      expect(await session(client)).toEqual(baseline);
+      const { rows } = await admin.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid IN (434343, 8)");
+      expect(rows).toEqual([{ n: 0 }]);
+    });
+
     it('lets a function change a setting, and ROLLBACK undoes it', async () => {
       // set_config(..., false) inside a transaction is transactional: the ROLLBACK reverts it.
       await runReadOnly(connection, { text: 'SELECT sneaky_setting()' }, 5_000).catch(() => undefined);
@@ -150,6 +193,21 @@ describe.each(databaseTargets())('checks cannot write, on $name', (target) => {
     it('still answers ordinary reads', async () => {
       const result = await runReadOnly<{ n: string }>(connection, { text: 'SELECT count(*) AS n FROM victim' }, 5_000);
       expect(result.rows).toEqual([{ n: '2' }]);
+      expect(await session(client)).toEqual(baseline);
+    });
+
+    // Layer 2 on its own: `trusted` skips the parser, so only the protocol stands between
+    // the text and a second statement (pg sends an empty `values` with the simple protocol).
+    it.each([
+      ['two SELECTs', 'SELECT 1 AS a; SELECT 2 AS b'],
+      ['COMMIT, then a write outside the read-only transaction', "COMMIT; INSERT INTO victim VALUES (7, 'smuggled')"],
+      ['ROLLBACK, then a write', "ROLLBACK; UPDATE victim SET note = 'smuggled'"],
+    ])('without the parser, the protocol still refuses %s', async (_name, text) => {
+      const before = await state(admin);
+      const outcome = await runReadOnly(connection, { text, trusted: true }, 5_000).then(() => 'ran', (error: unknown) => error);
+      // First what matters: the second statement did not run.
+      expect(await state(admin)).toEqual(before);
+      expect(outcome).toMatchObject({ message: expect.stringMatching(/cannot insert multiple commands into a prepared statement/) as unknown });
       expect(await session(client)).toEqual(baseline);
     });
 

@@ -32,6 +32,23 @@ describe('secretScrubber', () => {
     expect(secretValues({ ROLLOUT_TARGET_SECRETS: '{not json' })).toEqual([]);
   });
 
+  it('reads ROLLOUT_TARGET_SECRETS whatever it holds, and only that variable, as a bag of secrets', () => {
+    // JSON that is not an object of strings: nothing is guessed at, and nothing throws.
+    for (const json of ['null', '42', '"postgres://u:hidden-pw@h/db"', 'true']) expect(secretValues({ ROLLOUT_TARGET_SECRETS: json }), json).toEqual([]);
+    // Values that are not strings are skipped; the strings beside them still count.
+    const handed = { DEPLOY_TOKEN: 12345678, NESTED: { DB_PASSWORD: 'nested-pw-1' }, LIST: ['x'], API_TOKEN: 'tok-0123456789' };
+    expect(secretValues({ ROLLOUT_TARGET_SECRETS: JSON.stringify(handed) })).toEqual(['tok-0123456789']);
+    // Another variable holding JSON is one value, not a bag: its inner keys name nothing.
+    expect(secretValues({ APP_SETTINGS: JSON.stringify({ DEPLOY_TOKEN: 'not-a-secret-here' }) })).toEqual([]);
+  });
+
+  it('masks a password of three characters or more, not a shorter one (it would mangle text)', () => {
+    expect(secretValues({ CACHE_URL: 'redis://:ab@cache:6379', DSN: 'host=db password=xy' })).toEqual([]);
+    expect(secretValues({ CACHE_URL: 'redis://:abc@cache:6379', DSN: 'host=db password=xyz' })).toEqual(['abc', 'xyz']);
+    const scrub = secretScrubber({ CACHE_URL: 'redis://:ab@cache:6379', QUEUE_URL: 'amqp://q:k9z@mq/' });
+    expect(scrub('ab: k9z')).toBe('ab: ***');
+  });
+
   it('masks the values of secret-named variables wherever they appear', () => {
     const scrub = secretScrubber({ GITHUB_TOKEN: 'ghp_abcdef123456', DEPLOY_KEY: 'dk-987654321', NOTE: 'ghp_not_a_secret_name' });
     expect(scrub('token ghp_abcdef123456 and key dk-987654321, twice: ghp_abcdef123456')).toBe('token *** and key ***, twice: ***');
@@ -47,6 +64,13 @@ describe('secretScrubber', () => {
     expect(scrub('auth failed for "p@ss/w0rd"')).toBe('auth failed for "***"');
     expect(scrub('raw p%40ss%2Fw0rd in a log')).toBe('raw *** in a log');
     expect(scrub('connect postgres://app:p%40ss%2Fw0rd@db.internal:5432/staging')).toBe('connect postgres://app:***@db.internal:5432/staging');
+  });
+
+  it('masks the password of a key=value DSN as written and percent-decoded', () => {
+    const scrub = secretScrubber({ REPLICA_DSN: 'host=db password=p%40ss%3Dw0rd user=app', BROKEN_DSN: 'host=db password=50%off!' });
+    expect(scrub('p%40ss%3Dw0rd or p@ss=w0rd')).toBe('*** or ***');
+    // Not valid percent-encoding: the password as written is still masked, nothing throws.
+    expect(scrub('said 50%off!')).toBe('said ***');
   });
 
   it('masks the password of a key=value DSN, bare or quoted', () => {

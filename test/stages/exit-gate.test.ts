@@ -222,3 +222,95 @@ describe('stage rollbacks in one health run, property', () => {
     );
   });
 });
+
+describe('the gate at its edges, by example', () => {
+  // A 1 h canary soak, a monitor every 15 min: evidence stands for 30 min.
+  const ladder: LadderConfig = { canarySteps: [5, 25], skip: [], soakMs: { dark: 0, shadow: 0, canary: 60 * MINUTE, full: 0 }, canarySoakMs: {} };
+  const canary5: Position = { stage: 'canary', percent: 5 };
+  const healthy = (...minutes: number[]): Series['measurements'] => minutes.map((minute) => ({ minute, verdict: 'healthy' }));
+  const gateOf = (measurements: Series['measurements'], now: number, options: { position?: Position; during?: number } = {}) => judge({ everyMinutes: 15, measurements }, options.position ?? canary5, ladder, now, options.during);
+  const raw = (measurements: Measurement[], now: number) =>
+    exitCriteriaGates({ flagKey: 'checkout.v2', position: canary5, since: at(0), ladder, now: at(now), criteria: [{ monitor: 'p95 latency', everyMs: 15 * MINUTE, measurements }] })[0];
+
+  it('a last measurement exactly two cadences old still stands', () => {
+    // Window [90, 150]: 90, 105 and 120, the last standing until 150.
+    expect(gateOf(healthy(0, 15, 30, 45, 60, 75, 90, 105, 120), 150)).toEqual({ gate: 'exit-criteria', passed: true, reason: "'p95 latency': 3 of 3 measurements healthy over the last 1 h." });
+    expect(gateOf(healthy(0, 15, 30, 45, 60, 75, 90, 105, 120), 151).reason).toBe(
+      "'p95 latency' was last measured at 2026-11-20T12:00Z, more than 30 min (twice its cadence) before 2026-11-20T12:31Z: unknown is not healthy.",
+    );
+  });
+
+  it('two measurements exactly two cadences apart leave no gap', () => {
+    // Window [15, 75]: 30 … 75, and 0, whose evidence reaches 30.
+    expect(gateOf(healthy(0, 30, 45, 60, 75), 75)).toMatchObject({ passed: true, reason: "'p95 latency': 5 of 5 measurements healthy over the last 1 h." });
+  });
+
+  it('counts the measurements inside the window and the one that covers its start, not older ones', () => {
+    // Window [90, 150]: 150, 135, 120, 105 and 90 (at its very start); not 0 … 75.
+    expect(gateOf(healthy(0, 15, 30, 45, 60, 75, 90, 105, 120, 135, 150), 150).reason).toBe("'p95 latency': 5 of 5 measurements healthy over the last 1 h.");
+  });
+
+  it('with no soak, judges the instant of the move by the last measurement', () => {
+    expect(gateOf(healthy(0, 10), 20, { position: { stage: 'dark' } })).toEqual({ gate: 'exit-criteria', passed: true, reason: "'p95 latency': 1 of 1 measurements healthy at 2026-11-20T10:10Z." });
+  });
+
+  it('says when the only healthy run began, measured since the move or first measured after it', () => {
+    expect(gateOf(healthy(0, 15, 30), 30).reason).toBe("'p95 latency' measured since canary 5% began (2026-11-20T10:00Z): 30 min of 1 h healthy so far (3 measurements since 2026-11-20T10:00Z); 30 min to go.");
+    expect(gateOf(healthy(10), 20).reason).toBe(
+      "'p95 latency' first measured after canary 5% began (2026-11-20T10:00Z) at 2026-11-20T10:10Z: 10 min of 1 h healthy so far (1 measurement since 2026-11-20T10:10Z); 50 min to go.",
+    );
+  });
+
+  it('names a gap with how long is left to go', () => {
+    expect(gateOf(healthy(0, 15, 60, 75), 90).reason).toBe(
+      "no measurements of 'p95 latency' between 2026-11-20T10:15Z and 2026-11-20T11:00Z (more than 30 min): unknown is not healthy, soak restarts; 30 min of 1 h healthy so far (2 measurements since 2026-11-20T11:00Z); 30 min to go.",
+    );
+  });
+
+  it('an unknown measurement is named as unknown, not as a breach', () => {
+    expect(gateOf([...healthy(0, 15, 30, 45, 60), { minute: 75, verdict: 'unknown' }], 80).reason).toBe(
+      "'p95 latency' was unknown at 2026-11-20T11:15Z (unknown at 75; unknown is not healthy): the soak restarts once it is measured healthy again.",
+    );
+  });
+
+  it('only measurements in [since, now] (or the watched time) count, both ends included', () => {
+    // Before the move: ignored, so the window's start is not covered.
+    expect(gateOf(healthy(-30, -15, 15, 30, 45, 60), 70).reason).toMatch(/^'p95 latency' first measured after canary 5% began \(2026-11-20T10:00Z\) at 2026-11-20T10:15Z:/);
+    // Exactly at the move: counted.
+    expect(gateOf(healthy(0, 15, 30, 45, 60), 60).passed).toBe(true);
+    // Exactly now: counted, a breach then refuses.
+    expect(gateOf([...healthy(0, 15, 30, 45, 60), { minute: 75, verdict: 'breach' }], 75).reason).toMatch(/^'p95 latency' breached at 2026-11-20T11:15Z/);
+    // After the watched time ended (during: 1 h after the move), a breach is not judged.
+    expect(gateOf([...healthy(0, 15, 30, 45, 60), { minute: 70, verdict: 'breach' }], 70, { during: 60 })).toMatchObject({ passed: true });
+  });
+
+  it('at one instant a breach outweighs an unknown and both outweigh healthy, in any order', () => {
+    const base = [0, 15, 30, 45].map((m): Measurement => ({ at: at(m), verdict: 'healthy', detail: 'ok' }));
+    const m = (verdict: MeasuredVerdict, detail: string): Measurement => ({ at: at(60), verdict, detail });
+    const orders: Measurement[][] = [
+      [m('healthy', 'ok'), m('breach', 'p95 900 ms')],
+      [m('breach', 'p95 900 ms'), m('healthy', 'ok')],
+      [m('unknown', 'no rows'), m('breach', 'p95 900 ms'), m('healthy', 'ok')],
+      [m('healthy', 'ok'), m('unknown', 'no rows'), m('breach', 'p95 900 ms')],
+    ];
+    for (const last of orders) expect(raw([...base, ...last], 60).reason).toBe("'p95 latency' breached at 2026-11-20T11:00Z (p95 900 ms): the soak restarts once it is measured healthy again.");
+    for (const last of [[m('healthy', 'ok'), m('unknown', 'no rows')], [m('unknown', 'no rows'), m('healthy', 'ok')]]) expect(raw([...base, ...last], 60).reason).toMatch(/^'p95 latency' was unknown at 2026-11-20T11:00Z \(no rows;/);
+  });
+
+  it('takes measurements in any order', () => {
+    const series = [0, 15, 30, 45, 60, 75].map((m): Measurement => ({ at: at(m), verdict: 'healthy', detail: 'ok' }));
+    const expected = raw(series, 75);
+    expect(expected.passed).toBe(true);
+    expect(raw([...series].reverse(), 75)).toEqual(expected);
+    expect(raw([series[3], series[0], series[5], series[1], series[4], series[2]], 75)).toEqual(expected);
+  });
+
+  it('without a record of when the flag arrived, cannot judge', () => {
+    const gate = exitCriteriaGates({ flagKey: 'checkout.v2', position: canary5, ladder, now: at(60), criteria: [{ monitor: 'p95 latency', everyMs: 15 * MINUTE, measurements: [] }] })[0];
+    expect(gate).toEqual({
+      gate: 'exit-criteria',
+      passed: false,
+      reason: "'p95 latency' cannot be judged: the ledger has no record of when checkout.v2 entered canary 5%, so no measurement can be tied to it; the window counts from the next recorded apply.",
+    });
+  });
+});

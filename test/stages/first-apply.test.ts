@@ -29,6 +29,25 @@ describe('firstApplyVerdict', () => {
     expect(unknown.reasons[0]).toContain('staging (its upstream) could not be read (connection refused)');
   });
 
+  it('says what it adopted, in one sentence', () => {
+    expect(firstApplyVerdict(base(canary(25), { environment: 'staging', position: { stage: 'full' } }))).toEqual({
+      allowed: true,
+      kind: 'unchanged',
+      reasons: ['First apply to production: checkout.v2 is adopted at the position the file gives.'],
+      gates: [],
+    });
+  });
+
+  it('an unreadable upstream is no evidence, whatever position it last reported', () => {
+    const verdict = firstApplyVerdict(base(canary(25), { environment: 'staging', position: { stage: 'full' }, unreadable: 'connection refused' }));
+    expect(verdict.allowed).toBe(false);
+    expect(verdict.reasons).toEqual([
+      'First apply to production (no ledger yet): checkout.v2 would start at canary 25%, but staging (its upstream) could not be read (connection refused), so no environment soaked it there; ' +
+        "rollout does not adopt a forward position silently. If production already serves checkout.v2 at canary 25%, run apply again with --adopt (the apply action's adopt: true) to record it as it is; " +
+        'otherwise set its rollout to a position staging has reached (or off) and promote from there.',
+    ]);
+  });
+
   it('adopts it with --adopt, and says it was acknowledged', () => {
     const adopted = firstApplyVerdict(base({ stage: 'full' }, { environment: 'staging', position: { stage: 'dark' } }, true));
     expect(adopted.allowed).toBe(true);

@@ -233,3 +233,35 @@ describe('always allowed', () => {
     expect(verdict.reasons).toHaveLength(5);
   });
 });
+
+describe('gates at their edges', () => {
+  it('speaks of "this environment" when the move names none', () => {
+    const { environment: _, ...unnamed } = move({ from: canary(5), to: canary(5) });
+    expect(evaluateMove(unnamed).reasons).toEqual(['checkout.v2 stays at canary 5% in this environment.']);
+  });
+
+  it('an upstream at the same position with no soak to wait for passes, saying so', () => {
+    const ladder = { ...DEFAULT_LADDER, soakMs: { ...DEFAULT_LADDER.soakMs, dark: 0 } };
+    const verdict = evaluateMove(move({ from: { stage: 'off' }, to: { stage: 'dark' }, ladder, upstream: { environment: 'dev', position: { stage: 'dark' }, checksPassing: true } }));
+    expect(verdict.allowed).toBe(true);
+    expect(verdict.gates).toContainEqual({ gate: 'upstream', passed: true, reason: 'checkout.v2 is at dark in dev, which needs no soak.' });
+  });
+
+  it('a dependency that is on but whose rollout is off counts as off', () => {
+    const verdict = evaluateMove(move({ dependencies: [{ flagKey: 'payments.v2', on: true, position: { stage: 'off' } }] }));
+    expect(verdict.allowed).toBe(false);
+    expect(verdict.gates).toContainEqual({ gate: 'dependency', passed: false, reason: 'checkout.v2 depends on payments.v2, which is off; turn payments.v2 on first.' });
+  });
+
+  it('depends_on with a wait of 0 waits for nothing, even for a dependency not yet on live', () => {
+    const verdict = evaluateMove(move({ dependencies: [{ flagKey: 'payments.v2', on: true, soakMs: 0 }] }));
+    expect(verdict.allowed).toBe(true);
+    expect(verdict.gates.filter((g) => g.gate === 'dependency')).toEqual([{ gate: 'dependency', passed: true, reason: 'checkout.v2 depends on payments.v2, which is on.' }]);
+  });
+
+  it('a dependency at the very position the flag moves to is not behind it', () => {
+    const verdict = evaluateMove(move({ dependencies: [{ flagKey: 'payments.v2', on: true, position: canary(5) }] }));
+    expect(verdict.allowed).toBe(true);
+    expect(verdict.gates).toContainEqual({ gate: 'dependency', passed: true, reason: 'checkout.v2 depends on payments.v2, which is on at canary 5%.' });
+  });
+});

@@ -5,12 +5,15 @@ import {
   SEED_004_LADDER,
   SEED_004_NAMES,
   STAGES,
+  comparePositions,
   describeLadder,
+  describePosition,
   describeSoaks,
   fromSeed001,
   fromSeed004,
   nextRung,
   resolveLadder,
+  samePosition,
   stageIndex,
   toSeed001,
   toSeed004,
@@ -45,6 +48,68 @@ describe('ladder', () => {
   });
 });
 
+describe('ladder validation, case by case', () => {
+  const problemsOf = (spec: Parameters<typeof resolveLadder>[0]) => resolveLadder(spec).problems;
+  const stepsProblem = (steps: unknown) =>
+    `Invalid canary_steps '${JSON.stringify(steps)}'. Expected strictly ascending percents from 0 (segments only) to 100, at most two decimals, like [5, 25, 50, 100].`;
+
+  it('an absent or empty spec is the default ladder with no problem', () => {
+    for (const spec of [undefined, {}, { soak: {} }, { soak: { dark: '2h' } }]) expect(problemsOf(spec), JSON.stringify(spec)).toEqual([]);
+  });
+
+  it.each([
+    [[0, 50, 100], 'off → dark → shadow → canary 0% → canary 50% → canary 100% → full'],
+    [[12.5, 33.33, 100], 'off → dark → shadow → canary 12.5% → canary 33.33% → canary 100% → full'],
+    [[100], 'off → dark → shadow → canary 100% → full'],
+  ])('accepts canary steps %j', (steps, described) => {
+    const { ladder, problems } = resolveLadder({ canary_steps: steps });
+    expect(problems).toEqual([]);
+    expect(describeLadder(ladder)).toBe(described);
+  });
+
+  it.each([[[]], [['5', 25]], [[-1, 50]], [[5, 101]], [[5.555, 50]], [[5, 5, 50]], [[50, 25]], ['5,25'], [{ 5: true }]])('refuses canary steps %j, keeping the default ones', (steps) => {
+    const { ladder, problems } = resolveLadder({ canary_steps: steps });
+    expect(problems).toEqual([stepsProblem(steps)]);
+    expect(ladder.canarySteps).toEqual(DEFAULT_LADDER.canarySteps);
+  });
+
+  it('accepts skipping dark, shadow or both; refuses anything else', () => {
+    expect(describeLadder(resolveLadder({ skip: ['dark'] }).ladder)).toBe('off → shadow → canary 5% → canary 25% → canary 50% → canary 100% → full');
+    expect(describeLadder(resolveLadder({ skip: ['shadow', 'dark'] }).ladder)).toBe('off → canary 5% → canary 25% → canary 50% → canary 100% → full');
+    expect(problemsOf({ skip: ['dark', 'canary'] })).toEqual(['Invalid skip \'["dark","canary"]\'. Expected a list of stages to leave out, from: dark, shadow.']);
+    expect(problemsOf({ skip: 'dark' })).toEqual(['Invalid skip \'"dark"\'. Expected a list of stages to leave out, from: dark, shadow.']);
+  });
+
+  it('names the stage of every invalid soak, showing the value as written', () => {
+    expect(problemsOf({ soak: { canary: 'soon', full: { hours: 1 }, canary_steps: { '25': 'later' } } })).toEqual([
+      "Invalid soak 'later' for canary 25%. Expected a duration like 30min, 1h or 2d.",
+      "Invalid soak 'soon' for canary. Expected a duration like 30min, 1h or 2d.",
+      'Invalid soak \'{"hours":1}\' for full. Expected a duration like 30min, 1h or 2d.',
+    ]);
+  });
+
+  it('refuses per-step soaks that are not a map', () => {
+    for (const value of ['48h', ['48h'], null]) {
+      expect(problemsOf({ soak: { canary_steps: value } }), JSON.stringify(value)).toEqual([
+        `Invalid soak.canary_steps '${JSON.stringify(value)}'. Expected a map from canary percent to duration, like { "25": 48h }.`,
+      ]);
+    }
+  });
+});
+
+describe('positions', () => {
+  it('a percent on a stage other than canary means nothing', () => {
+    expect(comparePositions({ stage: 'full', percent: 100 }, { stage: 'full' })).toBe(0);
+    expect(samePosition({ stage: 'dark', percent: 5 }, { stage: 'dark', percent: 50 })).toBe(true);
+    expect(comparePositions({ stage: 'canary', percent: 5 }, { stage: 'canary', percent: 25 })).toBeLessThan(0);
+    expect(comparePositions({ stage: 'canary', percent: 5 }, { stage: 'canary' })).toBeGreaterThan(0);
+  });
+
+  it('are described as people read them, a canary without its percent too', () => {
+    expect([{ stage: 'off' as const }, { stage: 'canary' as const, percent: 12.5 }, { stage: 'canary' as const }].map(describePosition)).toEqual(['off', 'canary 12.5%', 'canary ?%']);
+  });
+});
+
 describe("the seeds' stage names", () => {
   it('maps seed 004 onto the ladder and back', () => {
     expect(SEED_004_NAMES.map((name) => fromSeed004(name))).toEqual([
@@ -70,6 +135,9 @@ describe("the seeds' stage names", () => {
     ]);
     for (const name of ['internal', '5%', '25%', '100%', 'off']) expect(toSeed001(fromSeed001(name)!)).toBe(name);
     expect(fromSeed001('0%')).toBeUndefined();
+    // As people write them: any case, spaces around, a space before %, up to two decimals.
+    expect([' Internal ', 'OFF', '25 %', '12.5%', '12.55%'].map(fromSeed001)).toEqual([{ stage: 'dark' }, { stage: 'off' }, { stage: 'canary', percent: 25 }, { stage: 'canary', percent: 12.5 }, { stage: 'canary', percent: 12.55 }]);
+    for (const name of ['12.555%', 'x25%', '25%x', '25', '2a%', '5.%']) expect(fromSeed001(name), name).toBeUndefined();
     expect(fromSeed001('150%')).toBeUndefined();
     expect(toSeed001({ stage: 'shadow' })).toBeUndefined();
     expect(describeLadder(SEED_001_LADDER)).toBe('off → dark → canary 5% → canary 25% → full');

@@ -11,7 +11,8 @@
  */
 import { cp, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
+import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
@@ -86,7 +87,10 @@ let template: Promise<string> | undefined;
 function embeddedTemplate(): Promise<string> {
   return (template ??= (async () => {
     // Keyed by the installed PGlite version: a data directory is only readable by the version that made it.
-    const { version } = JSON.parse(await readFile(join(process.cwd(), 'node_modules/@electric-sql/pglite/package.json'), 'utf8')) as { version: string };
+    // Found where Node resolves the package, not under process.cwd(): Stryker's sandbox has no node_modules of its own.
+    const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+    const packageDir = entry.slice(0, entry.lastIndexOf(`${sep}@electric-sql${sep}pglite${sep}`) + `${sep}@electric-sql${sep}pglite`.length);
+    const { version } = JSON.parse(await readFile(join(packageDir, 'package.json'), 'utf8')) as { version: string };
     const dir = join(tmpdir(), `rollout-pglite-template-${version}`);
     const ready = join(dir, 'PG_VERSION');
     await mkdir(dir, { recursive: true });

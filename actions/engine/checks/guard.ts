@@ -6,7 +6,7 @@
  *    SELECT / WITH / VALUES / TABLE / EXPLAIN / SHOW; no data-modifying CTE, no SELECT
  *    INTO, no FOR UPDATE/SHARE, no call to a function on the deny list (deny-list.ts: a
  *    fixed list plus what the database's catalog withholds from PUBLIC).
- * 2. The extended protocol (a parameterised query), which the server refuses to run
+ * 2. The extended protocol (extendedProtocol below), which the server refuses to run
  *    with more than one statement: `COMMIT; DROP TABLE` cannot escape.
  * 3. `BEGIN READ ONLY` with SET LOCAL statement_timeout, lock_timeout and
  *    idle_in_transaction_session_timeout, then `SET LOCAL ROLE` to the checks role
@@ -203,6 +203,17 @@ export interface ReadOnlyResult<R> {
   durationMs: number;
 }
 
+/**
+ * A query pg must send with the extended protocol (Parse/Bind/Execute), in which the server
+ * refuses more than one statement: `COMMIT; DELETE …` fails whole, nothing of it runs. Without
+ * `queryMode: 'extended'` pg (8.23) sends a query without values — an empty array too — with
+ * the simple protocol, which runs every statement of the text. @types/pg does not declare
+ * the option, hence the wider type. The only way user SQL reaches a connection.
+ */
+export function extendedProtocol(text: string, values: readonly unknown[] = []): pg.QueryConfig & { queryMode: 'extended' } {
+  return { text, values: [...values], queryMode: 'extended' };
+}
+
 const SETTING_NAME = /^[a-z_][a-z0-9_.]*$/;
 const TIMED_OUT = Symbol('timed out');
 
@@ -232,8 +243,7 @@ export async function runReadOnly<R extends Record<string, unknown>>(
     const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
       timer = setTimeout(() => resolve(TIMED_OUT), ms + DEADLINE_GRACE_MS);
     });
-    // values: [] forces the extended protocol, which refuses more than one statement.
-    const outcome = await Promise.race([client.query<R>({ text: query.text, values: query.values ?? [] }), deadline]);
+    const outcome = await Promise.race([client.query<R>(extendedProtocol(query.text, query.values)), deadline]);
     if (outcome === TIMED_OUT) {
       await abandon(connection);
       throw new CheckTimeoutError(

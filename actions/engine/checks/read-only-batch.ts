@@ -10,7 +10,8 @@
  *
  * 1. The parser still reads every query's text before anything is sent (once per distinct
  *    text and deny list); a refused query is never sent, the others of its batch still are.
- * 2. Each query is still its own extended-protocol message: one statement, never two.
+ * 2. Each query is still its own extended-protocol message (guard.ts extendedProtocol): one
+ *    statement, never two.
  * 3. The transaction is still `BEGIN … READ ONLY` with SET LOCAL statement_timeout,
  *    lock_timeout and idle_in_transaction_session_timeout, then SET LOCAL ROLE to the checks
  *    role, then SAVEPOINT. After each query, ROLLBACK TO SAVEPOINT undoes what the query did
@@ -34,7 +35,7 @@
  * write, and is undone and reported at the end as before.
  */
 import { formatDuration } from '../config/duration.ts';
-import { abandon, CheckTimeoutError, DEADLINE_GRACE_MS, runReadOnly, settle, SideEffectError, type CheckConnection, type ReadOnlyQuery } from './guard.ts';
+import { abandon, CheckTimeoutError, DEADLINE_GRACE_MS, extendedProtocol, runReadOnly, settle, SideEffectError, type CheckConnection, type ReadOnlyQuery } from './guard.ts';
 import { assertReadOnlyStatement, RefusedQueryError } from './statement-guard.ts';
 
 export type BatchQuery = Omit<ReadOnlyQuery, 'settings'>;
@@ -134,9 +135,8 @@ async function runPipeline<R>(connection: CheckConnection, queries: readonly Bat
     ...(connection.runAs ? [`SET LOCAL ROLE ${connection.runAs}`] : []),
     `SAVEPOINT ${SAVEPOINT}`,
   ].join('; ');
-  // values: [] forces the extended protocol, which refuses more than one statement.
   const send: (() => Promise<unknown>)[] = [() => client.query(open)];
-  for (const query of queries) send.push(() => client.query({ text: query.text, values: query.values ?? [] }), () => client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`));
+  for (const query of queries) send.push(() => client.query(extendedProtocol(query.text, query.values)), () => client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`));
   const sent: Promise<Answer>[] = [];
   const answer = (k: number): Promise<Answer> =>
     (sent[k] ??= send[k]().then(
