@@ -7,7 +7,7 @@
  * burn rate past 2.0 trips safe mode. The files name server URLs (url_env); on the embedded
  * target each becomes an embedded data directory, on the server target a fresh database.
  */
-import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
@@ -17,7 +17,7 @@ import { loadEnvironment } from '../../actions/engine/config/repository.ts';
 import { openDatabase } from '../../actions/engine/db/index.ts';
 import { databaseTargets, EMBEDDED_DIR, type DatabaseTarget, type TestDatabase } from '../support/databases.ts';
 import { readServing, servedValueInSql, unitIds } from './serving.ts';
-import { days, later, runIn, setRollout, type ExampleRepo } from './support.ts';
+import { days, later, repoHandle, setRollout, type ExampleRepo } from './support.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -48,29 +48,7 @@ async function rootCopy(target: DatabaseTarget): Promise<ExampleRepo> {
     }
     await writeFile(path, text);
   }
-  return {
-    root,
-    env,
-    run: (args, options = {}) => runIn(root, args, { ...env, ...options.env, ...(options.now ? { ROLLOUT_NOW: options.now.toISOString(), ROLLOUT_TEST_CLOCK: '1' } : {}) }),
-    async query<T extends pg.QueryResultRow>(environment: string, sql: string, params: unknown[] = []): Promise<T[]> {
-      const db = await openDatabase(loadEnvironment(root, environment).environment, { root, processEnv: env });
-      try {
-        const client = await db.connect();
-        return (await client.query<T>(sql, params)).rows;
-      } finally {
-        await db.close();
-      }
-    },
-    async edit(environment, change) {
-      const path = join(root, 'environments', `${environment}.yaml`);
-      await writeFile(path, change(await readFile(path, 'utf8')));
-    },
-    read: (path) => readFile(join(root, path), 'utf8'),
-    async dispose() {
-      await Promise.all(databases.map((db) => db.dispose()));
-      await rm(root, { recursive: true, force: true });
-    },
-  };
+  return repoHandle(root, env, databases);
 }
 
 const POLICY = 'ranker.policy';

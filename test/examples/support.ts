@@ -88,7 +88,12 @@ export async function exampleRepo(example: string, target: DatabaseTarget): Prom
   // The example's HTTP checks call its service: start the stand-in and point them at it.
   const standIn = STAND_IN_EXAMPLES.includes(example) ? await startStandIn(example, { env: STAND_IN_ENV }) : undefined;
   Object.assign(env, standIn?.variables);
-  const repo: ExampleRepo = {
+  return repoHandle(root, env, databases, standIn);
+}
+
+/** run/query/edit/read/dispose over a copied repository and the databases made for it (examples and the root alike). */
+export function repoHandle(root: string, env: NodeJS.ProcessEnv, databases: readonly TestDatabase[], standIn?: ExampleRepo['standIn']): ExampleRepo {
+  return {
     root,
     env,
     ...(standIn ? { standIn } : {}),
@@ -114,7 +119,6 @@ export async function exampleRepo(example: string, target: DatabaseTarget): Prom
       await rm(root, { recursive: true, force: true });
     },
   };
-  return repo;
 }
 
 /** Move a flag in an environment file's text, with promote's minimal editor (comments and layout stay). */
