@@ -1,7 +1,7 @@
 /**
  * Up and down sections of files written for dbmate or node-pg-migrate, so that their
  * histories run unmodified. dbmate runs what follows `-- migrate:up` up to `-- migrate:down`
- * (and outside a transaction when the marker says `transaction:false`); node-pg-migrate runs
+ * (dbmate's `transaction:false` on that line is read by directives.ts); node-pg-migrate runs
  * an SQL file's `-- Up Migration` part (its regex, sqlMigration.ts). rollout has no down
  * migrations: the rest of the file never runs, and is never linted or parsed.
  *
@@ -15,13 +15,9 @@ export interface Sections {
   runnable: string;
   /** 1-based line ranges, inclusive, that do not run (the down section, text before an up marker). */
   notRun: [number, number][];
-  /** The tool that wrote the markers, for messages. */
-  tool?: 'dbmate' | 'node-pg-migrate';
-  /** dbmate's `-- migrate:up transaction:false`. */
-  noTransaction: boolean;
 }
 
-const DBMATE_UP = /^--\s*migrate:up\b(.*)$/m;
+const DBMATE_UP = /^--\s*migrate:up\b/m;
 const DBMATE_DOWN = /^--\s*migrate:down\b/m;
 const PGM_UP = /^\s*--[\s-]*up\s+migration/im;
 const PGM_DOWN = /^\s*--[\s-]*down\s+migration/im;
@@ -30,14 +26,14 @@ export function sectionsOf(sql: string): Sections {
   const dbmateUp = DBMATE_UP.exec(sql);
   if (dbmateUp || DBMATE_DOWN.test(sql)) {
     const from = dbmateUp?.index ?? 0;
-    return keep(sql, from, after(DBMATE_DOWN, sql, from), 'dbmate', /\btransaction:false\b/.test(dbmateUp?.[1] ?? ''));
+    return keep(sql, from, after(DBMATE_DOWN, sql, from));
   }
   const up = PGM_UP.exec(sql);
   if (up || PGM_DOWN.test(sql)) {
     const from = up?.index ?? 0;
-    return keep(sql, from, after(PGM_DOWN, sql, from), 'node-pg-migrate', false);
+    return keep(sql, from, after(PGM_DOWN, sql, from));
   }
-  return { runnable: sql, notRun: [], noTransaction: false };
+  return { runnable: sql, notRun: [] };
 }
 
 /** Where the first match of a marker at or after `from` starts; the end of the text when none. */
@@ -46,10 +42,7 @@ function after(marker: RegExp, sql: string, from: number): number {
   return found ? from + found.index : sql.length;
 }
 
-/** The part of a file the other tool ran, alone (for comparing contents). */
-export const upSection = (sql: string): string => sectionsOf(sql).runnable;
-
-function keep(sql: string, from: number, to: number, tool: Sections['tool'], noTransaction: boolean): Sections {
+function keep(sql: string, from: number, to: number): Sections {
   const blank = (text: string): string => text.replace(/[^\r\n]/g, ' ');
   const runnable = blank(sql.slice(0, from)) + sql.slice(from, to) + blank(sql.slice(to));
   const lineAt = (offset: number): number => sql.slice(0, offset).split('\n').length;
@@ -58,7 +51,7 @@ function keep(sql: string, from: number, to: number, tool: Sections['tool'], noT
   // from sits at the start of the up marker's line (kept, a comment), to at the start of the down marker's.
   if (from > 0) notRun.push([1, lineAt(from) - 1]);
   if (to < sql.length) notRun.push([lineAt(to), lastLine]);
-  return { runnable, notRun: notRun.filter(([a, b]) => a <= b), tool, noTransaction };
+  return { runnable, notRun: notRun.filter(([a, b]) => a <= b) };
 }
 
 export const runsLine = (notRun: readonly [number, number][] | undefined, line: number): boolean => !notRun?.some(([a, b]) => line >= a && line <= b);
