@@ -71,8 +71,10 @@ export function testEnvironment(
 async function createEmbedded(overrides: EnvironmentOverrides = {}): Promise<TestDatabase> {
   const root = await mkdtemp(join(tmpdir(), 'rollout-test-'));
   // initdb takes ~5 s in PGlite; copying an initialised template takes a fraction of that.
-  await cp(await embeddedTemplate(), join(root, EMBEDDED_DIR), { recursive: true });
-  // Another worker may hold the template's lock file while it looks at the template: the copy must not inherit it.
+  // Another worker may hold the template's lock file while it looks at the template: the copy
+  // must not inherit it, and must skip it before stat (it can vanish between listing and stat).
+  const template = await embeddedTemplate();
+  await cp(template, join(root, EMBEDDED_DIR), { recursive: true, filter: (source) => source !== join(template, LOCK_FILE_NAME) });
   await rm(join(root, EMBEDDED_DIR, LOCK_FILE_NAME), { force: true });
   return {
     root,
