@@ -1,26 +1,19 @@
 /**
- * The tests Stryker runs for each mutant (stryker.config.mjs): the unit tests of the mutated
- * files only, none that starts a database, so that one mutant costs seconds, not minutes.
+ * The tests Stryker runs for each mutant (stryker.config.mjs): the tests of the area being
+ * mutated (mutation-areas.mjs, chosen by MUTATION_AREA), so that one mutant costs seconds.
  * MUTATION_TESTS (comma-separated files) narrows them further for a run scoped with
  * `--mutate`, e.g. MUTATION_TESTS=test/secrets/scrubber.test.ts npx stryker run --mutate actions/engine/secrets.ts
  */
 import { defineConfig } from 'vitest/config';
-
-const ALL = [
-  'test/stages/*.test.ts',
-  'test/promote/decide.test.ts',
-  'test/bucketing/bucketing.test.ts',
-  'test/secrets/scrubber.test.ts',
-  'test/checks/guard.test.ts',
-];
+import { currentArea } from './mutation-areas.mjs';
 
 export default defineConfig({
   test: {
-    include: process.env.MUTATION_TESTS ? process.env.MUTATION_TESTS.split(',') : ALL,
+    include: process.env.MUTATION_TESTS ? process.env.MUTATION_TESTS.split(',') : currentArea().tests,
     pool: 'forks',
     poolOptions: { forks: { maxForks: 1, minForks: 1 } },
     testTimeout: 60_000,
-    // For a run narrowed to database tests (MUTATION_TESTS): starting PGlite on a loaded machine takes a while.
+    // For an area whose tests start a database: starting PGlite on a loaded machine takes a while.
     hookTimeout: 60_000,
   },
 });
