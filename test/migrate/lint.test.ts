@@ -21,6 +21,8 @@ describe('migration lint', () => {
       '2_orders_indexes.sql': 'CREATE INDEX orders_customer ON orders (customer);\nCREATE INDEX orders_note ON orders (note);',
       '3_accounts.sql': 'CREATE INDEX accounts_a ON accounts (a);\nCREATE INDEX accounts_b ON accounts (b);\nALTER TABLE accounts ADD COLUMN tier text NOT NULL;',
       '4_maybe.sql': 'CREATE TABLE IF NOT EXISTS users (id bigint PRIMARY KEY, email text);\nCREATE INDEX CONCURRENTLY users_email ON users (email);',
+      // Written for psql: pg_dump's \restrict line and inline COPY data, which are not SQL.
+      '5_psql.sql': '\\restrict k3y\nCOPY accounts (a) FROM stdin;\nx\n\\.\nCREATE INDEX accounts_c ON accounts (c);\n\\unrestrict k3y\n',
     });
     const { files } = await readMigrationFiles(root, 'migrations');
     const { prepared } = await prepareMigrations(files, 170_000, { parse: 'all' });
@@ -44,6 +46,11 @@ describe('migration lint', () => {
     expect(orders[0]).toMatchObject({ rule: 'require-concurrent-index-creation', severity: 'warning', lines: [1, 2], lowRisk: 'public.orders is created by migrations/1_orders.sql in this same set of pending migrations, so nothing reads or writes it yet' });
     // CREATE TABLE IF NOT EXISTS may find the table there already: no claim of low risk from it.
     expect(findings.filter((f) => f.file === 'migrations/4_maybe.sql' && f.lowRisk)).toEqual([]);
+  });
+
+  it('lints the SQL that runs in a file written for psql, at the lines the file has', () => {
+    const psql = findings.filter((f) => f.file === 'migrations/5_psql.sql');
+    expect(psql.map((f) => [f.rule, f.line])).toEqual([['require-concurrent-index-creation', 5]]);
   });
 
   it('says when squawk cannot run, instead of finding nothing', async () => {

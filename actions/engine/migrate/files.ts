@@ -21,6 +21,7 @@ import { join, posix } from 'node:path';
 import type { Problem } from '../problems.ts';
 import { checksumSql } from './checksum.ts';
 import { sectionsOf } from './sections.ts';
+import { runnableFromPsqlScript } from './psql-script.ts';
 
 export type MigrationLayout = 'file' | 'folder';
 
@@ -36,7 +37,11 @@ export interface MigrationFile {
   path: string;
   /** Absolute path, for tools that read the file (squawk). */
   absolutePath: string;
-  /** What rollout runs: the file, with a dbmate or node-pg-migrate down section blanked (sections.ts). */
+  /**
+   * What rollout runs: the file, with a dbmate or node-pg-migrate down section blanked
+   * (sections.ts), inline COPY data as INSERTs and pg_dump's `\restrict` lines blanked
+   * (psql-script.ts), every line where the file has it.
+   */
   sql: string;
   /** Of the file as written. */
   checksum: string;
@@ -142,6 +147,10 @@ export async function readMigrationFiles(root: string, directory: string): Promi
     const text = texts[index];
     if (text === undefined) continue;
     const sections = sectionsOf(text);
+    // What psql would read: COPY … FROM stdin data as INSERTs, line for line; \restrict lines blanked (psql-script.ts).
+    const runnable = runnableFromPsqlScript(item.relPath, sections.runnable);
+    problems.push(...runnable.problems);
+    const notRun = [...sections.notRun, ...runnable.notSql];
     const version = BigInt(item.version);
     files.push({
       id: item.layout === 'folder' ? item.entry : version.toString(),
@@ -151,9 +160,9 @@ export async function readMigrationFiles(root: string, directory: string): Promi
       layout: item.layout,
       path: item.relPath,
       absolutePath: item.absPath,
-      sql: sections.runnable,
+      sql: runnable.sql,
       checksum: checksumSql(text),
-      notRun: sections.notRun,
+      notRun,
     });
   }
   const ordering: MigrationOrdering = files.length > 0 && files.every((f) => f.layout === 'folder') ? 'prisma' : 'version';

@@ -10,8 +10,10 @@
  */
 import { execFile } from 'node:child_process';
 import { accessSync, chmodSync, constants, existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Problem } from '../problems.ts';
 import type { PreparedMigration } from './execute.ts';
@@ -70,19 +72,55 @@ interface SquawkFinding {
 
 export async function lintMigrations(migrations: readonly PreparedMigration[], processEnv: NodeJS.ProcessEnv): Promise<LintFinding[]> {
   if (migrations.length === 0) return [];
-  const byPath = new Map(migrations.map((m) => [m.file.absolutePath, m]));
-  // Squawk judges robustness differently inside a transaction: lint each group with the right assumption.
-  const inTransaction = migrations.filter((m) => m.execution === 'transaction').map((m) => m.file.absolutePath);
-  const outside = migrations.filter((m) => m.execution !== 'transaction').map((m) => m.file.absolutePath);
   const binary = findSquawk(processEnv);
   if ('unavailable' in binary) {
     const first = migrations[0];
     return [{ file: first.file.path, line: 1, column: 1, severity: 'warning', rule: LINT_UNAVAILABLE, message: `migration lint did not run: ${binary.unavailable}` }];
   }
-  // Both runs at once: each is a process of its own.
-  const found = (await Promise.all([runSquawk(binary.path, inTransaction, true), runSquawk(binary.path, outside, false)])).flat();
+  const linted = await lintedPaths(migrations);
+  try {
+    return findingsOf(migrations, linted.paths, await Promise.all([runSquawk(binary.path, linted.inTransaction, true), runSquawk(binary.path, linted.outside, false)]));
+  } finally {
+    await linted.cleanup();
+  }
+}
+
+/**
+ * The path squawk reads for each migration: the file itself, or, for a file whose runnable
+ * text differs from what is written (a down section, COPY data, a psql meta-command: see
+ * files.ts), a copy of that text, line for line the same, so that squawk parses the SQL that
+ * runs instead of stopping at the first line that is not SQL.
+ */
+async function lintedPaths(migrations: readonly PreparedMigration[]) {
+  const rewritten = migrations.filter((m) => (m.file.notRun?.length ?? 0) > 0);
+  const dir = rewritten.length > 0 ? await mkdtemp(join(tmpdir(), 'rollout-lint-')) : undefined;
+  const paths = new Map<PreparedMigration, string>();
+  for (const [index, m] of migrations.entries()) {
+    if (dir && rewritten.includes(m)) {
+      const copy = join(dir, `${index}-${basename(m.file.absolutePath)}`);
+      await writeFile(copy, m.file.sql);
+      paths.set(m, copy);
+    } else {
+      paths.set(m, m.file.absolutePath);
+    }
+  }
+  // Squawk judges robustness differently inside a transaction: lint each group with the right assumption.
+  const pathsOf = (inTransaction: boolean): string[] => migrations.filter((m) => (m.execution === 'transaction') === inTransaction).map((m) => paths.get(m) as string);
+  return {
+    paths,
+    inTransaction: pathsOf(true),
+    outside: pathsOf(false),
+    cleanup: async () => {
+      if (dir) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function findingsOf(migrations: readonly PreparedMigration[], paths: Map<PreparedMigration, string>, squawkRuns: SquawkFinding[][]): LintFinding[] {
+  const byPath = new Map(migrations.map((m) => [paths.get(m) as string, m]));
+  const found = squawkRuns.flat();
   const created = new NewTables(migrations);
-  // squawk reads the file as written: what it finds in a down section that never runs is not news.
+  // What squawk finds on lines that never run (a down section, blanked in the copy it read) is not news.
   const runs = (f: SquawkFinding): boolean => { const m = byPath.get(f.file); return !m || runsLine(m.file.notRun, f.line + 1); };
   return found.filter(runs).map((f) => {
     const migration = byPath.get(f.file);

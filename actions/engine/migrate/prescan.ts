@@ -251,3 +251,15 @@ function skipQuoted(sql: string, from: number, quote: number, backslashEscapes: 
   }
   return -1;
 }
+
+/**
+ * `at` begins a statement at the top level: not inside a string, comment or dollar quote,
+ * nor in the middle of another statement. `from` is a point known to be such a start (the
+ * beginning of the file, or the end of a block the caller has read), scanned from there.
+ */
+export function startsStatement(sql: string, from: number, at: number): boolean {
+  const scan = prescanSql(sql.slice(from, at), { statements: true });
+  if (scan.parserNeeded.some((word) => word.startsWith('unterminated'))) return false;
+  const last = scan.statements?.at(-1);
+  return !last || last.terminated;
+}

@@ -1,0 +1,256 @@
+/**
+ * Files written for psql: COPY … FROM stdin with inline data, and pg_dump's \restrict lines.
+ * The data files are made by the real pg_dump and psql from a source database on the server
+ * (so those tests need TEST_DATABASE_URL); they are applied to both databases and the rows
+ * compared with the source's, value for value.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import pg from 'pg';
+import { databaseTargets, type TestDatabase } from '../support/databases.ts';
+import { apply, query, rejection, writeMigrations } from './support/migrations.ts';
+import { runnableFromPsqlScript } from '../../actions/engine/migrate/psql-script.ts';
+import { readMigrationFiles } from '../../actions/engine/migrate/files.ts';
+import { loadParser, parseSql } from '../../actions/engine/migrate/statements.ts';
+
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
+
+const lines = (text: string): number => text.split('\n').length;
+
+describe('runnableFromPsqlScript', () => {
+  it('turns a text-format block into an INSERT that keeps every line where the file has it', async () => {
+    const sql = ['SET x = 1;', 'COPY public.people (id, name, note) FROM stdin;', '1\ta\\tb\\nc\\\\d\t\\N', "2\tit's\t\\v\\u", '\\.', 'SELECT 1;', ''].join('\n');
+    const out = runnableFromPsqlScript('m.sql', sql);
+    expect(out.problems).toEqual([]);
+    expect(lines(out.sql)).toBe(lines(sql));
+    const outLines = out.sql.split('\n');
+    expect(outLines[0]).toBe('SET x = 1;');
+    expect(outLines[1]).toBe('INSERT INTO public.people (id, name, note) VALUES');
+    expect(outLines[2]).toBe("(E'1', E'a\\tb\\nc\\\\d', NULL),");
+    expect(outLines[3]).toBe("(E'2', E'it\\'s', E'\\013u');");
+    expect(outLines[4]).toBe('');
+    expect(outLines[5]).toBe('SELECT 1;');
+    expect(out.notSql).toEqual([[3, 5]]);
+    // What runs is SQL the parser takes.
+    await loadParser();
+    expect(parseSql('m.sql', out.sql, 150_000).problems).toEqual([]);
+  });
+
+  it('reads CSV with a header, quoted delimiters, doubled quotes, line breaks in a field and the unquoted-empty NULL', () => {
+    const sql = ['COPY t (a, b) FROM stdin WITH (FORMAT csv, HEADER true);', 'a,b', '"x,y","say ""hi"""', '"two', 'lines",', ',""', '\\.', 'SELECT 2;'].join('\n');
+    const out = runnableFromPsqlScript('m.sql', sql);
+    expect(out.problems).toEqual([]);
+    const outLines = out.sql.split('\n');
+    expect(lines(out.sql)).toBe(lines(sql));
+    expect(outLines[0]).toBe('INSERT INTO t (a, b) VALUES');
+    expect(outLines[1]).toBe(''); // the header line makes no row
+    expect(outLines[2]).toBe(`(E'x,y', E'say "hi"'),`);
+    expect(outLines[3]).toBe("(E'two\\nlines', NULL),");
+    expect(outLines[4]).toBe('');
+    expect(outLines[5]).toBe("(NULL, E'');");
+    expect(outLines[7]).toBe('SELECT 2;');
+  });
+
+  it('takes the older option words, another delimiter and null string, and a quoted target', () => {
+    const out = runnableFromPsqlScript('m.sql', 'COPY "My Table" FROM STDIN WITH DELIMITER AS \'|\' NULL AS \'-\';\n1|-\n\\.\n');
+    expect(out.problems).toEqual([]);
+    expect(out.sql.split('\n').slice(0, 2)).toEqual(['INSERT INTO "My Table" VALUES', "(E'1', NULL);"]);
+    const legacyCsv = runnableFromPsqlScript('m.sql', "copy t from stdin csv header quote as '''';\nh\n'a,b',c\n\\.\n");
+    expect(legacyCsv.problems).toEqual([]);
+    expect(legacyCsv.sql.split('\n')[2]).toBe("(E'a,b', E'c');");
+  });
+
+  it('starts a new INSERT every 1,000 rows, still line for line', () => {
+    const rows = Array.from({ length: 2500 }, (_, i) => `${i}`);
+    const sql = `COPY t (id) FROM stdin;\n${rows.join('\n')}\n\\.\n`;
+    const out = runnableFromPsqlScript('m.sql', sql);
+    const outLines = out.sql.split('\n');
+    expect(lines(out.sql)).toBe(lines(sql));
+    expect(outLines[1000]).toBe("(E'999');");
+    expect(outLines[1001]).toBe("INSERT INTO t (id) VALUES (E'1000'),");
+    expect(outLines[2500]).toBe("(E'2499');");
+  });
+
+  it('leaves COPY inside strings, comments and other statements, COPY … TO stdout and COPY from a file alone', () => {
+    for (const sql of [
+      "SELECT 'COPY t FROM stdin;';\n",
+      '-- COPY t FROM stdin;\nSELECT 1;\n',
+      'CREATE FUNCTION f() RETURNS void LANGUAGE sql AS $$\nCOPY t FROM stdin;\n$$;\n',
+      "COPY t TO stdout;\nCOPY t FROM '/tmp/x.csv';\n",
+    ]) {
+      const out = runnableFromPsqlScript('m.sql', sql);
+      expect(out).toEqual({ sql, notSql: [], problems: [] });
+    }
+  });
+
+  it('blanks a block without rows, and reads the data to the end of the file when \\. is missing (as psql does)', () => {
+    const empty = 'COPY t (id) FROM stdin;\n\\.\nSELECT 1;\n';
+    expect(runnableFromPsqlScript('m.sql', empty).sql).toBe('\n\nSELECT 1;\n');
+    const open = runnableFromPsqlScript('m.sql', 'COPY t (id) FROM stdin;\n1\n2\n');
+    expect(open.sql).toBe("INSERT INTO t (id) VALUES\n(E'1'),\n(E'2');\n");
+  });
+
+  it('refuses options it cannot reproduce, at the statement, with the way out', () => {
+    for (const [options, named] of [
+      ['WITH (FORMAT binary)', 'FORMAT binary'],
+      ['BINARY', 'BINARY'],
+      ['WITH (FORMAT csv, FORCE_NULL (a))', 'FORCE_NULL'],
+      ['WHERE id > 1', 'WHERE'],
+      ['WITH (FORMAT csv, HEADER match)', 'HEADER MATCH'],
+      ["WITH (DELIMITER '||')", 'not one character'],
+      ["WITH (ENCODING 'LATIN1')", 'ENCODING LATIN1'],
+    ]) {
+      const out = runnableFromPsqlScript('m.sql', `SELECT 1;\nCOPY t (a) FROM stdin ${options};\n1\n\\.\n`);
+      expect(out.problems, options).toHaveLength(1);
+      expect(out.problems[0]).toMatchObject({ file: 'm.sql', line: 2, column: 1, severity: 'error' });
+      expect(out.problems[0]?.message).toContain(named);
+      expect(out.problems[0]?.message).toContain('pg_dump --inserts');
+    }
+  });
+
+  it('says where an unterminated CSV quote starts', () => {
+    const out = runnableFromPsqlScript('m.sql', 'COPY t (a) FROM stdin CSV;\nok\n"never closed\n\\.\n');
+    expect(out.problems.map((p) => [p.line, p.column])).toEqual([[3, 1]]);
+    expect(out.problems[0]?.message).toContain('close the quote');
+  });
+});
+
+describe('runnableFromPsqlScript', () => {
+  it("blanks pg_dump's \\restrict and \\unrestrict lines, line for line", () => {
+    const sql = '--\n\\restrict abc123\nSET x = 1;\n\\unrestrict abc123\n';
+    const out = runnableFromPsqlScript('m.sql', sql);
+    expect(out.problems).toEqual([]);
+    expect(out.sql).toBe(`--\n${' '.repeat(16)}\nSET x = 1;\n${' '.repeat(18)}\n`);
+    expect(out.notSql).toEqual([
+      [2, 2],
+      [4, 4],
+    ]);
+  });
+
+  it('refuses any other meta-command at its line, but not a backslash inside a string or function body', () => {
+    const out = runnableFromPsqlScript('m.sql', "SELECT 1;\n\\connect other\nSELECT 'a\n\\i inside a string';\n\\set x 1\n");
+    expect(out.problems.map((p) => [p.line, p.column])).toEqual([
+      [2, 1],
+      [5, 1],
+    ]);
+    expect(out.problems[0]?.message).toContain('\\connect is a psql meta-command');
+  });
+});
+
+const serverUrl = process.env.TEST_DATABASE_URL;
+
+/** The source rows: every kind of value COPY's text and CSV formats escape. */
+const SOURCE_SQL = `
+CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+CREATE TABLE people (
+  id int PRIMARY KEY, name text, note text, tags text[], doc jsonb, amount numeric(16,4),
+  at timestamptz, raw bytea, flag boolean, current mood, span int4range
+);
+INSERT INTO people VALUES
+  (1, E'tab\\there\\nnew line\\\\back''quote', NULL, '{a,"b c","d,e"}', '{"k": "v\\"q", "n": [1, 2]}', 12.5, '2024-03-04 12:36:42+00', '\\x00ff10', true, 'happy', '[1,5)'),
+  (2, 'ü 🎉 日本', '', '{}', 'null', -0.0001, '1999-12-31 23:59:59.999+05', '', false, 'sad', 'empty'),
+  (3, E'\\\\N', E'carriage\\rreturn\\x0bvt', NULL, '[]', NULL, NULL, NULL, NULL, NULL, NULL),
+  (4, E'\\u00e9\\\\v', E'form\\ffeed\\bback', '{NULL,"NULL"}', '{"a": null}', 1e10, 'infinity', '\\x5c2e', true, 'ok', '(,)');
+`;
+
+const COLUMNS = 'id, name, note, tags, doc, amount, at, raw, flag, current, span';
+/** Every row as one text, to compare a copy with its source value for value. */
+const ROWS_SQL = `SELECT string_agg(format('%s|%L|%L|%L|%L|%L|%L|%L|%L|%L|%L', ${COLUMNS}), E'\\n' ORDER BY id) AS rows FROM people`;
+
+describe.skipIf(!serverUrl).each(databaseTargets())('COPY data made by pg_dump and psql, applied on $name', (target) => {
+  let source: { url: string; drop: () => Promise<void> };
+  let sourceRows: string;
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    source = await sourceDatabase(serverUrl as string);
+    sourceRows = await oneValue(source.url, ROWS_SQL);
+    db = await target.create();
+  });
+  afterAll(async () => {
+    await db?.dispose();
+    await source?.drop();
+  });
+
+  it("applies pg_dump's data-only output (\\restrict included) and psql's CSV, with every value as the source has it", async () => {
+    const dump = execFileSync('pg_dump', ['--data-only', '--table=people', source.url], { encoding: 'utf8' });
+    expect(dump).toMatch(/^\\restrict /m); // what this pg_dump writes; the test is about files that have it
+    expect(dump).toMatch(/^COPY public\.people .* FROM stdin;$/m);
+    const csv = execFileSync('psql', ['-X', '-q', '-c', `\\copy (SELECT ${COLUMNS} FROM people ORDER BY id) TO STDOUT WITH (FORMAT csv, HEADER true)`, source.url], { encoding: 'utf8' });
+    await writeMigrations(db.root, {
+      '0001_schema.sql': SOURCE_SQL.slice(0, SOURCE_SQL.indexOf('INSERT INTO')),
+      '0002_data.sql': dump,
+      '0003_copy.sql': `CREATE TABLE people_csv (LIKE people);\nCOPY people_csv (${COLUMNS}) FROM stdin WITH (FORMAT csv, HEADER true);\n${csv}\\.\nSELECT 1;\n`,
+    });
+    const report = await apply(db);
+    expect(report.applied.map((m) => m.file.path)).toEqual(['migrations/0001_schema.sql', 'migrations/0002_data.sql', 'migrations/0003_copy.sql']);
+    const [copied] = await query<{ rows: string }>(db, ROWS_SQL);
+    expect(copied?.rows).toBe(sourceRows);
+    const [fromCsv] = await query<{ rows: string }>(db, ROWS_SQL.replace('FROM people', 'FROM people_csv'));
+    expect(fromCsv?.rows).toBe(sourceRows);
+    // pg_dump's session settings (search_path '') did not outlive its file.
+    const [path] = await query<{ search_path: string }>(db, 'SHOW search_path');
+    expect(path?.search_path).toContain('public');
+  });
+
+  it('reports a value its column refuses at the data line of its row, and runs nothing of the file', async () => {
+    await writeMigrations(db.root, {
+      '0004_bad_row.sql': 'CREATE TABLE counts (id int, n int);\nCOPY counts (id, n) FROM stdin;\n1\t10\n2\tten\n3\t30\n\\.\n',
+    });
+    const error = await rejection(apply(db));
+    expect(error.message).toMatch(/migrations\/0004_bad_row\.sql:4:\d+: .*invalid input syntax for type integer: "ten"/);
+    const [exists] = await query<{ found: boolean }>(db, "SELECT to_regclass('public.counts') IS NOT NULL AS found");
+    expect(exists?.found).toBe(false);
+  });
+});
+
+describe('loading a migration folder', () => {
+  it('reports an unsupported COPY and a meta-command as problems with their lines', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'rollout-copy-'));
+    try {
+      await mkdir(join(root, 'migrations'));
+      await writeFile(join(root, 'migrations', '0001_a.sql'), 'SELECT 1;\n\\i other.sql\n');
+      await writeFile(join(root, 'migrations', '0002_b.sql'), 'COPY t FROM stdin BINARY;\n\\.\n');
+      const loaded = await readMigrationFiles(root, 'migrations');
+      expect(loaded.problems.map((p) => `${p.file}:${p.line}:${p.column}`).sort()).toEqual(['migrations/0001_a.sql:2:1', 'migrations/0002_b.sql:1:1']);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
+async function sourceDatabase(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `rollout_copy_src_${process.pid}_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  await client.query(SOURCE_SQL);
+  await client.end();
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const again = new pg.Client({ connectionString: adminUrl });
+      await again.connect();
+      await again.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await again.end();
+    },
+  };
+}
+
+async function oneValue(url: string, sql: string): Promise<string> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return String((await client.query<{ rows: string }>(sql)).rows[0]?.rows);
+  } finally {
+    await client.end();
+  }
+}
