@@ -311,6 +311,44 @@ describe.each(embedded)('a Supabase history on $name', (target) => {
     }
   });
 
+  it('records pg_cron jobs and pg_net requests (database webhooks) the history makes, runs and sends none', async () => {
+    await writeFile(
+      join(db.root, 'supabase/migrations/20240301000000_jobs.sql'),
+      [
+        'create extension if not exists pg_cron with schema pg_catalog;',
+        'create extension if not exists pg_net with schema extensions;',
+        "select cron.schedule('purge-done', '0 3 * * *', $$delete from public.todos where is_complete$$);",
+        "select cron.schedule('purge-done', '30 3 * * *', $$delete from public.todos where is_complete$$);",
+        "select cron.schedule('*/5 * * * *', $$select 1$$);",
+        "select cron.unschedule('nope') where false;",
+        'create function public.todo_webhook() returns trigger language plpgsql as $fn$',
+        'begin',
+        "  perform net.http_post(url := 'https://hooks.example.test/todo', body := jsonb_build_object('id', new.id), params := '{\"v\": \"2\"}');",
+        '  return new;',
+        'end',
+        '$fn$;',
+        'create trigger todo_created after insert on public.todos for each row execute function public.todo_webhook();',
+        '',
+      ].join('\n'),
+    );
+    const supabase = supabaseEnv(db, true);
+    await apply(supabase);
+    expect(await query(supabase, 'SELECT jobname, schedule, active FROM cron.job ORDER BY jobid')).toEqual([
+      { jobname: 'purge-done', schedule: '30 3 * * *', active: true },
+      { jobname: null, schedule: '*/5 * * * *', active: true },
+    ]);
+    const [user] = await query<{ id: string }>(supabase, "INSERT INTO auth.users (id, email) VALUES (gen_random_uuid(), 'a@example.test') RETURNING id");
+    const [todo] = await query<{ id: string }>(supabase, `INSERT INTO public.todos (user_id, task) VALUES ('${user?.id}', 'write the test') RETURNING id`);
+    const requests = await query<{ method: string; url: string; body: string; headers: unknown }>(
+      supabase,
+      "SELECT method, url, convert_from(body, 'UTF8') AS body, headers FROM net.http_request_queue",
+    );
+    expect(requests).toEqual([{ method: 'POST', url: 'https://hooks.example.test/todo?v=2', body: `{"id": "${todo?.id}"}`, headers: { 'Content-Type': 'application/json' } }]);
+    expect(await query(supabase, "SELECT cron.unschedule('purge-done') AS done")).toEqual([{ done: true }]);
+    const missing = await rejection(query(supabase, "SELECT cron.unschedule('purge-done')"));
+    expect(missing.message).toContain("could not find valid entry for job 'purge-done'");
+  });
+
   it('converges: a second apply runs nothing, and a data directory set up by an older stand-in is completed, not rebuilt', async () => {
     const supabase = supabaseEnv(db, true);
     expect((await apply(supabase)).applied).toHaveLength(3);

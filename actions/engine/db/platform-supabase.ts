@@ -34,12 +34,21 @@ export const SUPABASE_EXTENSIONS: readonly string[] = ['uuid-ossp', 'pgcrypto'];
  * control file and a script that creates nothing), so that CREATE EXTENSION succeeds; what the
  * real ones define (graphql.resolve(), vault.secrets, pgsodium's functions, sign()) is absent.
  * `schema`: where the real one lives (not relocatable), or none (relocatable, like pgjwt).
+ *
+ * pg_cron and pg_net, which projects enable by choice and histories then call at once
+ * (`select cron.schedule(…)`, database webhooks' `net.http_post(…)`), get stand-ins that
+ * RECORD: their tables and functions with the real signatures, so the calls succeed and can be
+ * checked (`cron.job`, `net.http_request_queue`), but no job ever runs and no request is sent.
+ * Neither has a fixed schema: each script makes its own (`cron`, `net`), wherever the
+ * extension itself is put (`WITH SCHEMA pg_catalog` or `extensions`, as dumps write it).
  */
-export const SUPABASE_STAND_IN_EXTENSIONS: readonly { name: string; schema?: string }[] = [
+export const SUPABASE_STAND_IN_EXTENSIONS: readonly { name: string; schema?: string; script?: string }[] = [
   { name: 'pg_graphql', schema: 'graphql' },
   { name: 'supabase_vault', schema: 'vault' },
   { name: 'pgsodium', schema: 'pgsodium' },
   { name: 'pgjwt' },
+  { name: 'pg_cron', script: pgCronScript() },
+  { name: 'pg_net', script: pgNetScript() },
 ];
 
 const STAND_IN_VERSION = '0.0-rollout';
@@ -47,19 +56,103 @@ const STAND_IN_VERSION = '0.0-rollout';
 /** The stand-ins' files, by path under Postgres's SHAREDIR (the worker that hosts PGlite writes them at every open). */
 export function supabaseStandInExtensionFiles(): Record<string, string> {
   const files: Record<string, string> = {};
-  for (const { name, schema } of SUPABASE_STAND_IN_EXTENSIONS) {
+  for (const { name, schema, script } of SUPABASE_STAND_IN_EXTENSIONS) {
+    const what = script ? 'records calls, runs and sends nothing' : 'creates nothing';
     files[`extension/${name}.control`] = [
-      `comment = 'rollout stand-in for the Supabase extension ${name}: creates nothing'`,
+      `comment = 'rollout stand-in for the Supabase extension ${name}: ${what}'`,
       `default_version = '${STAND_IN_VERSION}'`,
-      ...(schema ? ['relocatable = false', `schema = ${schema}`] : ['relocatable = true']),
+      ...(schema ? ['relocatable = false', `schema = ${schema}`] : [`relocatable = ${script ? 'false' : 'true'}`]),
       '',
     ].join('\n');
-    files[`extension/${name}--${STAND_IN_VERSION}.sql`] = `-- rollout stand-in for Supabase's ${name}: deliberately empty (database.platform: supabase on the embedded database).\n`;
+    files[`extension/${name}--${STAND_IN_VERSION}.sql`] = `-- rollout stand-in for Supabase's ${name} (database.platform: supabase on the embedded database): ${what}.\n${script ?? ''}`;
   }
   return files;
 }
 
-/** Whether CREATE EXTENSION of `name` is one of the empty stand-ins. */
+/** pg_cron's catalog and functions, with pg_cron 1.6's signatures: a job is recorded in cron.job and never runs. */
+function pgCronScript(): string {
+  return `CREATE SCHEMA IF NOT EXISTS cron;
+CREATE TABLE cron.job (
+  jobid bigserial PRIMARY KEY, schedule text NOT NULL, command text NOT NULL,
+  nodename text NOT NULL DEFAULT 'localhost', nodeport integer NOT NULL DEFAULT 5432,
+  database text NOT NULL DEFAULT current_database(), username text NOT NULL DEFAULT current_user,
+  active boolean NOT NULL DEFAULT true, jobname text,
+  UNIQUE (jobname, username)
+);
+CREATE TABLE cron.job_run_details (
+  jobid bigint, runid bigserial PRIMARY KEY, job_pid integer, database text, username text, command text,
+  status text, return_message text, start_time timestamptz, end_time timestamptz
+);
+-- Scheduling a name again replaces that job, as pg_cron does.
+CREATE FUNCTION cron.schedule(job_name text, schedule text, command text) RETURNS bigint LANGUAGE sql AS $fn$
+  INSERT INTO cron.job (jobname, schedule, command) VALUES ($1, $2, $3)
+  ON CONFLICT (jobname, username) DO UPDATE SET schedule = EXCLUDED.schedule, command = EXCLUDED.command, active = true
+  RETURNING jobid
+$fn$;
+CREATE FUNCTION cron.schedule(schedule text, command text) RETURNS bigint LANGUAGE sql AS $fn$
+  INSERT INTO cron.job (schedule, command) VALUES ($1, $2) RETURNING jobid
+$fn$;
+CREATE FUNCTION cron.schedule_in_database(job_name text, schedule text, command text, database text, username text DEFAULT NULL, active boolean DEFAULT true) RETURNS bigint LANGUAGE sql AS $fn$
+  INSERT INTO cron.job (jobname, schedule, command, database, username, active) VALUES ($1, $2, $3, $4, coalesce($5, current_user), $6)
+  ON CONFLICT (jobname, username) DO UPDATE SET schedule = EXCLUDED.schedule, command = EXCLUDED.command, database = EXCLUDED.database, active = EXCLUDED.active
+  RETURNING jobid
+$fn$;
+CREATE FUNCTION cron.unschedule(job_id bigint) RETURNS boolean LANGUAGE plpgsql AS $fn$
+BEGIN
+  DELETE FROM cron.job WHERE jobid = $1;
+  IF NOT FOUND THEN RAISE EXCEPTION 'could not find valid entry for job %', $1; END IF;
+  RETURN true;
+END
+$fn$;
+CREATE FUNCTION cron.unschedule(job_name text) RETURNS boolean LANGUAGE plpgsql AS $fn$
+BEGIN
+  DELETE FROM cron.job WHERE jobname = $1 AND username = current_user;
+  IF NOT FOUND THEN RAISE EXCEPTION 'could not find valid entry for job ''%''', $1; END IF;
+  RETURN true;
+END
+$fn$;
+CREATE FUNCTION cron.alter_job(job_id bigint, schedule text DEFAULT NULL, command text DEFAULT NULL, database text DEFAULT NULL, username text DEFAULT NULL, active boolean DEFAULT NULL) RETURNS void LANGUAGE plpgsql AS $fn$
+BEGIN
+  UPDATE cron.job AS j SET schedule = coalesce($2, j.schedule), command = coalesce($3, j.command), database = coalesce($4, j.database), username = coalesce($5, j.username), active = coalesce($6, j.active) WHERE j.jobid = $1;
+  IF NOT FOUND THEN RAISE EXCEPTION 'could not find valid entry for job %', $1; END IF;
+END
+$fn$;
+`;
+}
+
+/** pg_net's queue and request functions, with pg_net 0.x's signatures: a request is recorded in net.http_request_queue and never sent. */
+function pgNetScript(): string {
+  // $1 is the url; params are the argument after the body (POST) or after the url.
+  const record = (method: string, params: string, headers: string, body: string, timeout: string): string =>
+    `INSERT INTO net.http_request_queue (method, url, headers, body, timeout_milliseconds) VALUES ('${method}', net._url($1, ${params}), ${headers}, ${body}, ${timeout}) RETURNING id`;
+  return `CREATE SCHEMA IF NOT EXISTS net;
+CREATE TABLE net.http_request_queue (
+  id bigserial PRIMARY KEY, method text NOT NULL, url text NOT NULL, headers jsonb NOT NULL,
+  body bytea, timeout_milliseconds integer NOT NULL
+);
+CREATE TABLE net._http_response (
+  id bigint, status_code integer, content_type text, headers jsonb, content text, timed_out boolean,
+  error_msg text, created timestamptz NOT NULL DEFAULT now()
+);
+-- The URL with its params appended, as pg_net sends it.
+CREATE FUNCTION net._url(url text, params jsonb) RETURNS text LANGUAGE sql IMMUTABLE AS $fn$
+  SELECT CASE WHEN $2 IS NULL OR $2 = '{}'::jsonb THEN $1
+    ELSE $1 || CASE WHEN position('?' IN $1) > 0 THEN '&' ELSE '?' END
+      || (SELECT string_agg(key || '=' || value, '&' ORDER BY key) FROM jsonb_each_text($2)) END
+$fn$;
+CREATE FUNCTION net.http_get(url text, params jsonb DEFAULT '{}'::jsonb, headers jsonb DEFAULT '{}'::jsonb, timeout_milliseconds integer DEFAULT 5000) RETURNS bigint LANGUAGE sql AS $fn$
+  ${record('GET', '$2', '$3', 'NULL', '$4')}
+$fn$;
+CREATE FUNCTION net.http_post(url text, body jsonb DEFAULT '{}'::jsonb, params jsonb DEFAULT '{}'::jsonb, headers jsonb DEFAULT '{"Content-Type": "application/json"}'::jsonb, timeout_milliseconds integer DEFAULT 5000) RETURNS bigint LANGUAGE sql AS $fn$
+  ${record('POST', '$3', '$4', "convert_to($2::text, 'UTF8')", '$5')}
+$fn$;
+CREATE FUNCTION net.http_delete(url text, params jsonb DEFAULT '{}'::jsonb, headers jsonb DEFAULT '{}'::jsonb, timeout_milliseconds integer DEFAULT 5000) RETURNS bigint LANGUAGE sql AS $fn$
+  ${record('DELETE', '$2', '$3', 'NULL', '$4')}
+$fn$;
+`;
+}
+
+/** Whether CREATE EXTENSION of `name` is one of the stand-ins. */
 export function isSupabaseStandInExtension(name: string): boolean {
   return SUPABASE_STAND_IN_EXTENSIONS.some((extension) => extension.name === name);
 }

@@ -43,15 +43,15 @@ export function unavailableExtensionProblems(
   for (const file of files) {
     for (const extension of file.extensions) {
       if (pgliteCanProvide(extension.name)) continue;
-      // An extension every Supabase project has: the platform's stand-in is an empty one (platform-supabase.ts).
+      // An extension a Supabase project has: the platform gives a stand-in (platform-supabase.ts).
       if (supabase && isSupabaseStandInExtension(extension.name)) continue;
       const vector =
         extension.name === 'vector' ? ' For pgvector, install @electric-sql/pglite-pgvector (npm install -D @electric-sql/pglite-pgvector) and it is loaded when needed;' : '';
       const standIns = supabase
-        ? ` (database.platform: supabase adds only empty stand-ins for ${SUPABASE_STAND_IN_EXTENSIONS.map((e) => e.name).join(', ')}, which every Supabase project has)`
+        ? ` (database.platform: supabase adds stand-ins only for ${SUPABASE_STAND_IN_EXTENSIONS.map((e) => e.name).join(', ')})`
         : '';
       const platformHint = !supabase && isSupabaseStandInExtension(extension.name)
-        ? ` If this is a Supabase history, set database.platform: supabase in ${envFile} instead: the embedded database then has an empty stand-in for ${extension.name} and the other objects a Supabase project provides (docs/migrations.md).`
+        ? ` If this is a Supabase history, set database.platform: supabase in ${envFile} instead: the embedded database then has a stand-in for ${extension.name} and the other objects a Supabase project provides (docs/migrations.md).`
         : '';
       problems.push({
         file: file.path,
