@@ -97,6 +97,7 @@ export async function readMigrationFiles(root: string, directory: string): Promi
     throw error;
   }
   const problems: Problem[] = [];
+  if (entries.some((entry) => entry.name === PRISMA_LOCK && entry.isFile())) problems.push(...prismaProviderProblems(join(absoluteDir, PRISMA_LOCK), posix.join(relDir, PRISMA_LOCK)));
   const found: { version: string; name: string; layout: MigrationLayout; entry: string; relPath: string; absPath: string }[] = [];
   for (const entry of entries) {
     if (entry.isFile() && entry.name.endsWith('.sql')) {
@@ -171,6 +172,28 @@ export async function readMigrationFiles(root: string, directory: string): Promi
 }
 
 const hasMigrationSql = (dir: string): boolean => existsSync(join(dir, 'migration.sql'));
+
+/** The file Prisma writes beside its migration folders, naming the database its SQL was generated for. */
+const PRISMA_LOCK = 'migration_lock.toml';
+
+/**
+ * A Prisma history generated for another database (`provider = "mysql"` in
+ * migration_lock.toml) holds that database's SQL: refused at the provider's line, before a
+ * syntax error in the first file says less. CockroachDB speaks Postgres's protocol but not all
+ * of its SQL: a warning.
+ */
+function prismaProviderProblems(path: string, relPath: string): Problem[] {
+  const text = readFileSync(path, 'utf8');
+  const lines = text.split('\n');
+  const index = lines.findIndex((line) => /^\s*provider\s*=/.test(line));
+  const provider = index === -1 ? undefined : /=\s*"([^"]*)"/.exec(lines[index] ?? '')?.[1];
+  if (provider === undefined || provider === 'postgresql' || provider === 'postgres') return [];
+  const at = { file: relPath, line: index + 1, column: (lines[index]?.indexOf('provider') ?? 0) + 1 };
+  if (provider === 'cockroachdb') {
+    return [{ ...at, severity: 'warning', message: `${relPath} says this Prisma history was generated for CockroachDB: rollout runs it on Postgres, whose SQL differs in places. Check the plan and a first apply on a copy.` }];
+  }
+  return [{ ...at, severity: 'error', message: `${relPath} says this Prisma history was generated for ${provider}, so its SQL is ${provider}'s: rollout runs migrations on Postgres. Point migrations.directory at a history generated with provider = "postgresql".` }];
+}
 
 const namingProblem = (file: string, message: string): Problem => ({ file, line: 1, column: 1, severity: 'error', message });
 
