@@ -9,7 +9,7 @@
  * data directory, so a runaway check costs its deadline, not the command.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,10 @@ import { ClientSet, type Database } from './database.ts';
 import { LOCK_FILE_NAME, lockDataDir, type LockWait } from './data-dir-lock.ts';
 import { backupFileName } from './backup-name.ts';
 import { pgliteExtensionImports, type BundleImport } from './pglite-extensions.ts';
-import { cleanupFailed } from '../cleanup.ts';
+import { cleanupFailed, warn } from '../cleanup.ts';
+import { failpoint } from '../failpoint.ts';
+import { MARK_PREFIX } from '../restore/into-mark.ts';
+import { asideDirOf, restoringDirOf, settleInterruptedSwap, swapDataDir } from './data-dir-swap.ts';
 
 /** More than one tool connection is normal (a lock session plus a work session). */
 const MAX_CONNECTIONS = 32;
@@ -48,6 +51,8 @@ export async function openEmbedded(
   extensions: readonly string[] = [],
   platform?: PlatformSetup,
 ): Promise<Database> {
+  // A restore killed mid-swap may have left no <dir>: finish it before mkdir would make an empty one.
+  await settleInterruptedSwap(dir, wait);
   await mkdir(dir, { recursive: true });
   const release = await lockDataDir(dir, wait);
   const extensionImports = pgliteExtensionImports(extensions);
@@ -83,16 +88,48 @@ export async function openEmbedded(
       return host.request<string>({ type: 'backup', file: join(directory, backupFileName(environment, 'tar.gz')) });
     },
     async restore(file) {
-      // Nothing may hold the old files open while they move: every client, then PGlite itself (the lock stays ours).
-      await clients.endAll();
-      await host.stop();
-      return { keptInPlace: false, aside: await replaceDataDir(dir, file, extensionImports) };
+      // Unpacked and opened beside <dir> (a bad backup fails before anything moved), where the
+      // caller writes the kept rows and the outcome; commit() then swaps it in whole.
+      const restoring = restoringDirOf(dir);
+      await rm(restoring, { recursive: true, force: true });
+      await unpackBackup(file, restoring, extensionImports);
+      const restored = await openEmbedded(restoring, environment, applicationName, { mode: 'fail', timeoutMs: 0 }, extensions, platform);
+      const client = await restored.connect().catch(async (error: unknown) => {
+        await restored.close();
+        throw error;
+      });
+      const aside = asideDirOf(dir);
+      let replaced = false;
+      return {
+        client,
+        keptInPlace: false,
+        aside,
+        get replaced() {
+          return replaced;
+        },
+        async commit() {
+          await restored.close();
+          // Nothing may hold the old files open while they move: every client, then PGlite itself (the lock stays ours).
+          await clients.endAll();
+          await host.stop();
+          // <dir> must never appear unlocked: the restored directory arrives with a copy of our lock file.
+          await copyFile(join(dir, LOCK_FILE_NAME), join(restoring, LOCK_FILE_NAME));
+          await swapDataDir(dir, restoring, aside);
+          replaced = true;
+        },
+        async abandon() {
+          await restored.close();
+          await rm(restoring, { recursive: true, force: true }).catch(cleanupFailed(`removing the restored copy ${restoring}`));
+        },
+      };
     },
-    async restoreInto(file, into) {
+    async restoreInto(file, into, marks) {
       const target = resolve(into);
-      if (existsSync(target) && (await readdir(target)).length > 0) {
-        throw new UserError(`--into ${into}: the folder ${target} is not empty. Name a new (or empty) folder for the restored data directory.`);
-      }
+      await clearIntoTarget(into, target, marks.replaces);
+      // Marked before anything is unpacked into it: a rerun after a crash can then prove it made this folder.
+      await mkdir(target, { recursive: true });
+      await writeFile(join(target, INTO_MARK_FILE), await marks.begin());
+      failpoint('restore-into:marked');
       await unpackBackup(file, target, extensionImports);
       return `embedded database in ${target}`;
     },
@@ -108,21 +145,22 @@ export async function openEmbedded(
   };
 }
 
+/** The file a `--into` restore marks its folder with (restore/into-mark.ts). */
+const INTO_MARK_FILE = '.rollout-restore';
+
 /**
- * Swap the data directory for the backup's: unpack it next to the directory first (a bad
- * backup fails before anything moved), then move the old contents aside, kept for whoever
- * needs them, and the new ones in. The lock file stays where it is, held. Returns the aside folder.
+ * A `--into` folder must be new or empty, or be the half-made one of the unfinished restore
+ * this one reruns (its mark file says exactly `replaces`): that one is deleted, with a warning.
  */
-async function replaceDataDir(dir: string, file: string, extensions: readonly BundleImport[]): Promise<string> {
-  const unpacked = `${dir}.restoring-${process.pid}`;
-  await rm(unpacked, { recursive: true, force: true });
-  await unpackBackup(file, unpacked, extensions);
-  const aside = `${dir}.before-restore-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
-  await mkdir(aside, { recursive: true });
-  for (const entry of await readdir(dir)) if (entry !== LOCK_FILE_NAME) await rename(join(dir, entry), join(aside, entry));
-  for (const entry of await readdir(unpacked)) await rename(join(unpacked, entry), join(dir, entry));
-  await rm(unpacked, { recursive: true, force: true }).catch(cleanupFailed(`removing the temporary folder ${unpacked}`));
-  return aside;
+async function clearIntoTarget(into: string, target: string, replaces: string | undefined): Promise<void> {
+  if (!existsSync(target) || (await readdir(target)).length === 0) return;
+  const mark = await readFile(join(target, INTO_MARK_FILE), 'utf8').catch(() => undefined);
+  if (replaces === undefined || mark !== replaces) {
+    const whose = mark?.startsWith(MARK_PREFIX) ? ` It is marked "${mark}", not as the unfinished restore's into ${into}, so it is not deleted.` : '';
+    throw new UserError(`--into ${into}: the folder ${target} is not empty.${whose} Name a new (or empty) folder for the restored data directory.`);
+  }
+  await rm(target, { recursive: true, force: true });
+  warn(`deleted the folder ${target}, left half-made by ${mark} (its ${INTO_MARK_FILE} file says so), to restore into it again`);
 }
 
 /** Unpack a backup (a tarball of a data directory) into a new data directory `dir`, in a worker of its own. */
