@@ -93,9 +93,22 @@ export async function openEmbedded(
       const restoring = restoringDirOf(dir);
       await rm(restoring, { recursive: true, force: true });
       await unpackBackup(file, restoring, extensionImports);
-      const restored = await openEmbedded(restoring, environment, applicationName, { mode: 'fail', timeoutMs: 0 }, extensions, platform);
+      const dropRestoring = cleanupFailed(`removing the restored copy ${restoring}`);
+      const restored = await openEmbedded(restoring, environment, applicationName, { mode: 'fail', timeoutMs: 0 }, extensions, platform).catch(async (error: unknown) => {
+        await rm(restoring, { recursive: true, force: true }).catch(dropRestoring);
+        throw error;
+      });
+      let open = true;
+      const closeRestored = async (): Promise<void> => {
+        if (open) await restored.close();
+        open = false;
+      };
+      const abandon = async (): Promise<void> => {
+        await closeRestored();
+        await rm(restoring, { recursive: true, force: true }).catch(dropRestoring);
+      };
       const client = await restored.connect().catch(async (error: unknown) => {
-        await restored.close();
+        await abandon();
         throw error;
       });
       const aside = asideDirOf(dir);
@@ -108,7 +121,7 @@ export async function openEmbedded(
           return replaced;
         },
         async commit() {
-          await restored.close();
+          await closeRestored();
           // Nothing may hold the old files open while they move: every client, then PGlite itself (the lock stays ours).
           await clients.endAll();
           await host.stop();
@@ -117,10 +130,7 @@ export async function openEmbedded(
           await swapDataDir(dir, restoring, aside);
           replaced = true;
         },
-        async abandon() {
-          await restored.close();
-          await rm(restoring, { recursive: true, force: true }).catch(cleanupFailed(`removing the restored copy ${restoring}`));
-        },
+        abandon,
       };
     },
     async restoreInto(file, into, marks) {
