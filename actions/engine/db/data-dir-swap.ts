@@ -73,12 +73,15 @@ export async function swapDataDir(dir: string, restored: string, aside: string):
   }
 }
 
+/** True while a journal says a swap of `dir` began and was not settled. */
+export const swapInProgress = (dir: string): boolean => existsSync(journalPath(dir));
+
 /**
  * Run before opening `dir`: if a restore's swap of it was interrupted, wait for it (while the
  * restore runs) or, once its process is gone, finish or undo it, and warn what was done.
  */
 export async function settleInterruptedSwap(dir: string, wait: LockWait): Promise<void> {
-  if (!existsSync(journalPath(dir))) return;
+  if (!swapInProgress(dir)) return;
   const release = await lockFile(swapLockPath(dir), `The restore of ${dir}`, wait);
   try {
     // Read under the lock: the restore may have finished, or another process settled it, meanwhile.

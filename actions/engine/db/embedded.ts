@@ -9,7 +9,7 @@
  * data directory, so a runaway check costs its deadline, not the command.
  */
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +23,7 @@ import { pgliteExtensionImports, type BundleImport } from './pglite-extensions.t
 import { cleanupFailed, warn } from '../cleanup.ts';
 import { failpoint } from '../failpoint.ts';
 import { MARK_PREFIX } from '../restore/into-mark.ts';
-import { asideDirOf, restoringDirOf, settleInterruptedSwap, swapDataDir } from './data-dir-swap.ts';
+import { asideDirOf, restoringDirOf, settleInterruptedSwap, swapDataDir, swapInProgress } from './data-dir-swap.ts';
 
 /** More than one tool connection is normal (a lock session plus a work session). */
 const MAX_CONNECTIONS = 32;
@@ -51,10 +51,7 @@ export async function openEmbedded(
   extensions: readonly string[] = [],
   platform?: PlatformSetup,
 ): Promise<Database> {
-  // A restore killed mid-swap may have left no <dir>: finish it before mkdir would make an empty one.
-  await settleInterruptedSwap(dir, wait);
-  await mkdir(dir, { recursive: true });
-  const release = await lockDataDir(dir, wait);
+  const release = await lockSettledDataDir(dir, wait);
   const extensionImports = pgliteExtensionImports(extensions);
   const host = new EmbeddedHost(dir, extensionImports, platform);
   try {
@@ -153,6 +150,27 @@ export async function openEmbedded(
       await release();
     },
   };
+}
+
+/**
+ * Take <dir>'s lock once no restore's swap of it is half done. A restore killed mid-swap may have
+ * left no <dir>: it is settled (finished) before mkdir would make an empty one. A swap that began
+ * after that check moves <dir> (and its lock file) away under us: then the lock is let go, and
+ * an empty <dir> made in the gap between its renames removed, and it is waited for.
+ */
+async function lockSettledDataDir(dir: string, wait: LockWait): Promise<() => Promise<void>> {
+  for (;;) {
+    await settleInterruptedSwap(dir, wait);
+    await mkdir(dir, { recursive: true });
+    // ENOENT: <dir> moved away while we waited for its lock, which only a swap does.
+    const release = await lockDataDir(dir, wait).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    });
+    if (release && !swapInProgress(dir)) return release;
+    await release?.();
+    await rmdir(dir).catch(() => undefined); // Only ever an empty one: the restore's directory arrives whole.
+  }
 }
 
 /** The file a `--into` restore marks its folder with (restore/into-mark.ts). */
