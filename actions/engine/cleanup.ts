@@ -25,3 +25,8 @@ export function reportCleanupWarningsTo(next: WarningSink): () => void {
 export function cleanupFailed(what: string): (thrown: unknown) => void {
   return (thrown) => sink(`${what} failed during cleanup: ${toError(thrown).message}`);
 }
+
+/** A warning that is no failure (something found and put right on the way): the same sink, as it is said. */
+export function warn(message: string): void {
+  sink(message);
+}

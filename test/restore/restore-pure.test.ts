@@ -151,11 +151,12 @@ describe('an unfinished restore', () => {
     expect(unfinishedRestoreWarning('prod', { ...started, backup: 'ci/x.pgdump', option: '--from' })).toContain('run rollout restore --env prod --from ci/x.pgdump --yes again');
   });
 
-  it('for --into: the environment\'s database was not touched; drop the new one, then rerun', () => {
+  it('for --into: the environment\'s database was not touched; the rerun drops the new one it marked', () => {
     const warning = unfinishedRestoreWarning('prod', { ...started, into: 'prod_copy' });
     expect(warning).toContain(' into prod_copy, started ');
     expect(warning).toContain("prod's own database was not touched");
-    expect(warning).toContain('drop prod_copy');
-    expect(warning).toContain('run rollout restore --env prod --backup backups/prod-20261203T095900Z.dump --into prod_copy --yes again');
+    expect(warning).toContain('run rollout restore --env prod --backup backups/prod-20261203T095900Z.dump --into prod_copy --yes again: it drops prod_copy, which that restore marked as its own');
+    expect(warning).toContain('without that mark is refused, never dropped');
+    expect(warning).not.toContain('DROP DATABASE');
   });
 });

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { PGlite } from '@electric-sql/pglite';
 import { TEST_URL_VARIABLE, databaseTargets, type TestDatabase } from '../support/databases.ts';
 import { cliOn, writeEnvironment } from '../support/cli.ts';
 import { sql } from '../support/sql.ts';
+import { dropDatabase, restoredOrders } from '../support/restored.ts';
 import { environmentLockKey } from '../../actions/engine/db/index.ts';
 import { lockDataDir } from '../../actions/engine/db/data-dir-lock.ts';
 
@@ -214,33 +214,3 @@ describe.each(databaseTargets())('rollout restore on $name', (target) => {
     expect(await sql(db, "SELECT outcome FROM rollout.ledger WHERE kind = 'restore' ORDER BY id")).toEqual([{ outcome: 'started' }, { outcome: 'failed' }]);
   });
 });
-
-async function restoredOrders(kind: string, db: TestDatabase, name: string): Promise<number> {
-  if (kind === 'server') {
-    const url = new URL(db.url!);
-    url.pathname = `/${name}`;
-    const client = new pg.Client({ connectionString: url.toString() });
-    await client.connect();
-    try {
-      return (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM orders')).rows[0].n;
-    } finally {
-      await client.end();
-    }
-  }
-  const restored = await PGlite.create(name);
-  try {
-    return (await restored.query<{ n: number }>('SELECT count(*)::int AS n FROM orders')).rows[0].n;
-  } finally {
-    await restored.close();
-  }
-}
-
-async function dropDatabase(db: TestDatabase, name: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: db.url });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
-}

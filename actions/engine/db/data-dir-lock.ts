@@ -25,8 +25,15 @@ export interface LockWait {
 }
 
 /** Take the data directory's lock; resolve to a function that releases it. */
-export async function lockDataDir(dir: string, wait: LockWait): Promise<() => Promise<void>> {
-  const path = join(dir, LOCK_FILE_NAME);
+export function lockDataDir(dir: string, wait: LockWait): Promise<() => Promise<void>> {
+  return lockFile(join(dir, LOCK_FILE_NAME), `The embedded database in ${dir}`, wait);
+}
+
+/**
+ * Take the lock file `path` (created exclusively, taken over when its holder's pid is gone);
+ * `what` names what it guards in the message when another process holds it.
+ */
+export async function lockFile(path: string, what: string, wait: LockWait): Promise<() => Promise<void>> {
   const me: LockHolder = { pid: process.pid, host: hostname(), since: new Date().toISOString(), command: process.argv.slice(1).join(' ') };
   const deadline = Date.now() + (wait.mode === 'fail' ? 0 : wait.timeoutMs);
   let delay = 50;
@@ -37,7 +44,7 @@ export async function lockDataDir(dir: string, wait: LockWait): Promise<() => Pr
       await takeOverStale(path, holder);
       continue;
     }
-    if (Date.now() >= deadline) throw heldError(dir, path, holder, wait);
+    if (Date.now() >= deadline) throw heldError(what, path, holder, wait);
     await sleep(Math.min(delay, Math.max(1, deadline - Date.now())));
     delay = Math.min(delay * 2, 500);
   }
@@ -93,11 +100,11 @@ async function takeOverStale(path: string, stale: LockHolder): Promise<void> {
   else await unlink(aside).catch(cleanupFailed(`removing the stale lock file ${aside}`));
 }
 
-function heldError(dir: string, path: string, holder: LockHolder | undefined, wait: LockWait): LockTimeoutError {
+function heldError(what: string, path: string, holder: LockHolder | undefined, wait: LockWait): LockTimeoutError {
   const who = holder ? `process ${holder.pid} on ${holder.host} (${holder.command || 'unknown command'}, since ${holder.since})` : 'another process';
   const waited = wait.mode === 'fail' ? 'lock mode is "fail"' : `waited ${formatDuration(wait.timeoutMs)}`;
   return new LockTimeoutError(
-    `The embedded database in ${dir} is in use by ${who}; ${waited}. ` +
+    `${what} is in use by ${who}; ${waited}. ` +
       `Wait for that process to finish and retry, or, if it no longer runs, delete ${path}.`,
   );
 }

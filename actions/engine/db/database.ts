@@ -15,14 +15,21 @@ export interface Database {
   /** Write a backup into `directory` and return the file's path; throws if it could not be made. */
   backup(directory: string): Promise<string>;
   /**
-   * Replace the database's contents with a backup `backup()` wrote. A server restores in
-   * place in one transaction and leaves `keep` as they are live; the embedded database is
-   * replaced whole (the caller carries `keep`'s rows over) and its old data directory kept
-   * aside, whose path it returns.
+   * Begin replacing the database's contents with a backup `backup()` wrote; see RestoreTarget.
+   * A server restores in place in one transaction and leaves `keep` as they are live; the
+   * embedded database is restored into a data directory of its own beside the environment's
+   * (the caller carries `keep`'s rows over into it), which `commit()` swaps in.
    */
-  restore(file: string, keep: PreservedObjects | null): Promise<{ keptInPlace: boolean; aside?: string }>;
-  /** Restore a backup into a new database (server: a database name; embedded: a folder); returns where, safe to print. */
-  restoreInto(file: string, into: string): Promise<string>;
+  restore(file: string, keep: PreservedObjects | null): Promise<RestoreTarget>;
+  /**
+   * Restore a backup into a new database (server: a database name; embedded: a folder). A
+   * target that exists is refused, unless it bears exactly `marks.replaces` (the mark of the
+   * unfinished restore this one reruns): then it is dropped first, with a warning. Once the
+   * target is known to be free, `marks.begin()` records the intent and returns this restore's
+   * mark, put on the target (COMMENT ON DATABASE; a marker file) before anything is restored
+   * into it. A refusal calls no `begin()`, so records nothing. Returns where, safe to print.
+   */
+  restoreInto(file: string, into: string, marks: IntoMarks): Promise<string>;
   /**
    * Stop a statement that outlived its deadline. A server times statements out itself, so
    * this does nothing there; the embedded database cannot, so its worker is terminated and
@@ -31,6 +38,32 @@ export interface Database {
   interrupt(): Promise<void>;
   /** End every client still open, stop the embedded server and release the data directory. */
   close(): Promise<void>;
+}
+
+/** How a `--into` restore marks its target, and which existing target it may drop (restore/into-mark.ts). */
+export interface IntoMarks {
+  replaces?: string;
+  begin(): Promise<string>;
+}
+
+/**
+ * A restore in progress: the backup restored, the outcome not yet written. Written on `client`,
+ * then made the environment's by `commit()`, so that the outcome and the data it describes
+ * become the environment's in the same step wherever that is possible.
+ */
+export interface RestoreTarget {
+  /** A client on the restored database: where the kept rows and the outcome are written. */
+  client: pg.Client;
+  /** True when `keep` was left in place (server); false when the caller must write its rows back (embedded). */
+  keptInPlace: boolean;
+  /** Embedded: where the data directory as it was is kept once `commit()` has swapped. */
+  aside?: string;
+  /** True once the environment's data was replaced: on a server at once (pg_restore committed); embedded, by `commit()`. */
+  readonly replaced: boolean;
+  /** Make the restored database the environment's: nothing left to do on a server; embedded, the swap (data-dir-swap.ts). */
+  commit(): Promise<void>;
+  /** Drop what was prepared and not committed (the embedded restored copy); the environment's data was not touched. */
+  abandon(): Promise<void>;
 }
 
 export interface OpenDatabaseOptions {

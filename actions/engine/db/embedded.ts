@@ -9,7 +9,7 @@
  * data directory, so a runaway check costs its deadline, not the command.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,10 @@ import { ClientSet, type Database } from './database.ts';
 import { LOCK_FILE_NAME, lockDataDir, type LockWait } from './data-dir-lock.ts';
 import { backupFileName } from './backup-name.ts';
 import { pgliteExtensionImports, type BundleImport } from './pglite-extensions.ts';
-import { cleanupFailed } from '../cleanup.ts';
+import { cleanupFailed, warn } from '../cleanup.ts';
+import { failpoint } from '../failpoint.ts';
+import { MARK_PREFIX } from '../restore/into-mark.ts';
+import { asideDirOf, restoringDirOf, settleInterruptedSwap, swapDataDir, swapInProgress } from './data-dir-swap.ts';
 
 /** More than one tool connection is normal (a lock session plus a work session). */
 const MAX_CONNECTIONS = 32;
@@ -48,8 +51,7 @@ export async function openEmbedded(
   extensions: readonly string[] = [],
   platform?: PlatformSetup,
 ): Promise<Database> {
-  await mkdir(dir, { recursive: true });
-  const release = await lockDataDir(dir, wait);
+  const release = await lockSettledDataDir(dir, wait);
   const extensionImports = pgliteExtensionImports(extensions);
   const host = new EmbeddedHost(dir, extensionImports, platform);
   try {
@@ -83,16 +85,58 @@ export async function openEmbedded(
       return host.request<string>({ type: 'backup', file: join(directory, backupFileName(environment, 'tar.gz')) });
     },
     async restore(file) {
-      // Nothing may hold the old files open while they move: every client, then PGlite itself (the lock stays ours).
-      await clients.endAll();
-      await host.stop();
-      return { keptInPlace: false, aside: await replaceDataDir(dir, file, extensionImports) };
+      // Unpacked and opened beside <dir> (a bad backup fails before anything moved), where the
+      // caller writes the kept rows and the outcome; commit() then swaps it in whole.
+      const restoring = restoringDirOf(dir);
+      await rm(restoring, { recursive: true, force: true });
+      await unpackBackup(file, restoring, extensionImports);
+      const dropRestoring = cleanupFailed(`removing the restored copy ${restoring}`);
+      const restored = await openEmbedded(restoring, environment, applicationName, { mode: 'fail', timeoutMs: 0 }, extensions, platform).catch(async (error: unknown) => {
+        await rm(restoring, { recursive: true, force: true }).catch(dropRestoring);
+        throw error;
+      });
+      let open = true;
+      const closeRestored = async (): Promise<void> => {
+        if (open) await restored.close();
+        open = false;
+      };
+      const abandon = async (): Promise<void> => {
+        await closeRestored();
+        await rm(restoring, { recursive: true, force: true }).catch(dropRestoring);
+      };
+      const client = await restored.connect().catch(async (error: unknown) => {
+        await abandon();
+        throw error;
+      });
+      const aside = asideDirOf(dir);
+      let replaced = false;
+      return {
+        client,
+        keptInPlace: false,
+        aside,
+        get replaced() {
+          return replaced;
+        },
+        async commit() {
+          await closeRestored();
+          // Nothing may hold the old files open while they move: every client, then PGlite itself (the lock stays ours).
+          await clients.endAll();
+          await host.stop();
+          // <dir> must never appear unlocked: the restored directory arrives with a copy of our lock file.
+          await copyFile(join(dir, LOCK_FILE_NAME), join(restoring, LOCK_FILE_NAME));
+          await swapDataDir(dir, restoring, aside);
+          replaced = true;
+        },
+        abandon,
+      };
     },
-    async restoreInto(file, into) {
+    async restoreInto(file, into, marks) {
       const target = resolve(into);
-      if (existsSync(target) && (await readdir(target)).length > 0) {
-        throw new UserError(`--into ${into}: the folder ${target} is not empty. Name a new (or empty) folder for the restored data directory.`);
-      }
+      await clearIntoTarget(into, target, marks.replaces);
+      // Marked before anything is unpacked into it: a rerun after a crash can then prove it made this folder.
+      await mkdir(target, { recursive: true });
+      await writeFile(join(target, INTO_MARK_FILE), await marks.begin());
+      failpoint('restore-into:marked');
       await unpackBackup(file, target, extensionImports);
       return `embedded database in ${target}`;
     },
@@ -109,20 +153,42 @@ export async function openEmbedded(
 }
 
 /**
- * Swap the data directory for the backup's: unpack it next to the directory first (a bad
- * backup fails before anything moved), then move the old contents aside, kept for whoever
- * needs them, and the new ones in. The lock file stays where it is, held. Returns the aside folder.
+ * Take <dir>'s lock once no restore's swap of it is half done. A restore killed mid-swap may have
+ * left no <dir>: it is settled (finished) before mkdir would make an empty one. A swap that began
+ * after that check moves <dir> (and its lock file) away under us: then the lock is let go, and
+ * an empty <dir> made in the gap between its renames removed, and it is waited for.
  */
-async function replaceDataDir(dir: string, file: string, extensions: readonly BundleImport[]): Promise<string> {
-  const unpacked = `${dir}.restoring-${process.pid}`;
-  await rm(unpacked, { recursive: true, force: true });
-  await unpackBackup(file, unpacked, extensions);
-  const aside = `${dir}.before-restore-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
-  await mkdir(aside, { recursive: true });
-  for (const entry of await readdir(dir)) if (entry !== LOCK_FILE_NAME) await rename(join(dir, entry), join(aside, entry));
-  for (const entry of await readdir(unpacked)) await rename(join(unpacked, entry), join(dir, entry));
-  await rm(unpacked, { recursive: true, force: true }).catch(cleanupFailed(`removing the temporary folder ${unpacked}`));
-  return aside;
+async function lockSettledDataDir(dir: string, wait: LockWait): Promise<() => Promise<void>> {
+  for (;;) {
+    await settleInterruptedSwap(dir, wait);
+    await mkdir(dir, { recursive: true });
+    // ENOENT: <dir> moved away while we waited for its lock, which only a swap does.
+    const release = await lockDataDir(dir, wait).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    });
+    if (release && !swapInProgress(dir)) return release;
+    await release?.();
+    await rmdir(dir).catch(() => undefined); // Only ever an empty one: the restore's directory arrives whole.
+  }
+}
+
+/** The file a `--into` restore marks its folder with (restore/into-mark.ts). */
+const INTO_MARK_FILE = '.rollout-restore';
+
+/**
+ * A `--into` folder must be new or empty, or be the half-made one of the unfinished restore
+ * this one reruns (its mark file says exactly `replaces`): that one is deleted, with a warning.
+ */
+async function clearIntoTarget(into: string, target: string, replaces: string | undefined): Promise<void> {
+  if (!existsSync(target) || (await readdir(target)).length === 0) return;
+  const mark = await readFile(join(target, INTO_MARK_FILE), 'utf8').catch(() => undefined);
+  if (replaces === undefined || mark !== replaces) {
+    const whose = mark?.startsWith(MARK_PREFIX) ? ` It is marked "${mark}", not as the unfinished restore's into ${into}, so it is not deleted.` : '';
+    throw new UserError(`--into ${into}: the folder ${target} is not empty.${whose} Name a new (or empty) folder for the restored data directory.`);
+  }
+  await rm(target, { recursive: true, force: true });
+  warn(`deleted the folder ${target}, left half-made by ${mark} (its ${INTO_MARK_FILE} file says so), to restore into it again`);
 }
 
 /** Unpack a backup (a tarball of a data directory) into a new data directory `dir`, in a worker of its own. */

@@ -35,12 +35,14 @@ export function openServer(url: string, environment: string, applicationName: st
     },
     async restore(file, keep) {
       await restoreServer(url, file, keep);
-      return { keptInPlace: keep !== null };
+      // pg_restore committed: the environment's database is the restored one already.
+      const client = await this.connect();
+      return { client, keptInPlace: keep !== null, replaced: true, commit: () => Promise.resolve(), abandon: () => client.end() };
     },
-    async restoreInto(file, into) {
+    async restoreInto(file, into, marks) {
       const client = await this.connect();
       try {
-        return await restoreServerInto(url, client, file, into);
+        return await restoreServerInto(url, client, file, into, marks);
       } finally {
         await client.end().catch(cleanupFailed('closing a database connection'));
       }

@@ -13,7 +13,7 @@ import type pg from 'pg';
 import type { Environment } from '../config/model.ts';
 import type { Repository } from '../config/repository.ts';
 import { locate } from '../config/yaml-source.ts';
-import { isOpen } from '../db/database.ts';
+import { isOpen, type RestoreTarget } from '../db/database.ts';
 import { lockEnvironment, openDatabase, withTransaction, type Database } from '../db/index.ts';
 import { UserError, toError } from '../errors.ts';
 import { cleanupFailed } from '../cleanup.ts';
@@ -22,6 +22,8 @@ import { readMigrationFiles } from '../migrate/files.ts';
 import { appendLedger, type LedgerChange } from '../store/ledger.ts';
 import { readLiveState } from '../store/live-state.ts';
 import { ensureToolSchema } from '../store/tool-schema.ts';
+import { readUnfinishedRestore } from '../store/unfinished-restore.ts';
+import { intoMark } from './into-mark.ts';
 import { BACKUP_EXTENSION, kindMismatch, newestBackup, parseBackupName } from './backup-file.ts';
 import { fileSha256 } from './file-hash.ts';
 import { chooseForeignDump } from './foreign-dump.ts';
@@ -105,12 +107,20 @@ export async function restoreOperation(request: RestoreRequest): Promise<Restore
 
 async function restoreInto(db: Database, client: pg.Client, request: RestoreRequest, backup: ChosenBackup): Promise<RestoreDone> {
   await ensureToolSchema(client);
-  const started = await recordStart(client, request, backup);
-  const into = await db.restoreInto(backup.path, request.into!).catch(async (error: unknown) => {
-    await recordFailure(db, client, request, backup, error, started);
+  // Read before this restore's own intent: a rerun of one that died may drop the target it marked (into-mark.ts).
+  const unfinished = await readUnfinishedRestore(client, request.env.name);
+  const replaces = unfinished && unfinished.into === request.into && unfinished.sha256 ? intoMark(request.env.name, unfinished.id, unfinished.sha256) : undefined;
+  // The intent is recorded once the target is known to be free: a refused rerun leaves the unfinished restore the latest, still warned about.
+  let started: number | undefined;
+  const begin = async (): Promise<string> => {
+    started = await recordStart(client, request, backup);
+    return intoMark(request.env.name, started, backup.sha256!);
+  };
+  const into = await db.restoreInto(backup.path, request.into!, { begin, ...(replaces ? { replaces } : {}) }).catch(async (error: unknown) => {
+    if (started !== undefined) await recordFailure(db, client, request, backup, error, started);
     throw error;
   });
-  const ledgerId = await withTransaction(client, (tx) => appendLedger(tx, meta(request, backup, 'restored into a new database', { into, started: `#${started}` }), []));
+  const ledgerId = await withTransaction(client, (tx) => appendLedger(tx, meta(request, backup, 'restored into a new database', { into, started: `#${started!}` }), []));
   return { ledgerId, changes: [], into };
 }
 
@@ -136,33 +146,45 @@ async function restoreInPlace(db: Database, client: pg.Client, request: RestoreR
   const started = keep ? await recordStart(client, request, backup) : undefined;
   // Read after the intent, so that the embedded database carries it over too.
   const saved = keep && db.kind === 'embedded' ? await readPreservedRows(client, keep) : undefined;
-  let replaced: { keptInPlace: boolean; aside?: string };
+  let target: RestoreTarget;
   try {
-    replaced = await db.restore(backup.path, keep);
+    target = await db.restore(backup.path, keep);
   } catch (error) {
     await recordFailure(db, client, request, backup, error, started);
     throw error;
   }
-  // The embedded database restarted on its new files: the old connection went with the old ones.
-  const writer = isOpen(client) ? client : await db.connect();
-  await ensureToolSchema(writer);
-  const after = await snapshot(writer, request.env, historyId);
-  const changes = restoreChanges(before, after);
-  const aside = replaced.aside ? { aside: replaced.aside } : {};
-  const ledgerId = await withTransaction(writer, async (tx) => {
-    // Written back in the transaction of the entry that explains why the ledger has them twice over nothing.
-    const carried = saved ? await writeBackPreservedRows(tx, saved) : undefined;
-    const summary: Record<string, string | Record<string, number>> = {
-      ...(started !== undefined ? { started: `#${started}` } : {}),
-      ...(replaced.aside ? { aside: replaced.aside } : {}),
-      ...(carried ? { carriedOver: carried } : {}),
-    };
-    const id = await appendLedger(tx, meta(request, backup, 'restored', summary), changes);
-    // Services holding definitions in memory re-read everything (a notice without keys), at COMMIT.
-    await tx.query("SELECT pg_notify('rollout_flags', $1)", [JSON.stringify({ ledger_id: id })]);
-    return id;
-  });
-  return { ledgerId, changes, ...aside };
+  try {
+    // The outcome is written on the restored database: a server's own (pg_restore committed); the
+    // embedded one's copy beside it, which commit() then swaps in whole, kept rows and outcome
+    // with it, so that no crash can leave the restored data without them (db/data-dir-swap.ts).
+    const writer = target.client;
+    await ensureToolSchema(writer);
+    const after = await snapshot(writer, request.env, historyId);
+    const changes = restoreChanges(before, after);
+    const ledgerId = await withTransaction(writer, async (tx) => {
+      // Written back in the transaction of the entry that explains why the ledger has them twice over nothing.
+      const carried = saved ? await writeBackPreservedRows(tx, saved) : undefined;
+      const summary: Record<string, string | Record<string, number>> = {
+        ...(started !== undefined ? { started: `#${started}` } : {}),
+        ...(target.aside ? { aside: target.aside } : {}),
+        ...(carried ? { carriedOver: carried } : {}),
+      };
+      const id = await appendLedger(tx, meta(request, backup, 'restored', summary), changes);
+      // Services holding definitions in memory re-read everything (a notice without keys), at COMMIT.
+      await tx.query("SELECT pg_notify('rollout_flags', $1)", [JSON.stringify({ ledger_id: id })]);
+      return id;
+    });
+    await target.commit();
+    return { ledgerId, changes, ...(target.aside ? { aside: target.aside } : {}) };
+  } catch (error) {
+    // Embedded, before the swap: the environment's data is as it was, so the restore failed. On a
+    // server pg_restore had committed: the intent stays the latest entry, and plan says to run it again.
+    if (!target.replaced) {
+      await target.abandon().catch(cleanupFailed('removing the restored copy'));
+      await recordFailure(db, client, request, backup, error, started);
+    }
+    throw error;
+  }
 }
 
 /** A restore that failed changed nothing (one transaction; an unpacked folder never moved): still, it was tried. */

@@ -3,8 +3,9 @@
  * `started` before it replaces anything and one with the outcome after (restore/restore.ts);
  * pg_restore commits in its own transaction, between the two. So when the environment's latest
  * restore entry is `started`, a restore is running, or its process died in between: the
- * database then holds all of the backup or none of it, and running the same restore again
- * brings it to the backup either way and records the outcome.
+ * database then holds all of the backup or none of it (the embedded one: its data directory is
+ * swapped whole, db/data-dir-swap.ts), and running the same restore again brings it to the
+ * backup either way and records the outcome.
  */
 import type pg from 'pg';
 
@@ -41,8 +42,8 @@ export function unfinishedRestoreWarning(environment: string, restore: Unfinishe
   const what = `restore #${restore.id} of ${backup}${restore.sha256 ? ` (sha256 ${restore.sha256.slice(0, 12)}…)` : ''}${restore.into !== null ? ` into ${restore.into}` : ''}, started ${restore.at.toISOString()} by ${restore.actor}, has recorded no outcome: it is still running, or its process stopped before it could`;
   if (restore.into !== null) {
     return (
-      `${what}. ${environment}'s own database was not touched; ${restore.into} may exist, empty or restored (pg_restore runs in one transaction). ` +
-      `Once no restore is running, drop ${restore.into} (a server's: DROP DATABASE; embedded: delete the folder) and run ${command} again (paths from the repository root; docs/migrations.md, "Restoring a backup").`
+      `${what}. ${environment}'s own database was not touched; ${restore.into} may exist, empty or restored. ` +
+      `Once no restore is running, run ${command} again: it drops ${restore.into}, which that restore marked as its own (a database or folder without that mark is refused, never dropped), and restores into it (paths from the repository root; docs/migrations.md, "Restoring a backup").`
     );
   }
   return (
