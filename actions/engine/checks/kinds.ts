@@ -265,6 +265,12 @@ export class CheckConfigError extends Error {
 const MAX_BODY = 1_000_000;
 
 async function httpCheck(spec: CheckSpec, ctx: KindContext): Promise<KindResult> {
+  const { httpStatus: _status, ...result } = await probeHttp(spec, ctx);
+  return result;
+}
+
+/** The http check's request and verdict, with the status the endpoint answered (an HTTP monitor's measurement; none without an answer). */
+export async function probeHttp(spec: CheckSpec, ctx: KindContext): Promise<KindResult & { httpStatus?: number }> {
   const http = spec.http as { method?: string; url: string; headers?: Record<string, string>; body?: JsonValue; expect_status?: number; contract?: string; reports_flags?: Record<string, string> };
   const method = http.method ?? 'GET';
   const url = expandVariables(http.url, ctx.processEnv, `check "${spec.name}" http.url`);
@@ -293,7 +299,7 @@ async function httpCheck(spec: CheckSpec, ctx: KindContext): Promise<KindResult>
   const statusOk = http.expect_status !== undefined ? response.status === http.expect_status : response.status >= 200 && response.status < 300;
   const actual = `HTTP ${response.status}`;
   if (!statusOk) {
-    return { kind: 'http', status: 'fail', detail: `expected ${expectedStatus(http.expect_status)}, got ${actual}${text ? `: ${show(text, 120)}` : ''}`, expected: expectedStatus(http.expect_status), actual, url: shownUrl };
+    return { httpStatus: response.status, kind: 'http', status: 'fail', detail: `expected ${expectedStatus(http.expect_status)}, got ${actual}${text ? `: ${show(text, 120)}` : ''}`, expected: expectedStatus(http.expect_status), actual, url: shownUrl };
   }
   const reports = http.reports_flags;
   if (contract?.ok || reports) {
@@ -302,21 +308,21 @@ async function httpCheck(spec: CheckSpec, ctx: KindContext): Promise<KindResult>
       parsed = JSON.parse(text);
     } catch {
       const wanted = contract?.ok ? `satisfy contract '${contract.name}'` : 'report its flags';
-      return { kind: 'http', status: 'fail', detail: `the body is not JSON, so it cannot ${wanted}: ${show(text, 120)}`, expected: contract?.ok ? `JSON satisfying ${contract.file}` : 'JSON reporting the live flags', actual: show(text, 200), url: shownUrl };
+      return { httpStatus: response.status, kind: 'http', status: 'fail', detail: `the body is not JSON, so it cannot ${wanted}: ${show(text, 120)}`, expected: contract?.ok ? `JSON satisfying ${contract.file}` : 'JSON reporting the live flags', actual: show(text, 200), url: shownUrl };
     }
     if (contract?.ok && !contract.validate(parsed)) {
       const errors = contractErrors(contract.validate.errors);
-      return { kind: 'http', status: 'fail', detail: `the body breaks contract '${contract.name}': ${errors.join('; ')}`, expected: `body satisfying ${contract.file}`, actual: show(parsed, 300), url: shownUrl };
+      return { httpStatus: response.status, kind: 'http', status: 'fail', detail: `the body breaks contract '${contract.name}': ${errors.join('; ')}`, expected: `body satisfying ${contract.file}`, actual: show(parsed, 300), url: shownUrl };
     }
     const mismatches = reports ? reportedFlagMismatches(parsed, reports, ctx.flags) : [];
     if (mismatches.length > 0) {
-      return { kind: 'http', status: 'fail', detail: `the body does not report the live flags: ${mismatches.join('; ')}`, expected: 'the live flags, as a plain read returns them', actual: show(parsed, 300), url: shownUrl };
+      return { httpStatus: response.status, kind: 'http', status: 'fail', detail: `the body does not report the live flags: ${mismatches.join('; ')}`, expected: 'the live flags, as a plain read returns them', actual: show(parsed, 300), url: shownUrl };
     }
   }
   const slow = overBudget(spec, durationMs);
-  if (slow) return { kind: 'http', status: 'fail', detail: slow, expected: `at most ${spec.latency_budget as string}`, actual: formatDuration(durationMs), url: shownUrl };
+  if (slow) return { httpStatus: response.status, kind: 'http', status: 'fail', detail: slow, expected: `at most ${spec.latency_budget as string}`, actual: formatDuration(durationMs), url: shownUrl };
   const said = [contract?.ok ? `body satisfies ${contract.name}` : '', reports ? `reports ${Object.keys(reports).length} flag(s) as live` : ''].filter(Boolean);
-  return { kind: 'http', status: 'pass', detail: [actual, ...said].join(', '), actual, url: shownUrl };
+  return { httpStatus: response.status, kind: 'http', status: 'pass', detail: [actual, ...said].join(', '), actual, url: shownUrl };
 }
 
 const expectedStatus = (status: number | undefined): string => (status !== undefined ? `HTTP ${status}` : 'HTTP 2xx');
