@@ -1,8 +1,9 @@
 /**
  * Issue 18: the first apply of production (an environment with an upstream, no ledger yet)
  * does not adopt a forward position silently. A flag at canary or full that staging has not
- * reached is refused, saying why and how; `--adopt` acknowledges it; positions staging has
- * reached, and every first apply of an environment without an upstream, are adopted as before.
+ * reached, or reached but not held for its soak, is refused, saying why and how; `--adopt`
+ * acknowledges it; positions staging has soaked or passed, and every first apply of an
+ * environment without an upstream, are adopted as before.
  */
 import { cp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -85,11 +86,17 @@ describe.each(databaseTargets())('the first apply of an environment with an upst
     expect(await ledgerRows()).toBe(1);
   });
 
-  it('adopts without --adopt what staging has reached, and positions short of canary', async () => {
+  it('adopts without --adopt what staging has reached and held for its soak (not before), and positions short of canary', async () => {
     await writeEnvironment(production, flags('stage: canary, percent: 25'), 'production');
     await writeStaging('stage: canary, percent: 25');
     expect((await run(['apply', '--env', 'staging'])).code).toBe(0);
-    const apply = await run(['apply', '--env', 'production']);
+    // Reached a moment ago: canary 25% soaks 24 h (the default ladder), as a promotion would wait.
+    const early = await run(['apply', '--env', 'production']);
+    expect(early.code).toBe(1);
+    expect(early.stderr).toMatch(/checkout\.new_flow would start at canary 25%, but staging \(its upstream\) has not held it there for its soak \(checkout\.new_flow has been at canary 25% in staging since \S+: [\d.]+ m?s of 24 h soaked; 24(\.0)? h to go\)/);
+    expect(await ledgerRows()).toBe(0);
+    const dayLater = new Date(Date.now() + 24 * 3_600_000 + 60_000).toISOString();
+    const apply = await run(['apply', '--env', 'production'], { ROLLOUT_NOW: dayLater, ROLLOUT_TEST_CLOCK: '1' });
     expect(apply.code, apply.stderr).toBe(0);
     expect(await sql(production, "SELECT stage, percent::int AS percent FROM rollout.flag_rollouts WHERE key = 'checkout.new_flow'")).toEqual([{ stage: 'canary', percent: 25 }]);
   });

@@ -115,7 +115,8 @@ describe('the statement guard says what it refused and what to write instead', (
   it('lets EXPLAIN through only around a SELECT', () => {
     expect(refusal('EXPLAIN VALUES (1)')).toBe('let through');
     expect(refusal('EXPLAIN DELETE FROM victim')).toBe('EXPLAIN of DELETE is not allowed in a check: only EXPLAIN of a SELECT.');
-    expect(refusal('EXPLAIN ANALYZE UPDATE victim SET note = 1')).toBe('EXPLAIN of UPDATE is not allowed in a check: only EXPLAIN of a SELECT.');
+    expect(refusal('EXPLAIN ANALYZE UPDATE victim SET note = 1')).toBe('EXPLAIN ANALYZE of UPDATE is not allowed in a check: EXPLAIN ANALYZE runs its statement; only EXPLAIN (ANALYZE) of a SELECT.');
+    expect(refusal('EXPLAIN (ANALYZE, FORMAT JSON) INSERT INTO victim VALUES (1)')).toBe('EXPLAIN ANALYZE of INSERT is not allowed in a check: EXPLAIN ANALYZE runs its statement; only EXPLAIN (ANALYZE) of a SELECT.');
     expect(refusal('EXPLAIN EXECUTE prepared_one')).toBe('EXPLAIN of EXECUTE is not allowed in a check: only EXPLAIN of a SELECT.');
   });
 

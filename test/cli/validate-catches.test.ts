@@ -30,9 +30,13 @@ monitors:
     on_breach: { kill_switch: checkout.new_flow }
   - name: queue age
     sql: SELECT 1
+  - name: health page
+    http:
+      url: http://127.0.0.1:1/health
+    above: 1
 `;
 
-it('catches a non-switch on_breach, a when_flag naming no flag, a monitor without a threshold, refused or broken SQL and a non-strict contract', async () => {
+it('catches a non-switch on_breach, a when_flag naming no flag, a monitor without a threshold, an HTTP monitor with a threshold, refused or broken SQL and a non-strict contract', async () => {
   const root = repo({
     'environments/production.yaml': ENV,
     'contracts/toggle.schema.json': '{\n  "type": "object",\n  "properties": { "enabled": { "type": "boolean" } },\n}\n',
@@ -48,6 +52,7 @@ it('catches a non-switch on_breach, a when_flag naming no flag, a monitor withou
       expect.stringMatching(/^environments\/production\.yaml:18:10: error: the SQL of check 'typo' would be refused when it runs: syntax error/),
       expect.stringMatching(/^environments\/production\.yaml:23:31: error: monitor 'burn' trips 'checkout\.new_flow' on breach, but that flag is not a kill switch.*Kill switches in environments\/production\.yaml: shop\.safe_mode\./),
       expect.stringMatching(/^environments\/production\.yaml:24:5: error: monitor 'queue age' measures with sql but has no threshold/),
+      expect.stringMatching(/^environments\/production\.yaml:29:\d+: error: monitor 'health page' measures an HTTP endpoint \(http:\), which is judged by its answer .*, so above would be ignored/),
     ]),
   );
   expect(run.stdout + run.stderr).not.toMatch(/^\s+at .*:\d+/m);

@@ -44,7 +44,7 @@ export async function openGuide(repo: ExampleRepo, environment: string): Promise
     runChecks(env.name, selected, { root: repo.root, processEnv: repo.env, access: checkAccess(env, db), ...(await liveFlagView(client, env)) });
   const monitorsOf = (names?: string[]): Environment => ({ ...env, monitors: names ? env.monitors.filter((m) => names.includes(m.name)) : env.monitors });
   const measure = (target: Environment, act: boolean): Promise<HealthReport> =>
-    runMonitors(target, { root: repo.root, access: checkAccess(target, db), writer: client, actor: 'guide test', act });
+    runMonitors(target, { root: repo.root, access: checkAccess(target, db), writer: client, actor: 'guide test', act, processEnv: repo.env });
   return {
     env,
     db,

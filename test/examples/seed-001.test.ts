@@ -186,4 +186,65 @@ describe.each(databaseTargets())('examples/seed-001-day0-cutover on $name', (tar
       await new Promise((resolve) => github.close(resolve));
     }
   });
+
+  it('§7 Daily Checks: rollout health measures the health curl, queue health and policy health, and records each result; a failing or silent health endpoint is a recorded breach', { timeout: 300_000 }, async () => {
+    const apply = await repo.run(['apply', '--env', 'staging']);
+    expect(apply.code, apply.stderr).toBe(0);
+    const DAILY = ['edge functions health', 'discovery queue p95 age', 'exploration rate vs epsilon'];
+    type Report = { results: { name: string; kind: string; status: string; value?: number; detail: string }[] };
+    const health = async (env: NodeJS.ProcessEnv = {}) => {
+      const run = await repo.run(['health', '--env', 'staging', '--format', 'json'], { env });
+      expect(run.stderr).toBe('');
+      const report = JSON.parse(run.stdout) as Report;
+      return (name: string) => report.results.find((r) => r.name === name);
+    };
+    const recorded = () =>
+      repo.query<{ monitor: string; verdict: string; value: number | null }>(
+        'staging',
+        'SELECT monitor, verdict, value::float AS value FROM rollout.measurements WHERE monitor = ANY($1) ORDER BY id',
+        [DAILY],
+      );
+
+    // The edge functions answer, with a body that satisfies edge-health: healthy, and its HTTP status is the measurement.
+    const first = await health();
+    expect(first('edge functions health')).toMatchObject({ kind: 'http', status: 'healthy', value: 200 });
+    expect(first('edge functions health')?.detail).toMatch(/^GET http:\/\/127\.0\.0\.1:\d+\/functions\/v1\/health: HTTP 200, body satisfies edge-health$/);
+    // Queue and policy health, in the same run: judged from the seeded queue and the (still empty) policy view, and recorded like the health curl.
+    const asRecorded = (name: string) => ({ monitor: name, verdict: first(name)?.status, value: first(name)?.value ?? null });
+    expect(first('discovery queue p95 age')?.status).toBe('healthy');
+    expect(await recorded()).toEqual([asRecorded('discovery queue p95 age'), asRecorded('exploration rate vs epsilon'), asRecorded('edge functions health')]);
+
+    // The function answers 500: a breach, recorded with its status.
+    repo.standIn!.faults.set('/functions/v1/health', 500);
+    try {
+      const failing = await health();
+      expect(failing('edge functions health')).toMatchObject({ status: 'breach', value: 500 });
+      expect(failing('edge functions health')?.detail).toContain('expected HTTP 2xx, got HTTP 500');
+    } finally {
+      repo.standIn!.faults.delete('/functions/v1/health');
+    }
+    // Nothing listens: no answer at all is a breach too, without a status.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const silent = await health({ SUPABASE_URL: `http://127.0.0.1:${port}` });
+    expect(silent('edge functions health')).toMatchObject({ status: 'breach' });
+    expect(silent('edge functions health')?.detail).toContain('no answer (request failed: ECONNREFUSED)');
+    expect(silent('edge functions health')?.value).toBeUndefined();
+    // Where the URL is not configured nothing was measured: unknown, never healthy.
+    const unconfigured = await health({ SUPABASE_URL: undefined });
+    expect(unconfigured('edge functions health')).toMatchObject({ status: 'unknown' });
+    expect(unconfigured('edge functions health')?.detail).toContain('environment variable SUPABASE_URL is not set');
+
+    const edge = (await recorded()).filter((r) => r.monitor === 'edge functions health');
+    expect(edge).toEqual([
+      { monitor: 'edge functions health', verdict: 'healthy', value: 200 },
+      { monitor: 'edge functions health', verdict: 'breach', value: 500 },
+      { monitor: 'edge functions health', verdict: 'breach', value: null },
+      { monitor: 'edge functions health', verdict: 'unknown', value: null },
+    ]);
+    // Four health runs, four results each for the queue and policy reads too.
+    expect((await recorded()).filter((r) => r.monitor !== 'edge functions health')).toHaveLength(8);
+  });
 });

@@ -108,7 +108,7 @@ describe.each(databaseTargets())('seed 002 guide on $name', (target) => {
     expectStatus(await open().check(`${SMOKE} / expected indexes exist`), 'pass');
   });
 
-  it('3 on 10,000 phase metrics the planner itself picks each index the guide names; each EXPLAIN check fails without its index', async () => {
+  it('3 on 10,000 phase metrics the planner itself picks each index the guide names; each EXPLAIN ANALYZE check sees its index scan run, with its actual rows, and fails without its index', async () => {
     const g = open();
     await g.sql(PHASE_METRICS);
     await g.sql(`INSERT INTO public.dashboard_events (run_id, event_type) SELECT 'run-' || (g % 100), 'TYPE_' || (g % 50) FROM generate_series(1, 5000) g;
@@ -116,16 +116,21 @@ describe.each(databaseTargets())('seed 002 guide on $name', (target) => {
                  INSERT INTO public.phases (run_id, phase_id, state) SELECT CASE WHEN r = 3 THEN 'test-run' ELSE 'run-' || r END, 'phase-' || p, CASE WHEN p % 5 = 0 THEN 'COMPLETE' ELSE 'RUNNING' END
                  FROM generate_series(1, 1000) r, generate_series(1, 10) p;
                  ANALYZE public.phase_metrics; ANALYZE public.dashboard_events; ANALYZE public.phases`);
-    const cases: [string, string, string, string][] = [
-      ["SELECT * FROM phase_metrics WHERE run_id = 'telemetry-collection-v7' ORDER BY created_at DESC LIMIT 1000", 'idx_phase_metrics_run_created', 'consolidated metrics query uses idx_phase_metrics_run_created', 'ON public.phase_metrics (run_id, created_at DESC)'],
-      ["SELECT * FROM dashboard_events WHERE event_type = 'PHASE_FAILED' ORDER BY created_at DESC LIMIT 100", 'idx_dashboard_events_event_type', 'dashboard events by type use idx_dashboard_events_event_type', 'ON public.dashboard_events (event_type)'],
-      ["SELECT * FROM phases WHERE run_id = 'test-run' AND state = 'COMPLETE'", 'idx_phases_run_state', 'phase status by run uses idx_phases_run_state', 'ON public.phases (run_id, state)'],
+    // The rows each index scan actually returns (EXPLAIN ANALYZE): the first 1000 of v7's 2500 phases
+    // (the LIMIT stops the ordered scan), the 100 PHASE_FAILED events, test-run's 2 complete phases.
+    const cases: [string, string, string, string, number][] = [
+      ["SELECT * FROM phase_metrics WHERE run_id = 'telemetry-collection-v7' ORDER BY created_at DESC LIMIT 1000", 'idx_phase_metrics_run_created', 'consolidated metrics query uses idx_phase_metrics_run_created', 'ON public.phase_metrics (run_id, created_at DESC)', 1000],
+      ["SELECT * FROM dashboard_events WHERE event_type = 'PHASE_FAILED' ORDER BY created_at DESC LIMIT 100", 'idx_dashboard_events_event_type', 'dashboard events by type use idx_dashboard_events_event_type', 'ON public.dashboard_events (event_type)', 100],
+      ["SELECT * FROM phases WHERE run_id = 'test-run' AND state = 'COMPLETE'", 'idx_phases_run_state', 'phase status by run uses idx_phases_run_state', 'ON public.phases (run_id, state)', 2],
     ];
-    for (const [query, index, check, definition] of cases) {
+    for (const [query, index, check, definition, rows] of cases) {
       // Without the check's enable_seqscan = off: the planner's own choice on this data.
       const plan = JSON.stringify(await g.sql(`EXPLAIN (FORMAT JSON) ${query}`));
       expect(plan).toContain(`"Index Name":"${index}"`);
-      expectStatus(await g.check(`${SMOKE} / ${check}`), 'pass');
+      const passed = await g.check(`${SMOKE} / ${check}`);
+      expectStatus(passed, 'pass');
+      expect(passed.query).toMatch(/^EXPLAIN ANALYZE SELECT/);
+      expect(passed.detail).toMatch(new RegExp(`^uses index ${index} \\(actual rows ${rows}(\\.00)? × 1 loop\\)$`));
       await whileBroken(g, `DROP INDEX public.${index}`, `CREATE INDEX ${index} ${definition}`, async () => {
         const result = await g.check(`${SMOKE} / ${check}`);
         expectStatus(result, 'fail');

@@ -1,7 +1,9 @@
 /**
  * Seed 002 (Phase 6 staging rollout) walked with the real CLI: index migrations after a
  * backup, both switches off by default, then enabled one stage at a time; enabling
- * consolidated metrics before Phase 6 metrics is refused; switching both off never is.
+ * consolidated metrics before Phase 6 metrics is refused; switching both off never is. Then
+ * production as the guide's Production Rollout Steps take it: Day 1 to Day 4 by promotion,
+ * each stage soaked in staging first, and back to Stage 1 and Stage 0.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -29,12 +31,12 @@ describe.each(databaseTargets())('examples/seed-002-staging-rollout on $name', (
   const set = (key: string, to: Position) => repo.edit('staging', (text) => setRollout(text, key, to));
 
   /** After an apply, per switch: how many of 1,000 units the provider's evaluator serves it on to, and what a plain read of the value table says. */
-  const switches = async () => {
-    const serving = await readServing(repo, 'staging');
+  const switches = async (environment = 'staging') => {
+    const serving = await readServing(repo, environment);
     const of = async (key: string) => {
       const on = serving.servedValue(key, UNITS);
       // rollout.evaluate, the SQL reader, serves the same units.
-      expect(await servedValueInSql(repo, 'staging', key, UNITS)).toEqual(on);
+      expect(await servedValueInSql(repo, environment, key, UNITS)).toEqual(on);
       return { on: on.length, plain: serving.plain(key) };
     };
     return { phase6_metrics: await of('phase6_metrics'), consolidated_metrics: await of('consolidated_metrics') };
@@ -157,5 +159,109 @@ describe.each(databaseTargets())('examples/seed-002-staging-rollout on $name', (
       { key: 'phase6_metrics', stage: 'canary' },
     ]);
     expect(await switches()).toEqual({ phase6_metrics: { on: UNITS.length, plain: DISABLED }, consolidated_metrics: { on: 0, plain: DISABLED } });
+  });
+
+  it('Production Rollout Steps: production walked Day 1 to Day 4 by promotion, each stage soaked in staging first, then rolled back to Stage 1 and Stage 0', { timeout: 600_000 }, async () => {
+    const apply = async (environment: string, now?: Date) => {
+      const run = await repo.run(['apply', '--env', environment], now ? { now } : {});
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      return run;
+    };
+    const production = (key: string, to: Position) => repo.edit('production', (text) => setRollout(text, key, to));
+    const stages = (environment: string) => repo.query(environment, 'SELECT key, stage, percent::int AS percent FROM rollout.flag_rollouts ORDER BY key');
+    const promote = async (now: Date) => {
+      const run = await repo.run(['promote', '--from', 'staging', '--to', 'production', '--write'], { now });
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      return run.stdout;
+    };
+    /** The soaks below are a day at each rung; every move is real, so "a day later" is a day after the latest one. */
+    const dayLater = () => later(days(1) + 120_000);
+    await apply('staging');
+
+    // Production's first apply does not adopt what staging has not reached, nor what it has reached but not soaked.
+    await production('phase6_metrics', ON);
+    const unreached = await repo.run(['apply', '--env', 'production']);
+    expect(unreached.code).toBe(1);
+    expect(unreached.stderr).toContain('phase6_metrics would start at canary 100%, but staging (its upstream) is at off');
+    await set('phase6_metrics', ON);
+    await apply('staging'); // Staging, Stage 1
+    const unsoaked = await repo.run(['apply', '--env', 'production']);
+    expect(unsoaked.code).toBe(1);
+    expect(unsoaked.stderr).toMatch(/phase6_metrics would start at canary 100%, but staging \(its upstream\) has not held it there for its soak \(phase6_metrics has been at canary 100% in staging since \S+: [\d.]+ m?s of 24 h soaked; 24(\.0)? h to go\)/);
+    expect(await repo.query('production', 'SELECT count(*)::int AS entries FROM rollout.ledger')).toEqual([{ entries: 0 }]);
+
+    // Day 1: "Deploy code, run migrations, keep kill switches OFF".
+    await production('phase6_metrics', { stage: 'off' });
+    const day1 = await apply('production');
+    expect(day1.stdout.match(/migrated migrations\/\S+/g)).toHaveLength(5);
+    expect(await switches('production')).toEqual({ phase6_metrics: { on: 0, plain: DISABLED }, consolidated_metrics: { on: 0, plain: DISABLED } });
+
+    // Day 2: Stage 1, once staging has held it a day; not before.
+    expect(await promote(later(days(1) / 2))).toContain('Nothing to promote');
+    expect(await promote(dayLater())).toMatch(/phase6_metrics.*off → canary 100%/);
+    await apply('production', dayLater());
+    expect(await switches('production')).toEqual({ phase6_metrics: { on: UNITS.length, plain: DISABLED }, consolidated_metrics: { on: 0, plain: DISABLED } });
+
+    // Day 3: Stage 2, a day after Stage 1 in staging, then held a day there before production gets it.
+    await set('consolidated_metrics', ON);
+    await apply('staging', dayLater());
+    const early = await promote(later(days(1) / 2));
+    expect(early).toContain('Nothing to promote');
+    expect(early).toMatch(/consolidated_metrics has been at canary 100% in staging since \S+: 12(\.0)? h of 24 h soaked; 12(\.0)? h to go/);
+    expect(await promote(dayLater())).toMatch(/consolidated_metrics.*off → canary 100%/);
+    await apply('production', dayLater());
+    expect(await switches('production')).toEqual({ phase6_metrics: { on: UNITS.length, plain: DISABLED }, consolidated_metrics: { on: UNITS.length, plain: DISABLED } });
+
+    // Day 4: full production, staging first; production's own soak and exit criteria gate it too.
+    await set('phase6_metrics', { stage: 'full' });
+    await set('consolidated_metrics', { stage: 'full' });
+    await measuredHealthy(26);
+    await recordHealthy(repo, 'staging', 'consolidated_metrics', CONSOLIDATED_CRITERIA, 25);
+    // At full the value table serves {enabled: true}: the API runs with both switches on (its 200 check runs, /health agrees).
+    STAND_IN_ENV.AUTOPACK_ENABLE_CONSOLIDATED_METRICS = '1';
+    STAND_IN_ENV.AUTOPACK_ENABLE_PHASE6_METRICS = '1';
+    try {
+      await apply('staging', dayLater());
+      // No criteria measured in production yet: unknown is not healthy, so nothing moves.
+      const unmeasured = await promote(dayLater());
+      expect(unmeasured).toContain('Nothing to promote');
+      expect(unmeasured).toContain("no measurements of 'double counting'");
+      await recordHealthy(repo, 'production', 'phase6_metrics', ['double counting'], 26);
+      await recordHealthy(repo, 'production', 'consolidated_metrics', CONSOLIDATED_CRITERIA, 25);
+      const day4 = await promote(dayLater());
+      expect(day4).toMatch(/phase6_metrics.*canary 100% → full/);
+      expect(day4).toMatch(/consolidated_metrics.*canary 100% → full/);
+      await apply('production', dayLater());
+      expect(await stages('production')).toEqual([
+        { key: 'consolidated_metrics', stage: 'full', percent: null },
+        { key: 'phase6_metrics', stage: 'full', percent: null },
+      ]);
+      expect(await switches('production')).toEqual({ phase6_metrics: { on: UNITS.length, plain: ENABLED }, consolidated_metrics: { on: UNITS.length, plain: ENABLED } });
+
+      // "If issues detected, rollback to Stage 1 or Stage 0", in production itself and at once: consolidated metrics first (Stage 1)…
+      await production('consolidated_metrics', { stage: 'off' });
+      STAND_IN_ENV.AUTOPACK_ENABLE_CONSOLIDATED_METRICS = '0';
+      await apply('production');
+      expect(await switches('production')).toEqual({ phase6_metrics: { on: UNITS.length, plain: ENABLED }, consolidated_metrics: { on: 0, plain: DISABLED } });
+      // …then Phase 6 telemetry too (Stage 0).
+      await production('phase6_metrics', { stage: 'off' });
+      STAND_IN_ENV.AUTOPACK_ENABLE_PHASE6_METRICS = '0';
+      await apply('production');
+    } finally {
+      STAND_IN_ENV.AUTOPACK_ENABLE_CONSOLIDATED_METRICS = '0';
+      STAND_IN_ENV.AUTOPACK_ENABLE_PHASE6_METRICS = '0';
+    }
+    expect(await stages('production')).toEqual([
+      { key: 'consolidated_metrics', stage: 'off', percent: null },
+      { key: 'phase6_metrics', stage: 'off', percent: null },
+    ]);
+    expect(await switches('production')).toEqual({ phase6_metrics: { on: 0, plain: DISABLED }, consolidated_metrics: { on: 0, plain: DISABLED } });
+    // Staging stays where it is: production's rollback is production's.
+    expect(await stages('staging')).toEqual([
+      { key: 'consolidated_metrics', stage: 'full', percent: null },
+      { key: 'phase6_metrics', stage: 'full', percent: null },
+    ]);
   });
 });

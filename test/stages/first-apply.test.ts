@@ -1,10 +1,21 @@
 /** The pure first-apply rule (issue 18): what a first apply adopts by itself, and what needs --adopt. */
 import { describe, expect, it } from 'vitest';
 import { firstApplyVerdict, type FirstApplyInput } from '../../actions/engine/stages/first-apply.ts';
-import type { Position } from '../../actions/engine/stages/ladder.ts';
+import { DEFAULT_LADDER, type Position } from '../../actions/engine/stages/ladder.ts';
 
+const HOUR = 3_600_000;
+const NOW = new Date('2026-11-22T09:00:00Z');
+const hoursAgo = (hours: number): Date => new Date(NOW.getTime() - hours * HOUR);
 const canary = (percent: number): Position => ({ stage: 'canary', percent });
-const base = (to: Position, upstream?: FirstApplyInput['upstream'], adopt = false): FirstApplyInput => ({ flagKey: 'checkout.v2', environment: 'production', to, adopt, ...(upstream ? { upstream } : {}) });
+const base = (to: Position, upstream?: FirstApplyInput['upstream'], adopt = false): FirstApplyInput => ({
+  flagKey: 'checkout.v2',
+  environment: 'production',
+  to,
+  adopt,
+  now: NOW,
+  ladder: DEFAULT_LADDER,
+  ...(upstream ? { upstream } : {}),
+});
 
 describe('firstApplyVerdict', () => {
   it('adopts every position when there is no upstream, and positions short of canary whatever the upstream', () => {
@@ -13,9 +24,24 @@ describe('firstApplyVerdict', () => {
     expect(firstApplyVerdict(base({ stage: 'dark' }, { environment: 'staging', position: { stage: 'off' }, unreadable: 'connection refused' })).allowed).toBe(true);
   });
 
-  it('adopts a forward position the upstream has reached or passed', () => {
-    expect(firstApplyVerdict(base(canary(25), { environment: 'staging', position: canary(25) })).allowed).toBe(true);
+  it('adopts a forward position the upstream has passed, or reached and held for its soak', () => {
+    expect(firstApplyVerdict(base(canary(25), { environment: 'staging', position: canary(25), enteredAt: hoursAgo(24) })).allowed).toBe(true);
     expect(firstApplyVerdict(base(canary(25), { environment: 'staging', position: { stage: 'full' } })).allowed).toBe(true);
+    // Full needs no soak: reached is enough.
+    expect(firstApplyVerdict(base({ stage: 'full' }, { environment: 'staging', position: { stage: 'full' }, enteredAt: hoursAgo(0) })).allowed).toBe(true);
+  });
+
+  it('refuses a forward position the upstream reached but has not held for its soak, or since an unknown time, unless --adopt', () => {
+    const early = firstApplyVerdict(base(canary(25), { environment: 'staging', position: canary(25), enteredAt: hoursAgo(23) }));
+    expect(early.allowed).toBe(false);
+    expect(early.gates).toEqual([{ gate: 'adopt', passed: false, reason: early.reasons[0] }]);
+    expect(early.reasons[0]).toContain(
+      'checkout.v2 would start at canary 25%, but staging (its upstream) has not held it there for its soak (checkout.v2 has been at canary 25% in staging since 2026-11-21T10:00Z: 23 h of 24 h soaked; 1 h to go), so no environment soaked it there',
+    );
+    const unknown = firstApplyVerdict(base(canary(25), { environment: 'staging', position: canary(25) }));
+    expect(unknown.allowed).toBe(false);
+    expect(unknown.reasons[0]).toContain('since an unknown time');
+    expect(firstApplyVerdict(base(canary(25), { environment: 'staging', position: canary(25), enteredAt: hoursAgo(23) }, true)).allowed).toBe(true);
   });
 
   it('refuses a forward position ahead of the upstream or with the upstream unreadable, naming the way out', () => {

@@ -164,40 +164,66 @@ function describeSchema(schema: Record<string, unknown>): string {
 
 const INDEX_NODES = new Set(['Index Scan', 'Index Only Scan', 'Bitmap Index Scan']);
 
+/** An index scan of the plan; with ANALYZE, what it actually did (per loop, as EXPLAIN reports it). */
+interface IndexScan {
+  index: string;
+  actualRows?: number;
+  loops?: number;
+}
+
 /**
  * EXPLAIN (FORMAT JSON) with enable_seqscan = off: the question is "CAN this query use
  * the index", not "does the planner prefer it today" — on a small or freshly created
  * table the planner rightly picks a Seq Scan, and a check must not flap with table size.
+ * `analyze: true` (seed 002's EXPLAIN ANALYZE) also runs the query, so the plan carries
+ * actual row counts, and an index scan counts only if it actually ran (a branch the
+ * executor never entered reports no loops). Running is safe for the same reasons as any
+ * check: the guard lets EXPLAIN through only around a plain SELECT, inside its READ ONLY
+ * transaction as the checks role.
  */
 async function explainCheck(spec: CheckSpec, ctx: KindContext): Promise<KindResult> {
-  const { sql, uses_index: index } = spec.explain as { sql: string; uses_index: string };
+  const { sql, uses_index: index, analyze = false } = spec.explain as { sql: string; uses_index: string; analyze?: boolean };
   const wanted = index.includes('.') ? index.slice(index.lastIndexOf('.') + 1) : index;
-  const text = `EXPLAIN (FORMAT JSON) ${sql}`;
+  const text = `EXPLAIN (${analyze ? 'ANALYZE, ' : ''}FORMAT JSON) ${sql}`;
   const result = await runReadOnly<Record<string, unknown>>(await ctx.connection(), { text, settings: { enable_seqscan: 'off' } }, ctx.timeoutMs);
   const raw = result.rows[0]?.[result.fields[0]];
   const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw) as unknown;
-  const used: string[] = [];
-  collectIndexScans(plan, used);
-  const query = `EXPLAIN ${sql}`;
-  if (used.includes(wanted)) return { kind: 'explain', status: 'pass', detail: `uses index ${wanted}`, actual: `scans ${used.join(', ')}`, query };
+  const scans: IndexScan[] = [];
+  collectIndexScans(plan, scans);
+  const ran = analyze ? scans.filter((s) => (s.loops ?? 0) > 0) : scans;
+  const used = ran.map(describeScan);
+  const query = `EXPLAIN ${analyze ? 'ANALYZE ' : ''}${sql}`;
+  const hit = ran.find((s) => s.index === wanted);
+  if (hit) return { kind: 'explain', status: 'pass', detail: `uses index ${describeScan(hit)}`, actual: `scans ${used.join(', ')}`, query };
+  const notRun = analyze && scans.some((s) => s.index === wanted) ? ' (it is in the plan, but the executor never ran that scan)' : '';
   return {
     kind: 'explain',
     status: 'fail',
-    detail: `the plan does not use index ${wanted}${used.length ? ` (it uses ${used.join(', ')})` : ' (no index scan at all, even with enable_seqscan = off)'}: is the index missing or does the query not match it?`,
-    expected: `an Index Scan, Index Only Scan or Bitmap Index Scan on ${wanted}`,
+    detail: `the plan does not use index ${wanted}${notRun}${used.length ? ` (it uses ${used.join(', ')})` : ' (no index scan at all, even with enable_seqscan = off)'}: is the index missing or does the query not match it?`,
+    expected: `an Index Scan, Index Only Scan or Bitmap Index Scan on ${wanted}${analyze ? ' that runs' : ''}`,
     actual: used.length ? `index scans on ${used.join(', ')}` : `plan: ${planShape(plan)}`,
     query,
   };
 }
 
-function collectIndexScans(node: unknown, out: string[]): void {
+/** "idx" or, with ANALYZE, "idx (actual rows 250 × 1 loop)": EXPLAIN's actual rows are per loop. */
+function describeScan(scan: IndexScan): string {
+  if (scan.actualRows === undefined || scan.loops === undefined) return scan.index;
+  return `${scan.index} (actual rows ${scan.actualRows} × ${scan.loops} loop${scan.loops === 1 ? '' : 's'})`;
+}
+
+function collectIndexScans(node: unknown, out: IndexScan[]): void {
   if (Array.isArray(node)) {
     for (const item of node) collectIndexScans(item, out);
     return;
   }
   if (typeof node !== 'object' || node === null) return;
   const record = node as Record<string, unknown>;
-  if (typeof record['Node Type'] === 'string' && INDEX_NODES.has(record['Node Type']) && typeof record['Index Name'] === 'string') out.push(record['Index Name']);
+  if (typeof record['Node Type'] === 'string' && INDEX_NODES.has(record['Node Type']) && typeof record['Index Name'] === 'string') {
+    const actualRows = record['Actual Rows'];
+    const loops = record['Actual Loops'];
+    out.push({ index: record['Index Name'], ...(typeof actualRows === 'number' && typeof loops === 'number' ? { actualRows, loops } : {}) });
+  }
   for (const value of Object.values(record)) collectIndexScans(value, out);
 }
 
@@ -239,6 +265,12 @@ export class CheckConfigError extends Error {
 const MAX_BODY = 1_000_000;
 
 async function httpCheck(spec: CheckSpec, ctx: KindContext): Promise<KindResult> {
+  const { httpStatus: _status, ...result } = await probeHttp(spec, ctx);
+  return result;
+}
+
+/** The http check's request and verdict, with the status the endpoint answered (an HTTP monitor's measurement; none without an answer). */
+export async function probeHttp(spec: CheckSpec, ctx: KindContext): Promise<KindResult & { httpStatus?: number }> {
   const http = spec.http as { method?: string; url: string; headers?: Record<string, string>; body?: JsonValue; expect_status?: number; contract?: string; reports_flags?: Record<string, string> };
   const method = http.method ?? 'GET';
   const url = expandVariables(http.url, ctx.processEnv, `check "${spec.name}" http.url`);
@@ -267,7 +299,7 @@ async function httpCheck(spec: CheckSpec, ctx: KindContext): Promise<KindResult>
   const statusOk = http.expect_status !== undefined ? response.status === http.expect_status : response.status >= 200 && response.status < 300;
   const actual = `HTTP ${response.status}`;
   if (!statusOk) {
-    return { kind: 'http', status: 'fail', detail: `expected ${expectedStatus(http.expect_status)}, got ${actual}${text ? `: ${show(text, 120)}` : ''}`, expected: expectedStatus(http.expect_status), actual, url: shownUrl };
+    return { httpStatus: response.status, kind: 'http', status: 'fail', detail: `expected ${expectedStatus(http.expect_status)}, got ${actual}${text ? `: ${show(text, 120)}` : ''}`, expected: expectedStatus(http.expect_status), actual, url: shownUrl };
   }
   const reports = http.reports_flags;
   if (contract?.ok || reports) {
@@ -276,21 +308,21 @@ async function httpCheck(spec: CheckSpec, ctx: KindContext): Promise<KindResult>
       parsed = JSON.parse(text);
     } catch {
       const wanted = contract?.ok ? `satisfy contract '${contract.name}'` : 'report its flags';
-      return { kind: 'http', status: 'fail', detail: `the body is not JSON, so it cannot ${wanted}: ${show(text, 120)}`, expected: contract?.ok ? `JSON satisfying ${contract.file}` : 'JSON reporting the live flags', actual: show(text, 200), url: shownUrl };
+      return { httpStatus: response.status, kind: 'http', status: 'fail', detail: `the body is not JSON, so it cannot ${wanted}: ${show(text, 120)}`, expected: contract?.ok ? `JSON satisfying ${contract.file}` : 'JSON reporting the live flags', actual: show(text, 200), url: shownUrl };
     }
     if (contract?.ok && !contract.validate(parsed)) {
       const errors = contractErrors(contract.validate.errors);
-      return { kind: 'http', status: 'fail', detail: `the body breaks contract '${contract.name}': ${errors.join('; ')}`, expected: `body satisfying ${contract.file}`, actual: show(parsed, 300), url: shownUrl };
+      return { httpStatus: response.status, kind: 'http', status: 'fail', detail: `the body breaks contract '${contract.name}': ${errors.join('; ')}`, expected: `body satisfying ${contract.file}`, actual: show(parsed, 300), url: shownUrl };
     }
     const mismatches = reports ? reportedFlagMismatches(parsed, reports, ctx.flags) : [];
     if (mismatches.length > 0) {
-      return { kind: 'http', status: 'fail', detail: `the body does not report the live flags: ${mismatches.join('; ')}`, expected: 'the live flags, as a plain read returns them', actual: show(parsed, 300), url: shownUrl };
+      return { httpStatus: response.status, kind: 'http', status: 'fail', detail: `the body does not report the live flags: ${mismatches.join('; ')}`, expected: 'the live flags, as a plain read returns them', actual: show(parsed, 300), url: shownUrl };
     }
   }
   const slow = overBudget(spec, durationMs);
-  if (slow) return { kind: 'http', status: 'fail', detail: slow, expected: `at most ${spec.latency_budget as string}`, actual: formatDuration(durationMs), url: shownUrl };
+  if (slow) return { httpStatus: response.status, kind: 'http', status: 'fail', detail: slow, expected: `at most ${spec.latency_budget as string}`, actual: formatDuration(durationMs), url: shownUrl };
   const said = [contract?.ok ? `body satisfies ${contract.name}` : '', reports ? `reports ${Object.keys(reports).length} flag(s) as live` : ''].filter(Boolean);
-  return { kind: 'http', status: 'pass', detail: [actual, ...said].join(', '), actual, url: shownUrl };
+  return { httpStatus: response.status, kind: 'http', status: 'pass', detail: [actual, ...said].join(', '), actual, url: shownUrl };
 }
 
 const expectedStatus = (status: number | undefined): string => (status !== undefined ? `HTTP ${status}` : 'HTTP 2xx');

@@ -40,8 +40,17 @@ export function assertReadOnlyStatement(sql: string, denied?: ReadonlySet<string
     throw new RefusedQueryError(`${describeStatement(type)} is not allowed in a check: checks are read-only. Use one SELECT, WITH, VALUES, TABLE, EXPLAIN or SHOW.`);
   }
   if (type === 'ExplainStmt') {
-    const inner = Object.keys(((node as { query?: Record<string, unknown> }).query) ?? {})[0] ?? '';
-    if (inner !== 'SelectStmt') throw new RefusedQueryError(`EXPLAIN of ${describeStatement(inner)} is not allowed in a check: only EXPLAIN of a SELECT.`);
+    // EXPLAIN ANALYZE executes its statement: only a SELECT, whose own tree is walked below like any other.
+    const explain = node as { query?: Record<string, unknown>; options?: { DefElem?: { defname?: string } }[] };
+    const inner = Object.keys(explain.query ?? {})[0] ?? '';
+    const analyze = (explain.options ?? []).some((o) => o.DefElem?.defname === 'analyze');
+    if (inner !== 'SelectStmt') {
+      throw new RefusedQueryError(
+        analyze
+          ? `EXPLAIN ANALYZE of ${describeStatement(inner)} is not allowed in a check: EXPLAIN ANALYZE runs its statement; only EXPLAIN (ANALYZE) of a SELECT.`
+          : `EXPLAIN of ${describeStatement(inner)} is not allowed in a check: only EXPLAIN of a SELECT.`,
+      );
+    }
   }
   // From the statement's wrapper, so that the top-level SELECT's own INTO and FOR UPDATE are seen too.
   walk(stmts[0].stmt, (key, value) => {

@@ -3,7 +3,8 @@
  * later (issue 13, defect 5): a monitor's on_breach naming a flag that is not a kill switch
  * (found mid-incident otherwise), a when_flag naming no flag (the check would be skipped
  * forever) or on the off value of a flag that has none, an HTTP check's reports_flags naming no
- * flag (it would fail forever), a monitor with a query but no threshold (health would say "unknown" forever).
+ * flag (it would fail forever), a monitor with a query but no threshold (health would say "unknown" forever),
+ * an HTTP monitor with a query or threshold beside it (it would be ignored).
  */
 import type { PathToken } from './yaml-source.ts';
 import { clip } from './schema-errors.ts';
@@ -26,6 +27,14 @@ export function checkReferences(raw: Record<string, unknown>, flags: Record<stri
       else if (!switches.includes(target)) {
         report(at, `${name} trips '${clip(target)}' on breach, but that flag is not a kill switch, so break-glass would refuse it during the breach. Mark it kill_switch: true, or name a kill switch. ${listed}`);
       }
+    }
+    // An HTTP monitor is judged by its answer: a query or a threshold beside it would be ignored.
+    if (isRecord(monitor.http)) {
+      const ignored = ['sql', 'burn_rate', 'above', 'below', 'baseline', 'empty'].filter((key) => monitor[key] !== undefined);
+      if (ignored.length > 0) {
+        report(['monitors', index, ignored[0]], `${name} measures an HTTP endpoint (http:), which is judged by its answer (status, contract, latency_budget), so ${ignored.join(', ')} would be ignored: make a second monitor for the query.`);
+      }
+      return;
     }
     // A baseline is a threshold too (relative to the measurement before a move), and replaces above/below.
     if (typeof monitor.sql === 'string' && monitor.above === undefined && monitor.below === undefined && monitor.burn_rate === undefined && monitor.baseline === undefined) {

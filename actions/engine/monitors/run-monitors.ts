@@ -22,7 +22,9 @@ import { burnRate, evaluateBurnPairs, evaluateThreshold, type HealthStatus, type
 import { ensureMeasurementsTable, insertMeasurements, readBaselines, type MeasurementRow } from './measurements.ts';
 import { flagsServed, planStageRollbacks, type LivePosition } from './stage-rollback.ts';
 import { cleanupFailed } from '../cleanup.ts';
+import { ContractRegistry } from '../config/contracts.ts';
 import { loadParser } from '../migrate/statements.ts';
+import { measureHttp } from './http-monitor.ts';
 
 export const DEFAULT_MONITOR_TIMEOUT_MS = 30_000;
 /** Connections measuring at once on a server (as checks run: checks/run-checks.ts DEFAULT_CONCURRENCY). */
@@ -38,7 +40,7 @@ export type BreachAction =
 
 export interface MonitorResult {
   name: string;
-  kind: 'threshold' | 'burn_rate' | 'invalid';
+  kind: 'threshold' | 'burn_rate' | 'http' | 'invalid';
   status: HealthStatus;
   severity: 'warning' | 'critical';
   detail: string;
@@ -98,7 +100,13 @@ export async function runMonitors(env: Environment, options: RunMonitorsOptions)
   const results = new Array<MonitorResult>(env.monitors.length);
   const timeoutMs = options.timeoutMs ?? DEFAULT_MONITOR_TIMEOUT_MS;
   const jobs: { index: number; measurement: Measurement }[] = [];
+  const probes: number[] = [];
   for (const [index, spec] of env.monitors.entries()) {
+    // An HTTP monitor asks the service, not the database: it is measured beside the SQL batches.
+    if (spec.http !== undefined) {
+      probes.push(index);
+      continue;
+    }
     const planned = planMeasurement(spec, baselines.get(spec.name));
     if ('result' in planned) results[index] = planned.result;
     else jobs.push({ index, measurement: planned });
@@ -136,7 +144,13 @@ export async function runMonitors(env: Environment, options: RunMonitorsOptions)
       if (connection && !connection.broken) await connection.client.end().catch(cleanupFailed('closing a monitors connection'));
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  const contracts = new ContractRegistry(options.root);
+  const probe = async (index: number): Promise<void> => {
+    const result = await measureHttp(env.monitors[index], { processEnv: options.processEnv ?? {}, contracts, timeoutMs });
+    const flags = served.get(result.name);
+    results[index] = flags ? { ...result, flags } : result;
+  };
+  await Promise.all([...Array.from({ length: concurrency }, worker), ...probes.map(probe)]);
   await act(env, results, positions, now, writer, options);
   const summary: Record<HealthStatus, number> = { healthy: 0, breach: 0, unknown: 0 };
   for (const r of results) summary[r.status] += 1;
@@ -191,7 +205,7 @@ function planMeasurement(spec: MonitorSpec, baseline: { value: number; at: Date 
     };
   }
   if (typeof spec.sql !== 'string') {
-    return { result: { ...base, kind: 'invalid', status: 'unknown', detail: 'monitor measures nothing: give it sql with above/below, or burn_rate', durationMs: 0 } };
+    return { result: { ...base, kind: 'invalid', status: 'unknown', detail: 'monitor measures nothing: give it sql with above/below, burn_rate, or http', durationMs: 0 } };
   }
   const sql = spec.sql;
   return {

@@ -9,7 +9,7 @@ import type { Environment, FlagSpec } from '../config/model.ts';
 import { criteriaFor } from '../config/exit-criteria.ts';
 import type { Measurement } from '../stages/exit-gate.ts';
 import { evaluateMove, type DependencyState, type UpstreamState } from '../stages/gates.ts';
-import { firstApplyVerdict } from '../stages/first-apply.ts';
+import { firstApplyVerdict, type FirstApplyInput } from '../stages/first-apply.ts';
 import { DEFAULT_LADDER, comparePositions, ladderPositionOrOff, type LadderConfig } from '../stages/ladder.ts';
 import { desiredDefinition, plainValue, servesEveryUnit, servingOf, type ServingSpec } from '../serving/definitions.ts';
 import { liveDefinitionOf, type LiveDefinition, type LiveFlag, type LiveRollout, type LiveState } from '../store/live-state.ts';
@@ -228,6 +228,17 @@ export function isOn(flag: FlagSpec): boolean {
   return flag.rollout?.stage !== 'off' && valueIsOn(flag.value);
 }
 
+/** Where the upstream holds a flag and since when, as the first-apply rule reads it. */
+function upstreamForFirstApply(up: NonNullable<GateContext['upstream']>, key: string): FirstApplyInput['upstream'] {
+  const held = up.positions.get(key);
+  return {
+    environment: up.environment,
+    position: ladderPositionOrOff(held?.position ?? null),
+    ...(held?.enteredAt ? { enteredAt: held.enteredAt } : {}),
+    ...(up.unreadable !== undefined ? { unreadable: up.unreadable } : {}),
+  };
+}
+
 /** Stage gates for one change: kill switches and rollbacks always pass; forward moves meet every gate. */
 function attachVerdict(change: FlagChange, input: PlanInput, gates: GateContext): void {
   const desired = input.desired.flags.get(change.key);
@@ -248,7 +259,9 @@ function attachVerdict(change: FlagChange, input: PlanInput, gates: GateContext)
       environment: input.desired.name,
       to: ladderPositionOrOff(change.to),
       adopt: gates.adopt === true,
-      ...(up ? { upstream: { environment: up.environment, position: ladderPositionOrOff(up.positions.get(change.key)?.position ?? null), ...(up.unreadable !== undefined ? { unreadable: up.unreadable } : {}) } } : {}),
+      now: gates.now,
+      ladder: gates.ladder ?? DEFAULT_LADDER,
+      ...(up ? { upstream: upstreamForFirstApply(up, change.key) } : {}),
     });
     return;
   }

@@ -159,7 +159,7 @@ function skipped(from: Position, to: Position, ladder: LadderConfig): string {
 }
 
 /** Whether `position`, entered at `enteredAt`, has soaked its minimum by `now`; undefined when it needs no soak. */
-function soakGate(subject: string, position: Position, enteredAt: Date | undefined, now: Date, ladder: LadderConfig, gate: GateName = 'soak'): GateResult | undefined {
+export function soakGate(subject: string, position: Position, enteredAt: Date | undefined, now: Date, ladder: LadderConfig, gate: GateName = 'soak'): GateResult | undefined {
   const needed = soakOf(position, ladder);
   if (needed <= 0) return undefined;
   const text = describePosition(position);
