@@ -462,4 +462,29 @@ describe('planner', () => {
     const unreadable = first({ upstream: { environment: 'staging', positions: new Map(), checksPassing: false, unreadable: 'connect ECONNREFUSED' } });
     expect(unreadable?.reasons.join(' ')).toContain('connect ECONNREFUSED');
   });
+
+  it('hashes the value of a staged flag being added, and a move between stages that differ only by name', () => {
+    const adding = (value: JsonValue) => plan(env([flag('x', value, { offValue: false, rollout: { stage: 'dark' } })]), live({})).hash;
+    expect(adding({ v: 3 })).not.toBe(adding({ v: 2 }));
+    const state = live({ x: false }, { x: rollout(false, { stage: 'dark', definition: definition(true, { offValue: false }) }) });
+    const to = (stage: 'off' | 'shadow') => plan(env([flag('x', true, { offValue: false, rollout: { stage } })]), state).hash;
+    expect(to('shadow')).not.toBe(to('off'));
+  });
+
+  it('gates a kill switch whose value and stage both move forward as a forward move; a staged value edit in place carries no verdict', () => {
+    const now = new Date('2026-11-25T12:00:00Z');
+    const ks = (value: JsonValue, percent: number) => flag('k', value, { killSwitch: true, offValue: { enabled: false }, rollout: { stage: 'canary', percent } });
+    const state = live({ k: { enabled: false } }, { k: rollout({ enabled: false }, { stage: 'canary', percent: 5, stageSince: now, definition: definition({ enabled: true }, { killSwitch: true, offValue: { enabled: false } }) }) });
+    const gate = (spec: FlagSpec) => buildPlan({ desired: env([spec]), live: state, migrations: noMigrations, commit: null, gates: { now } }).flags[0].gate;
+    expect(gate(ks({ enabled: true, v: 2 }, 25))).toMatchObject({ kind: 'forward', allowed: false });
+    expect(gate(ks({ enabled: true, v: 2 }, 1))).toMatchObject({ kind: 'kill-switch', allowed: true });
+    expect(gate(ks({ enabled: true, v: 2 }, 5))).toMatchObject({ kind: 'kill-switch', allowed: true });
+    expect(gate(flag('k', { enabled: true, v: 2 }, { offValue: { enabled: false }, rollout: { stage: 'canary', percent: 5 } }))).toBeUndefined();
+  });
+
+  it('an auto-rollback left at dark: Git saying off is a rollback, not the reconcile of where it is', () => {
+    const state = live({ f: false }, { f: rollout(false, { stage: 'dark', recordedKind: 'auto-rollback', ledgerId: 9, definition: definition(true, { offValue: false }) }) });
+    expect(plan(env([flag('f', true, { offValue: false, rollout: { stage: 'off' } })]), state).flags[0].action).toBe('change');
+    expect(plan(env([flag('f', true, { offValue: false, rollout: { stage: 'dark' } })]), state).flags[0].action).toBe('reconcile');
+  });
 });
