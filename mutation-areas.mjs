@@ -24,6 +24,23 @@ export const areas = {
       'test/checks/guard.test.ts',
     ],
   },
+  // The planner (actions/engine/plan/): pure but for read-plan.ts and upstream.ts, which only run
+  // against a database (test/plan/read-plan.test.ts, embedded PGlite: about 20 s per mutant
+  // here; scope a run of the pure files to the other tests with MUTATION_TESTS).
+  // types.ts holds only types.
+  plan: {
+    mutate: [
+      'actions/engine/plan/**/*.ts',
+      '!actions/engine/plan/types.ts',
+    ],
+    tests: [
+      'test/plan/hash.test.ts',
+      'test/plan/impact.test.ts',
+      'test/plan/planner.test.ts',
+      'test/plan/json-diff.test.ts',
+      'test/plan/read-plan.test.ts',
+    ],
+  },
 };
 
 /** The area a Stryker or vitest process serves (MUTATION_AREA, default core). */

@@ -66,4 +66,29 @@ describe('plan hash', () => {
     expect(planHashProblem('zzzzzzzzzzzz')).toMatch(/Invalid plan hash/);
     expect(planHashProblem(hash.slice(0, 12))).toBeNull();
   });
+
+  it('writes keys in order at every depth, and refuses values JSON cannot hold', () => {
+    expect(canonicalJson({ b: 1, a: 2, c: { z: 1, y: 2 } })).toBe('{"a":2,"b":1,"c":{"y":2,"z":1}}');
+    expect(canonicalJson({ a: 1, c: 2, b: 3 })).toBe('{"a":1,"b":3,"c":2}');
+    expect(canonicalJson({ b: { '10': 1, '9': 2, a: 3 } })).toBe('{"b":{"10":1,"9":2,"a":3}}');
+    expect(canonicalJson(undefined)).toBe('null');
+    expect(() => canonicalJson([1, Number.POSITIVE_INFINITY])).toThrow('Infinity has no JSON form');
+    expect(() => canonicalJson({ '10': Number.NaN })).toThrow('NaN has no JSON form');
+  });
+
+  it('frames each record as one line, fields apart', () => {
+    const one = new PlanHasher();
+    one.record('a', 'b');
+    const two = new PlanHasher();
+    two.record('a\tb');
+    // The framing is the text itself: "a", "b" is the line "a<TAB>b".
+    expect(one.digest()).toBe(two.digest());
+    const three = new PlanHasher();
+    three.record('ab');
+    expect(three.digest()).not.toBe(new PlanHasher().digest());
+  });
+
+  it("quotes at most 70 characters of a bad hash in its message", () => {
+    expect(planHashProblem('z'.repeat(100))).toContain(`'${'z'.repeat(70)}'.`);
+  });
 });

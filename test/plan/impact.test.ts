@@ -97,4 +97,37 @@ describe('the blast radius of a flag change', () => {
       for (const key of after.segments.flatMap((s) => s.keys ?? [])) expect(evaluate(after, { targetingKey: key }).value).toEqual(after.value);
     }
   });
+
+  it('tells a new value from a new off value, and break-glass from the rest, group by group', () => {
+    const offEdit = impactOf(def('canary', 25), def('canary', 25, { offValue: { enabled: false, v: 2 } }));
+    expect(offEdit.parts).toEqual([{ switch: 'new-off-value', share: 75 }]);
+    expect(offEdit.summary).toBe('75% of units see the new off value');
+    const glass = { override: { enabled: false, glass: true } };
+    const broken = impactOf(def('canary', 25), def('canary', 25, glass));
+    expect(broken.parts).toEqual([{ switch: 'to-break-glass', share: 100 }]);
+    expect(broken.summary).toBe('every unit will get the break-glass value');
+    const released = impactOf(def('canary', 25, glass), def('canary', 25));
+    expect(released.parts).toEqual([{ switch: 'from-break-glass', share: 100 }]);
+    expect(released.summary).toBe('every unit will leave the break-glass value');
+  });
+
+  it('sees the units of a segment dropped from a dark flag go back to the off value', () => {
+    const dropped = impactOf(def('dark', 0, { segments: [internal] }), def('dark'));
+    expect(dropped.segments).toEqual({ names: ['internal'], switch: 'on-to-off' });
+    expect(dropped.summary).toBe("units in 'internal' switch back to the off value; no other unit is served anything new");
+    // Segments at canary: the share of everyone else is said apart from them.
+    const both = impactOf(def('canary', 5, { segments: [internal] }), def('canary', 5, { segments: [internal], value: { enabled: true, v: 2 } }));
+    expect(both.summary).toBe("units in 'internal' see the new value; 5% of other units see the new value");
+    const full = impactOf(def('canary', 5, { segments: [internal] }), def('full', 0, { segments: [internal] }));
+    expect(full.summary).toBe('95% of other units switch from the off value to the value');
+  });
+
+  it('a new flag: break-glass reaches every unit; shadow is shadow only; a plain one is not', () => {
+    expect(impactOf(undefined, def('canary', 5, { override: { enabled: false } }))).toEqual({ share: 100, parts: [], segments: null, shadowOnly: false, summary: 'every unit will get the break-glass value' });
+    expect(impactOf(undefined, def(null)).shadowOnly).toBe(false);
+    expect(impactOf(undefined, def('shadow', 0, { segments: [internal] }))).toMatchObject({ share: 0, segments: null, shadowOnly: true });
+    expect(impactOf(undefined, def('canary', 5)).segments).toBeNull();
+    expect(impactOf(undefined, def('dark', 0, { segments: [internal] })).segments).toEqual({ names: ['internal'], switch: 'off-to-on' });
+    expect(impactOf(undefined, def('canary', 5)).shadowOnly).toBe(false);
+  });
 });

@@ -244,4 +244,247 @@ describe('planner', () => {
     expect(md).toContain('| `b` | change |');
     expect(md).toContain('`~ epsilon: 0.08 → 0.1`');
   });
+
+  it('lists flags by key, whatever order the file and the database give them in', () => {
+    const p = plan(env([flag('b', 1), flag('a', 1)]), live({ d: 1, c: 1 }, { d: rollout(1), c: rollout(1) }));
+    expect(p.flags.map((c) => c.key)).toEqual(['a', 'b', 'c', 'd']);
+    expect(p.hash).toBe(plan(env([flag('a', 1), flag('b', 1)]), live({ c: 1, d: 1 }, { c: rollout(1), d: rollout(1) })).hash);
+  });
+
+  it('describes a removal: the old value, the old position, what was served beside it, and drift', () => {
+    const staged = { stage: 'dark' as const, definition: definition(true, { offValue: false }) };
+    const [removal] = plan(env([]), live({ f: false }, { f: rollout(false, staged) })).flags;
+    expect(removal).toEqual({
+      key: 'f', action: 'remove', before: true, valueChanged: true, diff: [{ op: '-', path: '', before: true }],
+      from: { stage: 'dark', percent: null }, to: null, stageChanged: true, killSwitch: false,
+      servingBefore: { offValue: false, segments: [], killSwitch: false },
+    });
+    // A plain flag has no stage to leave; one whose row is gone from the value table has no value to remove.
+    const plain = plan(env([]), live({ g: 1 }, { g: rollout(1) })).flags[0];
+    expect(plain).toMatchObject({ action: 'remove', stageChanged: false, valueChanged: true });
+    const gone = plan(env([]), { ...live({}), rollouts: new Map([['g', { ...rollout(1), definition: definition(1) }]]) }).flags[0];
+    expect(gone).toMatchObject({ action: 'remove', valueChanged: false, diff: [], drift: { recorded: 1, live: null } });
+    expect('before' in gone).toBe(false);
+    // A flag taken as it was (rollout import) and not yet in Git was never written by rollout: not removed.
+    const adopted = plan(env([]), live({ h: 1 }, { h: rollout(1, { recordedKind: 'baseline' }) }));
+    expect(adopted.flags).toEqual([]);
+    expect(adopted.unmanaged).toEqual(['h']);
+  });
+
+  it('says what an add and a change replace, and attaches who is affected only where a sentence says it', () => {
+    const p = plan(env([flag('a', true), flag('b', 2)]), live({ b: 1 }, { b: rollout(1) }));
+    const [add, change] = p.flags;
+    expect('before' in add).toBe(false);
+    expect(add.plain).toEqual({ after: true });
+    // A plain flag every unit gets: no sentence, so no impact.
+    expect(add.impact).toBeUndefined();
+    expect(change).toMatchObject({ before: 1, after: 2, diff: [{ op: '~', path: '', before: 1, after: 2 }], plain: { before: 1, after: 2 } });
+    // A plain value's off value is its value: a value change is no change of what is served beside it.
+    expect('servingBefore' in change).toBe(false);
+    expect(change.impact).toEqual({ share: 100, summary: 'every unit will see the new value' });
+  });
+
+  it('plans a kill-switch mark added or dropped as a change of what is served', () => {
+    const state = live({ f: true }, { f: rollout(true) });
+    const marked = plan(env([flag('f', true, { killSwitch: true })]), state).flags[0];
+    expect(marked).toMatchObject({ action: 'change', valueChanged: false, killSwitch: true, servingBefore: { killSwitch: false }, serving: { killSwitch: true } });
+  });
+
+  it('hashes what the plan is made of: positions, what rollout recorded, and a staged value at any stage', () => {
+    const at = (rolloutSpec: NonNullable<FlagSpec['rollout']>, value: JsonValue = true) => env([flag('x', value, { offValue: false, rollout: rolloutSpec })]);
+    const state = live({ x: false }, { x: rollout(false, { stage: 'dark', definition: definition(true, { offValue: false }) }) });
+    const dark = plan(at({ stage: 'dark' }), state).hash;
+    expect(plan(at({ stage: 'canary', percent: 5 }), state).hash).not.toBe(dark);
+    expect(plan(at({ stage: 'canary', percent: 25 }), state).hash).not.toBe(plan(at({ stage: 'canary', percent: 5 }), state).hash);
+    // A new value at dark changes nothing served beside it: the hash holds the value itself.
+    const v2 = plan(at({ stage: 'dark' }, { v: 2 }), state);
+    expect(v2.flags[0]).toMatchObject({ valueChanged: true });
+    expect('servingBefore' in v2.flags[0]).toBe(false);
+    expect(plan(at({ stage: 'dark' }, { v: 3 }), state).hash).not.toBe(v2.hash);
+    // What rollout recorded is part of the plan (drift is read from it).
+    const recorded = (value: JsonValue) => plan(env([flag('y', 1)]), live({ y: 1 }, { y: rollout(value) })).hash;
+    expect(recorded(2)).not.toBe(recorded(1));
+  });
+
+  it('sums up: blocked migrations, refused moves, and no-op only with nothing pending', () => {
+    const desired = env([flag('x', 1)]);
+    const state = live({ x: 1 }, { x: rollout(1) });
+    const pending = { version: '1', name: 'init', file: 'migrations/0001_init.sql', checksum: 'aaa', transactional: true, findings: [] };
+    expect(buildPlan({ desired, live: state, migrations: noMigrations, commit: null })).toMatchObject({ noop: true, summary: { blocked: false, migrations: 0 } });
+    expect(buildPlan({ desired, live: state, migrations: { appliedCount: 0, pending: [pending], blockers: [] }, commit: null })).toMatchObject({ noop: false, summary: { migrations: 1 } });
+    expect(buildPlan({ desired, live: state, migrations: { appliedCount: 0, pending: [], blockers: ['x.sql:1:1: bad'] }, commit: null }).summary.blocked).toBe(true);
+    // Two moves allowed (a rollback and a kill switch), none refused.
+    const now = new Date('2026-11-25T12:00:00Z');
+    const moves = buildPlan({
+      desired: env([flag('r', true, { offValue: false, rollout: { stage: 'dark' } }), flag('k', { enabled: true }, { killSwitch: true })]),
+      live: live({ r: true, k: { enabled: false } }, { r: rollout(true, { stage: 'canary', percent: 50, stageSince: now }), k: rollout({ enabled: false }) }),
+      migrations: noMigrations,
+      commit: null,
+      gates: { now },
+    });
+    expect(moves.flags.map((c) => c.gate?.allowed)).toEqual([true, true]);
+    expect(moves.summary.refused).toBe(0);
+  });
+
+  it('gates only moves: a plain value change, a removal and a hold carry no verdict; a staged kill switch moved forward is gated as any flag', () => {
+    const now = new Date('2026-11-25T12:00:00Z');
+    const tripped = definition({ enabled: false }, { killSwitch: true, override: { enabled: true } });
+    const p = buildPlan({
+      desired: env([
+        flag('plain', 2),
+        flag('safe', { enabled: false }, { killSwitch: true }),
+        flag('staged', { enabled: false }, { killSwitch: true, offValue: { enabled: true }, rollout: { stage: 'canary', percent: 25 } }),
+      ]),
+      live: live(
+        { plain: 1, gone: 1, safe: { enabled: true }, staged: { enabled: true } },
+        {
+          plain: rollout(1),
+          gone: rollout(1),
+          safe: rollout({ enabled: true }, { recordedKind: 'break-glass', ledgerId: 7, definition: tripped }),
+          staged: rollout({ enabled: true }, { stage: 'canary', percent: 5, stageSince: now, definition: definition({ enabled: false }, { killSwitch: true, offValue: { enabled: true } }) }),
+        },
+      ),
+      migrations: noMigrations,
+      commit: null,
+      gates: { now },
+    });
+    const byKey = new Map(p.flags.map((c) => [c.key, c]));
+    expect(byKey.get('plain')?.gate).toBeUndefined();
+    expect(byKey.get('gone')?.gate).toBeUndefined();
+    expect(byKey.get('safe')).toMatchObject({ action: 'hold' });
+    expect(byKey.get('safe')?.gate).toBeUndefined();
+    expect(byKey.get('safe')?.impact).toBeUndefined();
+    expect(byKey.get('staged')?.gate).toMatchObject({ kind: 'forward', allowed: false });
+  });
+
+  it('lifts a break-glass hold once the value table was edited by hand, and names the ledger entry only where it applies', () => {
+    const desired = env([flag('global.safe_mode', { enabled: false }, { killSwitch: true })]);
+    const tripped = definition({ enabled: false }, { killSwitch: true, override: { enabled: true } });
+    const edited = live({ 'global.safe_mode': { enabled: 'maybe' } }, { 'global.safe_mode': rollout({ enabled: true }, { recordedKind: 'break-glass', ledgerId: 7, definition: tripped }) });
+    const [change] = plan(desired, edited).flags;
+    expect(change.action).toBe('change');
+    expect(change.breakGlass).toBeUndefined();
+    const reconciled = plan(env([flag('global.safe_mode', { enabled: true }, { killSwitch: true })]), live({ 'global.safe_mode': { enabled: true } }, { 'global.safe_mode': rollout({ enabled: true }, { recordedKind: 'break-glass', ledgerId: 7, definition: tripped }) }));
+    expect(reconciled.flags[0]).toMatchObject({ action: 'reconcile', breakGlass: { ledgerId: 7 } });
+    expect(reconciled.flags[0].autoRollback).toBeUndefined();
+  });
+
+  it('holds a flag an exit criterion moved back while Git asks for more, and reconciles once Git says where it is', () => {
+    const at = (percent: number) => env([flag('f', true, { offValue: false, rollout: { stage: 'canary', percent } })]);
+    const movedBack = (extra: Partial<LiveRollout> = {}) =>
+      live({ f: false }, { f: rollout(false, { stage: 'canary', percent: 5, recordedKind: 'auto-rollback', ledgerId: 9, definition: definition(true, { offValue: false }), ...extra }) });
+    // Git still says 25 %: held, naming the rollback.
+    const held = plan(at(25), movedBack()).flags[0];
+    expect(held).toMatchObject({ action: 'hold', autoRollback: { ledgerId: 9 } });
+    expect(held.breakGlass).toBeUndefined();
+    // Git says 5 %, where the rollback left it: recorded, so the next move is gated as usual.
+    const reconciled = plan(at(5), movedBack()).flags[0];
+    expect(reconciled).toMatchObject({ action: 'reconcile', valueChanged: false, stageChanged: false, autoRollback: { ledgerId: 9 } });
+    expect(reconciled.breakGlass).toBeUndefined();
+    // Git lower than where it is: a normal rollback, no hold.
+    expect(plan(env([flag('f', true, { offValue: false, rollout: { stage: 'dark' } })]), movedBack()).flags[0]).toMatchObject({ action: 'change' });
+    // Another stage at the same percent is not where it is.
+    expect(plan(env([flag('f', true, { offValue: false, rollout: { stage: 'dark' } })]), movedBack({ stage: 'canary', percent: 5 })).flags[0].action).toBe('change');
+    // The value table edited by hand since: no longer held.
+    const edited = live({ f: true }, { f: rollout(false, { stage: 'canary', percent: 5, recordedKind: 'auto-rollback', ledgerId: 9, definition: definition(true, { offValue: false }) }) });
+    expect(plan(at(25), edited).flags[0].action).toBe('change');
+  });
+
+  it('gates a forward move on its dependencies: on, not passed, and on live long enough', () => {
+    const now = new Date('2026-11-25T12:00:00Z');
+    const since = new Date('2026-11-25T10:00:00Z');
+    const ui = (dependsOn: string[], soaks?: Record<string, string>) =>
+      flag('ui', true, { offValue: false, dependsOn, ...(soaks ? { dependencySoaks: new Map(Object.entries(soaks)) } : {}), rollout: { stage: 'shadow' } });
+    const gate = (flags: FlagSpec[], state: LiveState, dependenciesOnSince?: Map<string, Date>) =>
+      buildPlan({ desired: env(flags), live: state, migrations: noMigrations, commit: null, gates: { now, ...(dependenciesOnSince ? { dependenciesOnSince } : {}) } }).flags.find((c) => c.key === 'ui')?.gate;
+    const uiLive = (extra: Record<string, LiveRollout> = {}, flags: Record<string, JsonValue> = {}) =>
+      live({ ui: false, ...flags }, { ui: rollout(false, { stage: 'dark', stageSince: new Date('2026-11-01T00:00:00Z'), definition: definition(true, { offValue: false }) }), ...extra });
+    const reasons = (g: ReturnType<typeof gate>) => g?.reasons.join('\n') ?? '';
+
+    // A plain dependency is on by its value (it has no stage): the move goes ahead (it was refused as "off").
+    const plainOn = gate([ui(['index']), flag('index', true)], uiLive({ index: rollout(true) }, { index: true }));
+    expect(plainOn, reasons(plainOn)).toMatchObject({ allowed: true });
+    const plainOff = gate([ui(['index']), flag('index', false)], uiLive({ index: rollout(false) }, { index: false }));
+    expect(plainOff?.allowed).toBe(false);
+    expect(reasons(plainOff)).toContain('ui depends on index, which is off');
+    expect(reasons(gate([ui(['missing'])], uiLive()))).toContain('ui depends on missing, which is off');
+    // A staged dependency behind the move refuses it.
+    const behind = gate([ui(['index']), flag('index', true, { offValue: false, rollout: { stage: 'dark' } })], uiLive({ index: rollout(false, { stage: 'dark', definition: definition(true, { offValue: false }) }) }, { index: false }));
+    expect(behind?.allowed).toBe(false);
+    expect(reasons(behind)).toMatch(/index/);
+
+    // `for`: counted from when it went on live (readPlan reads it from the ledger).
+    const soaked = [ui(['index'], { index: '1h' }), flag('index', true)];
+    const onLive = uiLive({ index: rollout(true) }, { index: true });
+    expect(gate(soaked, onLive, new Map([['index', since]]))?.allowed).toBe(true);
+    const short = gate([ui(['index'], { index: '3h' }), flag('index', true)], onLive, new Map([['index', since]]));
+    expect(short?.allowed).toBe(false);
+    expect(reasons(short)).toContain('index has been on since 2026-11-25T10:00Z: 2 h of the 3 h ui waits for; 1 h left before ui may move.');
+    // Not on live yet (this same plan turns it on, or the ledger has no move of it): on for nothing yet.
+    expect(gate(soaked, uiLive({ index: rollout(false, { stage: 'off', definition: definition(true, { offValue: false }) }) }, { index: false }), new Map([['index', since]]))?.allowed).toBe(false);
+    expect(gate(soaked, onLive)?.allowed).toBe(false);
+    // Without a rollout row, a dependency in the value table is live.
+    expect(gate(soaked, uiLive({}, { index: true }), new Map([['index', since]]))?.allowed).toBe(true);
+  });
+
+  it('gates a forward move on the position of a readable upstream; an unreadable one refuses forward moves only', () => {
+    const now = new Date('2026-11-25T12:00:00Z');
+    const desired = env([flag('f', true, { offValue: false, rollout: { stage: 'shadow' } }), flag('r', true, { offValue: false, rollout: { stage: 'dark' } })]);
+    const state = live({ f: false, r: false }, {
+      f: rollout(false, { stage: 'dark', stageSince: new Date('2026-11-01T00:00:00Z'), definition: definition(true, { offValue: false }) }),
+      r: rollout(false, { stage: 'canary', percent: 5, stageSince: new Date('2026-11-01T00:00:00Z'), definition: definition(true, { offValue: false }) }),
+    });
+    const gates = (upstream: NonNullable<NonNullable<Parameters<typeof buildPlan>[0]['gates']>['upstream']>) =>
+      new Map(buildPlan({ desired, live: state, migrations: noMigrations, commit: null, gates: { now, upstream } }).flags.map((c) => [c.key, c.gate]));
+    const ahead = gates({ environment: 'staging', positions: new Map([['f', { position: { stage: 'canary', percent: 50 }, enteredAt: new Date('2026-11-01T00:00:00Z') }]]), checksPassing: true });
+    expect(ahead.get('f')?.allowed).toBe(true);
+    const behind = gates({ environment: 'staging', positions: new Map([['f', { position: { stage: 'dark', percent: null }, enteredAt: null }]]), checksPassing: true });
+    expect(behind.get('f')?.allowed).toBe(false);
+    expect(behind.get('f')?.reasons.join(' ')).toContain('staging');
+    const unreadable = gates({ environment: 'staging', positions: new Map(), checksPassing: false, unreadable: 'connect ECONNREFUSED' });
+    const reason = 'staging (the upstream) could not be read: connect ECONNREFUSED. Its position, soak and checks are unknown, so forward moves wait until it can be read; rollbacks and kill switches are not affected.';
+    expect(unreadable.get('f')).toMatchObject({ allowed: false, kind: 'forward' });
+    expect(unreadable.get('f')?.reasons[0]).toBe(reason);
+    expect(unreadable.get('f')?.gates[0]).toEqual({ gate: 'upstream', passed: false, reason });
+    // A rollback goes through an unreadable upstream.
+    expect(unreadable.get('r')).toMatchObject({ allowed: true, kind: 'rollback' });
+  });
+
+  it('a first apply adopts the file, except forward positions its upstream has not reached (--adopt)', () => {
+    const now = new Date('2026-11-25T12:00:00Z');
+    const desired = env([flag('f', true, { offValue: false, rollout: { stage: 'canary', percent: 25 } })]);
+    const first = (gates: Omit<NonNullable<Parameters<typeof buildPlan>[0]['gates']>, 'now'>) => buildPlan({ desired, live: live({}), migrations: noMigrations, commit: null, gates: { now, ...gates } }).flags[0].gate;
+    expect(first({})?.allowed).toBe(true);
+    const upstream = { environment: 'staging', positions: new Map([['f', { position: { stage: 'dark' as const, percent: null }, enteredAt: null }]]), checksPassing: true };
+    expect(first({ upstream })?.allowed).toBe(false);
+    expect(first({ upstream, adopt: true })?.allowed).toBe(true);
+    expect(first({ upstream: { ...upstream, positions: new Map([['f', { position: { stage: 'full' as const, percent: null }, enteredAt: null }]]) } })?.allowed).toBe(true);
+    const unreadable = first({ upstream: { environment: 'staging', positions: new Map(), checksPassing: false, unreadable: 'connect ECONNREFUSED' } });
+    expect(unreadable?.reasons.join(' ')).toContain('connect ECONNREFUSED');
+  });
+
+  it('hashes the value of a staged flag being added, and a move between stages that differ only by name', () => {
+    const adding = (value: JsonValue) => plan(env([flag('x', value, { offValue: false, rollout: { stage: 'dark' } })]), live({})).hash;
+    expect(adding({ v: 3 })).not.toBe(adding({ v: 2 }));
+    const state = live({ x: false }, { x: rollout(false, { stage: 'dark', definition: definition(true, { offValue: false }) }) });
+    const to = (stage: 'off' | 'shadow') => plan(env([flag('x', true, { offValue: false, rollout: { stage } })]), state).hash;
+    expect(to('shadow')).not.toBe(to('off'));
+  });
+
+  it('gates a kill switch whose value and stage both move forward as a forward move; a staged value edit in place carries no verdict', () => {
+    const now = new Date('2026-11-25T12:00:00Z');
+    const ks = (value: JsonValue, percent: number) => flag('k', value, { killSwitch: true, offValue: { enabled: false }, rollout: { stage: 'canary', percent } });
+    const state = live({ k: { enabled: false } }, { k: rollout({ enabled: false }, { stage: 'canary', percent: 5, stageSince: now, definition: definition({ enabled: true }, { killSwitch: true, offValue: { enabled: false } }) }) });
+    const gate = (spec: FlagSpec) => buildPlan({ desired: env([spec]), live: state, migrations: noMigrations, commit: null, gates: { now } }).flags[0].gate;
+    expect(gate(ks({ enabled: true, v: 2 }, 25))).toMatchObject({ kind: 'forward', allowed: false });
+    expect(gate(ks({ enabled: true, v: 2 }, 1))).toMatchObject({ kind: 'kill-switch', allowed: true });
+    expect(gate(ks({ enabled: true, v: 2 }, 5))).toMatchObject({ kind: 'kill-switch', allowed: true });
+    expect(gate(flag('k', { enabled: true, v: 2 }, { offValue: { enabled: false }, rollout: { stage: 'canary', percent: 5 } }))).toBeUndefined();
+  });
+
+  it('an auto-rollback left at dark: Git saying off is a rollback, not the reconcile of where it is', () => {
+    const state = live({ f: false }, { f: rollout(false, { stage: 'dark', recordedKind: 'auto-rollback', ledgerId: 9, definition: definition(true, { offValue: false }) }) });
+    expect(plan(env([flag('f', true, { offValue: false, rollout: { stage: 'off' } })]), state).flags[0].action).toBe('change');
+    expect(plan(env([flag('f', true, { offValue: false, rollout: { stage: 'dark' } })]), state).flags[0].action).toBe('reconcile');
+  });
 });

@@ -10,7 +10,7 @@ import { criteriaFor } from '../config/exit-criteria.ts';
 import type { Measurement } from '../stages/exit-gate.ts';
 import { evaluateMove, type DependencyState, type UpstreamState } from '../stages/gates.ts';
 import { firstApplyVerdict, type FirstApplyInput } from '../stages/first-apply.ts';
-import { DEFAULT_LADDER, comparePositions, ladderPositionOrOff, type LadderConfig } from '../stages/ladder.ts';
+import { DEFAULT_LADDER, comparePositions, ladderPosition, ladderPositionOrOff, type LadderConfig } from '../stages/ladder.ts';
 import { desiredDefinition, plainValue, servesEveryUnit, servingOf, type ServingSpec } from '../serving/definitions.ts';
 import { liveDefinitionOf, type LiveDefinition, type LiveFlag, type LiveRollout, type LiveState } from '../store/live-state.ts';
 import { AUTO_ROLLBACK_KIND, isHeldByRollback, isReconciledRollback } from './rollback-hold.ts';
@@ -268,7 +268,9 @@ function attachVerdict(change: FlagChange, input: PlanInput, gates: GateContext)
   const rollout = input.live.rollouts.get(change.key);
   const dependencies: DependencyState[] = desired.dependsOn.map((key) => {
     const dependency = input.desired.flags.get(key);
-    const state: DependencyState = { flagKey: key, on: dependency ? isOn(dependency) : false, ...(dependency ? { position: ladderPositionOrOff(positionOf(dependency)) } : {}) };
+    // A plain dependency (no rollout) has no position on the ladder: its value decides whether it is on.
+    const position = dependency ? ladderPosition(positionOf(dependency)) : undefined;
+    const state: DependencyState = { flagKey: key, on: dependency ? isOn(dependency) : false, ...(position ? { position } : {}) };
     const soak = desired.dependencySoaks?.get(key);
     if (soak === undefined) return state;
     // The soak counts what is live: a dependency turned on by this same plan has been on for nothing yet.
