@@ -24,6 +24,14 @@ export const areas = {
       'test/checks/guard.test.ts',
     ],
   },
+  // The flag store, the ledger and its chain. Most of it is SQL: test/store/database.test.ts
+  // calls it on one embedded database opened once per run (test/ledger/*.test.ts go through
+  // the CLI, seconds per test: too slow to run once per mutant); the chain walk, the audit's
+  // texts and what a flag serves need no database (test/store/pure.test.ts).
+  store: {
+    mutate: ['actions/engine/store/**/*.ts'],
+    tests: ['test/store/*.test.ts', 'test/restore/restore-pure.test.ts'],
+  },
 };
 
 /** The area a Stryker or vitest process serves (MUTATION_AREA, default core). */
