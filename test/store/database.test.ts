@@ -208,6 +208,33 @@ describe.each(databaseTargets())('the flag store on $name', (target) => {
       }
     });
 
+    it('reads one environment\'s entries only, whichever environment wrote last', async () => {
+      const env = unique('mine');
+      const [mine] = await entries(env, 1);
+      await entries(unique('theirs'), 1);
+      expect((await readLedger(client, { environment: env })).map((e) => e.id)).toEqual([mine]);
+    });
+
+    it('hashes percents as they are read back: a canary step audits clean', async () => {
+      const env = unique('percent');
+      await commitFlagChanges(client, 'rollout.flags', meta(env), [{ subject: 'flag', key: 'f', action: 'stage', oldStage: 'canary', newStage: 'canary', oldPercent: 5, newPercent: 12.5 }], []);
+      expect(await auditLedger(client, env)).toMatchObject({ breaks: [], ok: true });
+    });
+
+    it('is not ok with a broken chain alone, nor with weakened protection alone', async () => {
+      const env = unique('ok');
+      const ids = await entries(env, 2);
+      await rolledBack(async () => {
+        await tamper(`UPDATE rollout.ledger SET actor = 'mallory' WHERE id = ${ids[0]}`);
+        await client.query('ALTER TABLE rollout.ledger ENABLE ALWAYS TRIGGER ledger_append_only; ALTER TABLE rollout.ledger_changes ENABLE ALWAYS TRIGGER ledger_changes_append_only');
+        expect(await auditLedger(client, env)).toMatchObject({ triggers: [], breaks: [{ id: ids[0] }], ok: false });
+      });
+      await rolledBack(async () => {
+        await client.query('ALTER TABLE rollout.ledger DISABLE TRIGGER ledger_append_only');
+        expect(await auditLedger(client, env)).toMatchObject({ triggers: ['the trigger refusing UPDATE and DELETE on rollout.ledger is disabled'], breaks: [], ok: false });
+      });
+    });
+
     it('a ledger older than the chain is reported unchained, every entry legacy', async () => {
       const env = unique('unchained');
       await entries(env, 2);
