@@ -12,7 +12,6 @@ export const areas = {
       'actions/engine/promote/decide.ts',
       'actions/engine/bucketing/**/*.ts',
       'actions/engine/secrets.ts',
-      'actions/engine/checks/guard.ts',
       'actions/engine/checks/statement-guard.ts',
       'actions/engine/checks/deny-list.ts',
     ],
@@ -40,6 +39,22 @@ export const areas = {
       'test/plan/json-diff.test.ts',
       'test/plan/read-plan.test.ts',
     ],
+  },
+  // The read-only guard's session handling: runReadOnly, settle and the role audit only run
+  // against a database (guard.test.ts covers its pure parts: chooseRole, the statement guard).
+  // Embedded only unless TEST_DATABASE_URL is set: the deadline and a session of its own are
+  // tested on a server (guard-session.test.ts).
+  guard: {
+    mutate: ['actions/engine/checks/guard.ts'],
+    tests: ['test/checks/guard.test.ts', 'test/checks/guard-session.test.ts', 'test/checks/read-only.test.ts', 'test/checks/read-only-batch.test.ts'],
+  },
+  // The flag store, the ledger and its chain. Most of it is SQL: test/store/database.test.ts
+  // calls it on one embedded database opened once per run (test/ledger/*.test.ts go through
+  // the CLI, seconds per test: too slow to run once per mutant); the chain walk, the audit's
+  // texts and what a flag serves need no database (test/store/pure.test.ts).
+  store: {
+    mutate: ['actions/engine/store/**/*.ts'],
+    tests: ['test/store/*.test.ts', 'test/restore/restore-pure.test.ts'],
   },
 };
 
