@@ -37,7 +37,15 @@ export const areas = {
       'actions/engine/migrate/lexical-classify.ts',
       'actions/engine/migrate/position.ts',
     ],
-    tests: ['test/migrate/planner.test.ts', 'test/migrate/prescan.test.ts', 'test/migrate/statements.test.ts'],
+    tests: [
+      'test/migrate/planner.test.ts',
+      'test/migrate/checksum.test.ts',
+      'test/migrate/prescan.test.ts',
+      'test/migrate/statements.test.ts',
+      'test/migrate/sections.test.ts',
+      'test/migrate/directives.test.ts',
+      'test/migrate/position.test.ts',
+    ],
   },
 };
 

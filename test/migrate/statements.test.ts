@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { loadParser, parseSql } from '../../actions/engine/migrate/statements.ts';
-import { parseDirectives } from '../../actions/engine/migrate/directives.ts';
-import { lineColumnAt } from '../../actions/engine/migrate/position.ts';
 
 await loadParser();
 const parse = (sql: string, version = 150_000) => parseSql('m.sql', sql, version);
@@ -38,23 +36,5 @@ describe('parseSql', () => {
 
   it('reports syntax errors with line and column', () => {
     expect(parse('SELECT 1;\n  CREAT TABLE x ();').problems[0]).toMatchObject({ file: 'm.sql', line: 2, column: 3, severity: 'error' });
-  });
-});
-
-describe('parseDirectives', () => {
-  it('reads transaction and timeout directives and rejects bad ones with positions', () => {
-    const { directives, problems } = parseDirectives('m.sql', '-- rollout:transaction=off\n-- rollout:lock_timeout=10s\n--rollout:statement_timeout=1h\n-- rollout:lock_timeout=soon\n-- rollout:colour=blue');
-    expect(directives).toEqual({ transaction: false, lockTimeoutMs: 10_000, statementTimeoutMs: 3_600_000 });
-    expect(problems.map((p) => [p.line, p.message.split('.')[0]])).toEqual([
-      [4, "Invalid rollout:lock_timeout 'soon'"],
-      [5, "Unknown directive 'rollout:colour'"],
-    ]);
-  });
-});
-
-describe('lineColumnAt', () => {
-  it('converts 0-based character offsets to 1-based line and column', () => {
-    expect(lineColumnAt('ab\ncd\n', 0)).toEqual({ line: 1, column: 1 });
-    expect(lineColumnAt('ab\ncd\n', 4)).toEqual({ line: 2, column: 2 });
   });
 });
