@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { byteToCharOffset, lineColumnAt } from '../../actions/engine/migrate/position.ts';
+import { byteToCharOffset, codePointToCharOffset, lineColumnAt } from '../../actions/engine/migrate/position.ts';
 
 describe('lineColumnAt', () => {
   it('converts 0-based character offsets to 1-based line and column', () => {
@@ -27,5 +27,18 @@ describe('byteToCharOffset', () => {
     const byteOffset = bytes.indexOf(Buffer.from('SELECT 2'));
     expect(byteToCharOffset(bytes, byteOffset)).toBe(text.indexOf('SELECT 2'));
     expect(byteToCharOffset(bytes, 0)).toBe(0);
+  });
+});
+
+describe('codePointToCharOffset', () => {
+  it('counts a character outside the BMP (two UTF-16 code units) as one, as Postgres does', () => {
+    const text = 'a😀é😀b';
+    expect([0, 1, 2, 3, 4, 5].map((n) => codePointToCharOffset(text, n))).toEqual([0, 1, 3, 4, 6, 7]);
+    expect(text.slice(codePointToCharOffset(text, 4))).toBe('b');
+  });
+
+  it('stops at the end of the text', () => {
+    expect(codePointToCharOffset('ab', 9)).toBe(2);
+    expect(codePointToCharOffset('', 1)).toBe(0);
   });
 });

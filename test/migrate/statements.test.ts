@@ -37,4 +37,10 @@ describe('parseSql', () => {
   it('reports syntax errors with line and column', () => {
     expect(parse('SELECT 1;\n  CREAT TABLE x ();').problems[0]).toMatchObject({ file: 'm.sql', line: 2, column: 3, severity: 'error' });
   });
+
+  it('reports a syntax error after non-ASCII text at its line and column, in characters', () => {
+    expect(parse("-- créé à l'été 😀\nSELECT 'ça';\n  CREAT TABLE x ();")).toEqual({
+      problems: [{ file: 'm.sql', line: 3, column: 3, severity: 'error', message: 'Syntax error: syntax error at or near "CREAT". Fix the SQL; nothing was run.' }],
+    });
+  });
 });

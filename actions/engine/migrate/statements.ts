@@ -4,7 +4,7 @@
  * whether the file manages its own transactions (BEGIN/COMMIT).
  */
 import type { Problem } from '../problems.ts';
-import { byteToCharOffset, lineColumnAt } from './position.ts';
+import { byteToCharOffset, codePointToCharOffset, lineColumnAt } from './position.ts';
 import type { CreatedExtension } from './extensions.ts';
 
 export interface Statement {
@@ -66,8 +66,9 @@ export function parseSql(path: string, sql: string, serverVersion: number): { pa
   try {
     stmts = (parseSync(sql) as { stmts?: RawStatement[] }).stmts ?? [];
   } catch (error) {
+    // Unlike stmt_location (bytes), the error cursor counts characters (Postgres's cursorpos, made 0-based by libpg-query).
     const details = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails;
-    const at = lineColumnAt(sql, byteToCharOffset(bytes, details?.cursorPosition ?? 0));
+    const at = lineColumnAt(sql, codePointToCharOffset(sql, details?.cursorPosition ?? 0));
     const message = error instanceof Error ? error.message : String(error);
     return { problems: [{ file: path, ...at, severity: 'error', message: `Syntax error: ${message}. Fix the SQL; nothing was run.` }] };
   }
