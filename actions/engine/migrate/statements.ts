@@ -133,7 +133,8 @@ function nonTransactionalReason(type: string, node: Record<string, unknown>, ser
     case 'DropSubscriptionStmt':
       return 'DROP SUBSCRIPTION';
     case 'AlterEnumStmt':
-      return node.newVal !== undefined && serverVersion < 120_000 ? 'ALTER TYPE … ADD VALUE (before Postgres 12)' : undefined;
+      // RENAME VALUE (oldVal set) always ran in a transaction; only ADD VALUE was refused before 12.
+      return node.newVal !== undefined && node.oldVal === undefined && serverVersion < 120_000 ? 'ALTER TYPE … ADD VALUE (before Postgres 12)' : undefined;
     case 'DiscardStmt':
       return node.target === 'DISCARD_ALL' ? 'DISCARD ALL' : undefined;
     default:
