@@ -121,6 +121,15 @@ describe('classifyLexically', () => {
     "BEGIN;\nCREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$;\nCOMMIT;",
     'CREATE INDEX CONCURRENTLY a ON t (x);\nBEGIN;\nSELECT 1;\nCOMMIT;',
     'CREATE RULE r AS ON INSERT TO t DO ALSO (SELECT 1; SELECT 2);\nCREATE INDEX CONCURRENTLY a ON t (x);',
+    'BEGIN TRANSACTION; SELECT 1; END WORK;',
+    'BEGIN; SELECT 1; ABORT;',
+    'BEGIN WORK; SELECT 1; ROLLBACK TRANSACTION;',
+    'BEGIN; SELECT 1; COMMIT WORK',
+    'CREATE TABLE t (); COMMIT;',
+    'BEGIN; COMMIT; SELECT 1;',
+    'BEGIN; SELECT 1; ROLLBACK;',
+    'DROP INDEX CONCURRENTLY a, b;',
+    'CREATE UNIQUE INDEX CONCURRENTLY a ON t (x);\n  -- then\n  DROP INDEX CONCURRENTLY b;',
   ])('classifies %j as the parser does', (sql) => {
     expect(expectLexicalAgrees(sql)).toBe(true);
   });
@@ -135,6 +144,18 @@ describe('classifyLexically', () => {
     'CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;',
     'CREATE EXTENSION pgcrypto; CREATE INDEX CONCURRENTLY a ON t (x);',
     'VACUUM t;',
+    'START TRANSACTION READ ONLY; SELECT 1; COMMIT;',
+    'BEGIN WORK READ ONLY; SELECT 1; COMMIT;',
+    'BEGIN; SELECT 1; COMMIT AND NO CHAIN;',
+    'BEGIN; SELECT 1; END AND CHAIN;',
+    'BEGIN; SAVEPOINT a; ROLLBACK TO a; COMMIT;',
+    'BEGIN; SELECT 1; ROLLBACK AND CHAIN;',
+    'BEGIN; SELECT 1; ABORT AND CHAIN;',
+    "COMMIT PREPARED 'x';",
+    'START;',
+    'CREATE INDEX i ON t (a); ALTER INDEX CONCURRENTLY i;',
+    'CREATE UNIQUE CONCURRENTLY i;',
+    'DROP TABLE CONCURRENTLY t;',
   ])('leaves %j to the parser', (sql) => {
     expect(classifyLexically(sql)).toBeUndefined();
   });
