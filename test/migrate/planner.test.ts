@@ -242,11 +242,11 @@ describe('planMigrations: what each problem says', () => {
     expect(lenient.problems.map((p) => [p.severity, p.message])).toEqual([['warning', expect.stringContaining('Ignored (migrations.allow_missing is true).')]]);
   });
 
-  it('names a missing Prisma folder by its folder name', () => {
-    const gone = folder('20240101000000_init');
-    const kept = folder('20240102000000_next');
+  it('names a missing Prisma folder by its folder name, leading zeros included', () => {
+    const gone = folder('0001_init');
+    const kept = folder('0002_next');
     const plan = planMigrations([kept], [folderRecord(gone), folderRecord(kept)], { ...rules, directory: 'prisma/migrations', ordering: 'prisma' });
-    expect(plan.problems.map((p) => [p.file, p.message.split(' was applied')[0]])).toEqual([['prisma/migrations/20240101000000_init', 'Migration 20240101000000_init']]);
+    expect(plan.problems.map((p) => [p.file, p.message.split(' was applied')[0]])).toEqual([['prisma/migrations/0001_init', 'Migration 0001_init']]);
   });
 });
 
@@ -284,6 +284,11 @@ describe('resolveDuplicates', () => {
     const { files, problems } = resolveDuplicates([b, a], [record(3, { name: 'gone' })]);
     expect(files).toEqual([a]);
     expect(problems[0].message).toContain('is already used by migrations/3_a.sql. A plain');
+  });
+
+  it('suggests versions after the newest file, whatever the order of the files', () => {
+    const { problems } = resolveDuplicates([file(9), file(5, 'SELECT 1;', 'a'), file(5, 'SELECT 2;', 'b')], []);
+    expect(problems.map((p) => /rename it to (\S+)\./.exec(p.message)?.[1])).toEqual(['10_b.sql']);
   });
 
   it('leaves files with distinct versions alone', () => {
