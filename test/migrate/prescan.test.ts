@@ -156,6 +156,8 @@ describe('classifyLexically', () => {
     'CREATE INDEX i ON t (a); ALTER INDEX CONCURRENTLY i;',
     'CREATE UNIQUE CONCURRENTLY i;',
     'DROP TABLE CONCURRENTLY t;',
+    'CREATE INDEX i ON t (concurrently(a));',
+    'CREATE UNIQUE INDEX i ON t (concurrently(a));',
   ])('leaves %j to the parser', (sql) => {
     expect(classifyLexically(sql)).toBeUndefined();
   });
@@ -254,6 +256,15 @@ describe('prescanSql: what it reports', () => {
     ['an N string has no backslash escapes', "SELECT N'a\\' VACUUM 'b'", ['VACUUM']],
     ['a letter before a string that is no string prefix', "SELECT a'x\\' VACUUM 'y'", ['VACUUM']],
     ['an identifier u& that is not followed by a quote', 'SELECT u&b VACUUM', ['VACUUM']],
+    ['blanks: tab, line feed, vertical tab, form feed, carriage return', 'SELECT 1;\tbegin;\nend;\vcommit;\fabort;\rrollback', ['BEGIN', 'END', 'COMMIT', 'ABORT', 'ROLLBACK']],
+    ['a control character is no blank', 'SELECT 1;\u0008begin', []],
+    ['identifiers starting with Z, z, _ or U+0080', 'SELECT Zvacuum, zvacuum, _vacuum, \u0080vacuum', []],
+    ['numbers starting with 0 or 9', 'SELECT 0vacuum, 9vacuum', []],
+    ['a * inside a comment', '/* 2*3 */ VACUUM', ['VACUUM']],
+    ['a / inside a comment', '/* a/ VACUUM */ SELECT 1', []],
+    ['a quoted identifier has no backslash escapes', 'SELECT "a\\" VACUUM "b"', ['VACUUM']],
+    ['a parameter with trailing $ and letters', 'SELECT $1$a$ VACUUM', ['VACUUM']],
+    ['a doubled quote and a backslash escape in one E string', "SELECT E'a''\\' VACUUM'", []],
   ])('follows %s', (_case, sql, expected) => {
     expect(reasons(sql)).toEqual(expected);
   });
@@ -276,6 +287,14 @@ describe('prescanSql: statements', () => {
     expect(statements(sql)).toEqual([
       { start: 2, end: sql.indexOf('name;') + 5, terminated: true, codeStart: sql.indexOf('DROP'), words: ['DROP', 'INDEX', 'CONCURRENTLY', 'A_VERY_LONG_INDEX_NAME'], concurrently: true },
     ]);
+  });
+
+  it('counts string prefixes as part of the string, not as words', () => {
+    expect(statements("SELECT B'1', X'F', N'x', E'y', U&'z', U&\"w\" FROM t")?.map((s) => s.words)).toEqual([['SELECT', 'FROM', 'T']]);
+  });
+
+  it('keeps the first four words, long ones included, and no fifth', () => {
+    expect(statements('DROP INDEX CONCURRENTLY a, a_very_long_index_name;')?.map((s) => s.words)).toEqual([['DROP', 'INDEX', 'CONCURRENTLY', 'A']]);
   });
 
   it('starts a statement at its first token of any kind', () => {

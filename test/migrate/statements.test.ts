@@ -58,6 +58,8 @@ describe('parseSql', () => {
     expect(at(twice)).toBe(twice.lastIndexOf('COMMIT'));
     expect(at('BEGIN; COMMIT AND CHAIN; COMMIT;')).toBe(25);
     expect(at("SELECT 'é'; BEGIN; COMMIT;")).toBe(19);
+    const savepoints = 'BEGIN; SAVEPOINT a; RELEASE a; SAVEPOINT b; ROLLBACK TO b; COMMIT;';
+    expect(at(savepoints)).toBe(savepoints.lastIndexOf('COMMIT'));
     for (const sql of ['SELECT 1;', 'COMMIT;', 'BEGIN; COMMIT; SELECT 1;', 'BEGIN; ROLLBACK;', 'BEGIN; COMMIT AND CHAIN;', "BEGIN; PREPARE TRANSACTION 'x';", "BEGIN; PREPARE TRANSACTION 'x'; COMMIT;", 'BEGIN; COMMIT; COMMIT;']) {
       expect(at(sql), sql).toBeUndefined();
     }
