@@ -268,6 +268,13 @@ describe('resolveDuplicates', () => {
     expect(resolveDuplicates([copy, original], [record(1, { name: 'orders' })]).files).toEqual([original]);
   });
 
+  it('keeps the file with the applied name over a renamed copy of the applied content', () => {
+    const edited = file(4, 'SELECT 44;', 'orders');
+    const copy = file(4, 'SELECT 4;', 'copy');
+    const { files } = resolveDuplicates([copy, edited], [record(4, { name: 'orders' })]);
+    expect(files).toEqual([edited]);
+  });
+
   it('without a row for the version, keeps the first file by path and does not call it applied', () => {
     const a = file(7, 'SELECT 1;', 'a', '07');
     const b = file(7, 'SELECT 2;', 'b', '07');

@@ -37,6 +37,10 @@ describe('codePointToCharOffset', () => {
     expect(text.slice(codePointToCharOffset(text, 4))).toBe('b');
   });
 
+  it('counts U+FFFF, the last character of the BMP, as one code unit', () => {
+    expect(codePointToCharOffset('\uffffx', 1)).toBe(1);
+  });
+
   it('stops at the end of the text', () => {
     expect(codePointToCharOffset('ab', 9)).toBe(2);
     expect(codePointToCharOffset('', 1)).toBe(0);
