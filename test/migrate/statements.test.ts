@@ -47,7 +47,7 @@ describe('parseSql', () => {
   });
 
   it('names the extensions a file creates, at their statements', () => {
-    const sql = 'CREATE EXTENSION IF NOT EXISTS pgcrypto;\n  /* c */ CREATE EXTENSION "uuid-ossp";\nDROP EXTENSION hstore;';
+    const sql = 'CREATE EXTENSION IF NOT EXISTS pgcrypto;\n  /* c */ CREATE EXTENSION "uuid-ossp";\nDROP EXTENSION hstore;\nALTER EXTENSION hstore UPDATE;';
     expect(parse(sql).parsed?.extensions).toEqual([{ name: 'pgcrypto', offset: 0 }, { name: 'uuid-ossp', offset: sql.indexOf('CREATE EXTENSION "') }]);
   });
 
@@ -58,9 +58,10 @@ describe('parseSql', () => {
     expect(at(twice)).toBe(twice.lastIndexOf('COMMIT'));
     expect(at('BEGIN; COMMIT AND CHAIN; COMMIT;')).toBe(25);
     expect(at("SELECT 'é'; BEGIN; COMMIT;")).toBe(19);
+    expect(at('START TRANSACTION; SELECT 1; COMMIT;')).toBe(29);
     const savepoints = 'BEGIN; SAVEPOINT a; RELEASE a; SAVEPOINT b; ROLLBACK TO b; COMMIT;';
     expect(at(savepoints)).toBe(savepoints.lastIndexOf('COMMIT'));
-    for (const sql of ['SELECT 1;', 'COMMIT;', 'BEGIN; COMMIT; SELECT 1;', 'BEGIN; ROLLBACK;', 'BEGIN; COMMIT AND CHAIN;', "BEGIN; PREPARE TRANSACTION 'x';", "BEGIN; PREPARE TRANSACTION 'x'; COMMIT;", 'BEGIN; COMMIT; COMMIT;']) {
+    for (const sql of ['SELECT 1;', 'COMMIT;', 'BEGIN; COMMIT; SELECT 1;', 'BEGIN; ROLLBACK;', 'BEGIN; COMMIT AND CHAIN;', "BEGIN; PREPARE TRANSACTION 'x';", "BEGIN; PREPARE TRANSACTION 'x'; COMMIT;", 'BEGIN; COMMIT; COMMIT;', 'BEGIN; ROLLBACK; COMMIT;']) {
       expect(at(sql), sql).toBeUndefined();
     }
   });
@@ -73,6 +74,10 @@ describe('parseSql', () => {
   it('notices files that manage their own transactions', () => {
     expect(parse('BEGIN;\nCREATE TABLE a (id int);\nCOMMIT;').parsed?.managesTransactions).toBe(true);
     expect(parse('CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN END $$;').parsed?.managesTransactions).toBe(false);
+  });
+
+  it('splits an ASCII file into its statements, each with its own text and offset', () => {
+    expect(parse('SELECT 1;\nSELECT 2;').parsed?.statements).toEqual([{ sql: 'SELECT 1', start: 0 }, { sql: 'SELECT 2', start: 10 }]);
   });
 
   it('splits statements with character offsets, also after multi-byte text', () => {
@@ -106,6 +111,8 @@ describe('firstCodeOffset', () => {
     expect(firstCodeOffset('  -- no line break', 0)).toBe(2);
     expect(firstCodeOffset(' /* open', 0)).toBe(1);
     expect(firstCodeOffset('/**/x', 0)).toBe(4);
+    expect(firstCodeOffset('/* a *//* b */ x', 0)).toBe(15);
+    expect(firstCodeOffset('/*/ x */y', 0)).toBe(8);
     expect(firstCodeOffset('  \n ', 0)).toBe(4);
   });
 });
