@@ -56,6 +56,29 @@ export const areas = {
     mutate: ['actions/engine/store/**/*.ts'],
     tests: ['test/store/*.test.ts', 'test/restore/restore-pure.test.ts'],
   },
+  // The migrator's pure core: ordering files against the history, checksums, and reading SQL
+  // (pre-scan, parser, sections, directives). No database: the parser is WASM, loaded once.
+  migrate: {
+    mutate: [
+      'actions/engine/migrate/planner.ts',
+      'actions/engine/migrate/checksum.ts',
+      'actions/engine/migrate/prescan.ts',
+      'actions/engine/migrate/statements.ts',
+      'actions/engine/migrate/sections.ts',
+      'actions/engine/migrate/directives.ts',
+      'actions/engine/migrate/lexical-classify.ts',
+      'actions/engine/migrate/position.ts',
+    ],
+    tests: [
+      'test/migrate/planner.test.ts',
+      'test/migrate/checksum.test.ts',
+      'test/migrate/prescan.test.ts',
+      'test/migrate/statements.test.ts',
+      'test/migrate/sections.test.ts',
+      'test/migrate/directives.test.ts',
+      'test/migrate/position.test.ts',
+    ],
+  },
 };
 
 /** The area a Stryker or vitest process serves (MUTATION_AREA, default core). */

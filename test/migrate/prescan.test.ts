@@ -121,6 +121,15 @@ describe('classifyLexically', () => {
     "BEGIN;\nCREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$;\nCOMMIT;",
     'CREATE INDEX CONCURRENTLY a ON t (x);\nBEGIN;\nSELECT 1;\nCOMMIT;',
     'CREATE RULE r AS ON INSERT TO t DO ALSO (SELECT 1; SELECT 2);\nCREATE INDEX CONCURRENTLY a ON t (x);',
+    'BEGIN TRANSACTION; SELECT 1; END WORK;',
+    'BEGIN; SELECT 1; ABORT;',
+    'BEGIN WORK; SELECT 1; ROLLBACK TRANSACTION;',
+    'BEGIN; SELECT 1; COMMIT WORK',
+    'CREATE TABLE t (); COMMIT;',
+    'BEGIN; COMMIT; SELECT 1;',
+    'BEGIN; SELECT 1; ROLLBACK;',
+    'DROP INDEX CONCURRENTLY a, b;',
+    'CREATE UNIQUE INDEX CONCURRENTLY a ON t (x);\n  -- then\n  DROP INDEX CONCURRENTLY b;',
   ])('classifies %j as the parser does', (sql) => {
     expect(expectLexicalAgrees(sql)).toBe(true);
   });
@@ -135,6 +144,20 @@ describe('classifyLexically', () => {
     'CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;',
     'CREATE EXTENSION pgcrypto; CREATE INDEX CONCURRENTLY a ON t (x);',
     'VACUUM t;',
+    'START TRANSACTION READ ONLY; SELECT 1; COMMIT;',
+    'BEGIN WORK READ ONLY; SELECT 1; COMMIT;',
+    'BEGIN; SELECT 1; COMMIT AND NO CHAIN;',
+    'BEGIN; SELECT 1; END AND CHAIN;',
+    'BEGIN; SAVEPOINT a; ROLLBACK TO a; COMMIT;',
+    'BEGIN; SELECT 1; ROLLBACK AND CHAIN;',
+    'BEGIN; SELECT 1; ABORT AND CHAIN;',
+    "COMMIT PREPARED 'x';",
+    'START;',
+    'CREATE INDEX i ON t (a); ALTER INDEX CONCURRENTLY i;',
+    'CREATE UNIQUE CONCURRENTLY i;',
+    'DROP TABLE CONCURRENTLY t;',
+    'CREATE INDEX i ON t (concurrently(a));',
+    'CREATE UNIQUE INDEX i ON t (concurrently(a));',
   ])('leaves %j to the parser', (sql) => {
     expect(classifyLexically(sql)).toBeUndefined();
   });
@@ -178,5 +201,112 @@ describe('classifyLexically', () => {
       }),
       { numRuns: 3000, seed: 11 },
     );
+  });
+});
+
+describe('prescanSql: what it reports', () => {
+  const reasons = (sql: string): string[] => prescanSql(sql).parserNeeded;
+
+  it('names each keyword found once, upper-cased, in the order found', () => {
+    expect(reasons('vacuum; Vacuum t; CREATE INDEX CONCURRENTLY i ON t (a);\nbegin;')).toEqual(['VACUUM', 'CONCURRENTLY', 'BEGIN']);
+    expect(reasons('CREATE TABLE t (a int);')).toEqual([]);
+  });
+
+  it.each([
+    ["VACUUM; SELECT 'x", ['VACUUM', 'unterminated string']],
+    ['SELECT "x', ['unterminated quoted identifier']],
+    ['SELECT $a$ x $b$', ['unterminated $a$ string']],
+    ['SELECT 1 /* x', ['unterminated /* comment']],
+    ["SELECT E'x\\'", ['unterminated string']],
+    ["SELECT b'01", ['unterminated string']],
+    ["SELECT U&'x", ['unterminated string']],
+    ['SELECT u&"x', ['unterminated quoted identifier']],
+  ])('says what it could not follow to the end in %j', (sql, expected) => {
+    expect(reasons(sql)).toEqual(expected);
+  });
+
+  it.each([
+    "SELECT 'x' END", 'SELECT "x" END', 'SELECT $1 END', 'SELECT $$x$$ END', "SELECT E'x' END", "SELECT N'x' END", "SELECT U&'x' END",
+    'SELECT U&"x" END', 'SELECT 1 END', 'SELECT 1.5 END', 'SELECT x END', 'SELECT a $ END', 'SELECT (1) END',
+  ])('takes a transaction keyword after a token for a word, not a statement: %j', (sql) => {
+    expect(reasons(sql)).toEqual([]);
+  });
+
+  it('takes a transaction keyword after a semicolon and comments for a statement', () => {
+    expect(reasons('SELECT 1; -- c\nEND')).toEqual(['END']);
+    expect(reasons('SELECT 1;\n/* c */\n  commit')).toEqual(['COMMIT']);
+    expect(reasons('  Begin')).toEqual(['BEGIN']);
+  });
+
+  it.each([
+    ['a -- comment ends at a carriage return', 'SELECT 1; -- c\rVACUUM t', ['VACUUM']],
+    ['a standard string has no backslash escapes', "SELECT 'a\\' VACUUM 'b'", ['VACUUM']],
+    ['an E string has backslash escapes', "SELECT E'a\\' VACUUM', 1", []],
+    ['a doubled quote inside a quoted identifier', 'SELECT "a""VACUUM" FROM t', []],
+    ['a dollar tag with digits and underscores', 'SELECT $_a1$ VACUUM $ $_a1$', []],
+    ['a dollar tag ends at its second $', 'SELECT $a$b$ VACUUM $a$', []],
+    ['a parameter with trailing letters', 'SELECT $1vacuum', []],
+    ['a number with trailing letters', 'SELECT 1vacuum, 2.5e3concurrently', []],
+    ['an identifier with non-ASCII letters', 'SELECT évacuum FROM t', []],
+    ['an identifier with digits and $', 'SELECT x1vacuum, a$vacuum FROM t', []],
+    ['a keyword after a nested comment', '/* a /* b */ c */ VACUUM', ['VACUUM']],
+    ['a keyword after a lone *', 'SELECT 2*3; VACUUM', ['VACUUM']],
+    ['a keyword after a lone /', 'SELECT 2/3; VACUUM', ['VACUUM']],
+    ['a keyword after a lone -', 'SELECT 2-3; VACUUM', ['VACUUM']],
+    ['an N string has no backslash escapes', "SELECT N'a\\' VACUUM 'b'", ['VACUUM']],
+    ['a letter before a string that is no string prefix', "SELECT a'x\\' VACUUM 'y'", ['VACUUM']],
+    ['an identifier u& that is not followed by a quote', 'SELECT u&b VACUUM', ['VACUUM']],
+    ['blanks: tab, line feed, vertical tab, form feed, carriage return', 'SELECT 1;\tbegin;\nend;\vcommit;\fabort;\rrollback', ['BEGIN', 'END', 'COMMIT', 'ABORT', 'ROLLBACK']],
+    ['a control character is no blank', 'SELECT 1;\u0008begin', []],
+    ['identifiers starting with Z, z, _ or U+0080', 'SELECT Zvacuum, zvacuum, _vacuum, \u0080vacuum', []],
+    ['numbers starting with 0 or 9', 'SELECT 0vacuum, 9vacuum', []],
+    ['a * inside a comment', '/* 2*3 */ VACUUM', ['VACUUM']],
+    ['a / inside a comment', '/* a/ VACUUM */ SELECT 1', []],
+    ['a quoted identifier has no backslash escapes', 'SELECT "a\\" VACUUM "b"', ['VACUUM']],
+    ['a parameter with trailing $ and letters', 'SELECT $1$a$ VACUUM', ['VACUUM']],
+    ['a doubled quote and a backslash escape in one E string', "SELECT E'a''\\' VACUUM'", []],
+  ])('follows %s', (_case, sql, expected) => {
+    expect(reasons(sql)).toEqual(expected);
+  });
+});
+
+describe('prescanSql: statements', () => {
+  const statements = (sql: string) => prescanSql(sql, { statements: true }).statements;
+
+  it('delimits statements at top-level semicolons, with where their code starts and their first four words', () => {
+    const sql = '-- head\nCREATE UNIQUE INDEX CONCURRENTLY i ON t (a);\n\nCREATE RULE r AS ON INSERT TO t DO ALSO (SELECT 1; SELECT 2);\n  select 1';
+    expect(statements(sql)).toEqual([
+      { start: 0, end: sql.indexOf(';') + 1, terminated: true, codeStart: sql.indexOf('CREATE'), words: ['CREATE', 'UNIQUE', 'INDEX', 'CONCURRENTLY'], concurrently: true },
+      { start: sql.indexOf(';') + 1, end: sql.lastIndexOf(');') + 2, terminated: true, codeStart: sql.indexOf('CREATE RULE'), words: ['CREATE', 'RULE', 'R', 'AS'], concurrently: false },
+      { start: sql.lastIndexOf(');') + 2, end: sql.length, terminated: false, codeStart: sql.indexOf('select'), words: ['SELECT'], concurrently: false },
+    ]);
+  });
+
+  it('skips empty statements and a tail of comments, and keeps long words', () => {
+    const sql = ';;\nDROP INDEX CONCURRENTLY a_very_long_index_name;\n-- the end\n';
+    expect(statements(sql)).toEqual([
+      { start: 2, end: sql.indexOf('name;') + 5, terminated: true, codeStart: sql.indexOf('DROP'), words: ['DROP', 'INDEX', 'CONCURRENTLY', 'A_VERY_LONG_INDEX_NAME'], concurrently: true },
+    ]);
+  });
+
+  it('counts string prefixes as part of the string, not as words', () => {
+    expect(statements("SELECT B'1', X'F', N'x', E'y', U&'z', U&\"w\" FROM t")?.map((s) => s.words)).toEqual([['SELECT', 'FROM', 'T']]);
+  });
+
+  it('keeps the first four words, long ones included, and no fifth', () => {
+    expect(statements('DROP INDEX CONCURRENTLY a, a_very_long_index_name;')?.map((s) => s.words)).toEqual([['DROP', 'INDEX', 'CONCURRENTLY', 'A']]);
+  });
+
+  it('starts a statement at its first token of any kind', () => {
+    for (const sql of ["'x';", '"x";', '$1;', '$$x$$;', "E'x';", "U&'x';", '1;', '(1);', '$;', '-1;']) {
+      expect(statements(`  ${sql}`)?.map((s) => s.codeStart), sql).toEqual([2]);
+    }
+  });
+
+  it('says when it saw ATOMIC, and gives no statements when it could not read to the end', () => {
+    expect(prescanSql('CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;', { statements: true }).atomic).toBe(true);
+    expect(prescanSql('SELECT 1;', { statements: true })).toEqual({ parserNeeded: [], statements: [expect.objectContaining({ words: ['SELECT'] })], atomic: false });
+    expect(prescanSql("SELECT 1; SELECT 'x", { statements: true })).toEqual({ parserNeeded: ['unterminated string'] });
+    expect(prescanSql('SELECT 1;')).toEqual({ parserNeeded: [] });
   });
 });

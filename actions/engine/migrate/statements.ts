@@ -4,7 +4,7 @@
  * whether the file manages its own transactions (BEGIN/COMMIT).
  */
 import type { Problem } from '../problems.ts';
-import { byteToCharOffset, lineColumnAt } from './position.ts';
+import { byteToCharOffset, codePointToCharOffset, lineColumnAt } from './position.ts';
 import type { CreatedExtension } from './extensions.ts';
 
 export interface Statement {
@@ -66,8 +66,9 @@ export function parseSql(path: string, sql: string, serverVersion: number): { pa
   try {
     stmts = (parseSync(sql) as { stmts?: RawStatement[] }).stmts ?? [];
   } catch (error) {
+    // Unlike stmt_location (bytes), the error cursor counts characters (Postgres's cursorpos, made 0-based by libpg-query).
     const details = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails;
-    const at = lineColumnAt(sql, byteToCharOffset(bytes, details?.cursorPosition ?? 0));
+    const at = lineColumnAt(sql, codePointToCharOffset(sql, details?.cursorPosition ?? 0));
     const message = error instanceof Error ? error.message : String(error);
     return { problems: [{ file: path, ...at, severity: 'error', message: `Syntax error: ${message}. Fix the SQL; nothing was run.` }] };
   }
@@ -132,7 +133,8 @@ function nonTransactionalReason(type: string, node: Record<string, unknown>, ser
     case 'DropSubscriptionStmt':
       return 'DROP SUBSCRIPTION';
     case 'AlterEnumStmt':
-      return node.newVal !== undefined && serverVersion < 120_000 ? 'ALTER TYPE … ADD VALUE (before Postgres 12)' : undefined;
+      // RENAME VALUE (oldVal set) always ran in a transaction; only ADD VALUE was refused before 12.
+      return node.newVal !== undefined && node.oldVal === undefined && serverVersion < 120_000 ? 'ALTER TYPE … ADD VALUE (before Postgres 12)' : undefined;
     case 'DiscardStmt':
       return node.target === 'DISCARD_ALL' ? 'DISCARD ALL' : undefined;
     default:
