@@ -21,6 +21,13 @@ describe('parseDirectives', () => {
     expect(read('SELECT 1;\r\n  --  rollout:transaction = on  \r\nSELECT 2;').directives).toEqual({ transaction: true });
   });
 
+  it('reads a directive followed by a comment of its own, as the docs write them', () => {
+    expect(read('-- rollout:transaction=off          -- statement by statement\n-- rollout:lock_timeout=10s -- this file only').directives).toEqual({ transaction: false, lockTimeoutMs: 10_000 });
+    expect(read('-- rollout:lock_timeout=  -- forgot the value').problems.map((p) => p.message)).toEqual([
+      "Invalid rollout:lock_timeout ''. Expected a duration such as 500ms, 10s, 5min or 1h, or 0 for none.",
+    ]);
+  });
+
   it('takes "0" as no timeout, for either timeout', () => {
     expect(read('-- rollout:lock_timeout=0\n-- rollout:statement_timeout=0').directives).toEqual({ lockTimeoutMs: 0, statementTimeoutMs: 0 });
     expect(read('-- rollout:statement_timeout=500ms').directives).toEqual({ statementTimeoutMs: 500 });

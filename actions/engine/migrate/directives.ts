@@ -16,7 +16,8 @@ export interface Directives {
   statementTimeoutMs?: number;
 }
 
-const DIRECTIVE = /^\s*--\s*rollout:([A-Za-z_]+)\s*=\s*(.*?)\s*$/;
+// A value never holds `--`: what follows it is a comment of its own (`-- rollout:transaction=off  -- why`), as docs/migrations.md writes them.
+const DIRECTIVE = /^\s*--\s*rollout:([A-Za-z_]+)\s*=\s*(.*?)\s*(?:--.*)?$/;
 const DBMATE_NO_TRANSACTION = /^--\s*migrate:up\b.*\btransaction:false\b/m;
 
 export function parseDirectives(path: string, sql: string): { directives: Directives; problems: Problem[] } {
