@@ -68,6 +68,7 @@ export const areas = {
       'actions/engine/migrate/directives.ts',
       'actions/engine/migrate/lexical-classify.ts',
       'actions/engine/migrate/position.ts',
+      'actions/engine/migrate/psql-script.ts',
     ],
     tests: [
       'test/migrate/planner.test.ts',
@@ -77,6 +78,7 @@ export const areas = {
       'test/migrate/sections.test.ts',
       'test/migrate/directives.test.ts',
       'test/migrate/position.test.ts',
+      'test/migrate/psql-script.test.ts',
     ],
   },
 };
