@@ -187,6 +187,38 @@ describe.each(databaseTargets())('examples/seed-001-day0-cutover on $name', (tar
     }
   });
 
+  it('a 5xx breach at canary 25 % moves ranker.policy back one rung, to 5 %, by itself: the users of 5 % keep the rollout, the others lose it', { timeout: 300_000 }, async () => {
+    expect((await repo.run(['apply', '--env', 'staging'])).code).toBe(0);
+    await move({ stage: 'dark' });
+    expect((await repo.run(['apply', '--env', 'staging'])).code).toBe(0);
+    await measuredHealthy(26);
+    await move({ stage: 'canary', percent: 5 });
+    expect((await repo.run(['apply', '--env', 'staging'], { now: later(days(1) + HOUR) })).code).toBe(0);
+    const atFive = (await served()).on;
+    await measuredHealthy(50);
+    await move({ stage: 'canary', percent: 25 });
+    expect((await repo.run(['apply', '--env', 'staging'], { now: later(days(2) + HOUR) })).code).toBe(0);
+    expect(await stageOf(POLICY)).toEqual({ stage: 'canary', percent: '25' });
+    expect((await served()).on.length).toBeGreaterThan(atFive.length);
+
+    // "5xx error rate > 1%": 3 of 200 requests fail, measured by the scheduled health run.
+    await repo.query('staging', "INSERT INTO public.request_log (path, status, latency_ms) SELECT 'feed', CASE WHEN g <= 3 THEN 500 ELSE 200 END, 40 FROM generate_series(1, 200) g");
+    const health = await repo.run(['health', '--env', 'staging', '--format', 'json']);
+    expect(health.code).toBe(1);
+    const report = JSON.parse(health.stdout) as { results: { name: string; status: string; actions?: { kind: string; flag?: string; outcome?: string }[] }[] };
+    expect(report.results.find((r) => r.name === '5xx error rate')?.actions).toEqual(
+      expect.arrayContaining([expect.objectContaining({ kind: 'stage_rollback', flag: POLICY, outcome: 'rolled back' })]),
+    );
+    expect(await stageOf(POLICY)).toEqual({ stage: 'canary', percent: '5' });
+    // Exactly the users of the 5 % step again: bucketing is by unit, so the rollback takes back only what 25 % added.
+    const seen = await served();
+    expect(seen.on).toEqual(atFive);
+    expect(seen.staff).toMatchObject({ value: VALUE, segment: 'internal' });
+    expect(seen.plain).toEqual(OFF_VALUE);
+    const [entry] = await repo.query<{ reason: string }>('staging', "SELECT reason FROM rollout.ledger WHERE kind = 'auto-rollback'");
+    expect(entry.reason).toContain('exit criteria breached');
+  });
+
   it('§7 Daily Checks: rollout health measures the health curl, queue health and policy health, and records each result; a failing or silent health endpoint is a recorded breach', { timeout: 300_000 }, async () => {
     const apply = await repo.run(['apply', '--env', 'staging']);
     expect(apply.code, apply.stderr).toBe(0);
