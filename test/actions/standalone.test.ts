@@ -106,6 +106,30 @@ describe.skipIf(!serverUrl)('bundled entries copied alone outside the repository
     }
   }, 180_000);
 
+  it('plans files the pre-scan classifies without the SQL parser\'s WebAssembly, syntax errors included', async () => {
+    // The parser's WASM is most of the plan's start-up; a plan of ordinary files never loads it.
+    const bare = join(copy, 'without-parser', 'dist', 'actions');
+    await cp(dist, bare, { recursive: true });
+    await rm(join(bare, 'chunks', 'libpg-query.wasm'));
+    const repo = await exampleRepository();
+    const staging = await serverDatabase(serverUrl!);
+    const plan = (entries: string): ReturnType<typeof runEntry> => runEntry('plan', { workspace: repo.root, dist: entries, inputs: { environment: 'staging', comment: 'false' }, env: { STAGING_DATABASE_URL: staging.url } });
+    try {
+      const [withParser, without] = [await plan(dist), await plan(bare)];
+      expect(without.code, without.stdout).toBe(0);
+      expect(without.stderr).toBe('');
+      expect(without.summary).toBe(withParser.summary);
+      expect(without.summary).toContain('| `migrations/0001_feature_flags.sql` | in a transaction |');
+      await writeFile(join(repo.root, 'migrations', '0009_typo.sql'), 'SELECT 1;\nSELEC 2;\n');
+      const broken = await plan(bare);
+      expect(broken.code).toBe(1);
+      expect(broken.summary).toContain('migrations/0009_typo.sql:2:1: Syntax error: syntax error at or near "SELEC". Fix the SQL; nothing was run.');
+    } finally {
+      await staging.dispose();
+      await repo.dispose();
+    }
+  }, 60_000);
+
   it('says in the plan summary\'s first lines when the linter cannot run', async () => {
     const repo = await exampleRepository();
     const staging = await serverDatabase(serverUrl!);
