@@ -91,6 +91,59 @@ const lazyOidc = {
   },
 };
 
+/**
+ * The yaml library (the positioned parser, ~115 KB) is needed only when a file takes the full
+ * parse (a problem to place, anchors, tags) or is edited (promote, adopt): clean files are read
+ * by js-yaml (config/yaml-source.ts). Its import becomes functions that load it on first call,
+ * so that a plan of clean files neither compiles nor evaluates it. Our code imports only
+ * functions from it (a new name fails the build here: add it to the list).
+ */
+const YAML_FUNCTIONS = ['isAlias', 'isCollection', 'isMap', 'isPair', 'isScalar', 'isSeq', 'parseDocument', 'stringify'];
+const lazyYaml = {
+  name: 'lazy-yaml',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^yaml$/ }, (args) => (args.namespace === 'lazy-yaml' ? undefined : { path: 'yaml', namespace: 'lazy-yaml' }));
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'lazy-yaml' }, () => ({
+      resolveDir: root,
+      // esbuild turns require() of a bundled CommonJS package into a call of its module wrapper: evaluated then, not at start.
+      contents: ['let yaml;', "const load = () => (yaml ??= require('yaml'));", ...YAML_FUNCTIONS.map((name) => `export const ${name} = (...args) => load().${name}(...args);`)].join('\n'),
+    }));
+  },
+};
+
+/**
+ * @actions/github sends its requests through the undici it bundles (~415 KB), so as to pass
+ * them through a proxy (HTTPS_PROXY) with undici's ProxyAgent from @actions/http-client; the
+ * plan action paid ~90 ms of CPU to compile and evaluate it for every PR comment. Without a
+ * proxy (no dispatcher) the request is the same through Node's own fetch (undici too, built
+ * into Node), and the bundled undici, in a chunk of its own, is imported only when a proxy is
+ * configured: the agent is then made at the first request, with the arguments it was given.
+ */
+const lazyUndici = {
+  name: 'lazy-undici',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^undici$/ }, (args) =>
+      args.namespace === 'lazy-undici' || !args.importer.includes(join('node_modules', '@actions')) ? undefined : { path: 'undici', namespace: 'lazy-undici' },
+    );
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'lazy-undici' }, () => ({
+      resolveDir: root,
+      contents: `export class ProxyAgent {
+  constructor(...args) {
+    this.args = args;
+  }
+}
+export async function fetch(url, options) {
+  const dispatcher = options?.dispatcher;
+  if (!dispatcher) return globalThis.fetch(url, options);
+  // CommonJS: its module.exports is the namespace's default.
+  const { default: undici } = await import('undici');
+  const agent = dispatcher instanceof ProxyAgent ? (dispatcher.agent ??= new undici.ProxyAgent(...dispatcher.args)) : dispatcher;
+  return undici.fetch(url, { ...options, dispatcher: agent });
+}`,
+    }));
+  },
+};
+
 rmSync(actionsOut, { recursive: true, force: true });
 mkdirSync(actionsOut, { recursive: true });
 await build({
@@ -107,7 +160,7 @@ await build({
   mainFields: ['module', 'main'],
   legalComments: 'none',
   external: ['@electric-sql/*', 'pg-native'],
-  plugins: [noEmbeddedDatabase, lazyOidc],
+  plugins: [noEmbeddedDatabase, lazyOidc, lazyYaml, lazyUndici],
   // CommonJS dependencies call require() for Node built-ins, and libpg-query finds its WASM by __dirname.
   banner: {
     js: [

@@ -3,8 +3,6 @@
  * the gate context, a read-only plan, and apply followed by the checks that may revert it.
  * Adapters add only what is theirs: output, comments, deployments.
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Environment } from './config/model.ts';
 import type { Repository } from './config/repository.ts';
 import { loadRepositorySettings } from './config/repository-settings.ts';
@@ -12,7 +10,6 @@ import { applyEnvironment, type ApplyResult } from './apply/apply-environment.ts
 import { verifyAfterApply, type VerifyAfterApplyResult } from './checks/index.ts';
 import type { ProgressEvent } from './migrate/index.ts';
 import type { GateContext } from './plan/planner.ts';
-import { loadParser } from './migrate/statements.ts';
 import { readPlan } from './plan/read-plan.ts';
 import type { Plan } from './plan/types.ts';
 import { readUpstream } from './plan/upstream.ts';
@@ -59,10 +56,6 @@ export interface PlanRequest {
 export async function planOperation(request: PlanRequest): Promise<Plan> {
   const { root, processEnv, commit } = request;
   const env = readOnlyTarget(request.env, processEnv);
-  // The plan parses every pending file: start compiling the parser's WebAssembly (on V8's
-  // background threads) now, so that it overlaps the connection and the history read. A
-  // failure to load surfaces where the parser is awaited, with the file that needed it.
-  if (existsSync(resolve(root, env.migrations.directory))) loadParser().catch(() => undefined);
   const gates = withAdopt(request.gates ?? (await gatesFor(root, env, processEnv, request.repository, request.now)), request.adopt);
   const { plan } = await withSession(env, { root, processEnv, lock: false }, ({ client }) =>
     readOnly(client, () => readPlan(client, { root, env, processEnv, commit, gates })),

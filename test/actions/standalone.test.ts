@@ -7,6 +7,8 @@
  * GitHub API.
  */
 import { existsSync } from 'node:fs';
+import { createServer, type IncomingMessage } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -105,6 +107,71 @@ describe.skipIf(!serverUrl)('bundled entries copied alone outside the repository
       await repo.dispose();
     }
   }, 180_000);
+
+  it('plans files the pre-scan classifies without the SQL parser\'s WebAssembly, syntax errors included', async () => {
+    // The parser's WASM is most of the plan's start-up; a plan of ordinary files never loads it.
+    const bare = join(copy, 'without-parser', 'dist', 'actions');
+    await cp(dist, bare, { recursive: true });
+    await rm(join(bare, 'chunks', 'libpg-query.wasm'));
+    const repo = await exampleRepository();
+    const staging = await serverDatabase(serverUrl!);
+    const plan = (entries: string): ReturnType<typeof runEntry> => runEntry('plan', { workspace: repo.root, dist: entries, inputs: { environment: 'staging', comment: 'false' }, env: { STAGING_DATABASE_URL: staging.url } });
+    try {
+      const [withParser, without] = [await plan(dist), await plan(bare)];
+      expect(without.code, without.stdout).toBe(0);
+      expect(without.stderr).toBe('');
+      expect(without.summary).toBe(withParser.summary);
+      expect(without.summary).toContain('| `migrations/0001_feature_flags.sql` | in a transaction |');
+      await writeFile(join(repo.root, 'migrations', '0009_typo.sql'), 'SELECT 1;\nSELEC 2;\n');
+      const broken = await plan(bare);
+      expect(broken.code).toBe(1);
+      expect(broken.summary).toContain('migrations/0009_typo.sql:2:1: Syntax error: syntax error at or near "SELEC". Fix the SQL; nothing was run.');
+    } finally {
+      await staging.dispose();
+      await repo.dispose();
+    }
+  }, 60_000);
+
+  it('posts the plan comment through the proxy that http_proxy names, and without one straight to the API', async () => {
+    // A CONNECT proxy that sends every tunnel to the mock API, whatever host it names: the API's
+    // host does not resolve (nor is it loopback, which @actions/http-client never proxies), so
+    // only a request through the proxy can reach it.
+    const tunnels: string[] = [];
+    const proxy = createServer((_req, res) => res.writeHead(405).end());
+    proxy.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
+      tunnels.push(req.url ?? '');
+      const api = new URL(github.url);
+      const upstream = connect(Number(api.port), api.hostname, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client).on('error', () => undefined);
+        client.pipe(upstream).on('error', () => undefined);
+      });
+      upstream.on('error', () => client.destroy());
+    });
+    await new Promise<void>((listening) => proxy.listen(0, '127.0.0.1', listening));
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const repo = await exampleRepository();
+    const staging = await serverDatabase(serverUrl!);
+    const plan = (apiUrl: string, env: Record<string, string>): ReturnType<typeof runEntry> =>
+      runEntry('plan', { workspace: repo.root, dist, apiUrl, inputs: { environment: 'staging' }, env: { STAGING_DATABASE_URL: staging.url, ...env }, event: { name: 'pull_request', payload: webhookPayload('pull_request', 'opened') } });
+    try {
+      const proxied = await plan('http://api.github.invalid', { http_proxy: proxyUrl });
+      expect(proxied.code, proxied.stdout + proxied.stderr).toBe(0);
+      expect(proxied.outputs['comment-id']).toMatch(/^\d+$/);
+      expect(tunnels.length).toBeGreaterThan(0);
+      expect(new Set(tunnels)).toEqual(new Set(['api.github.invalid:80']));
+      tunnels.length = 0;
+      const direct = await plan(github.url, {});
+      expect(direct.code, direct.stdout + direct.stderr).toBe(0);
+      expect(direct.outputs['comment-id']).toMatch(/^\d+$/);
+      expect(tunnels).toEqual([]);
+    } finally {
+      await new Promise((closed) => proxy.close(closed));
+      await staging.dispose();
+      await repo.dispose();
+    }
+  }, 60_000);
 
   it('says in the plan summary\'s first lines when the linter cannot run', async () => {
     const repo = await exampleRepository();

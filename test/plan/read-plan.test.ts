@@ -3,7 +3,7 @@
  * (plan/upstream.ts): what they take from a database and hand to the plan. In-process, on one
  * open connection, as the CLI's plan reads it.
  */
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -89,6 +89,22 @@ describe.each(databaseTargets())('reading a plan and an upstream on $name', (tar
     const { plan: blocked } = await onClient((client) => readPlan(client, context()));
     expect(blocked.migrations.blockers).toEqual(["migrations/0005_bad.sql:1:4: Invalid rollout:transaction 'maybe'. Expected on or off."]);
     expect(blocked.summary.blocked).toBe(true);
+
+    // Syntax errors in files the pre-scan classifies (no parser needed to run them): the server
+    // finds them all, at line and column, without running anything, and the read-only snapshot
+    // goes on after its failed check (the ledger check reads after it).
+    await rm(join(db.root, 'migrations', '0005_bad.sql'));
+    await writeFile(join(db.root, 'migrations', '0006_typo.sql'), 'ALTER TABLE t ADD COLUMN a text;\nSELEC 1;\n');
+    await writeFile(join(db.root, 'migrations', '0007_typo.sql'), 'ALTER TABLE t ADD COLUMN b text;\n\nCREATE TABLE u (id int;\n');
+    const { plan: typos } = await onClient((client) => readPlan(client, context()));
+    expect(typos.migrations.blockers).toEqual([
+      'migrations/0006_typo.sql:2:1: Syntax error: syntax error at or near "SELEC". Fix the SQL; nothing was run.',
+      'migrations/0007_typo.sql:3:23: Syntax error: syntax error at or near ";". Fix the SQL; nothing was run.',
+    ]);
+    // As the parser leaves them: the broken files are not among those that would run.
+    expect(typos.migrations.pending.map((m) => m.version)).toEqual(['2', '3', '4']);
+    expect(typos.ledger).toEqual({ head: { id: Number(head.id), hash: head.hash }, warnings: [] });
+    expect(await sql(db, "SELECT 1 FROM information_schema.columns WHERE table_name = 't' AND column_name IN ('a', 'b')")).toEqual([]);
   });
 
   it('reads when each soaked dependency last moved out of off, and gates its dependent on that', async () => {

@@ -19,7 +19,7 @@ import type { Problem } from '../problems.ts';
 import type { PreparedMigration } from './execute.ts';
 import { lineColumnAt } from './position.ts';
 import { runsLine } from './sections.ts';
-import { rawParser } from './statements.ts';
+import { loadParser, parseSql, rawParser, type Statement } from './statements.ts';
 
 export interface LintFinding extends Problem {
   rule: string;
@@ -79,7 +79,12 @@ export async function lintMigrations(migrations: readonly PreparedMigration[], p
   }
   const linted = await lintedPaths(migrations);
   try {
-    return findingsOf(migrations, linted.paths, await Promise.all([runSquawk(binary.path, linted.inTransaction, true), runSquawk(binary.path, linted.outside, false)]));
+    const runs = await Promise.all([runSquawk(binary.path, linted.inTransaction, true), runSquawk(binary.path, linted.outside, false)]);
+    // Whether a risky finding is low risk depends on the tables the pending files create, which
+    // takes the parser: load it only for such a finding, so that a plan whose files the pre-scan
+    // classified never compiles its WebAssembly. If it cannot load, no finding is called low risk.
+    if (runs.some((run) => run.some((f) => DANGEROUS_RULES.has(f.rule_name)))) await loadParser().catch(() => undefined);
+    return findingsOf(migrations, linted.paths, runs);
   } finally {
     await linted.cleanup();
   }
@@ -208,11 +213,13 @@ class NewTables {
   /** qualified name → the file and character offset of its CREATE TABLE. */
   private readonly created = new Map<string, { file: string; order: number; offset: number }>();
   private readonly order = new Map<PreparedMigration, number>();
+  private readonly statements = new Map<PreparedMigration, readonly Statement[] | undefined>();
 
   constructor(migrations: readonly PreparedMigration[]) {
     migrations.forEach((migration, order) => {
       this.order.set(migration, order);
-      for (const statement of migration.statements ?? []) {
+      this.statements.set(migration, statementsOf(migration));
+      for (const statement of this.statements.get(migration) ?? []) {
         const node = parseOne(statement.sql)?.CreateStmt as { relation?: Relation; if_not_exists?: boolean } | undefined;
         const name = qualified(node?.relation);
         if (name && !node?.if_not_exists && !this.created.has(name)) this.created.set(name, { file: migration.file.path, order, offset: statement.start });
@@ -222,9 +229,10 @@ class NewTables {
 
   /** Why the statement at line:column of `migration` is low risk, if it is. */
   lowRiskReason(migration: PreparedMigration, line: number, column: number): string | undefined {
-    if (this.created.size === 0 || !migration.statements) return undefined;
+    const statements = this.statements.get(migration);
+    if (this.created.size === 0 || !statements) return undefined;
     const offset = offsetOf(migration.file.sql, line, column);
-    const statement = migration.statements.find((s) => offset >= s.start && offset < s.start + s.sql.length);
+    const statement = statements.find((s) => offset >= s.start && offset < s.start + s.sql.length);
     if (!statement) return undefined;
     const order = this.order.get(migration)!;
     for (const table of targetsOf(statement.sql)) {
@@ -249,6 +257,17 @@ function targetsOf(sql: string): string[] {
     return (drop.objects ?? []).map((o) => (o.List?.items ?? []).map((i) => i.String?.sval ?? '')).map((parts) => (parts.length === 1 ? `public.${parts[0]}` : parts.join('.')));
   }
   return relation ? [relation] : [];
+}
+
+/** A file's statements: as prepared, or, for a file the pre-scan classified, from the parser when it is loaded. */
+function statementsOf(migration: PreparedMigration): readonly Statement[] | undefined {
+  if (migration.statements) return migration.statements;
+  try {
+    // The server version only decides how a file runs, not where its statements are.
+    return parseSql(migration.file.path, migration.file.sql, Number.MAX_SAFE_INTEGER).parsed?.statements;
+  } catch {
+    return undefined; // The parser is not loaded: no finding here was risky.
+  }
 }
 
 function parseOne(sql: string): Record<string, unknown> | undefined {

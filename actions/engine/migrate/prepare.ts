@@ -1,16 +1,15 @@
 /**
  * Decide how each file runs, before anything runs.
  *
- * `parse: 'all'` (plan, preview) runs every file through the real Postgres parser, so that
- * a syntax error in file 7 is reported on the pull request, before anything is merged.
- * `parse: 'needed'` (apply) runs the parser only on files that need it to be classified or
+ * `parse: 'all'` runs every file through the real Postgres parser.
+ * `parse: 'needed'` (apply, plan) runs the parser only on files that need it to be classified or
  * split: the lexical pre-scan (prescan.ts) found a keyword that may make a statement
  * non-transactional or control transactions, a directive asks for statement-by-statement
  * execution, or the server is older than Postgres 12 — and of those, not the files the lexer
  * can classify with certainty (lexical-classify.ts: CREATE/DROP INDEX CONCURRENTLY files and
  * plain BEGIN … COMMIT files, the common ones). Every other file is an ordinary
- * transactional file; Postgres reports its syntax errors, with their position, when it runs,
- * and rolls it back alone.
+ * transactional file; the server checks the syntax of those without running them
+ * (syntax-check.ts), and reports the errors with their position.
  */
 import type { Problem } from '../problems.ts';
 import type { MigrationFile } from './files.ts';

@@ -11,7 +11,7 @@ import { hasErrors, sortProblems, type Problem } from '../problems.ts';
 import { readMigrationFiles, type MigrationFile, type MigrationFiles } from './files.ts';
 import { ensureHistory, readHistory, readHistoryRows, toHistoryRecords, upsertRecordSql, type HistoryRecord } from './history.ts';
 import { planMigrations, planBaseline, resolveDuplicates, type MigrationPlan } from './planner.ts';
-import { classifyMigrations, parseClassified, prepareMigrations } from './prepare.ts';
+import { classifyMigrations, parseClassified, type Classified } from './prepare.ts';
 import { executeMigrations, type AppliedMigration, type PreparedMigration, type ProgressEvent } from './execute.ts';
 import { lintMigrations, type LintFinding } from './lint.ts';
 import { checkSyntax } from './syntax-check.ts';
@@ -77,13 +77,46 @@ export async function inspectMigrations(
   return { plan, history, problems: sortProblems([...fileProblems, ...plan.problems]) };
 }
 
-/** Read-only: the status plus how each pending file would run and squawk's findings on it. */
-export async function previewMigrations(client: pg.ClientBase, ctx: MigrationContext, options: { retryFailed?: boolean } = {}): Promise<MigrationPreview> {
-  const status = await inspectMigrations(client, ctx, options);
-  const { prepared, problems } = await prepareMigrations(status.plan.toRun, await serverVersion(client), { parse: 'all' });
-  const lint = await lintMigrations(prepared, ctx.processEnv);
-  return { ...status, prepared, lint, problems: sortProblems([...status.problems, ...problems, ...pendingFileProblems(ctx, prepared)]) };
+export interface PreviewOptions {
+  retryFailed?: boolean;
+  /**
+   * What else runs on the client meanwhile (a plan reads live state beside the preview): the
+   * syntax check waits for it, since its queries would fail in the check's aborted savepoint.
+   */
+  after?: Promise<unknown>;
 }
+
+/**
+ * Read-only, inside a snapshot (readOnly): the status plus how each pending file would run and
+ * squawk's findings on it. Every pending file is syntax-checked, so that a syntax error in
+ * file 7 is reported on the pull request before anything is merged; as apply does, only the
+ * files the pre-scan cannot classify go through libpg-query, and the server checks the others
+ * in one round trip (under a savepoint), so that a plan of ordinary files never loads the
+ * parser's WebAssembly (most of the plan action's start-up: bench/actions/plan-cold-start.mjs).
+ */
+export async function previewMigrations(client: pg.ClientBase, ctx: MigrationContext, options: PreviewOptions = {}): Promise<MigrationPreview> {
+  const status = await inspectMigrations(client, ctx, options);
+  const version = await serverVersion(client);
+  const { classified, problems: directiveProblems } = classifyMigrations(status.plan.toRun, version, { parse: 'needed' });
+  const { prepared, problems: parseProblems } = await parseClassified(classified, version);
+  // squawk runs while the server checks the syntax.
+  const [linted, syntaxProblems] = await Promise.all([
+    lintMigrations(prepared, ctx.processEnv),
+    (async () => {
+      await options.after;
+      return checkUnparsedSyntax(client, unparsedFiles(classified), version, { keepTransaction: true });
+    })(),
+  ]);
+  // A file with a syntax error is left out of the pending files, as the parser leaves it (prepare.ts):
+  // lint again without it, so that nothing (low risk, "lint did not run") refers to it.
+  const broken = new Set(syntaxProblems.filter((p) => p.severity === 'error').map((p) => p.file));
+  const kept = broken.size > 0 ? prepared.filter((m) => !broken.has(m.file.path)) : prepared;
+  const lint = kept === prepared ? linted : await lintMigrations(kept, ctx.processEnv);
+  return { ...status, prepared: kept, lint, problems: sortProblems([...status.problems, ...directiveProblems, ...parseProblems, ...syntaxProblems, ...pendingFileProblems(ctx, kept)]) };
+}
+
+/** The files libpg-query does not read (the lexer's classification is no syntax check): the server checks them. */
+const unparsedFiles = (classified: readonly Classified[]): MigrationFile[] => classified.filter((c) => !c.needsParser).map((c) => c.file);
 
 /**
  * Apply pending migrations. The caller holds the environment lock (lockEnvironment) on
@@ -101,11 +134,7 @@ export async function applyMigrations(client: pg.ClientBase, ctx: MigrationConte
   // Only files the pre-scan cannot classify go through the parser (see prepare.ts); plan parses them all.
   const { classified, problems: directiveProblems } = classifyMigrations(status.plan.toRun, version, { parse: 'needed' });
   // The others are syntax-checked by the server, all in one round trip, while the parser loads and runs here.
-  const syntaxProblems = checkUnparsedSyntax(
-    client,
-    classified.filter((c) => !c.needsParser).map((c) => c.file),
-    version,
-  );
+  const syntaxProblems = checkUnparsedSyntax(client, unparsedFiles(classified), version);
   const { prepared, problems: parseProblems } = await parseClassified(classified, version);
   const problems = sortProblems([...status.problems, ...directiveProblems, ...parseProblems, ...(await syntaxProblems), ...pendingFileProblems(ctx, prepared)]);
   if (hasErrors(problems)) throw new ValidationError(problems.filter((p) => p.severity === 'error'));
@@ -167,9 +196,9 @@ function platformAdvice(postgresMessage: string, env: Environment): string | und
   return isMissingSupabaseObject(postgresMessage) ? supabasePlatformHint(database.kind, env.file) : undefined;
 }
 
-async function checkUnparsedSyntax(client: pg.ClientBase, unparsed: readonly MigrationFile[], version: number): Promise<Problem[]> {
+async function checkUnparsedSyntax(client: pg.ClientBase, unparsed: readonly MigrationFile[], version: number, options: { keepTransaction?: boolean } = {}): Promise<Problem[]> {
   if (unparsed.length === 0) return [];
-  const { problems, unchecked } = await checkSyntax(client, unparsed);
+  const { problems, unchecked } = await checkSyntax(client, unparsed, options);
   if (unchecked.length > 0) {
     await loadParser();
     for (const file of unchecked) problems.push(...parseSql(file.path, file.sql, version).problems);

@@ -8,6 +8,11 @@
  *
  * Files must be lexically closed (no unterminated string, comment or dollar quote), or one
  * would swallow the next: the pre-scan sends those to libpg-query instead.
+ *
+ * Inside a transaction (a plan's read-only snapshot), the failing statement would abort it:
+ * `keepTransaction` puts each round trip under a savepoint and rolls back to it, so that the
+ * transaction goes on as if nothing had been sent. Nothing else may use the client meanwhile
+ * (its queries would run in the aborted savepoint and fail).
  */
 import type pg from 'pg';
 import type { Problem } from '../problems.ts';
@@ -29,7 +34,38 @@ export interface SyntaxCheck {
 /** Keep each query string reasonably small. */
 const MAX_BATCH_CHARS = 4 * 1024 * 1024;
 
-export async function checkSyntax(client: pg.ClientBase, files: readonly MigrationFile[]): Promise<SyntaxCheck> {
+const SAVEPOINT = 'rollout_syntax_check';
+
+export async function checkSyntax(client: pg.ClientBase, files: readonly MigrationFile[], options: { keepTransaction?: boolean } = {}): Promise<SyntaxCheck> {
+  if (files.length === 0) return { problems: [], unchecked: [] };
+  if (!options.keepTransaction || !(await startSavepoint(client))) return checkBatches((sql) => rejectionOf(client.query(sql)), files);
+  try {
+    return await checkBatches(async (sql) => {
+      const error = await rejectionOf(client.query(sql));
+      await client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
+      return error;
+    }, files);
+  } finally {
+    await client.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
+  }
+}
+
+/**
+ * Whether the client is in a transaction, which now has the savepoint. Outside one (the plan
+ * that apply computes runs in autocommit) SAVEPOINT fails with no_active_sql_transaction,
+ * harmlessly, and there is no transaction to keep.
+ */
+async function startSavepoint(client: pg.ClientBase): Promise<boolean> {
+  try {
+    await client.query(`SAVEPOINT ${SAVEPOINT}`);
+    return true;
+  } catch (error) {
+    if (isPostgresError(error) && error.code === '25P01') return false;
+    throw error;
+  }
+}
+
+async function checkBatches(run: (sql: string) => Promise<unknown>, files: readonly MigrationFile[]): Promise<SyntaxCheck> {
   const problems: Problem[] = [];
   let rest = files;
   // Each round trip reports the first error; go on after it, so that several are reported at once.
@@ -42,7 +78,7 @@ export async function checkSyntax(client: pg.ClientBase, files: readonly Migrati
       sql += file.sql + SEPARATOR;
     }
     const batch = rest.slice(0, starts.length);
-    const error = await rejectionOf(client.query(sql));
+    const error = await run(sql);
     if (!isPostgresError(error) || (error.message !== SENTINEL && !error.position)) return { problems, unchecked: [...rest] };
     if (error.message === SENTINEL) {
       rest = rest.slice(batch.length);

@@ -30,10 +30,12 @@ export interface PlanReading {
 }
 
 export async function readPlan(client: pg.ClientBase, ctx: PlanContext): Promise<PlanReading> {
-  // Together: the migration files are read from disk while the database answers.
+  // Together: the migration files are read from disk while the database answers. The
+  // preview's syntax check, which fails a statement under a savepoint, waits for the live reads.
+  const reading = timed('plan: read live', () => readLiveState(client, ctx.env.flagTable));
   const [preview, live] = await Promise.all([
-    timed('plan: migrations preview', () => previewMigrations(client, { root: ctx.root, env: ctx.env, processEnv: ctx.processEnv })),
-    timed('plan: read live', () => readLiveState(client, ctx.env.flagTable)),
+    timed('plan: migrations preview', () => previewMigrations(client, { root: ctx.root, env: ctx.env, processEnv: ctx.processEnv }, { after: reading.catch(() => undefined) })),
+    reading,
   ]);
   // After: one client runs one query at a time (pg deprecates queueing them).
   const ledger = ctx.ledgerCheck === false ? undefined : await timed('plan: ledger check', () => readIntegrityWarnings(client, ctx.env.name, { quick: true }));
