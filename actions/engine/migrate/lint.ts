@@ -208,14 +208,24 @@ class NewTables {
   /** qualified name → the file and character offset of its CREATE TABLE. */
   private readonly created = new Map<string, { file: string; order: number; offset: number }>();
   private readonly order = new Map<PreparedMigration, number>();
+  /**
+   * Index (qualified: an index lives in its table's schema) → its table, for the indexes the
+   * pending set creates: DROP INDEX names only the index, and Prisma drops and recreates
+   * unique indexes of tables it made a few migrations before.
+   */
+  private readonly indexes = new Map<string, string>();
 
   constructor(migrations: readonly PreparedMigration[]) {
     migrations.forEach((migration, order) => {
       this.order.set(migration, order);
       for (const statement of migration.statements ?? []) {
-        const node = parseOne(statement.sql)?.CreateStmt as { relation?: Relation; if_not_exists?: boolean } | undefined;
+        const stmt = parseOne(statement.sql);
+        const node = stmt?.CreateStmt as { relation?: Relation; if_not_exists?: boolean } | undefined;
         const name = qualified(node?.relation);
         if (name && !node?.if_not_exists && !this.created.has(name)) this.created.set(name, { file: migration.file.path, order, offset: statement.start });
+        const index = stmt?.IndexStmt as { idxname?: string; relation?: Relation } | undefined;
+        const table = qualified(index?.relation);
+        if (index?.idxname && table) this.indexes.set(`${index.relation?.schemaname ?? 'public'}.${index.idxname}`, table);
       }
     });
   }
@@ -227,26 +237,35 @@ class NewTables {
     const statement = migration.statements.find((s) => offset >= s.start && offset < s.start + s.sql.length);
     if (!statement) return undefined;
     const order = this.order.get(migration)!;
-    for (const table of targetsOf(statement.sql)) {
-      const creation = this.created.get(table);
-      if (!creation) continue;
-      const earlier = creation.order < order || (creation.order === order && creation.offset <= statement.start);
-      if (earlier) return `${table} is created by ${creation.file} in this same set of pending migrations, so nothing reads or writes it yet`;
-    }
-    return undefined;
+    const targets = targetsOf(statement.sql, (index) => this.indexes.get(index));
+    const creations = targets.map((table) => ({ table, creation: this.created.get(table) }));
+    const earlier = (c: { order: number; offset: number } | undefined): boolean => c !== undefined && (c.order < order || (c.order === order && c.offset <= statement.start));
+    // Every table the statement locks must be new (DROP TABLE new_one, old_one still locks old_one).
+    if (creations.length === 0 || !creations.every((c) => earlier(c.creation))) return undefined;
+    const [{ table, creation }] = creations;
+    return `${table} is created by ${creation!.file} in this same set of pending migrations, so nothing reads or writes it yet`;
   }
 }
 
-/** The tables a statement works on (the one it alters, indexes, renames, drops or creates). */
-function targetsOf(sql: string): string[] {
+/**
+ * The tables a statement works on (the one it alters, indexes, renames, drops or creates);
+ * for DROP INDEX, the tables of the dropped indexes that `tableOfIndex` knows.
+ */
+function targetsOf(sql: string, tableOfIndex: (qualifiedIndex: string) => string | undefined): string[] {
   const stmt = parseOne(sql);
   if (!stmt) return [];
   const [type, node] = Object.entries(stmt)[0] ?? ['', {}];
   const relation = qualified((node as { relation?: Relation }).relation);
   if (type === 'DropStmt') {
     const drop = node as { removeType?: string; objects?: { List?: { items?: { String?: { sval?: string } }[] } }[] };
-    if (drop.removeType !== 'OBJECT_TABLE') return [];
-    return (drop.objects ?? []).map((o) => (o.List?.items ?? []).map((i) => i.String?.sval ?? '')).map((parts) => (parts.length === 1 ? `public.${parts[0]}` : parts.join('.')));
+    const names = (drop.objects ?? []).map((o) => (o.List?.items ?? []).map((i) => i.String?.sval ?? '')).map((parts) => (parts.length === 1 ? `public.${parts[0]}` : parts.join('.')));
+    if (drop.removeType === 'OBJECT_TABLE') return names;
+    // Low risk only when every index dropped is on a new table: one unknown index may lock a table in use.
+    if (drop.removeType === 'OBJECT_INDEX') {
+      const tables = names.map(tableOfIndex);
+      return tables.every((t) => t !== undefined) ? tables : [];
+    }
+    return [];
   }
   return relation ? [relation] : [];
 }
