@@ -41,7 +41,12 @@ export const autoRollbackText = (change: FlagChange, plan: Plan): string =>
     : `an exit criterion breached and moved this flag back to ${describePosition(change.from)} (auto-rollback, ledger #${change.autoRollback?.ledgerId}); apply keeps it there until Git says the same. Reconcile: set its rollout to ${describePosition(change.from)} in ${plan.file}, then move forward again once its criteria hold.`;
 
 export function summaryLine(plan: Plan): string {
-  if (plan.noop && plan.summary.hold === 0) return 'No changes: live state matches Git.';
+  if (plan.noop && plan.summary.hold === 0) {
+    // An edited applied migration leaves nothing pending, but "No changes" above a blocker reads as all clear.
+    const blocked = plan.migrations.blockers.length;
+    if (blocked > 0) return `Nothing to apply, and apply is blocked by ${blocked} migration problem${blocked === 1 ? '' : 's'} (below).`;
+    return 'No changes: live state matches Git.';
+  }
   const parts: string[] = [];
   const s = plan.summary;
   if (s.migrations) parts.push(`${s.migrations} migration${s.migrations === 1 ? '' : 's'} to apply`);
