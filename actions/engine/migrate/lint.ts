@@ -70,7 +70,16 @@ interface SquawkFinding {
   rule_name: string;
 }
 
-export async function lintMigrations(migrations: readonly PreparedMigration[], processEnv: NodeJS.ProcessEnv): Promise<LintFinding[]> {
+export interface LintOptions {
+  /**
+   * Every relation the live database has (schema.name), when the caller read them: a CREATE
+   * TABLE IF NOT EXISTS of a table not among them creates it, so what follows on that table is
+   * low risk too (pg_dump and `supabase db diff` write every table so).
+   */
+  liveRelations?: ReadonlySet<string>;
+}
+
+export async function lintMigrations(migrations: readonly PreparedMigration[], processEnv: NodeJS.ProcessEnv, options: LintOptions = {}): Promise<LintFinding[]> {
   if (migrations.length === 0) return [];
   const binary = findSquawk(processEnv);
   if ('unavailable' in binary) {
@@ -79,7 +88,7 @@ export async function lintMigrations(migrations: readonly PreparedMigration[], p
   }
   const linted = await lintedPaths(migrations);
   try {
-    return findingsOf(migrations, linted.paths, await Promise.all([runSquawk(binary.path, linted.inTransaction, true), runSquawk(binary.path, linted.outside, false)]));
+    return findingsOf(migrations, linted.paths, await Promise.all([runSquawk(binary.path, linted.inTransaction, true), runSquawk(binary.path, linted.outside, false)]), options.liveRelations);
   } finally {
     await linted.cleanup();
   }
@@ -116,10 +125,15 @@ async function lintedPaths(migrations: readonly PreparedMigration[]) {
   };
 }
 
-function findingsOf(migrations: readonly PreparedMigration[], paths: Map<PreparedMigration, string>, squawkRuns: SquawkFinding[][]): LintFinding[] {
+function findingsOf(
+  migrations: readonly PreparedMigration[],
+  paths: Map<PreparedMigration, string>,
+  squawkRuns: SquawkFinding[][],
+  liveRelations: ReadonlySet<string> | undefined,
+): LintFinding[] {
   const byPath = new Map(migrations.map((m) => [paths.get(m) as string, m]));
   const found = squawkRuns.flat();
-  const created = new NewTables(migrations);
+  const created = new NewTables(migrations, liveRelations);
   // What squawk finds on lines that never run (a down section, blanked in the copy it read) is not news.
   const runs = (f: SquawkFinding): boolean => { const m = byPath.get(f.file); return !m || runsLine(m.file.notRun, f.line + 1); };
   return found.filter(runs).map((f) => {
@@ -201,8 +215,9 @@ type Relation = { schemaname?: string; relname?: string };
 const qualified = (r: Relation | undefined): string | undefined => (r?.relname ? `${r.schemaname ?? 'public'}.${r.relname}` : undefined);
 
 /**
- * Tables that a pending migration creates (CREATE TABLE without IF NOT EXISTS, which may find
- * one already there), and where: a later statement on such a table locks nothing anyone uses.
+ * Tables that a pending migration creates, and where: a later statement on such a table locks
+ * nothing anyone uses. CREATE TABLE IF NOT EXISTS may find one already there: it counts only
+ * when the live database is known not to have a relation of that name.
  */
 class NewTables {
   /** qualified name → the file and character offset of its CREATE TABLE. */
@@ -215,14 +230,15 @@ class NewTables {
    */
   private readonly indexes = new Map<string, string>();
 
-  constructor(migrations: readonly PreparedMigration[]) {
+  constructor(migrations: readonly PreparedMigration[], liveRelations?: ReadonlySet<string>) {
     migrations.forEach((migration, order) => {
       this.order.set(migration, order);
       for (const statement of migration.statements ?? []) {
         const stmt = parseOne(statement.sql);
         const node = stmt?.CreateStmt as { relation?: Relation; if_not_exists?: boolean } | undefined;
         const name = qualified(node?.relation);
-        if (name && !node?.if_not_exists && !this.created.has(name)) this.created.set(name, { file: migration.file.path, order, offset: statement.start });
+        const creates = name !== undefined && (!node?.if_not_exists || (liveRelations !== undefined && !liveRelations.has(name)));
+        if (name && creates && !this.created.has(name)) this.created.set(name, { file: migration.file.path, order, offset: statement.start });
         const index = stmt?.IndexStmt as { idxname?: string; relation?: Relation } | undefined;
         const table = qualified(index?.relation);
         if (index?.idxname && table) this.indexes.set(`${index.relation?.schemaname ?? 'public'}.${index.idxname}`, table);

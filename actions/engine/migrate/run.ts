@@ -81,8 +81,17 @@ export async function inspectMigrations(
 export async function previewMigrations(client: pg.ClientBase, ctx: MigrationContext, options: { retryFailed?: boolean } = {}): Promise<MigrationPreview> {
   const status = await inspectMigrations(client, ctx, options);
   const { prepared, problems } = await prepareMigrations(status.plan.toRun, await serverVersion(client), { parse: 'all' });
-  const lint = await lintMigrations(prepared, ctx.processEnv);
+  const lint = await lintMigrations(prepared, ctx.processEnv, { liveRelations: await liveRelations(client) });
   return { ...status, prepared, lint, problems: sortProblems([...status.problems, ...problems, ...pendingFileProblems(ctx, prepared)]) };
+}
+
+/** Every relation outside the system schemas, as schema.name (what CREATE TABLE IF NOT EXISTS would find). */
+async function liveRelations(client: pg.ClientBase): Promise<Set<string>> {
+  const { rows } = await client.query<{ name: string }>(
+    `SELECT n.nspname || '.' || c.relname AS name FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND n.nspname NOT LIKE 'pg_temp_%' AND n.nspname NOT LIKE 'pg_toast_temp_%'`,
+  );
+  return new Set(rows.map((r) => r.name));
 }
 
 /**
