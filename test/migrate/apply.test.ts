@@ -1,3 +1,5 @@
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { databaseTargets, type TestDatabase } from '../support/databases.ts';
 import { apply, query, rejection, withClient, writeMigrations } from './support/migrations.ts';
@@ -32,6 +34,24 @@ describe.each(databaseTargets())('migrate apply on $name', (target) => {
     ]);
     expect(history[0].checksum).toMatch(/^[0-9a-f]{64}$/);
     expect((await apply(db)).applied).toEqual([]);
+  });
+
+  it('runs a migration that is a symbolic link to a file elsewhere, as dbmate and Supabase do; a dangling link is an error at its name', async () => {
+    // A shared file linked into the history: ../shared/2_tag.sql
+    await writeMigrations(db.root, { '1_items.sql': 'CREATE TABLE items (id bigint PRIMARY KEY);', '3_more.sql': 'ALTER TABLE items ADD COLUMN note text;' });
+    await mkdir(join(db.root, 'shared'), { recursive: true });
+    await writeFile(join(db.root, 'shared', '2_tag.sql'), 'ALTER TABLE items ADD COLUMN tag text;');
+    await symlink('../shared/2_tag.sql', join(db.root, 'migrations', '2_tag.sql'));
+    expect((await apply(db)).applied.map((a) => a.file.path)).toEqual(['migrations/1_items.sql', 'migrations/2_tag.sql', 'migrations/3_more.sql']);
+    expect(await query(db, "SELECT column_name FROM information_schema.columns WHERE table_name = 'items' ORDER BY ordinal_position")).toEqual([
+      { column_name: 'id' }, { column_name: 'tag' }, { column_name: 'note' },
+    ]);
+    await symlink('../shared/4_gone.sql', join(db.root, 'migrations', '4_gone.sql'));
+    const error = (await rejection(apply(db))) as ValidationError;
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.problems.map((p) => [p.file, p.line, p.column, p.severity, p.message])).toEqual([
+      ['migrations/4_gone.sql', 1, 1, 'error', 'migrations/4_gone.sql is a symbolic link to ../shared/4_gone.sql, which does not exist. Restore the file it points to, or remove the link.'],
+    ]);
   });
 
   it('rolls back a failing migration alone and names file, line and column', async () => {
