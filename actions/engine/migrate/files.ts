@@ -175,7 +175,41 @@ export async function readMigrationFiles(root: string, directory: string): Promi
   }
   const ordering: MigrationOrdering = files.length > 0 && files.every((f) => f.layout === 'folder') ? 'prisma' : 'version';
   files.sort((a, b) => compareMigrations(a, b, ordering) || PRISMA_ORDER.compare(a.path, b.path));
+  if (ordering === 'version') problems.push(...widthOrderProblems(files));
   return { files, ordering, problems };
+}
+
+/**
+ * Timestamp versions of different widths (20240526_x.sql beside 20240718223009_y.sql) order differently
+ * as numbers, which rollout uses, and as names, which dbmate and Supabase's CLI use: the tool
+ * that migrated production ran them in another order than rollout would. Said once per file
+ * that runs earlier than its name sorts, at that file.
+ */
+function widthOrderProblems(files: readonly MigrationFile[]): Problem[] {
+  // Timestamps only (a date has 8 digits at least): 9_x.sql before 10_y.sql is a number sequence by intent.
+  const plain = files.filter((f) => f.layout === 'file' && f.versionText.length >= 8);
+  if (new Set(plain.map((f) => f.versionText.length)).size < 2) return [];
+  const basename = (f: MigrationFile): string => f.path.slice(f.path.lastIndexOf('/') + 1);
+  const overtaken = new Map<MigrationFile, MigrationFile[]>();
+  let highest: MigrationFile | undefined;
+  for (const file of plain) {
+    if (highest && basename(file) < basename(highest)) overtaken.set(highest, [...(overtaken.get(highest) ?? []), file]);
+    else highest = file;
+  }
+  return [...overtaken].map(([early, later]) => {
+    const width = (f: MigrationFile): string => `${f.versionText.length} digits`;
+    const names = later.slice(0, 3).map(basename).join(', ') + (later.length > 3 ? ` and ${later.length - 3} more` : '');
+    return {
+      file: early.path,
+      line: 1,
+      column: 1,
+      severity: 'warning' as const,
+      message:
+        `${early.path} (version ${early.versionText}, ${width(early)}) runs before ${names} (${width(later[0])}): rollout orders files by version as a number, ` +
+        `but dbmate and Supabase's CLI order them by name, which puts it after. Give every version one width before it is applied anywhere ` +
+        `(e.g. ${early.versionText.padEnd(later[0].versionText.length, '0')}_${early.name}.sql), or check that this order is the one you mean.`,
+    };
+  });
 }
 
 const hasMigrationSql = (dir: string): boolean => existsSync(join(dir, 'migration.sql'));
