@@ -1,4 +1,5 @@
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { databaseTargets, type TestDatabase } from '../support/databases.ts';
@@ -158,6 +159,40 @@ describe.each(databaseTargets())('migrate apply on $name', (target) => {
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).problems[0].message).toMatch(/was applied on .* but its content has changed/);
     expect(await query(db, "SELECT 1 FROM rollout.schema_migrations WHERE version = 2")).toHaveLength(0);
+  });
+
+  it('lets a reformatted applied file through with a warning when Git has the text that ran and it parses to the same statements; an edit still blocks', async () => {
+    // Prisma's generated SQL put through a formatter after it was applied: same statements, other text.
+    const generated = 'CREATE TABLE "Plan" (\n    "id" SERIAL NOT NULL,\n    "customerId" TEXT,\n    CONSTRAINT "Plan_pkey" PRIMARY KEY ("id")\n);\n';
+    const formatted = '-- CreateTable\ncreate table\n  "Plan" (\n    "id" serial not null,\n    "customerId" text,\n    constraint "Plan_pkey" primary key ("id")\n  );\n';
+    await writeMigrations(db.root, { '1_plan.sql': generated });
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: db.root, stdio: 'pipe' });
+    git('init', '-q');
+    git('add', 'migrations');
+    git('commit', '-qm', 'plan table');
+    await apply(db);
+    const applied = git('rev-parse', 'HEAD').toString().trim();
+    await writeMigrations(db.root, { '1_plan.sql': formatted, '2_more.sql': 'ALTER TABLE "Plan" ADD COLUMN note text;' });
+    const report = await apply(db);
+    expect(report.applied.map((a) => a.file.path)).toEqual(['migrations/2_more.sql']);
+    expect(report.problems.map((p) => [p.file, p.severity, p.message])).toEqual([
+      [
+        'migrations/1_plan.sql',
+        'warning',
+        expect.stringMatching(
+          new RegExp(`^migrations/1_plan\\.sql was reformatted since it was applied on .* but its statements are the ones that ran \\(the file at commit ${applied.slice(0, 12)}\\): nothing to run again\\. Record its new checksum with \`rollout migrate baseline --env test --version 1\` to stop this warning\\.$`),
+        ),
+      ],
+    ]);
+    // One token different is an edit, reformatted or not.
+    await writeMigrations(db.root, { '1_plan.sql': formatted.replace('text', 'varchar(40)') });
+    const error = (await rejection(apply(db))) as ValidationError;
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.problems[0].message).toMatch(/^migrations\/1_plan\.sql was applied on .* but its content has changed since/);
+    // Without the text that ran (history gone, as in a shallow clone), a reformat is not taken on trust.
+    await writeMigrations(db.root, { '1_plan.sql': formatted });
+    await rm(join(db.root, '.git'), { recursive: true, force: true });
+    expect(((await rejection(apply(db))) as ValidationError).problems[0].message).toMatch(/but its content has changed since/);
   });
 
   it('reports missing and out-of-order files, and allows them when configured', async () => {

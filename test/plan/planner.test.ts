@@ -256,6 +256,14 @@ describe('planner', () => {
     expect(renderPlan(buildPlan({ desired: env([]), live: live({}), migrations: noMigrations, commit: null }), 'text').split('\n')[1]).toBe('No changes: live state matches Git.');
   });
 
+  it("shows the migrations' warnings, which block nothing, in text and in the PR comment", () => {
+    const warning = 'migrations/1_plan.sql:1:1: migrations/1_plan.sql was reformatted since it was applied';
+    const p = buildPlan({ desired: env([]), live: live({}), migrations: { appliedCount: 1, pending: [], blockers: [], warnings: [warning] }, commit: null });
+    expect(p.migrations.blockers).toEqual([]);
+    expect(renderPlan(p, 'text').split('\n').slice(1, 3)).toEqual(['No changes: live state matches Git.', `⚠ ${warning}`]);
+    expect(renderPlan(p, 'markdown')).toContain(`> [!WARNING]\n> ${warning}`);
+  });
+
   it('lists flags by key, whatever order the file and the database give them in', () => {
     const p = plan(env([flag('b', 1), flag('a', 1)]), live({ d: 1, c: 1 }, { d: rollout(1), c: rollout(1) }));
     expect(p.flags.map((c) => c.key)).toEqual(['a', 'b', 'c', 'd']);

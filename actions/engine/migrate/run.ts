@@ -12,6 +12,7 @@ import { readMigrationFiles, type MigrationFile, type MigrationFiles } from './f
 import { ensureHistory, readHistory, readHistoryRows, toHistoryRecords, upsertRecordSql, type HistoryRecord } from './history.ts';
 import { planMigrations, planBaseline, resolveDuplicates, type MigrationPlan } from './planner.ts';
 import { classifyMigrations, parseClassified, prepareMigrations } from './prepare.ts';
+import { findReformatted } from './reformatted.ts';
 import { executeMigrations, type AppliedMigration, type PreparedMigration, type ProgressEvent } from './execute.ts';
 import { lintMigrations, type LintFinding } from './lint.ts';
 import { checkSyntax } from './syntax-check.ts';
@@ -66,7 +67,13 @@ export async function inspectMigrations(
   const settings = ctx.env.migrations;
   const [{ files, ordering, problems: fileProblems }, rows] = await Promise.all([read ?? readMigrationFiles(ctx.root, settings.directory), readHistoryRows(client)]);
   const history = toHistoryRecords(rows, files);
+  const applied = new Map(history.filter((r) => r.status === 'applied').map((r) => [r.id, r]));
+  const changed = files.flatMap((file) => {
+    const record = applied.get(file.id);
+    return record && record.checksum !== file.checksum ? [{ file, record }] : [];
+  });
   const plan = planMigrations(files, history, {
+    reformatted: await findReformatted(ctx.root, changed),
     ordering,
     allowMissing: settings.allowMissing,
     allowOutOfOrder: settings.allowOutOfOrder,

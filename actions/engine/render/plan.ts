@@ -76,6 +76,7 @@ function renderPlanText(plan: Plan, color: boolean): string {
   if (unlinted) out.push(c.yellow(`! ${unlinted}`));
   for (const warning of [...(plan.fileWarnings ?? []), ...(plan.ledger?.warnings ?? [])]) out.push(c.yellow(`⚠ ${warning}`));
   for (const blocker of plan.migrations.blockers) out.push(c.red(`✗ blocked: ${blocker}`));
+  for (const warning of plan.migrations.warnings ?? []) out.push(c.yellow(`⚠ ${warning}`));
   if (plan.migrations.pending.length > 0) {
     out.push('', c.bold(`Migrations (${plan.migrations.pending.length} pending, ${plan.migrations.appliedCount} applied)`));
     for (const m of plan.migrations.pending) {
@@ -122,6 +123,7 @@ export function renderPlanMarkdown(plan: Plan): string {
   if (unlinted) out.push('', `> [!WARNING]\n> ${capitalize(unlinted)}. The pending migrations below were not checked for locks or rewrites.`);
   for (const warning of [...(plan.fileWarnings ?? []), ...(plan.ledger?.warnings ?? [])]) out.push('', `> [!WARNING]\n> ${warning}`);
   for (const blocker of plan.migrations.blockers) out.push('', `> [!CAUTION]\n> Apply is blocked: ${blocker}`);
+  for (const warning of plan.migrations.warnings ?? []) out.push('', `> [!WARNING]\n> ${warning}`);
   if (plan.migrations.pending.length > 0) {
     out.push('', `#### Migrations (${plan.migrations.pending.length} pending)`, '', '| file | runs | lint |', '| --- | --- | --- |');
     const groups: LintGroup[] = [];
