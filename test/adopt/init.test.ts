@@ -1,7 +1,7 @@
 /** `rollout init`: the caller workflows it writes, where they go, and what it refuses. */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -81,6 +81,55 @@ describe('init', () => {
     expect(existsSync(join(root, 'migrations/.gitkeep'))).toBe(true);
     expect(await readFile(join(root, 'environments/local.yaml'), 'utf8')).not.toContain('directory:');
     expect((await cli(['--root', root, 'validate'])).stdout).toBe('✓ 1 environment(s) valid: local\n');
+  });
+
+  /** Write files under root: { 'packages/db/prisma/migrations/…/migration.sql': '…' }. */
+  async function files(tree: Record<string, string>): Promise<void> {
+    for (const [path, content] of Object.entries(tree)) {
+      await mkdir(join(root, path, '..'), { recursive: true });
+      await writeFile(join(root, path), content);
+    }
+  }
+  const MIGRATION = 'CREATE TABLE "User" (id integer PRIMARY KEY);\n';
+  const LOCK = 'provider = "postgresql"\n';
+
+  it("in a monorepo, finds the one package's Prisma folder (not a library's in node_modules) and points every environment and the PR workflow at it", async () => {
+    await files({
+      'packages/prisma/migrations/20230404095503_init/migration.sql': MIGRATION,
+      'packages/prisma/migrations/migration_lock.toml': LOCK,
+      'node_modules/some-lib/prisma/migrations/1_x/migration.sql': MIGRATION,
+      'apps/web/src/migrations/readme.txt': 'a bare migrations/ below the root is not a history\n',
+    });
+    const run = await cli(['--root', root, 'init', '--env', 'staging']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Every environment reads its migrations from packages/prisma/migrations/.');
+    for (const env of ['local', 'staging']) {
+      expect(await readFile(join(root, `environments/${env}.yaml`), 'utf8')).toContain('  directory: packages/prisma/migrations   # found here by rollout init\n');
+    }
+    expect(existsSync(join(root, 'migrations'))).toBe(false);
+    expect(await readFile(join(root, '.github/workflows/rollout-pr.yml'), 'utf8')).toContain('"packages/prisma/migrations/**"');
+    expect((await cli(['--root', root, 'validate'])).code).toBe(0);
+  });
+
+  it('knows a Prisma folder of any name by its migration_lock.toml', async () => {
+    await files({ 'packages/db/schema-migrations/migration_lock.toml': LOCK, 'packages/db/schema-migrations/20240101000000_init/migration.sql': MIGRATION });
+    const run = await cli(['--root', root, 'init', '--no-workflows']);
+    expect(run.code).toBe(0);
+    expect(await readFile(join(root, 'environments/local.yaml'), 'utf8')).toContain('  directory: packages/db/schema-migrations   # found here by rollout init\n');
+  });
+
+  it('with two packages that each have a history, asks which one instead of guessing, before writing anything', async () => {
+    await files({ 'apps/api/prisma/migrations/1_init/migration.sql': MIGRATION, 'apps/jobs/supabase/migrations/20240101000000_init.sql': MIGRATION });
+    const run = await cli(['--root', root, 'init']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      'Found several migration folders: apps/api/prisma/migrations, apps/jobs/supabase/migrations. Say which one the environments read, e.g. rollout init --migrations apps/api/prisma/migrations',
+    );
+    expect(existsSync(join(root, 'rollout.yaml'))).toBe(false);
+    // A folder at the root is the repository's own: it wins without a question.
+    await files({ 'prisma/migrations/1_init/migration.sql': MIGRATION });
+    expect((await cli(['--root', root, 'init', '--no-workflows'])).code).toBe(0);
+    expect(await readFile(join(root, 'environments/local.yaml'), 'utf8')).toContain('  directory: prisma/migrations   # found here by rollout init\n');
   });
 
   it('refuses names that cannot be environments, before writing anything', async () => {

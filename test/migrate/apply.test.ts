@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { databaseTargets, type TestDatabase } from '../support/databases.ts';
 import { apply, query, rejection, withClient, writeMigrations } from './support/migrations.ts';
@@ -32,6 +35,24 @@ describe.each(databaseTargets())('migrate apply on $name', (target) => {
     ]);
     expect(history[0].checksum).toMatch(/^[0-9a-f]{64}$/);
     expect((await apply(db)).applied).toEqual([]);
+  });
+
+  it('runs a migration that is a symbolic link to a file elsewhere, as dbmate and Supabase do; a dangling link is an error at its name', async () => {
+    // A shared file linked into the history: ../shared/2_tag.sql
+    await writeMigrations(db.root, { '1_items.sql': 'CREATE TABLE items (id bigint PRIMARY KEY);', '3_more.sql': 'ALTER TABLE items ADD COLUMN note text;' });
+    await mkdir(join(db.root, 'shared'), { recursive: true });
+    await writeFile(join(db.root, 'shared', '2_tag.sql'), 'ALTER TABLE items ADD COLUMN tag text;');
+    await symlink('../shared/2_tag.sql', join(db.root, 'migrations', '2_tag.sql'));
+    expect((await apply(db)).applied.map((a) => a.file.path)).toEqual(['migrations/1_items.sql', 'migrations/2_tag.sql', 'migrations/3_more.sql']);
+    expect(await query(db, "SELECT column_name FROM information_schema.columns WHERE table_name = 'items' ORDER BY ordinal_position")).toEqual([
+      { column_name: 'id' }, { column_name: 'tag' }, { column_name: 'note' },
+    ]);
+    await symlink('../shared/4_gone.sql', join(db.root, 'migrations', '4_gone.sql'));
+    const error = (await rejection(apply(db))) as ValidationError;
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.problems.map((p) => [p.file, p.line, p.column, p.severity, p.message])).toEqual([
+      ['migrations/4_gone.sql', 1, 1, 'error', 'migrations/4_gone.sql is a symbolic link to ../shared/4_gone.sql, which does not exist. Restore the file it points to, or remove the link.'],
+    ]);
   });
 
   it('rolls back a failing migration alone and names file, line and column', async () => {
@@ -138,6 +159,40 @@ describe.each(databaseTargets())('migrate apply on $name', (target) => {
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).problems[0].message).toMatch(/was applied on .* but its content has changed/);
     expect(await query(db, "SELECT 1 FROM rollout.schema_migrations WHERE version = 2")).toHaveLength(0);
+  });
+
+  it('lets a reformatted applied file through with a warning when Git has the text that ran and it parses to the same statements; an edit still blocks', async () => {
+    // Prisma's generated SQL put through a formatter after it was applied: same statements, other text.
+    const generated = 'CREATE TABLE "Plan" (\n    "id" SERIAL NOT NULL,\n    "customerId" TEXT,\n    CONSTRAINT "Plan_pkey" PRIMARY KEY ("id")\n);\n';
+    const formatted = '-- CreateTable\ncreate table\n  "Plan" (\n    "id" serial not null,\n    "customerId" text,\n    constraint "Plan_pkey" primary key ("id")\n  );\n';
+    await writeMigrations(db.root, { '1_plan.sql': generated });
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: db.root, stdio: 'pipe' });
+    git('init', '-q');
+    git('add', 'migrations');
+    git('commit', '-qm', 'plan table');
+    await apply(db);
+    const applied = git('rev-parse', 'HEAD').toString().trim();
+    await writeMigrations(db.root, { '1_plan.sql': formatted, '2_more.sql': 'ALTER TABLE "Plan" ADD COLUMN note text;' });
+    const report = await apply(db);
+    expect(report.applied.map((a) => a.file.path)).toEqual(['migrations/2_more.sql']);
+    expect(report.problems.map((p) => [p.file, p.severity, p.message])).toEqual([
+      [
+        'migrations/1_plan.sql',
+        'warning',
+        expect.stringMatching(
+          new RegExp(`^migrations/1_plan\\.sql was reformatted since it was applied on .* but its statements are the ones that ran \\(the file at commit ${applied.slice(0, 12)}\\): nothing to run again\\. Record its new checksum with \`rollout migrate baseline --env test --version 1\` to stop this warning\\.$`),
+        ),
+      ],
+    ]);
+    // One token different is an edit, reformatted or not.
+    await writeMigrations(db.root, { '1_plan.sql': formatted.replace('text', 'varchar(40)') });
+    const error = (await rejection(apply(db))) as ValidationError;
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.problems[0].message).toMatch(/^migrations\/1_plan\.sql was applied on .* but its content has changed since/);
+    // Without the text that ran (history gone, as in a shallow clone), a reformat is not taken on trust.
+    await writeMigrations(db.root, { '1_plan.sql': formatted });
+    await rm(join(db.root, '.git'), { recursive: true, force: true });
+    expect(((await rejection(apply(db))) as ValidationError).problems[0].message).toMatch(/but its content has changed since/);
   });
 
   it('reports missing and out-of-order files, and allows them when configured', async () => {

@@ -60,6 +60,20 @@ describe.each(databaseTargets())('rollout migrate on $name', (target) => {
     expect(status.exitCode).toBe(0);
   });
 
+  it("a dump's CREATE TABLE IF NOT EXISTS creates the table when the database has none: what follows on it is low risk; with the table there, it is not", async () => {
+    // pg_dump and `supabase db diff` write every table this way, its primary key in a later ALTER TABLE ONLY.
+    await writeMigrations(db.root, {
+      '1_dump.sql': 'CREATE TABLE IF NOT EXISTS "public"."study" (id uuid NOT NULL);\nALTER TABLE ONLY "public"."study" ADD CONSTRAINT "study_pkey" PRIMARY KEY (id);',
+    });
+    const fresh = (await run(db, ['plan', '--env', 'test'])).out.join('\n');
+    expect(fresh).toContain('low risk: public.study is created by migrations/1_dump.sql in this same set of pending migrations');
+    expect(fresh).not.toMatch(/error\s+2:\d+ /);
+    await withClient(db, (client) => client.query('CREATE TABLE public.study (id uuid NOT NULL)'));
+    const existing = (await run(db, ['plan', '--env', 'test'])).out.join('\n');
+    expect(existing).not.toContain('low risk: public.study');
+    expect(existing).toMatch(/error\s+2:\d+ .*\(adding-serial-primary-key-field\)/);
+  });
+
   it('adopt: shows what it would record, records with --write, names what it found for a wrong --from, and status shows the adoption', async () => {
     await writeMigrations(db.root, { '20240101000000_orders.sql': 'CREATE TABLE orders (id int);\n', '20240102000000_next.sql': 'CREATE TABLE next (id int);\n' });
     await withClient(db, (client) =>

@@ -23,6 +23,9 @@ describe('migration lint', () => {
       '4_maybe.sql': 'CREATE TABLE IF NOT EXISTS users (id bigint PRIMARY KEY, email text);\nCREATE INDEX CONCURRENTLY users_email ON users (email);',
       // Written for psql: pg_dump's \restrict line and inline COPY data, which are not SQL.
       '5_psql.sql': '\\restrict k3y\nCOPY accounts (a) FROM stdin;\nx\n\\.\nCREATE INDEX accounts_c ON accounts (c);\n\\unrestrict k3y\n',
+      // Prisma's shape: a unique index made with its table, replaced by a later migration (DROP INDEX names no table).
+      '6_plans.sql': 'CREATE TABLE "Plan" (id bigint PRIMARY KEY, "customerId" text);\nCREATE UNIQUE INDEX "Plan_customerId_key" ON "Plan" ("customerId");',
+      '7_plans_index.sql': '-- DropIndex\nDROP INDEX "Plan_customerId_key";\nDROP INDEX "public"."orders_note";\nDROP INDEX accounts_a;\nDROP INDEX orders_customer, accounts_b;\nDROP TABLE "Plan", accounts;',
     });
     const { files } = await readMigrationFiles(root, 'migrations');
     // As a plan prepares them: only files the pre-scan cannot classify are parsed (none here), and
@@ -49,6 +52,16 @@ describe('migration lint', () => {
     expect(orders[0]).toMatchObject({ rule: 'require-concurrent-index-creation', severity: 'warning', lines: [1, 2], lowRisk: 'public.orders is created by migrations/1_orders.sql in this same set of pending migrations, so nothing reads or writes it yet' });
     // CREATE TABLE IF NOT EXISTS may find the table there already: no claim of low risk from it.
     expect(findings.filter((f) => f.file === 'migrations/4_maybe.sql' && f.lowRisk)).toEqual([]);
+  });
+
+  it('marks DROP INDEX of an index on a table new in the pending set as low risk: the index names its table', () => {
+    const drops = groupLintFindings(findings).filter((g) => g.file === 'migrations/7_plans_index.sql');
+    expect(drops.map((g) => [g.rule, g.severity, describeLines(g.lines), g.lowRisk])).toEqual([
+      ['require-concurrent-index-deletion', 'warning', 'lines 2, 3', 'public.Plan is created by migrations/6_plans.sql in this same set of pending migrations, so nothing reads or writes it yet'],
+      // accounts is not created here: dropping its index locks a table in use, even beside a new table's index.
+      ['require-concurrent-index-deletion', 'error', 'lines 4, 5', undefined],
+      ['ban-drop-table', 'error', 'line 6', undefined],
+    ]);
   });
 
   it('lints the SQL that runs in a file written for psql, at the lines the file has', () => {

@@ -68,6 +68,32 @@ describe('rollout validate: migrations', () => {
     expect(problems[0].message).toContain('already used by migrations/0001_dup.sql');
   });
 
+  it("warns where timestamps of two widths run in another order than dbmate's and Supabase's name order, at the file that runs early; numbered files are left alone", async () => {
+    write({
+      'environments/staging.yaml': `${SERVER_ENV}migrations:\n  directory: supabase/migrations\n`,
+      'supabase/migrations/00000000000001_schema.sql': 'SELECT 1;\n',
+      'supabase/migrations/20240526_close.sql': 'SELECT 1;\n',
+      'supabase/migrations/20240718223009_invites.sql': 'SELECT 1;\n',
+      'supabase/migrations/20251201155709_recover.sql': 'SELECT 1;\n',
+      'supabase/migrations/20251208_recovery.sql': 'SELECT 1;\n',
+      'supabase/migrations/20260629144634_grants.sql': 'SELECT 1;\n',
+    });
+    const run = await validate('--format', 'json');
+    expect(run.code).toBe(0);
+    const problems = JSON.parse(run.stdout) as { file: string; line: number; column: number; severity: string; message: string }[];
+    expect(problems).toEqual([
+      {
+        file: 'supabase/migrations/20251208_recovery.sql', line: 1, column: 1, severity: 'warning',
+        message:
+          "supabase/migrations/20251208_recovery.sql (version 20251208, 8 digits) runs before 20240718223009_invites.sql, 20251201155709_recover.sql (14 digits): rollout orders files by version as a number, " +
+          "but dbmate and Supabase's CLI order them by name, which puts it after. Give every version one width before it is applied anywhere (e.g. 20251208000000_recovery.sql), or check that this order is the one you mean.",
+      },
+    ]);
+    rmSync(join(root, 'supabase'), { recursive: true });
+    write({ 'supabase/migrations/9_first.sql': 'SELECT 1;\n', 'supabase/migrations/10_second.sql': 'SELECT 1;\n' });
+    expect(JSON.parse((await validate('--format', 'json')).stdout)).toEqual([]);
+  });
+
   it('refuses, for an embedded environment only, an extension PGlite cannot provide', async () => {
     write({
       'environments/local.yaml': EMBEDDED_ENV,

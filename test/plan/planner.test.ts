@@ -245,6 +245,25 @@ describe('planner', () => {
     expect(md).toContain('`~ epsilon: 0.08 → 0.1`');
   });
 
+  it('never says "No changes" over a blocked apply: an edited applied migration leaves nothing to run, yet apply refuses', () => {
+    const blocker = 'migrations/1_m1.sql:1:1: migrations/1_m1.sql was applied on 2026-11-01T00:00:00.000Z but its content has changed since';
+    const p = buildPlan({ desired: env([]), live: live({}), migrations: { appliedCount: 1, pending: [], blockers: [blocker] }, commit: null });
+    const text = renderPlan(p, 'text').split('\n');
+    expect(text[1]).toBe('Nothing to apply, and apply is blocked by 1 migration problem (below).');
+    expect(text[2]).toBe(`✗ blocked: ${blocker}`);
+    expect(renderPlan(p, 'markdown')).toContain('Nothing to apply, and apply is blocked by 1 migration problem (below).');
+    expect(renderPlan(p, 'markdown')).not.toContain('No changes');
+    expect(renderPlan(buildPlan({ desired: env([]), live: live({}), migrations: noMigrations, commit: null }), 'text').split('\n')[1]).toBe('No changes: live state matches Git.');
+  });
+
+  it("shows the migrations' warnings, which block nothing, in text and in the PR comment", () => {
+    const warning = 'migrations/1_plan.sql:1:1: migrations/1_plan.sql was reformatted since it was applied';
+    const p = buildPlan({ desired: env([]), live: live({}), migrations: { appliedCount: 1, pending: [], blockers: [], warnings: [warning] }, commit: null });
+    expect(p.migrations.blockers).toEqual([]);
+    expect(renderPlan(p, 'text').split('\n').slice(1, 3)).toEqual(['No changes: live state matches Git.', `⚠ ${warning}`]);
+    expect(renderPlan(p, 'markdown')).toContain(`> [!WARNING]\n> ${warning}`);
+  });
+
   it('lists flags by key, whatever order the file and the database give them in', () => {
     const p = plan(env([flag('b', 1), flag('a', 1)]), live({ d: 1, c: 1 }, { d: rollout(1), c: rollout(1) }));
     expect(p.flags.map((c) => c.key)).toEqual(['a', 'b', 'c', 'd']);

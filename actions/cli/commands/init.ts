@@ -19,7 +19,7 @@ export function initCommand(ctx: CliContext): Command {
   return new Command('init')
     .description('start a repository: rollout.yaml, environments/ (local plus the ones named), a starter contract and the GitHub workflows; never overwrites a file')
     .addOption(new Option('--env <name...>', 'server environments to create, upstream first (repeatable): --env staging --env production'))
-    .option('--migrations <dir>', `folder of existing migrations (default: the first of ${MIGRATION_FOLDERS.join(', ')} that has files)`)
+    .option('--migrations <dir>', `folder of existing migrations (default: the first of ${MIGRATION_FOLDERS.join(', ')} that has files; else, in a monorepo, the one tool folder a package has, e.g. packages/db/prisma/migrations)`)
     .option('--no-workflows', 'do not write .github/workflows/rollout-*.yml')
     .option('--actions-repository <owner/name>', 'repository of the rollout actions the workflows call', ROLLOUT_REPOSITORY)
     .option('--actions-ref <ref>', 'release the workflows are pinned to', ROLLOUT_TAG)

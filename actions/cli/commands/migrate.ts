@@ -21,7 +21,7 @@ import {
 } from '../../engine/migrate/index.ts';
 
 export function migrateCommand(ctx: CliContext): Command {
-  const migrate = new Command('migrate').description('Apply plain-SQL migrations from migrations/ (history in rollout.schema_migrations)');
+  const migrate = new Command('migrate').description("Apply plain-SQL migrations from the environment's migrations.directory (migrations/ unless it names another, e.g. prisma/migrations; history in rollout.schema_migrations)");
 
   migrate
     .command('status')

@@ -9,6 +9,7 @@ import { maskUrlCredentials } from '../secrets.ts';
 import type { FleetApplyReport, TargetResult } from './apply.ts';
 import { fleetTitle, type FleetPlan, type PlanGroup } from './plan.ts';
 import { describeBudget } from './waves.ts';
+import type { Plan } from '../plan/types.ts';
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -19,7 +20,8 @@ export function renderFleetPlan(plan: FleetPlan, format: PlanFormat): string {
 
 /** "196 targets: 2 migrations to apply, 3 flags to change; 3 targets: …; 1 target: unreachable" */
 export function fleetSummaryLine(plan: FleetPlan): string {
-  if (plan.noop) return `${plural(plan.summary.targets, 'target')}: no changes, live state matches Git.`;
+  // A target blocked by an edited applied migration has nothing to apply, but is not at the desired state.
+  if (plan.noop && plan.summary.blocked === 0) return `${plural(plan.summary.targets, 'target')}: no changes, live state matches Git.`;
   return `${plan.groups.map((g) => `${plural(g.targets.length, 'target')}: ${g.summary}`).join('; ')}.`;
 }
 
@@ -31,13 +33,16 @@ function fleetPlanText(plan: FleetPlan): string {
   plan.groups.forEach((group, i) => {
     out.push('', `Group ${i + 1}: ${plural(group.targets.length, 'target')} — ${group.summary}`, `  ${listTargets(group.targets)}`);
     const sample = representative(plan, group);
-    if (sample?.plan && !sample.plan.noop) out.push(...renderPlan(sample.plan, 'text').trimEnd().split('\n').map((line) => `  │ ${line}`));
+    if (sample?.plan && shows(sample.plan)) out.push(...renderPlan(sample.plan, 'text').trimEnd().split('\n').map((line) => `  │ ${line}`));
     else if (sample?.error) out.push(`  │ ${sample.error.message}`);
   });
   out.push('', 'Waves:');
   for (const wave of plan.waves) out.push(`  ${wave.name}: ${listTargets(wave.targets)}`);
   return `${out.join('\n')}\n`;
 }
+
+/** A group's plan is worth showing when it changes something or says why apply refuses. */
+const shows = (plan: Plan): boolean => !plan.noop || plan.summary.blocked;
 
 function fleetPlanMarkdown(plan: FleetPlan): string {
   const out: string[] = [];
@@ -48,7 +53,7 @@ function fleetPlanMarkdown(plan: FleetPlan): string {
   plan.groups.forEach((group, i) => {
     const sample = representative(plan, group);
     out.push('', `<details${i === 0 ? ' open' : ''}><summary>Group ${i + 1}: ${plural(group.targets.length, 'target')} — ${escapeHtml(group.summary)}</summary>`, '');
-    if (sample?.plan && !sample.plan.noop) out.push(renderPlanMarkdown(sample.plan).replace(/^### .*\n/, `Plan of \`${sample.target}\`, the same for every target of this group:\n`));
+    if (sample?.plan && shows(sample.plan)) out.push(renderPlanMarkdown(sample.plan).replace(/^### .*\n/, `Plan of \`${sample.target}\`, the same for every target of this group:\n`));
     else if (sample?.error) out.push(`\`${sample.target}\`: ${escapeHtml(sample.error.message)}`);
     out.push('', `Targets: ${group.targets.map((t) => `\`${t}\``).join(', ')}`, '', '</details>');
   });

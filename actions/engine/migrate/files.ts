@@ -15,7 +15,7 @@
  * sorts with JavaScript's localeCompare, see PRISMA_ORDER); any other folder runs by version,
  * ties by name.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, statSync, type Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Problem } from '../problems.ts';
@@ -97,10 +97,17 @@ export async function readMigrationFiles(root: string, directory: string): Promi
     throw error;
   }
   const problems: Problem[] = [];
-  if (entries.some((entry) => entry.name === PRISMA_LOCK && entry.isFile())) problems.push(...prismaProviderProblems(join(absoluteDir, PRISMA_LOCK), posix.join(relDir, PRISMA_LOCK)));
+  const kinds = new Map(entries.map((entry) => [entry.name, kindOf(entry, absoluteDir)]));
+  if (kinds.get(PRISMA_LOCK) === 'file') problems.push(...prismaProviderProblems(join(absoluteDir, PRISMA_LOCK), posix.join(relDir, PRISMA_LOCK)));
   const found: { version: string; name: string; layout: MigrationLayout; entry: string; relPath: string; absPath: string }[] = [];
   for (const entry of entries) {
-    if (entry.isFile() && entry.name.endsWith('.sql')) {
+    const kind = kinds.get(entry.name);
+    if (kind === 'broken' && entry.name.endsWith('.sql')) {
+      const relPath = posix.join(relDir, entry.name);
+      problems.push(namingProblem(relPath, `${relPath} is a symbolic link to ${readlinkSync(join(absoluteDir, entry.name))}, which does not exist. Restore the file it points to, or remove the link.`));
+      continue;
+    }
+    if (kind === 'file' && entry.name.endsWith('.sql')) {
       const relPath = posix.join(relDir, entry.name);
       const flyway = FLYWAY_PATTERN.exec(entry.name);
       if (flyway) {
@@ -115,7 +122,7 @@ export async function readMigrationFiles(root: string, directory: string): Promi
         continue;
       }
       found.push({ version: match[1], name: match[2], layout: 'file', entry: entry.name, relPath, absPath: join(absoluteDir, entry.name) });
-    } else if (entry.isDirectory()) {
+    } else if (kind === 'directory') {
       const match = DIR_PATTERN.exec(entry.name);
       const relPath = posix.join(relDir, entry.name, 'migration.sql');
       if (!match) {
@@ -168,10 +175,61 @@ export async function readMigrationFiles(root: string, directory: string): Promi
   }
   const ordering: MigrationOrdering = files.length > 0 && files.every((f) => f.layout === 'folder') ? 'prisma' : 'version';
   files.sort((a, b) => compareMigrations(a, b, ordering) || PRISMA_ORDER.compare(a.path, b.path));
+  if (ordering === 'version') problems.push(...widthOrderProblems(files));
   return { files, ordering, problems };
 }
 
+/**
+ * Timestamp versions of different widths (20240526_x.sql beside 20240718223009_y.sql) order differently
+ * as numbers, which rollout uses, and as names, which dbmate and Supabase's CLI use: the tool
+ * that migrated production ran them in another order than rollout would. Said once per file
+ * that runs earlier than its name sorts, at that file.
+ */
+function widthOrderProblems(files: readonly MigrationFile[]): Problem[] {
+  // Timestamps only (a date has 8 digits at least): 9_x.sql before 10_y.sql is a number sequence by intent.
+  const plain = files.filter((f) => f.layout === 'file' && f.versionText.length >= 8);
+  if (new Set(plain.map((f) => f.versionText.length)).size < 2) return [];
+  const basename = (f: MigrationFile): string => f.path.slice(f.path.lastIndexOf('/') + 1);
+  const overtaken = new Map<MigrationFile, MigrationFile[]>();
+  let highest: MigrationFile | undefined;
+  for (const file of plain) {
+    if (highest && basename(file) < basename(highest)) overtaken.set(highest, [...(overtaken.get(highest) ?? []), file]);
+    else highest = file;
+  }
+  return [...overtaken].map(([early, later]) => {
+    const width = (f: MigrationFile): string => `${f.versionText.length} digits`;
+    const names = later.slice(0, 3).map(basename).join(', ') + (later.length > 3 ? ` and ${later.length - 3} more` : '');
+    return {
+      file: early.path,
+      line: 1,
+      column: 1,
+      severity: 'warning' as const,
+      message:
+        `${early.path} (version ${early.versionText}, ${width(early)}) runs before ${names} (${width(later[0])}): rollout orders files by version as a number, ` +
+        `but dbmate and Supabase's CLI order them by name, which puts it after. Give every version one width before it is applied anywhere ` +
+        `(e.g. ${early.versionText.padEnd(later[0].versionText.length, '0')}_${early.name}.sql), or check that this order is the one you mean.`,
+    };
+  });
+}
+
 const hasMigrationSql = (dir: string): boolean => existsSync(join(dir, 'migration.sql'));
+
+/**
+ * What an entry is, a symbolic link by what it points to: dbmate, Supabase's CLI and Prisma
+ * read a linked file (a history that links a shared file into supabase/migrations) as the
+ * file itself, so it must not be skipped. 'broken': a link to nothing.
+ */
+function kindOf(entry: Dirent, dir: string): 'file' | 'directory' | 'broken' | 'other' {
+  if (entry.isFile()) return 'file';
+  if (entry.isDirectory()) return 'directory';
+  if (!entry.isSymbolicLink()) return 'other';
+  try {
+    const target = statSync(join(dir, entry.name));
+    return target.isFile() ? 'file' : target.isDirectory() ? 'directory' : 'other';
+  } catch {
+    return 'broken';
+  }
+}
 
 /** The file Prisma writes beside its migration folders, naming the database its SQL was generated for. */
 const PRISMA_LOCK = 'migration_lock.toml';

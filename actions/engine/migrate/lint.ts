@@ -70,7 +70,16 @@ interface SquawkFinding {
   rule_name: string;
 }
 
-export async function lintMigrations(migrations: readonly PreparedMigration[], processEnv: NodeJS.ProcessEnv): Promise<LintFinding[]> {
+export interface LintOptions {
+  /**
+   * Every relation the live database has (schema.name), when the caller read them: a CREATE
+   * TABLE IF NOT EXISTS of a table not among them creates it, so what follows on that table is
+   * low risk too (pg_dump and `supabase db diff` write every table so).
+   */
+  liveRelations?: ReadonlySet<string>;
+}
+
+export async function lintMigrations(migrations: readonly PreparedMigration[], processEnv: NodeJS.ProcessEnv, options: LintOptions = {}): Promise<LintFinding[]> {
   if (migrations.length === 0) return [];
   const binary = findSquawk(processEnv);
   if ('unavailable' in binary) {
@@ -84,7 +93,7 @@ export async function lintMigrations(migrations: readonly PreparedMigration[], p
     // takes the parser: load it only for such a finding, so that a plan whose files the pre-scan
     // classified never compiles its WebAssembly. If it cannot load, no finding is called low risk.
     if (runs.some((run) => run.some((f) => DANGEROUS_RULES.has(f.rule_name)))) await loadParser().catch(() => undefined);
-    return findingsOf(migrations, linted.paths, runs);
+    return findingsOf(migrations, linted.paths, runs, options.liveRelations);
   } finally {
     await linted.cleanup();
   }
@@ -121,10 +130,15 @@ async function lintedPaths(migrations: readonly PreparedMigration[]) {
   };
 }
 
-function findingsOf(migrations: readonly PreparedMigration[], paths: Map<PreparedMigration, string>, squawkRuns: SquawkFinding[][]): LintFinding[] {
+function findingsOf(
+  migrations: readonly PreparedMigration[],
+  paths: Map<PreparedMigration, string>,
+  squawkRuns: SquawkFinding[][],
+  liveRelations: ReadonlySet<string> | undefined,
+): LintFinding[] {
   const byPath = new Map(migrations.map((m) => [paths.get(m) as string, m]));
   const found = squawkRuns.flat();
-  const created = new NewTables(migrations);
+  const created = new NewTables(migrations, liveRelations);
   // What squawk finds on lines that never run (a down section, blanked in the copy it read) is not news.
   const runs = (f: SquawkFinding): boolean => { const m = byPath.get(f.file); return !m || runsLine(m.file.notRun, f.line + 1); };
   return found.filter(runs).map((f) => {
@@ -206,23 +220,35 @@ type Relation = { schemaname?: string; relname?: string };
 const qualified = (r: Relation | undefined): string | undefined => (r?.relname ? `${r.schemaname ?? 'public'}.${r.relname}` : undefined);
 
 /**
- * Tables that a pending migration creates (CREATE TABLE without IF NOT EXISTS, which may find
- * one already there), and where: a later statement on such a table locks nothing anyone uses.
+ * Tables that a pending migration creates, and where: a later statement on such a table locks
+ * nothing anyone uses. CREATE TABLE IF NOT EXISTS may find one already there: it counts only
+ * when the live database is known not to have a relation of that name.
  */
 class NewTables {
   /** qualified name → the file and character offset of its CREATE TABLE. */
   private readonly created = new Map<string, { file: string; order: number; offset: number }>();
   private readonly order = new Map<PreparedMigration, number>();
   private readonly statements = new Map<PreparedMigration, readonly Statement[] | undefined>();
+  /**
+   * Index (qualified: an index lives in its table's schema) → its table, for the indexes the
+   * pending set creates: DROP INDEX names only the index, and Prisma drops and recreates
+   * unique indexes of tables it made a few migrations before.
+   */
+  private readonly indexes = new Map<string, string>();
 
-  constructor(migrations: readonly PreparedMigration[]) {
+  constructor(migrations: readonly PreparedMigration[], liveRelations?: ReadonlySet<string>) {
     migrations.forEach((migration, order) => {
       this.order.set(migration, order);
       this.statements.set(migration, statementsOf(migration));
       for (const statement of this.statements.get(migration) ?? []) {
-        const node = parseOne(statement.sql)?.CreateStmt as { relation?: Relation; if_not_exists?: boolean } | undefined;
+        const stmt = parseOne(statement.sql);
+        const node = stmt?.CreateStmt as { relation?: Relation; if_not_exists?: boolean } | undefined;
         const name = qualified(node?.relation);
-        if (name && !node?.if_not_exists && !this.created.has(name)) this.created.set(name, { file: migration.file.path, order, offset: statement.start });
+        const creates = name !== undefined && (!node?.if_not_exists || (liveRelations !== undefined && !liveRelations.has(name)));
+        if (name && creates && !this.created.has(name)) this.created.set(name, { file: migration.file.path, order, offset: statement.start });
+        const index = stmt?.IndexStmt as { idxname?: string; relation?: Relation } | undefined;
+        const table = qualified(index?.relation);
+        if (index?.idxname && table) this.indexes.set(`${index.relation?.schemaname ?? 'public'}.${index.idxname}`, table);
       }
     });
   }
@@ -235,26 +261,35 @@ class NewTables {
     const statement = statements.find((s) => offset >= s.start && offset < s.start + s.sql.length);
     if (!statement) return undefined;
     const order = this.order.get(migration)!;
-    for (const table of targetsOf(statement.sql)) {
-      const creation = this.created.get(table);
-      if (!creation) continue;
-      const earlier = creation.order < order || (creation.order === order && creation.offset <= statement.start);
-      if (earlier) return `${table} is created by ${creation.file} in this same set of pending migrations, so nothing reads or writes it yet`;
-    }
-    return undefined;
+    const targets = targetsOf(statement.sql, (index) => this.indexes.get(index));
+    const creations = targets.map((table) => ({ table, creation: this.created.get(table) }));
+    const earlier = (c: { order: number; offset: number } | undefined): boolean => c !== undefined && (c.order < order || (c.order === order && c.offset <= statement.start));
+    // Every table the statement locks must be new (DROP TABLE new_one, old_one still locks old_one).
+    if (creations.length === 0 || !creations.every((c) => earlier(c.creation))) return undefined;
+    const [{ table, creation }] = creations;
+    return `${table} is created by ${creation!.file} in this same set of pending migrations, so nothing reads or writes it yet`;
   }
 }
 
-/** The tables a statement works on (the one it alters, indexes, renames, drops or creates). */
-function targetsOf(sql: string): string[] {
+/**
+ * The tables a statement works on (the one it alters, indexes, renames, drops or creates);
+ * for DROP INDEX, the tables of the dropped indexes that `tableOfIndex` knows.
+ */
+function targetsOf(sql: string, tableOfIndex: (qualifiedIndex: string) => string | undefined): string[] {
   const stmt = parseOne(sql);
   if (!stmt) return [];
   const [type, node] = Object.entries(stmt)[0] ?? ['', {}];
   const relation = qualified((node as { relation?: Relation }).relation);
   if (type === 'DropStmt') {
     const drop = node as { removeType?: string; objects?: { List?: { items?: { String?: { sval?: string } }[] } }[] };
-    if (drop.removeType !== 'OBJECT_TABLE') return [];
-    return (drop.objects ?? []).map((o) => (o.List?.items ?? []).map((i) => i.String?.sval ?? '')).map((parts) => (parts.length === 1 ? `public.${parts[0]}` : parts.join('.')));
+    const names = (drop.objects ?? []).map((o) => (o.List?.items ?? []).map((i) => i.String?.sval ?? '')).map((parts) => (parts.length === 1 ? `public.${parts[0]}` : parts.join('.')));
+    if (drop.removeType === 'OBJECT_TABLE') return names;
+    // Low risk only when every index dropped is on a new table: one unknown index may lock a table in use.
+    if (drop.removeType === 'OBJECT_INDEX') {
+      const tables = names.map(tableOfIndex);
+      return tables.every((t) => t !== undefined) ? tables : [];
+    }
+    return [];
   }
   return relation ? [relation] : [];
 }

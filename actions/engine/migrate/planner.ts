@@ -32,6 +32,11 @@ export interface PlanRules {
   directory: string;
   /** How the folder's files are ordered (readMigrationFiles says); by version when not given. */
   ordering?: MigrationOrdering;
+  /**
+   * Applied files whose text changed but whose statements are the ones that ran (file id →
+   * the commit of the applied text; reformatted.ts): a warning, not an edit that blocks.
+   */
+  reformatted?: ReadonlyMap<string, { commit: string }>;
 }
 
 export interface MigrationPlan {
@@ -132,6 +137,15 @@ export function planMigrations(allFiles: readonly MigrationFile[], history: read
             `Make the file safe to re-run (e.g. IF NOT EXISTS; drop an INVALID index left by CONCURRENTLY) or repair the database by hand, then run \`rollout migrate apply --env ${rules.environment} --retry-failed\`.`,
         );
       }
+    } else if (record.checksum !== file.checksum && rules.reformatted?.has(file.id)) {
+      entries.push({ ...base, state: 'changed', record });
+      at(
+        file.path,
+        'warning',
+        `${file.path} was reformatted since it was applied on ${record.appliedAt.toISOString()} (checksum ${short(record.checksum)} → ${short(file.checksum)}), ` +
+          `but its statements are the ones that ran (the file at commit ${rules.reformatted.get(file.id)?.commit.slice(0, 12)}): nothing to run again. ` +
+          `Record its new checksum with \`rollout migrate baseline --env ${rules.environment} --version ${file.version}\` to stop this warning.`,
+      );
     } else if (record.checksum !== file.checksum) {
       entries.push({ ...base, state: 'changed', record });
       at(

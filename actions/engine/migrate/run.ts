@@ -12,6 +12,7 @@ import { readMigrationFiles, type MigrationFile, type MigrationFiles } from './f
 import { ensureHistory, readHistory, readHistoryRows, toHistoryRecords, upsertRecordSql, type HistoryRecord } from './history.ts';
 import { planMigrations, planBaseline, resolveDuplicates, type MigrationPlan } from './planner.ts';
 import { classifyMigrations, parseClassified, type Classified } from './prepare.ts';
+import { findReformatted } from './reformatted.ts';
 import { executeMigrations, type AppliedMigration, type PreparedMigration, type ProgressEvent } from './execute.ts';
 import { lintMigrations, type LintFinding } from './lint.ts';
 import { checkSyntax } from './syntax-check.ts';
@@ -66,7 +67,13 @@ export async function inspectMigrations(
   const settings = ctx.env.migrations;
   const [{ files, ordering, problems: fileProblems }, rows] = await Promise.all([read ?? readMigrationFiles(ctx.root, settings.directory), readHistoryRows(client)]);
   const history = toHistoryRecords(rows, files);
+  const applied = new Map(history.filter((r) => r.status === 'applied').map((r) => [r.id, r]));
+  const changed = files.flatMap((file) => {
+    const record = applied.get(file.id);
+    return record && record.checksum !== file.checksum ? [{ file, record }] : [];
+  });
   const plan = planMigrations(files, history, {
+    reformatted: await findReformatted(ctx.root, changed),
     ordering,
     allowMissing: settings.allowMissing,
     allowOutOfOrder: settings.allowOutOfOrder,
@@ -86,6 +93,15 @@ export interface PreviewOptions {
   after?: Promise<unknown>;
 }
 
+/** Every relation outside the system schemas, as schema.name (what CREATE TABLE IF NOT EXISTS would find). */
+async function liveRelations(client: pg.ClientBase): Promise<Set<string>> {
+  const { rows } = await client.query<{ name: string }>(
+    `SELECT n.nspname || '.' || c.relname AS name FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND n.nspname NOT LIKE 'pg_temp_%' AND n.nspname NOT LIKE 'pg_toast_temp_%'`,
+  );
+  return new Set(rows.map((r) => r.name));
+}
+
 /**
  * Read-only, inside a snapshot (readOnly): the status plus how each pending file would run and
  * squawk's findings on it. Every pending file is syntax-checked, so that a syntax error in
@@ -99,9 +115,10 @@ export async function previewMigrations(client: pg.ClientBase, ctx: MigrationCon
   const version = await serverVersion(client);
   const { classified, problems: directiveProblems } = classifyMigrations(status.plan.toRun, version, { parse: 'needed' });
   const { prepared, problems: parseProblems } = await parseClassified(classified, version);
+  const lintOptions = { liveRelations: await liveRelations(client) };
   // squawk runs while the server checks the syntax.
   const [linted, syntaxProblems] = await Promise.all([
-    lintMigrations(prepared, ctx.processEnv),
+    lintMigrations(prepared, ctx.processEnv, lintOptions),
     (async () => {
       await options.after;
       return checkUnparsedSyntax(client, unparsedFiles(classified), version, { keepTransaction: true });
@@ -111,7 +128,7 @@ export async function previewMigrations(client: pg.ClientBase, ctx: MigrationCon
   // lint again without it, so that nothing (low risk, "lint did not run") refers to it.
   const broken = new Set(syntaxProblems.filter((p) => p.severity === 'error').map((p) => p.file));
   const kept = broken.size > 0 ? prepared.filter((m) => !broken.has(m.file.path)) : prepared;
-  const lint = kept === prepared ? linted : await lintMigrations(kept, ctx.processEnv);
+  const lint = kept === prepared ? linted : await lintMigrations(kept, ctx.processEnv, lintOptions);
   return { ...status, prepared: kept, lint, problems: sortProblems([...status.problems, ...directiveProblems, ...parseProblems, ...syntaxProblems, ...pendingFileProblems(ctx, kept)]) };
 }
 

@@ -85,5 +85,12 @@ export function migrationPart(preview: MigrationPreview): MigrationPlanPart {
         .map((f) => ({ rule: f.rule, severity: f.severity, message: f.message, line: f.line, column: f.column, ...(f.help ? { help: f.help } : {}), ...(f.lowRisk ? { lowRisk: f.lowRisk } : {}) })),
     })),
     blockers: preview.problems.filter((p) => p.severity === 'error').map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`),
+    ...warningsOf(preview),
   };
+}
+
+/** A reviewer reads the plan, not validate's output: the migrations' warnings belong in it. */
+function warningsOf(preview: MigrationPreview): { warnings?: string[] } {
+  const warnings = preview.problems.filter((p) => p.severity === 'warning').map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`);
+  return warnings.length > 0 ? { warnings } : {};
 }

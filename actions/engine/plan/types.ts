@@ -32,6 +32,8 @@ export interface MigrationPlanPart {
   pending: PendingMigration[];
   /** Reasons apply cannot proceed (changed or missing files, a failed earlier run, …). */
   blockers: string[];
+  /** What the migrations' own checks warn about without blocking (a reformatted applied file, an order other tools would not use); absent when none. */
+  warnings?: string[];
 }
 
 export type { Verdict as GateVerdict } from '../stages/gates.ts';

@@ -41,7 +41,12 @@ export const autoRollbackText = (change: FlagChange, plan: Plan): string =>
     : `an exit criterion breached and moved this flag back to ${describePosition(change.from)} (auto-rollback, ledger #${change.autoRollback?.ledgerId}); apply keeps it there until Git says the same. Reconcile: set its rollout to ${describePosition(change.from)} in ${plan.file}, then move forward again once its criteria hold.`;
 
 export function summaryLine(plan: Plan): string {
-  if (plan.noop && plan.summary.hold === 0) return 'No changes: live state matches Git.';
+  if (plan.noop && plan.summary.hold === 0) {
+    // An edited applied migration leaves nothing pending, but "No changes" above a blocker reads as all clear.
+    const blocked = plan.migrations.blockers.length;
+    if (blocked > 0) return `Nothing to apply, and apply is blocked by ${blocked} migration problem${blocked === 1 ? '' : 's'} (below).`;
+    return 'No changes: live state matches Git.';
+  }
   const parts: string[] = [];
   const s = plan.summary;
   if (s.migrations) parts.push(`${s.migrations} migration${s.migrations === 1 ? '' : 's'} to apply`);
@@ -71,6 +76,7 @@ function renderPlanText(plan: Plan, color: boolean): string {
   if (unlinted) out.push(c.yellow(`! ${unlinted}`));
   for (const warning of [...(plan.fileWarnings ?? []), ...(plan.ledger?.warnings ?? [])]) out.push(c.yellow(`⚠ ${warning}`));
   for (const blocker of plan.migrations.blockers) out.push(c.red(`✗ blocked: ${blocker}`));
+  for (const warning of plan.migrations.warnings ?? []) out.push(c.yellow(`⚠ ${warning}`));
   if (plan.migrations.pending.length > 0) {
     out.push('', c.bold(`Migrations (${plan.migrations.pending.length} pending, ${plan.migrations.appliedCount} applied)`));
     for (const m of plan.migrations.pending) {
@@ -117,6 +123,7 @@ export function renderPlanMarkdown(plan: Plan): string {
   if (unlinted) out.push('', `> [!WARNING]\n> ${capitalize(unlinted)}. The pending migrations below were not checked for locks or rewrites.`);
   for (const warning of [...(plan.fileWarnings ?? []), ...(plan.ledger?.warnings ?? [])]) out.push('', `> [!WARNING]\n> ${warning}`);
   for (const blocker of plan.migrations.blockers) out.push('', `> [!CAUTION]\n> Apply is blocked: ${blocker}`);
+  for (const warning of plan.migrations.warnings ?? []) out.push('', `> [!WARNING]\n> ${warning}`);
   if (plan.migrations.pending.length > 0) {
     out.push('', `#### Migrations (${plan.migrations.pending.length} pending)`, '', '| file | runs | lint |', '| --- | --- | --- |');
     const groups: LintGroup[] = [];
