@@ -3,6 +3,7 @@ import { currentActor } from '../../engine/migrate/provenance.ts';
 import { clockFrom } from '../../engine/promote/clock.ts';
 import { HEALTH_EXIT_CODES, renderHealthReport, runMonitors } from '../../engine/monitors/index.ts';
 import { checkAccess } from '../../engine/checks/index.ts';
+import { parseMemoDir } from '../../engine/checks/parse-memo.ts';
 import { readOnly, withSession } from '../../engine/session.ts';
 import { readIntegrityWarnings } from '../../engine/store/ledger-audit.ts';
 import { readGitSync } from '../../engine/status/status.ts';
@@ -33,6 +34,8 @@ export function healthCommand(ctx: CliContext): Command {
         now: clockFrom(ctx.env),
         github: { apiUrl: ctx.env.GITHUB_API_URL ?? 'https://api.github.com', ...(ctx.env.GITHUB_REPOSITORY ? { repository: ctx.env.GITHUB_REPOSITORY } : {}) },
         ...(options.timeout ? { timeoutMs: options.timeout } : {}),
+        // The same monitor queries every run: their parse trees are kept in the user's cache.
+        parseMemoDir: parseMemoDir(ctx.env),
       };
       if (env.fleet) {
         // Each target's monitors, by the same runner; a breach acts on the target that breached.
