@@ -25,6 +25,7 @@ import { cleanupFailed } from '../cleanup.ts';
 import { ContractRegistry } from '../config/contracts.ts';
 import { parseTexts } from '../checks/parse-memo.ts';
 import { measureHttp } from './http-monitor.ts';
+import { timed } from '../timings.ts';
 
 export const DEFAULT_MONITOR_TIMEOUT_MS = 30_000;
 /** Connections measuring at once on a server (as checks run: checks/run-checks.ts DEFAULT_CONCURRENCY). */
@@ -97,7 +98,7 @@ export async function runMonitors(env: Environment, options: RunMonitorsOptions)
   // checkConnection loads it again and says why, per monitor.
   const parsing = parseTexts(monitorQueries(env), options.parseMemoDir).catch(() => undefined);
   // What exit criteria need before measuring: where each flag is, and the baselines of relative thresholds.
-  const positions = await livePositions(env, await writer());
+  const positions = await timed('monitors: live state', async () => livePositions(env, await writer()));
   const served = flagsServed(env, positions, now);
   const baselines = await readBaselines(await writer(), env.name, baselineMoments(env, positions, served));
   const results = new Array<MonitorResult>(env.monitors.length);
@@ -119,7 +120,7 @@ export async function runMonitors(env: Environment, options: RunMonitorsOptions)
   // connections overlap the server's work; the embedded database is one session that every
   // connection shares, so there it is one. A batch is at most MAX_BATCH monitors, so that a
   // slow monitor holds up no more than the rest of its batch.
-  const parsed = await parsing;
+  const parsed = await timed('monitors: parse trees (wait)', () => parsing);
   const access: CheckAccess = parsed ? { ...options.access, parsed } : options.access;
   const concurrency = options.access.sharedSession ? 1 : Math.max(1, Math.min(options.concurrency ?? DEFAULT_MONITOR_CONCURRENCY, jobs.length || 1));
   const size = Math.max(1, Math.min(MAX_BATCH, Math.ceil(jobs.length / concurrency)));
@@ -155,8 +156,8 @@ export async function runMonitors(env: Environment, options: RunMonitorsOptions)
     const flags = served.get(result.name);
     results[index] = flags ? { ...result, flags } : result;
   };
-  await Promise.all([...Array.from({ length: concurrency }, worker), ...probes.map(probe)]);
-  await act(env, results, positions, now, writer, options);
+  await timed('monitors: measure', () => Promise.all([...Array.from({ length: concurrency }, worker), ...probes.map(probe)]));
+  await timed('monitors: record and act', () => act(env, results, positions, now, writer, options));
   const summary: Record<HealthStatus, number> = { healthy: 0, breach: 0, unknown: 0 };
   for (const r of results) summary[r.status] += 1;
   const status: HealthStatus = summary.breach > 0 ? 'breach' : summary.unknown > 0 ? 'unknown' : 'healthy';
