@@ -69,6 +69,20 @@ describe.each(databaseTargets())('a batch of guarded queries on $name', (target)
     expect(value(outcomes[4])).toEqual(value(outcomes[6]));
   });
 
+  it('writes a batch to the socket at once, not one write per query', async () => {
+    const connect = connector();
+    const { client } = await connect();
+    const stream = client.connection.stream as unknown as { _write: (...a: unknown[]) => unknown; _writev?: (...a: unknown[]) => unknown };
+    let writes = 0;
+    const count = <F extends (...a: unknown[]) => unknown>(f: F): F => ((...a: unknown[]) => ((writes += 1), f.apply(stream, a))) as F;
+    stream._write = count(stream._write);
+    if (stream._writev) stream._writev = count(stream._writev);
+    const outcomes = await run(Array.from({ length: 20 }, (_, i) => `SELECT ${i} AS n`), 5_000, connect);
+    expect(outcomes.map(value)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    // The batch (BEGIN, 20 queries, 20 ROLLBACK TO SAVEPOINT), then the final ROLLBACK and audit, then DISCARD ALL on a server.
+    expect(writes).toBeLessThanOrEqual(3);
+  });
+
   it('a failing or refused query fails alone: the queries after it still answer', async () => {
     const outcomes = await run(['SELECT 1 AS a', 'SELECT 1 / 0 AS b', 'DELETE FROM readings', 'SELECT 1 AS c; SELECT 2', 'SELECT max(n) AS d FROM readings']);
     expect(value(outcomes[0])).toBe(1);

@@ -2,17 +2,16 @@ import { Command, Option } from 'commander';
 import { currentActor } from '../../engine/migrate/provenance.ts';
 import { clockFrom } from '../../engine/promote/clock.ts';
 import { HEALTH_EXIT_CODES, renderHealthReport, runMonitors } from '../../engine/monitors/index.ts';
-import { checkAccess } from '../../engine/checks/index.ts';
+import { checkAccess } from '../../engine/checks/guard.ts';
+import { parseMemoDir } from '../../engine/checks/parse-memo.ts';
 import { readOnly, withSession } from '../../engine/session.ts';
 import { readIntegrityWarnings } from '../../engine/store/ledger-audit.ts';
 import { readGitSync } from '../../engine/status/status.ts';
 import type { CliContext } from '../context.ts';
+import { recordTiming, sinceStart, timed } from '../../engine/timings.ts';
 import { describeExport, writeConfiguredExport } from '../../engine/export/export-file.ts';
-import { parseDurationOption } from './verify.ts';
-import { parsePositiveInt } from './options.ts';
+import { parseDurationOption, parsePositiveInt } from './options.ts';
 import { UsageError } from '../../engine/errors.ts';
-import { fleetHealthExitCode, healthFleet, renderFleetHealth } from '../../engine/fleet/health.ts';
-import { withTargetSecrets } from '../../engine/fleet/secrets.ts';
 
 export function healthCommand(ctx: CliContext): Command {
   return new Command('health')
@@ -33,9 +32,14 @@ export function healthCommand(ctx: CliContext): Command {
         now: clockFrom(ctx.env),
         github: { apiUrl: ctx.env.GITHUB_API_URL ?? 'https://api.github.com', ...(ctx.env.GITHUB_REPOSITORY ? { repository: ctx.env.GITHUB_REPOSITORY } : {}) },
         ...(options.timeout ? { timeoutMs: options.timeout } : {}),
+        // The same monitor queries every run: their parse trees are kept in the user's cache.
+        parseMemoDir: parseMemoDir(ctx.env),
       };
       if (env.fleet) {
         // Each target's monitors, by the same runner; a breach acts on the target that breached.
+        // Loaded here: the fleet layer reaches most of the engine (plan, apply, checks), which
+        // one database's health never runs and would otherwise compile at every start.
+        const [{ fleetHealthExitCode, healthFleet, renderFleetHealth }, { withTargetSecrets }] = await Promise.all([import('../../engine/fleet/health.ts'), import('../../engine/fleet/secrets.ts')]);
         const health = await healthFleet(env, {
           ...common,
           processEnv: withTargetSecrets(ctx.env),
@@ -48,19 +52,20 @@ export function healthCommand(ctx: CliContext): Command {
       }
       if (options.wave !== undefined) throw new UsageError(`${env.name} is one database, not a fleet: --wave applies to environments with targets: (docs/fleets.md).`);
       const { report, ledger, sync, exported } = await withSession(env, { root: ctx.root, processEnv: ctx.env, lock: false }, async (session) => {
-        const measured = await runMonitors(env, {
+        recordTiming('health: until connected', sinceStart());
+        const measured = await timed('health: monitors', () => runMonitors(env, {
           ...common,
           access: checkAccess(env, session.db),
           writer: () => session.writer(),
           processEnv: ctx.env,
           ...(options.concurrency ? { concurrency: options.concurrency } : {}),
-        });
+        }));
         const client = await session.writer();
         // Read after the monitors acted: a kill switch a breach just tripped is a hold to reconcile.
-        const ledger = await readOnly(client, () => readIntegrityWarnings(client, env.name, { quick: false }));
+        const ledger = await timed('health: ledger check', () => readOnly(client, () => readIntegrityWarnings(client, env.name, { quick: false })));
         // A breach may have moved flags (kill switch, auto-rollback): the export: file follows what is live.
         const exported = options.act ? await writeConfiguredExport(client, env, ctx.root).catch((error: unknown) => ({ file: env.export?.file ?? '', failure: (error as Error).message })) : null;
-        return { report: measured, ledger, sync: await readOnly(client, () => readGitSync(client, env)), exported };
+        return { report: measured, ledger, sync: await timed('health: git sync', () => readOnly(client, () => readGitSync(client, env))), exported };
       });
       ctx.out(renderHealthReport(report, options.format, sync));
       // The exit code stays the monitors' verdict; a stale file is said on stderr.

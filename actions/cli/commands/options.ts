@@ -2,11 +2,19 @@ import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { UsageError, UserError, toError } from '../../engine/errors.ts';
+import { parseDuration } from '../../engine/config/duration.ts';
 
 export function parsePositiveInt(text: string): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError(`Invalid number '${text}'. Expected a whole number of 1 or more.`);
   return value;
+}
+
+/** "10s", "500ms", "2m": a duration in milliseconds. */
+export function parseDurationOption(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) throw new InvalidArgumentError(`Invalid duration '${text}'. Expected a number with a unit: 500ms, 10s, 2m, 1h.`);
+  return ms;
 }
 
 /** The pull request of this run: ROLLOUT_PR, or the number in GitHub's refs/pull/N/merge. */

@@ -1,12 +1,11 @@
 import { resolve } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { checkAccess, liveFlagView, renderCheckReport, renderJunit, runEnvironmentChecks, type ReportFormat } from '../../engine/checks/index.ts';
 import { withSession } from '../../engine/session.ts';
 import type { CliContext } from '../context.ts';
 import { readOnlyTarget } from '../../engine/operations.ts';
 import { secretScrubber } from '../../engine/secrets.ts';
-import { parseDuration } from '../../engine/config/duration.ts';
-import { checkOutputPath, parsePositiveInt, writeOutputFile } from './options.ts';
+import { checkOutputPath, parseDurationOption, parsePositiveInt, writeOutputFile } from './options.ts';
 
 export function verifyCommand(ctx: CliContext): Command {
   return new Command('verify')
@@ -33,11 +32,4 @@ export function verifyCommand(ctx: CliContext): Command {
       if (options.junit) writeOutputFile('--junit', resolve(ctx.root, options.junit), secretScrubber(ctx.env)(renderJunit(report)));
       if (!report.ok) ctx.setExitCode(1);
     });
-}
-
-/** "10s", "500ms", "2m": a duration in milliseconds. */
-export function parseDurationOption(text: string): number {
-  const ms = parseDuration(text);
-  if (ms === undefined || ms <= 0) throw new InvalidArgumentError(`Invalid duration '${text}'. Expected a number with a unit: 500ms, 10s, 2m, 1h.`);
-  return ms;
 }

@@ -27,6 +27,7 @@ import { loadParser } from '../migrate/statements.ts';
 import { checksRoleOf, POWERFUL_ROLES, ROLE_POWERS_SQL, type RolePowers } from './checks-role.ts';
 import { privilegedFunctions } from './deny-list.ts';
 import { assertReadOnlyStatement, RefusedQueryError } from './statement-guard.ts';
+import type { ParsedTexts } from './parse-memo.ts';
 import { cleanupFailed } from '../cleanup.ts';
 
 export { assertReadOnlyStatement, RefusedQueryError } from './statement-guard.ts';
@@ -68,6 +69,8 @@ export interface CheckAccess {
    * same for every connection of a run, so a connection opened after a restart starts at once.
    */
   setup?: Promise<CheckSetup>;
+  /** The parse trees of the queries the run sends, read ahead (parse-memo.ts): with a tree for each, the parser is never loaded. */
+  parsed?: ParsedTexts;
 }
 
 export interface CheckSetup {
@@ -114,7 +117,8 @@ const IDENTITY_SQL = `SELECT session_user::text AS login,
  */
 export async function checkConnection(client: pg.Client, access: CheckAccess): Promise<CheckConnection> {
   try {
-    await loadParser();
+    // Without the trees at hand, the parser must load: if it cannot, the run says why before any query.
+    if (!access.parsed) await loadParser();
     const setup = await (access.setup ??= readSetup(client, access));
     const { rows: [state] } = await client.query<{ locks: string[]; prepared: string[] }>(SESSION_STATE_SQL);
     return {
@@ -223,7 +227,11 @@ export async function runReadOnly<R extends Record<string, unknown>>(
   query: ReadOnlyQuery,
   timeoutMs: number,
 ): Promise<ReadOnlyResult<R>> {
-  if (!query.trusted) assertReadOnlyStatement(query.text, connection.denied);
+  if (!query.trusted) {
+    const parsed = connection.access.parsed?.get(query.text);
+    if (!parsed) await loadParser();
+    assertReadOnlyStatement(query.text, connection.denied, parsed);
+  }
   const { client } = connection;
   const ms = Math.max(1, Math.round(timeoutMs));
   const sets = [`SET LOCAL statement_timeout = ${ms}`, `SET LOCAL lock_timeout = ${ms}`, `SET LOCAL idle_in_transaction_session_timeout = ${ms + 1_000}`];

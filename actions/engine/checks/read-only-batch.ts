@@ -9,7 +9,8 @@
  * Why this is as safe as one transaction per query, layer by layer (guard.ts numbers them):
  *
  * 1. The parser still reads every query's text before anything is sent (once per distinct
- *    text and deny list); a refused query is never sent, the others of its batch still are.
+ *    text and deny list; its tree may come from an earlier run, parse-memo.ts, the rules are
+ *    applied now); a refused query is never sent, the others of its batch still are.
  * 2. Each query is still its own extended-protocol message (guard.ts extendedProtocol): one
  *    statement, never two.
  * 3. The transaction is still `BEGIN … READ ONLY` with SET LOCAL statement_timeout,
@@ -37,6 +38,8 @@
 import { formatDuration } from '../config/duration.ts';
 import { abandon, CheckTimeoutError, DEADLINE_GRACE_MS, extendedProtocol, runReadOnly, settle, SideEffectError, type CheckConnection, type ReadOnlyQuery } from './guard.ts';
 import { assertReadOnlyStatement, RefusedQueryError } from './statement-guard.ts';
+import { loadParser } from '../migrate/statements.ts';
+import type { ParsedTexts } from './parse-memo.ts';
 
 export type BatchQuery = Omit<ReadOnlyQuery, 'settings'>;
 
@@ -53,13 +56,13 @@ const TIMED_OUT = Symbol('timed out');
  */
 const verdicts = new WeakMap<ReadonlySet<string>, Map<string, RefusedQueryError | null>>();
 
-function refusalOf(text: string, denied: ReadonlySet<string>): RefusedQueryError | null {
+function refusalOf(text: string, denied: ReadonlySet<string>, parsed: ParsedTexts | undefined): RefusedQueryError | null {
   let known = verdicts.get(denied);
   if (!known) verdicts.set(denied, (known = new Map<string, RefusedQueryError | null>()));
   let verdict = known.get(text);
   if (verdict === undefined) {
     try {
-      assertReadOnlyStatement(text, denied);
+      assertReadOnlyStatement(text, denied, parsed?.get(text));
       verdict = null;
     } catch (error) {
       if (!(error instanceof RefusedQueryError)) throw error;
@@ -89,9 +92,19 @@ export async function runReadOnlyBatch<R extends Record<string, unknown>>(
     failAll(queries.map((_, i) => i), error);
     return outcomes;
   }
+  const { parsed } = connection.access;
+  // A text without a tree at hand (the parser rejected it) is parsed here, to be refused with the parser's message.
+  if (queries.some((q) => !q.trusted && !parsed?.get(q.text))) {
+    try {
+      await loadParser();
+    } catch (error) {
+      failAll(queries.map((_, i) => i), error);
+      return outcomes;
+    }
+  }
   let pending: number[] = [];
   for (const [i, query] of queries.entries()) {
-    const refusal = query.trusted ? null : refusalOf(query.text, connection.denied);
+    const refusal = query.trusted ? null : refusalOf(query.text, connection.denied, parsed);
     if (refusal) outcomes[i] = { ok: false, error: refusal, durationMs: 0 };
     else pending.push(i);
   }
@@ -144,7 +157,7 @@ async function runPipeline<R>(connection: CheckConnection, queries: readonly Bat
       (error: unknown): Answer => ({ ok: false, error }),
     ));
   // Pipelined, everything goes out now; otherwise each step goes when the one before answered.
-  if (client.pipeline) send.forEach((_, k) => void answer(k));
+  if (client.pipeline) writeAtOnce(client, () => send.forEach((_, k) => void answer(k)));
 
   const done: BatchOutcome<R>[] = [];
   const deadline = ms + DEADLINE_GRACE_MS;
@@ -186,6 +199,22 @@ async function runPipeline<R>(connection: CheckConnection, queries: readonly Bat
     await giveUp(connection);
   }
   return { done };
+}
+
+/**
+ * Run `write` with the socket corked: node-pg corks and uncorks around each query, so a
+ * pipeline of N queries is N system calls (on a busy machine the biggest cost of a health
+ * run); corked around all of them, the messages leave in one writev. The order and content
+ * of the messages are the same.
+ */
+function writeAtOnce(client: CheckConnection['client'], write: () => void): void {
+  const stream = client.connection.stream;
+  stream.cork();
+  try {
+    write();
+  } finally {
+    stream.uncork();
+  }
 }
 
 /** The guard one query at a time, to find which query of a batch left something behind. */

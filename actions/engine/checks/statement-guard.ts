@@ -5,6 +5,7 @@
  */
 import { rawParser } from '../migrate/statements.ts';
 import { isForbiddenFunction } from './deny-list.ts';
+import type { ParseTree } from './parse-memo.ts';
 
 /** The query was refused before it reached the database. */
 export class RefusedQueryError extends Error {
@@ -21,13 +22,14 @@ const WRITING_NODES: Record<string, string> = {
 
 /**
  * Refuse anything but one read-only statement. Throws RefusedQueryError with a message
- * that says what to change. Call `await loadParser()` once first. `denied`: function names
- * the database's catalog withholds from PUBLIC (deny-list.ts), on top of the fixed list.
+ * that says what to change. Call `await loadParser()` once first, unless `parsed` is the
+ * text's tree already (parse-memo.ts). `denied`: function names the database's catalog
+ * withholds from PUBLIC (deny-list.ts), on top of the fixed list.
  */
-export function assertReadOnlyStatement(sql: string, denied?: ReadonlySet<string>): void {
+export function assertReadOnlyStatement(sql: string, denied?: ReadonlySet<string>, parsed?: ParseTree): void {
   let stmts: { stmt: Record<string, unknown> }[];
   try {
-    stmts = (rawParser()(sql) as { stmts?: { stmt: Record<string, unknown> }[] }).stmts ?? [];
+    stmts = (parsed ?? (rawParser()(sql) as ParseTree)).stmts ?? [];
   } catch (error) {
     throw new RefusedQueryError(`syntax error: ${error instanceof Error ? error.message : String(error)}. Fix the SQL.`);
   }

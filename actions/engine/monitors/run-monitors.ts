@@ -23,8 +23,9 @@ import { ensureMeasurementsTable, insertMeasurements, readBaselines, type Measur
 import { flagsServed, planStageRollbacks, type LivePosition } from './stage-rollback.ts';
 import { cleanupFailed } from '../cleanup.ts';
 import { ContractRegistry } from '../config/contracts.ts';
-import { loadParser } from '../migrate/statements.ts';
+import { parseTexts } from '../checks/parse-memo.ts';
 import { measureHttp } from './http-monitor.ts';
+import { timed } from '../timings.ts';
 
 export const DEFAULT_MONITOR_TIMEOUT_MS = 30_000;
 /** Connections measuring at once on a server (as checks run: checks/run-checks.ts DEFAULT_CONCURRENCY). */
@@ -82,6 +83,8 @@ export interface RunMonitorsOptions {
   /** Where dispatch actions go, and the variables webhook URLs and tokens are read from. */
   github?: GitHubTarget;
   processEnv?: NodeJS.ProcessEnv;
+  /** Where the parse trees of monitor queries are kept between runs (parse-memo.ts); none: parsed every run. */
+  parseMemoDir?: string;
 }
 
 /** Exit codes of `rollout health`: 0 healthy, 1 breach (whatever else), 3 unknown without breach. */
@@ -90,11 +93,12 @@ export const HEALTH_EXIT_CODES: Record<HealthStatus, number> = { healthy: 0, bre
 export async function runMonitors(env: Environment, options: RunMonitorsOptions): Promise<HealthReport> {
   const now = options.now ?? new Date();
   const writer = async (): Promise<pg.ClientBase> => (typeof options.writer === 'function' ? await options.writer() : options.writer);
-  // The guard's parser is a WASM module that takes tens of milliseconds to load: it loads while
-  // the live state is read (checkConnection awaits the same promise, and says why it failed).
-  loadParser().catch(() => undefined);
+  // The guard's parse trees, while the live state is read: from an earlier run's memo, or from
+  // the parser (a WASM module that takes tens of milliseconds to load). If it cannot load,
+  // checkConnection loads it again and says why, per monitor.
+  const parsing = parseTexts(monitorQueries(env), options.parseMemoDir).catch(() => undefined);
   // What exit criteria need before measuring: where each flag is, and the baselines of relative thresholds.
-  const positions = await livePositions(env, await writer());
+  const positions = await timed('monitors: live state', async () => livePositions(env, await writer()));
   const served = flagsServed(env, positions, now);
   const baselines = await readBaselines(await writer(), env.name, baselineMoments(env, positions, served));
   const results = new Array<MonitorResult>(env.monitors.length);
@@ -116,6 +120,8 @@ export async function runMonitors(env: Environment, options: RunMonitorsOptions)
   // connections overlap the server's work; the embedded database is one session that every
   // connection shares, so there it is one. A batch is at most MAX_BATCH monitors, so that a
   // slow monitor holds up no more than the rest of its batch.
+  const parsed = await timed('monitors: parse trees (wait)', () => parsing);
+  const access: CheckAccess = parsed ? { ...options.access, parsed } : options.access;
   const concurrency = options.access.sharedSession ? 1 : Math.max(1, Math.min(options.concurrency ?? DEFAULT_MONITOR_CONCURRENCY, jobs.length || 1));
   const size = Math.max(1, Math.min(MAX_BATCH, Math.ceil(jobs.length / concurrency)));
   const batches = Array.from({ length: Math.ceil(jobs.length / size) }, (_, b) => jobs.slice(b * size, (b + 1) * size));
@@ -125,7 +131,7 @@ export async function runMonitors(env: Environment, options: RunMonitorsOptions)
     const connect = async (): Promise<CheckConnection> => {
       // A measurement past its deadline gives up its connection (the guard stopped it): the next one opens another.
       if (connection?.broken) connection = undefined;
-      return (connection ??= await checkConnection(await options.access.connect({ pipeline: true }), options.access));
+      return (connection ??= await checkConnection(await access.connect({ pipeline: true }), access));
     };
     try {
       for (let b = next++; b < batches.length; b = next++) {
@@ -150,12 +156,21 @@ export async function runMonitors(env: Environment, options: RunMonitorsOptions)
     const flags = served.get(result.name);
     results[index] = flags ? { ...result, flags } : result;
   };
-  await Promise.all([...Array.from({ length: concurrency }, worker), ...probes.map(probe)]);
-  await act(env, results, positions, now, writer, options);
+  await timed('monitors: measure', () => Promise.all([...Array.from({ length: concurrency }, worker), ...probes.map(probe)]));
+  await timed('monitors: record and act', () => act(env, results, positions, now, writer, options));
   const summary: Record<HealthStatus, number> = { healthy: 0, breach: 0, unknown: 0 };
   for (const r of results) summary[r.status] += 1;
   const status: HealthStatus = summary.breach > 0 ? 'breach' : summary.unknown > 0 ? 'unknown' : 'healthy';
   return { environment: env.name, status, results, summary };
+}
+
+/** The texts of every SQL monitor's queries (burn-rate windows share theirs). */
+function monitorQueries(env: Environment): string[] {
+  return env.monitors.flatMap((spec) => {
+    const burn = spec.burn_rate as { sql?: unknown } | undefined;
+    const text = spec.http !== undefined ? undefined : burn ? burn.sql : spec.sql;
+    return typeof text === 'string' ? [text] : [];
+  });
 }
 
 /** What a monitor sends (its queries, in order) and how it judges their answers. */
