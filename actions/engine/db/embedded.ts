@@ -270,7 +270,7 @@ class HostWorker {
 
 let idleWorker: HostWorker | undefined;
 
-async function acquireWorker(): Promise<HostWorker> {
+function acquireWorker(): HostWorker {
   const parked = idleWorker;
   idleWorker = undefined;
   if (parked && !parked.exited) {
