@@ -4,7 +4,7 @@ import { UserError, ValidationError, databaseRefusal, toError } from '../engine/
 import { renderProblems } from '../engine/render/problems.ts';
 import type { Env } from './inputs.ts';
 import { githubRuntime, type Runtime } from './runtime.ts';
-import { baselineWasmOnly } from './wasm-tiering.ts';
+import { baselineWasmOnly } from '../engine/wasm-tiering.ts';
 
 export async function runAction(env: Env, step: (runtime: Runtime) => Promise<void>): Promise<void> {
   baselineWasmOnly();

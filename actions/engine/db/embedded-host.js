@@ -9,11 +9,9 @@
 // the source tree and from the CLI bundle alike (scripts/build.mjs copies it next to the chunks).
 import { Blob, Buffer } from 'node:buffer';
 import { readFile, writeFile } from 'node:fs/promises';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-
-const { pgliteWasmModule } = workerData;
 
 /** The open database, if any: { db, server }. */
 let open;
@@ -62,6 +60,8 @@ async function answer(request) {
       if (open) throw new Error('a database is already open in this worker');
       const extensions = await importExtensions(request.extensions);
       const platform = request.platform;
+      // The compiled module arrives with the request (embedded.ts compiles it while this thread starts).
+      const { pgliteWasmModule } = request;
       const options = {
         ...(pgliteWasmModule ? { pgliteWasmModule } : {}),
         ...(Object.keys(extensions).length > 0 ? { extensions } : {}),
@@ -93,6 +93,7 @@ async function answer(request) {
     case 'unpack': {
       // A backup (dumpDataDir's tarball) becomes a data directory by opening a new database from it.
       const bytes = await readFile(request.file);
+      const { pgliteWasmModule } = request;
       const options = { ...(pgliteWasmModule ? { pgliteWasmModule } : {}), extensions: await importExtensions(request.extensions) };
       const db = await PGlite.create(request.dir, { ...options, loadDataDir: new Blob([bytes], { type: 'application/x-gzip' }) });
       await db.close();

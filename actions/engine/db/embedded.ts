@@ -194,7 +194,7 @@ async function clearIntoTarget(into: string, target: string, replaces: string | 
 /** Unpack a backup (a tarball of a data directory) into a new data directory `dir`, in a worker of its own. */
 async function unpackBackup(file: string, dir: string, extensions: readonly BundleImport[]): Promise<void> {
   // A worker of its own, ended after: PGlite failing on a bad tarball can leave the thread unusable.
-  const worker = new HostWorker(await compiledPglite());
+  const worker = new HostWorker();
   try {
     await worker.request({ type: 'unpack', file, dir, extensions });
   } catch (error) {
@@ -224,8 +224,15 @@ class HostWorker {
   private readonly exitListeners = new Set<() => void>();
   private nextId = 1;
 
-  constructor(pgliteWasmModule: WasmModule | undefined) {
-    this.thread = new Worker(hostScript(), { workerData: { pgliteWasmModule } });
+  /**
+   * The thread starts (and loads PGlite's JavaScript) at once, while the WebAssembly compiles
+   * here: every request waits for the module and carries it, so it is there for 'open' and
+   * 'unpack', and requests keep their order (they all wait on the same promise).
+   */
+  private readonly module = compiledPglite();
+
+  constructor() {
+    this.thread = new Worker(hostScript());
     this.thread.on('message', (message: HostReply) => {
       const waiting = this.pending.get(message.id);
       this.pending.delete(message.id);
@@ -241,7 +248,10 @@ class HostWorker {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      this.thread.postMessage({ ...message, id });
+      void this.module.then((pgliteWasmModule) => {
+        if (this.exited) return; // fail() has rejected it already.
+        this.thread.postMessage({ ...message, id, ...(pgliteWasmModule ? { pgliteWasmModule } : {}) });
+      });
     });
   }
 
@@ -260,14 +270,14 @@ class HostWorker {
 
 let idleWorker: HostWorker | undefined;
 
-async function acquireWorker(): Promise<HostWorker> {
+function acquireWorker(): HostWorker {
   const parked = idleWorker;
   idleWorker = undefined;
   if (parked && !parked.exited) {
     parked.thread.ref();
     return parked;
   }
-  return new HostWorker(await compiledPglite());
+  return new HostWorker();
 }
 
 /** Keep one closed worker for the next open (it does not keep the process alive); end any other. */

@@ -3,7 +3,7 @@
  * statements with their offsets, whether any cannot run inside a transaction block, and
  * whether the file manages its own transactions (BEGIN/COMMIT).
  */
-import { setFlagsFromString } from 'node:v8';
+import { onBaselineCompiler } from '../wasm-tiering.ts';
 import type { Problem } from '../problems.ts';
 import { byteToCharOffset, codePointToCharOffset, lineColumnAt } from './position.ts';
 import type { CreatedExtension } from './extensions.ts';
@@ -50,25 +50,13 @@ export const loadParser = (): Promise<void> =>
     parseSync = module.parseSync;
   }));
 
-/**
- * Compile the parser with V8's baseline WebAssembly compiler (Liftoff) only. By default V8
- * also recompiles its hot functions with the optimising compiler on background threads, and
- * the process waits for those jobs before it exits: `rollout health` parsing 200 monitor
- * queries spent ~0.25 s of CPU there, more than the rest of its run, for code that parses a
- * statement in microseconds on either tier (the actions set the flag for their whole
- * process for the same reason: actions/github/wasm-tiering.ts). V8 reads the flag when it
- * compiles a module, so it is on for the parser's compilation only: the embedded database's
- * WebAssembly, a long-running server, keeps its optimising tier. (Turning it off again is
- * harmless in an action, which compiles no other WebAssembly.)
+/*
+ * The parser compiles with V8's baseline WebAssembly compiler (Liftoff) only
+ * (onBaselineCompiler, ../wasm-tiering.ts). By default V8 also recompiles its hot functions
+ * with the optimising compiler on background threads, and the process waits for those jobs
+ * before it exits: `rollout health` parsing 200 monitor queries spent ~0.25 s of CPU there,
+ * more than the rest of its run, for code that parses a statement in microseconds on either tier.
  */
-async function onBaselineCompiler<T>(compile: () => Promise<T>): Promise<T> {
-  setFlagsFromString('--liftoff-only');
-  try {
-    return await compile();
-  } finally {
-    setFlagsFromString('--no-liftoff-only');
-  }
-}
 
 /** libpg-query's parseSync, once loadParser() has resolved (it is never imported statically: see above). */
 export function rawParser(): ParseSync {
