@@ -39,6 +39,8 @@ export interface MigrationPreview extends MigrationStatus {
   /** The files that would run, with how each runs (transaction, statements, script). */
   prepared: PreparedMigration[];
   lint: LintFinding[];
+  /** Every file as read for this preview: an apply of its plan runs these texts (ApplyOptions.files). */
+  files: MigrationFiles;
 }
 
 export interface ApplyReport {
@@ -53,6 +55,11 @@ export interface ApplyOptions {
   onProgress?: (event: ProgressEvent) => void;
   /** Takes the backup migrations.backup asks for; given by the caller that owns the Database. */
   backup?: (directory: string) => Promise<string>;
+  /**
+   * The files as the plan read them (MigrationPreview.files): what runs is then exactly what
+   * the plan hash covers, and 1,000 files are not read and checksummed twice. Read here when absent.
+   */
+  files?: MigrationFiles;
 }
 
 /** Read-only: applied, pending, changed, missing and failed migrations. */
@@ -60,8 +67,8 @@ export async function inspectMigrations(
   client: pg.ClientBase,
   ctx: MigrationContext,
   options: { retryFailed?: boolean } = {},
-  /** The files, when the caller has read them already. */
-  read?: MigrationFiles,
+  /** The files, when the caller has read them already (or is reading them). */
+  read?: MigrationFiles | Promise<MigrationFiles>,
 ): Promise<MigrationStatus> {
   const settings = ctx.env.migrations;
   const [{ files, ordering, problems: fileProblems }, rows] = await Promise.all([read ?? readMigrationFiles(ctx.root, settings.directory), readHistoryRows(client)]);
@@ -79,10 +86,13 @@ export async function inspectMigrations(
 
 /** Read-only: the status plus how each pending file would run and squawk's findings on it. */
 export async function previewMigrations(client: pg.ClientBase, ctx: MigrationContext, options: { retryFailed?: boolean } = {}): Promise<MigrationPreview> {
-  const status = await inspectMigrations(client, ctx, options);
+  // Read while the history is: inspectMigrations awaits both together.
+  const reading = readMigrationFiles(ctx.root, ctx.env.migrations.directory);
+  const status = await inspectMigrations(client, ctx, options, reading);
+  const files = await reading;
   const { prepared, problems } = await prepareMigrations(status.plan.toRun, await serverVersion(client), { parse: 'all' });
   const lint = await lintMigrations(prepared, ctx.processEnv);
-  return { ...status, prepared, lint, problems: sortProblems([...status.problems, ...problems, ...pendingFileProblems(ctx, prepared)]) };
+  return { ...status, prepared, lint, files, problems: sortProblems([...status.problems, ...problems, ...pendingFileProblems(ctx, prepared)]) };
 }
 
 /**
@@ -95,7 +105,7 @@ export async function applyMigrations(client: pg.ClientBase, ctx: MigrationConte
   const processEnv = ctx.processEnv;
   // `git rev-parse` runs while the database answers.
   const commit = currentCommit(ctx.root, processEnv);
-  const read = await readMigrationFiles(ctx.root, ctx.env.migrations.directory);
+  const read = options.files ?? (await readMigrationFiles(ctx.root, ctx.env.migrations.directory));
   await ensureHistory(client, read.files);
   const [status, version] = await Promise.all([inspectMigrations(client, ctx, options, read), serverVersion(client)]);
   // Only files the pre-scan cannot classify go through the parser (see prepare.ts); plan parses them all.
