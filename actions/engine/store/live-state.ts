@@ -76,31 +76,29 @@ export async function readLiveState(client: pg.ClientBase, flagTable: string | u
   );
   const state: LiveState = { flagTable: table, flagTableExists: Boolean(present[0]?.flags), flags: new Map(), rollouts: new Map() };
   const stored = new Map<string, { value: JsonValue; text: string }>();
-  // Rows as arrays (rowMode): at 10,000 flags, an object per row with a property per column
-  // was a third of what reading live state cost the driver.
   if (state.flagTableExists) {
     // value::text and JSON.parse: pg would parse jsonb too, but this keeps big numbers' text stable.
-    const { rows } = await client.query<[key: string, value: string]>({ text: `SELECT key, value::text FROM ${quoteTable(table)}`, rowMode: 'array' });
-    for (const [key, text] of rows) stored.set(key, { value: JSON.parse(text) as JsonValue, text });
+    const { rows } = await client.query<{ key: string; value: string }>(`SELECT key, value::text AS value FROM ${quoteTable(table)}`);
+    for (const row of rows) stored.set(row.key, { value: JSON.parse(row.value) as JsonValue, text: row.value });
   }
   if (present[0]?.rollouts) {
-    const serving = present[0].serving ? ', value::text, off_value::text, segments::text, kill_switch, override::text' : '';
-    const { rows } = await client.query<RolloutRow>({
-      text: `SELECT key, stage, percent::text, stage_since, recorded_value::text, recorded_kind, ledger_id::text${serving} FROM rollout.flag_rollouts`,
-      rowMode: 'array',
-    });
+    const serving = present[0].serving
+      ? ', value::text AS value, off_value::text AS off_value, segments::text AS segments, kill_switch, override::text AS override'
+      : '';
+    const { rows } = await client.query<RolloutRow>(
+      `SELECT key, stage, percent::text AS percent, stage_since, recorded_value::text AS recorded_value, recorded_kind, ledger_id::text AS ledger_id${serving} FROM rollout.flag_rollouts`,
+    );
     for (const row of rows) {
-      const [key, stage, percent, stageSince, recordedValue, recordedKind, ledgerId] = row;
-      const parse = sameFlagParser(stored.get(key));
+      const parse = sameFlagParser(stored.get(row.key));
       const definition = definitionOf(row, parse);
-      state.rollouts.set(key, {
-        stage,
-        percent: percent === null ? null : Number(percent),
-        stageSince,
-        recordedValue: recordedValue === null ? null : parse(recordedValue),
-        recordedText: recordedValue,
-        recordedKind,
-        ledgerId: Number(ledgerId),
+      state.rollouts.set(row.key, {
+        stage: row.stage,
+        percent: row.percent === null ? null : Number(row.percent),
+        stageSince: row.stage_since,
+        recordedValue: row.recorded_value === null ? null : parse(row.recorded_value),
+        recordedText: row.recorded_value,
+        recordedKind: row.recorded_kind,
+        ledgerId: Number(row.ledger_id),
         ...(definition ? { definition } : {}),
       });
     }
@@ -119,21 +117,20 @@ export async function readLiveState(client: pg.ClientBase, flagTable: string | u
   return state;
 }
 
-/** A row of rollout.flag_rollouts as selected above: the serving columns only when the table has them. */
-type RolloutRow = [
-  key: string,
-  stage: Stage | null,
-  percent: string | null,
-  stageSince: Date | null,
-  recordedValue: string | null,
-  recordedKind: string,
-  ledgerId: string,
-  value?: string | null,
-  offValue?: string | null,
-  segments?: string | null,
-  killSwitch?: boolean | null,
-  override?: string | null,
-];
+interface RolloutRow {
+  key: string;
+  stage: Stage | null;
+  percent: string | null;
+  stage_since: Date | null;
+  recorded_value: string | null;
+  recorded_kind: string;
+  ledger_id: string;
+  value?: string | null;
+  off_value?: string | null;
+  segments?: string | null;
+  kill_switch?: boolean | null;
+  override?: string | null;
+}
 
 /**
  * JSON.parse for one flag's columns. A flag mostly holds one value several times (the value
@@ -155,16 +152,15 @@ function sameFlagParser(seed: { value: JsonValue; text: string } | undefined): (
 }
 
 function definitionOf(row: RolloutRow, parse: (text: string) => JsonValue): LiveDefinition | undefined {
-  const [, , , , , , , value, offValue, segments, killSwitch, override] = row;
-  if (value === undefined || value === null) return undefined;
+  if (row.value === undefined || row.value === null) return undefined;
   return {
-    value: parse(value),
-    offValue: offValue === null || offValue === undefined ? null : parse(offValue),
-    segments: segments && segments !== '[]' ? (JSON.parse(segments) as Segment[]) : [],
-    killSwitch: killSwitch === true,
-    ...(override !== null && override !== undefined ? { override: parse(override), overrideText: override } : {}),
-    valueText: value,
-    text: [value, offValue ?? '-', segments ?? '-', String(killSwitch), override ?? '-'].join('\t'),
+    value: parse(row.value),
+    offValue: row.off_value === null || row.off_value === undefined ? null : parse(row.off_value),
+    segments: row.segments && row.segments !== '[]' ? (JSON.parse(row.segments) as Segment[]) : [],
+    killSwitch: row.kill_switch === true,
+    ...(row.override !== null && row.override !== undefined ? { override: parse(row.override), overrideText: row.override } : {}),
+    valueText: row.value,
+    text: [row.value, row.off_value ?? '-', row.segments ?? '-', String(row.kill_switch), row.override ?? '-'].join('\t'),
   };
 }
 
