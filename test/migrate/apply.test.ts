@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { databaseTargets, type TestDatabase } from '../support/databases.ts';
 import { apply, query, rejection, withClient, writeMigrations } from './support/migrations.ts';
-import { MigrationError, baselineMigrations, inspectMigrations, type ProgressEvent } from '../../actions/engine/migrate/index.ts';
+import { MigrationError, baselineMigrations, inspectMigrations, previewMigrations, type ProgressEvent } from '../../actions/engine/migrate/index.ts';
+import { readOnly } from '../../actions/engine/session.ts';
 import { ValidationError } from '../../actions/engine/errors.ts';
 
 describe.each(databaseTargets())('migrate apply on $name', (target) => {
@@ -53,6 +54,22 @@ describe.each(databaseTargets())('migrate apply on $name', (target) => {
     expect(error.problems.map((p) => [p.file, p.line, p.column, p.severity, p.message])).toEqual([
       ['migrations/4_gone.sql', 1, 1, 'error', 'migrations/4_gone.sql is a symbolic link to ../shared/4_gone.sql, which does not exist. Restore the file it points to, or remove the link.'],
     ]);
+  });
+
+  it('runs the files as the plan read them when given them, not as the folder holds them later', async () => {
+    await writeMigrations(db.root, { '1_make.sql': 'CREATE TABLE planned (id int);' });
+    const planned = await withClient(db, (client) => readOnly(client, () => previewMigrations(client, { root: db.root, env: db.env, processEnv: db.processEnv })));
+    expect(planned.prepared.map((p) => p.file.path)).toEqual(['migrations/1_make.sql']);
+    // Edited after the plan was read (and hashed): the reviewed text is what runs, and what the history records.
+    await writeMigrations(db.root, { '1_make.sql': 'CREATE TABLE edited (id int);' });
+    const report = await apply(db, { files: planned.files });
+    expect(report.applied.map((a) => a.file.checksum)).toEqual([planned.prepared[0].file.checksum]);
+    const tables = await query<{ name: string }>(db, "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");
+    expect(tables.map((t) => t.name)).toEqual(['planned']);
+    // Without them, apply reads the folder itself: the edit now shows as a changed applied file.
+    const refused = await rejection(apply(db));
+    expect(refused).toBeInstanceOf(ValidationError);
+    expect((refused as ValidationError).problems.map((p) => p.file)).toEqual(['migrations/1_make.sql']);
   });
 
   it('rolls back a failing migration alone and names file, line and column', async () => {

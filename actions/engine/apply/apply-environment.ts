@@ -82,6 +82,8 @@ export async function applyEnvironment(session: Session, options: ApplyOptions):
   // Before anything changes: an environment whose checks could not run safely is refused with nothing applied.
   await timed('apply: checks role', () => prepareChecksRole(client, env));
   const report = await timed('apply: migrations', () => applyMigrations(client, ctx, {
+    // The files the plan (and its hash) was computed from are the ones that run.
+    files: reading.preview.files,
     backup: (directory) => db.backup(directory),
     ...(options.onMigrationProgress ? { onProgress: options.onMigrationProgress } : {}),
   }));

@@ -97,7 +97,8 @@ export function readEnvironmentFile(file: string, text: string, contracts: Contr
     }
   }
 
-  for (const { path } of findStrings(source, (value) => URL_WITH_PASSWORD.test(value))) {
+  // Every string of the file is tested (30,000 at 10,000 flags): the expression needs a "://", and includes() finds none faster.
+  for (const { path } of findStrings(source, (value) => value.includes('://') && URL_WITH_PASSWORD.test(value))) {
     report(
       path,
       `${describePath(path)} holds a URL with a literal password. Never put secrets in Git: store the URL in a secret (e.g. ${secretName}) and write only its name: database: { url_env: ${secretName} }.`,

@@ -40,6 +40,8 @@ export interface MigrationPreview extends MigrationStatus {
   /** The files that would run, with how each runs (transaction, statements, script). */
   prepared: PreparedMigration[];
   lint: LintFinding[];
+  /** Every file as read for this preview: an apply of its plan runs these texts (ApplyOptions.files). */
+  files: MigrationFiles;
 }
 
 export interface ApplyReport {
@@ -54,6 +56,11 @@ export interface ApplyOptions {
   onProgress?: (event: ProgressEvent) => void;
   /** Takes the backup migrations.backup asks for; given by the caller that owns the Database. */
   backup?: (directory: string) => Promise<string>;
+  /**
+   * The files as the plan read them (MigrationPreview.files): what runs is then exactly what
+   * the plan hash covers, and 1,000 files are not read and checksummed twice. Read here when absent.
+   */
+  files?: MigrationFiles;
 }
 
 /** Read-only: applied, pending, changed, missing and failed migrations. */
@@ -61,8 +68,8 @@ export async function inspectMigrations(
   client: pg.ClientBase,
   ctx: MigrationContext,
   options: { retryFailed?: boolean } = {},
-  /** The files, when the caller has read them already. */
-  read?: MigrationFiles,
+  /** The files, when the caller has read them already (or is reading them). */
+  read?: MigrationFiles | Promise<MigrationFiles>,
 ): Promise<MigrationStatus> {
   const settings = ctx.env.migrations;
   const [{ files, ordering, problems: fileProblems }, rows] = await Promise.all([read ?? readMigrationFiles(ctx.root, settings.directory), readHistoryRows(client)]);
@@ -111,7 +118,10 @@ async function liveRelations(client: pg.ClientBase): Promise<Set<string>> {
  * parser's WebAssembly (most of the plan action's start-up: bench/actions/plan-cold-start.mjs).
  */
 export async function previewMigrations(client: pg.ClientBase, ctx: MigrationContext, options: PreviewOptions = {}): Promise<MigrationPreview> {
-  const status = await inspectMigrations(client, ctx, options);
+  // Read while the history is: inspectMigrations awaits both together.
+  const reading = readMigrationFiles(ctx.root, ctx.env.migrations.directory);
+  const status = await inspectMigrations(client, ctx, options, reading);
+  const files = await reading;
   const version = await serverVersion(client);
   const { classified, problems: directiveProblems } = classifyMigrations(status.plan.toRun, version, { parse: 'needed' });
   const { prepared, problems: parseProblems } = await parseClassified(classified, version);
@@ -129,7 +139,7 @@ export async function previewMigrations(client: pg.ClientBase, ctx: MigrationCon
   const broken = new Set(syntaxProblems.filter((p) => p.severity === 'error').map((p) => p.file));
   const kept = broken.size > 0 ? prepared.filter((m) => !broken.has(m.file.path)) : prepared;
   const lint = kept === prepared ? linted : await lintMigrations(kept, ctx.processEnv, lintOptions);
-  return { ...status, prepared: kept, lint, problems: sortProblems([...status.problems, ...directiveProblems, ...parseProblems, ...syntaxProblems, ...pendingFileProblems(ctx, kept)]) };
+  return { ...status, prepared: kept, lint, files, problems: sortProblems([...status.problems, ...directiveProblems, ...parseProblems, ...syntaxProblems, ...pendingFileProblems(ctx, kept)]) };
 }
 
 /** The files libpg-query does not read (the lexer's classification is no syntax check): the server checks them. */
@@ -145,7 +155,7 @@ export async function applyMigrations(client: pg.ClientBase, ctx: MigrationConte
   const processEnv = ctx.processEnv;
   // `git rev-parse` runs while the database answers.
   const commit = currentCommit(ctx.root, processEnv);
-  const read = await readMigrationFiles(ctx.root, ctx.env.migrations.directory);
+  const read = options.files ?? (await readMigrationFiles(ctx.root, ctx.env.migrations.directory));
   await ensureHistory(client, read.files);
   const [status, version] = await Promise.all([inspectMigrations(client, ctx, options, read), serverVersion(client)]);
   // Only files the pre-scan cannot classify go through the parser (see prepare.ts); plan parses them all.

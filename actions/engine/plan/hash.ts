@@ -10,13 +10,23 @@ import canonicalize from 'canonicalize';
  */
 export class PlanHasher {
   private readonly hash = createHash('sha256');
+  /** Records not yet hashed: one update per ~64 KiB, not one per flag (the digest of the concatenation is the same). */
+  private pending = '';
 
   record(...fields: string[]): void {
-    this.hash.update(`${fields.join('\t')}\n`);
+    this.pending += `${fields.join('\t')}\n`;
+    if (this.pending.length >= 65_536) this.flush();
   }
 
   digest(): string {
+    this.flush();
     return this.hash.digest('hex');
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    this.hash.update(this.pending);
+    this.pending = '';
   }
 }
 
@@ -45,12 +55,19 @@ function sortKeys(_key: string, value: unknown): unknown {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
   const keys = Object.keys(value);
   if (inOrder(keys)) return value;
-  // No prototype: a "__proto__" key (JSON.parse makes one) stays an ordinary key.
-  const sorted: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-  for (const key of keys.sort()) sorted[key] = (value as Record<string, unknown>)[key];
-  if (!inOrder(Object.keys(sorted))) throw UNORDERABLE;
+  const first = keys[0];
+  keys.sort();
+  // A "__proto__" key (JSON.parse makes one) stays an ordinary key only on an object without
+  // a prototype; such objects are slower to build and to write, so only then.
+  const sorted: Record<string, unknown> = keys.includes('__proto__') ? (Object.create(null) as Record<string, unknown>) : {};
+  for (const key of keys) sorted[key] = (value as Record<string, unknown>)[key];
+  // JavaScript enumerates integer-like keys ("10", "9") first, whatever the order they were set
+  // in; when there is one, it comes first in `value` too. Without one, `sorted` is in order.
+  if (INTEGER_LIKE.test(first) && !inOrder(Object.keys(sorted))) throw UNORDERABLE;
   return sorted;
 }
+
+const INTEGER_LIKE = /^(?:0|[1-9][0-9]*)$/;
 
 function inOrder(keys: string[]): boolean {
   for (let i = 1; i < keys.length; i++) if (keys[i - 1] > keys[i]) return false;

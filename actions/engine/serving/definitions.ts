@@ -20,9 +20,10 @@ export interface ServingSpec {
 
 /** The serving part of one flag of an environment. */
 export function servingOf(env: Pick<Environment, 'segments'>, flag: FlagSpec): ServingSpec {
-  const named = flag.rollout?.segments ?? [];
+  const named = flag.rollout?.segments;
   // validate refuses unknown names; a name still missing here (a hand-built model) names nobody.
-  const segments = named.flatMap((name) => {
+  // Most flags name none: no flatMap for them (the planner calls this for every flag).
+  const segments = named === undefined || named.length === 0 ? [] : named.flatMap((name) => {
     const segment = env.segments?.get(name);
     return segment ? [segment] : [];
   });

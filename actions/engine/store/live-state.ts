@@ -70,8 +70,8 @@ export function quoteTable(qualified: string): string {
 
 export async function readLiveState(client: pg.ClientBase, flagTable: string | undefined): Promise<LiveState> {
   const table = flagTable ?? DEFAULT_FLAG_TABLE;
-  const { rows: present } = await client.query<{ flags: boolean; rollouts: boolean }>(
-    'SELECT to_regclass($1) IS NOT NULL AS flags, to_regclass($2) IS NOT NULL AS rollouts',
+  const { rows: present } = await client.query<{ flags: boolean; rollouts: boolean; serving: boolean }>(
+    `SELECT to_regclass($1) IS NOT NULL AS flags, to_regclass($2) IS NOT NULL AS rollouts, ${HAS_DEFINITION_COLUMNS} AS serving`,
     [quoteTable(table), 'rollout.flag_rollouts'],
   );
   const state: LiveState = { flagTable: table, flagTableExists: Boolean(present[0]?.flags), flags: new Map(), rollouts: new Map() };
@@ -82,10 +82,7 @@ export async function readLiveState(client: pg.ClientBase, flagTable: string | u
     for (const row of rows) stored.set(row.key, { value: JSON.parse(row.value) as JsonValue, text: row.value });
   }
   if (present[0]?.rollouts) {
-    const { rows: columns } = await client.query<{ ok: boolean }>(
-      `SELECT ${HAS_DEFINITION_COLUMNS} AS ok`,
-    );
-    const serving = columns[0]?.ok
+    const serving = present[0].serving
       ? ', value::text AS value, off_value::text AS off_value, segments::text AS segments, kill_switch, override::text AS override'
       : '';
     const { rows } = await client.query<RolloutRow>(
