@@ -60,6 +60,26 @@ describe.each(databaseTargets())('rollout migrate on $name', (target) => {
     expect(status.exitCode).toBe(0);
   });
 
+  it("golang-migrate's up/down pairs: each up file is its version's migration, the down files are named in one warning and never run", async () => {
+    await writeMigrations(db.root, {
+      '000001_create_a.up.sql': 'CREATE TABLE a (id bigint PRIMARY KEY);',
+      '000001_create_a.down.sql': 'DROP TABLE a;',
+      '000002_create_b.up.sql': 'CREATE TABLE b (id bigint PRIMARY KEY REFERENCES a);',
+      '000002_create_b.down.sql': 'DROP TABLE b;',
+    });
+    const plan = await run(db, ['plan', '--env', 'test']);
+    const text = [...plan.out, ...plan.err].join('\n');
+    expect(plan.out[0]).toBe('2 pending migration(s) for test:');
+    expect(text).toContain('1. migrations/000001_create_a.up.sql');
+    expect(text).toContain('2. migrations/000002_create_b.up.sql');
+    expect(text).not.toMatch(/\d\. migrations\/\S+\.down\.sql/);
+    expect(text).toContain('migrations/000001_create_a.down.sql and 1 other .down.sql file (migrations/000002_create_b.down.sql) are down migrations');
+    const apply = await run(db, ['apply', '--env', 'test']);
+    expect(apply.exitCode).toBe(0);
+    const tables = await withClient(db, async (client) => (await client.query<{ t: string }>("SELECT string_agg(tablename, ',' ORDER BY tablename) AS t FROM pg_tables WHERE schemaname = 'public'")).rows[0].t);
+    expect(tables).toBe('a,b');
+  });
+
   it("a dump's CREATE TABLE IF NOT EXISTS creates the table when the database has none: what follows on it is low risk; with the table there, it is not", async () => {
     // pg_dump and `supabase db diff` write every table this way, its primary key in a later ALTER TABLE ONLY.
     await writeMigrations(db.root, {
