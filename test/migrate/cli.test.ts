@@ -4,6 +4,8 @@ import { migrateCommand } from '../../actions/cli/commands/migrate.ts';
 import type { CliContext } from '../../actions/cli/context.ts';
 import { databaseTargets, type TestDatabase } from '../support/databases.ts';
 import { withClient, writeMigrations } from './support/migrations.ts';
+import { ValidationError } from '../../actions/engine/errors.ts';
+import type { Problem } from '../../actions/engine/problems.ts';
 
 /** Run `rollout migrate …` against a test database, capturing output. */
 async function run(db: TestDatabase, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ out: string[]; err: string[]; exitCode: number }> {
@@ -78,6 +80,24 @@ describe.each(databaseTargets())('rollout migrate on $name', (target) => {
     expect(apply.exitCode).toBe(0);
     const tables = await withClient(db, async (client) => (await client.query<{ t: string }>("SELECT string_agg(tablename, ',' ORDER BY tablename) AS t FROM pg_tables WHERE schemaname = 'public'")).rows[0].t);
     expect(tables).toBe('a,b');
+  });
+
+  it('node-pg-migrate JavaScript migrations beside SQL ones: an error naming them and the way out, and nothing applied (never the SQL files alone)', async () => {
+    await writeMigrations(db.root, {
+      '1700000000000_create-a.js': "exports.up = (pgm) => { pgm.createTable('a', { id: 'id' }); };",
+      '1700000000001_add-name.ts': "export const up = (pgm) => { pgm.addColumn('a', { name: 'text' }); };",
+      '1700000000002_create-c.sql': '-- Up Migration\nCREATE TABLE c (id bigint REFERENCES a);\n-- Down Migration\nDROP TABLE c;',
+    });
+    const plan = await run(db, ['plan', '--env', 'test']);
+    expect(plan.exitCode).toBe(1);
+    expect(plan.out.join('\n')).toContain('migrations/1700000000000_create-a.js:1:1: error: migrations/1700000000000_create-a.js and 1 other script migration (migrations/1700000000001_add-name.ts) are JavaScript/TypeScript migrations');
+    expect(plan.out.join('\n')).toContain('Rewrite each as a SQL migration of the same version');
+    const error: unknown = await run(db, ['apply', '--env', 'test']).then((r) => r, (e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    const problems: Problem[] = (error as ValidationError).problems;
+    expect(problems.map((p) => [p.file, p.line, p.column, p.severity])).toEqual([['migrations/1700000000000_create-a.js', 1, 1, 'error']]);
+    const tables = await withClient(db, async (client) => (await client.query<{ n: string }>("SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'")).rows[0].n);
+    expect(Number(tables)).toBe(0);
   });
 
   it("a dump's CREATE TABLE IF NOT EXISTS creates the table when the database has none: what follows on it is low risk; with the table there, it is not", async () => {

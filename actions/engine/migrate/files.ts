@@ -54,6 +54,8 @@ export type MigrationOrdering = 'prisma' | 'version';
 
 const FILE_PATTERN = /^(\d+)_([^/]+)\.sql$/;
 const DIR_PATTERN = /^(\d+)_([^/]+)$/;
+/** node-pg-migrate's (or knex's) JavaScript and TypeScript migrations: 1700000000000_create-users.js. */
+const SCRIPT_PATTERN = /^\d+_.+\.(?:js|cjs|mjs|ts|cts|mts)$/;
 /** golang-migrate's pairs: 000001_create_users.up.sql and 000001_create_users.down.sql. */
 const UP_DOWN_PATTERN = /^(\d+)_([^/]+)\.(up|down)\.sql$/;
 /** Flyway's versioned (V), undo (U) and repeatable (R) migrations: V1__init.sql, V1.1__fix.sql, R__views.sql. */
@@ -103,11 +105,16 @@ export async function readMigrationFiles(root: string, directory: string): Promi
   if (kinds.get(PRISMA_LOCK) === 'file') problems.push(...prismaProviderProblems(join(absoluteDir, PRISMA_LOCK), posix.join(relDir, PRISMA_LOCK)));
   const found: { version: string; name: string; layout: MigrationLayout; entry: string; relPath: string; absPath: string }[] = [];
   const downFiles: string[] = [];
+  const scriptFiles: string[] = [];
   for (const entry of entries) {
     const kind = kinds.get(entry.name);
     if (kind === 'broken' && entry.name.endsWith('.sql')) {
       const relPath = posix.join(relDir, entry.name);
       problems.push(namingProblem(relPath, `${relPath} is a symbolic link to ${readlinkSync(join(absoluteDir, entry.name))}, which does not exist. Restore the file it points to, or remove the link.`));
+      continue;
+    }
+    if (kind === 'file' && SCRIPT_PATTERN.test(entry.name)) {
+      scriptFiles.push(posix.join(relDir, entry.name));
       continue;
     }
     if (kind === 'file' && entry.name.endsWith('.sql')) {
@@ -146,6 +153,7 @@ export async function readMigrationFiles(root: string, directory: string): Promi
     }
   }
   if (downFiles.length > 0) problems.push(downFilesWarning(downFiles.sort(PRISMA_ORDER.compare)));
+  if (scriptFiles.length > 0) problems.push(scriptFilesError(scriptFiles.sort(PRISMA_ORDER.compare)));
   // Read every file first. Synchronously, on purpose: for a history of 1,000 small files
   // this is 2–5× faster than readFile() through the thread pool (and 10–20× faster than one
   // await per file in series), and nothing else waits on the event loop meanwhile.
@@ -295,4 +303,19 @@ function downFilesWarning(paths: readonly string[]): Problem {
     ...namingProblem(paths[0], `${paths[0]}${also} down migrations (golang-migrate's <version>_<name>.down.sql): rollout runs each <version>_<name>.up.sql as the migration of that version and never runs a down file (undo a change with a new migration).`),
     severity: 'warning',
   };
+}
+
+/**
+ * JavaScript or TypeScript migrations (node-pg-migrate's default) are code rollout cannot run.
+ * Running only the SQL files among them would apply the history out of step, so it is an error,
+ * said once for the whole directory.
+ */
+function scriptFilesError(paths: readonly string[]): Problem {
+  const others = paths.length - 1;
+  const also = others > 0 ? ` and ${others} other script migration${others === 1 ? '' : 's'} (${paths.slice(1, 4).join(', ')}${others > 3 ? ', …' : ''}) are` : ' is';
+  return namingProblem(
+    paths[0],
+    `${paths[0]}${also} JavaScript/TypeScript migrations (node-pg-migrate style): rollout runs SQL files only, and running the SQL files around them would apply the history out of step. ` +
+      'Rewrite each as a SQL migration of the same version (<version>_<name>.sql with the statements it runs), or keep the script history out of migrations.directory and start a new directory of SQL migrations.',
+  );
 }
