@@ -114,6 +114,33 @@ describe.each(databaseTargets())('rollout migrate on $name', (target) => {
     expect(existing).toMatch(/error\s+2:\d+ .*\(adding-serial-primary-key-field\)/);
   });
 
+  it("adopt from golang-migrate: its one row (the version reached) adopts every file up to it; a dirty version is refused; later files stay pending", async () => {
+    await writeMigrations(db.root, {
+      '000001_orders.up.sql': 'CREATE TABLE orders (id bigint);',
+      '000001_orders.down.sql': 'DROP TABLE orders;',
+      '000002_items.up.sql': 'CREATE TABLE items (id bigint);',
+      '000002_items.down.sql': 'DROP TABLE items;',
+      '000003_next.up.sql': 'CREATE TABLE next (id bigint);',
+    });
+    await withClient(db, (client) =>
+      client.query('CREATE TABLE orders (id bigint); CREATE TABLE items (id bigint); CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL); INSERT INTO schema_migrations VALUES (2, true);'),
+    );
+    await expect(run(db, ['adopt', '--env', 'test'])).rejects.toThrow(/golang-migrate's history \(public\.schema_migrations\) marks version 2 dirty: .*`migrate force 2`/);
+    await withClient(db, (client) => client.query('UPDATE schema_migrations SET dirty = false'));
+    const dry = await run(db, ['adopt', '--env', 'test']);
+    expect(dry.out.filter((l) => l.startsWith('  '))).toEqual([
+      "  adopt    migrations/000001_orders.up.sql  up to golang-migrate's current version (2); golang-migrate stores nothing of each migration",
+      "  adopt    migrations/000002_items.up.sql  up to golang-migrate's current version (2); golang-migrate stores nothing of each migration",
+      '  pending  migrations/000003_next.up.sql  not applied by golang-migrate: rollout runs it',
+    ]);
+    expect(dry.out[0]).toBe('Adopting the golang-migrate history in public.schema_migrations for test:');
+    const written = await run(db, ['adopt', '--env', 'test', '--write']);
+    expect(written.out.at(-1)).toBe('Recorded 2 migration(s) as adopted from golang-migrate in rollout.schema_migrations of test (nothing was run).');
+    const apply = await run(db, ['apply', '--env', 'test']);
+    expect(apply.exitCode).toBe(0);
+    expect(apply.out.at(-1)).toMatch(/^Applied 1 migration\(s\) to test in /);
+  });
+
   it('adopt: shows what it would record, records with --write, names what it found for a wrong --from, and status shows the adoption', async () => {
     await writeMigrations(db.root, { '20240101000000_orders.sql': 'CREATE TABLE orders (id int);\n', '20240102000000_next.sql': 'CREATE TABLE next (id int);\n' });
     await withClient(db, (client) =>
