@@ -62,6 +62,28 @@ describe.each(databaseTargets())('rollout migrate on $name', (target) => {
     expect(status.exitCode).toBe(0);
   });
 
+  it('sql-migrate and goose files: the Up section runs, the Down section never does; their no-transaction markers run the file outside a transaction', async () => {
+    await writeMigrations(db.root, {
+      '1_people.sql': '-- +migrate Up\nCREATE TABLE people (id bigint);\n\n-- +migrate Down\nDROP TABLE people;\n',
+      '2_fn.sql': '-- +goose Up\n-- +goose StatementBegin\nCREATE FUNCTION one() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;\n-- +goose StatementEnd\n\n-- +goose Down\nDROP FUNCTION one();\n',
+      '3_index.sql': '-- +migrate Up notransaction\n-- squawk-ignore prefer-robust-stmts\nCREATE INDEX CONCURRENTLY people_id ON people (id);\n-- +migrate Down\nDROP INDEX people_id;\n',
+      '4_goose_plain.sql': '-- +goose NO TRANSACTION\n-- +goose Up\nCREATE TABLE pets (id bigint);\n-- +goose Down\nDROP TABLE pets;\n',
+      '5_plain.sql': '-- +migrate Up notransaction\nCREATE TABLE toys (id bigint);\n-- +migrate Down\nDROP TABLE toys;\n',
+    });
+    const plan = await run(db, ['plan', '--env', 'test']);
+    expect(plan.out.join('\n')).toContain('3. migrations/3_index.sql  (outside a transaction');
+    expect(plan.out.join('\n')).toContain('4. migrations/4_goose_plain.sql  (outside a transaction');
+    expect(plan.out.join('\n')).toContain('5. migrations/5_plain.sql  (outside a transaction');
+    // The Down sections are never linted either: no ban-drop-table.
+    expect(plan.out.join('\n')).not.toContain('ban-drop-table');
+    const apply = await run(db, ['apply', '--env', 'test']);
+    expect(apply.exitCode).toBe(0);
+    const found = await withClient(db, async (client) =>
+      (await client.query<{ t: string | null; f: string | null; i: string; tables: string }>("SELECT to_regclass('public.people')::text AS t, to_regprocedure('public.one()')::text AS f, (SELECT string_agg(tablename || '.' || indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE schemaname = 'public') AS i, (SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public') AS tables")).rows[0],
+    );
+    expect(found).toEqual({ t: 'people', f: 'one()', i: 'people.people_id', tables: 'people,pets,toys' });
+  });
+
   it("golang-migrate's up/down pairs: each up file is its version's migration, the down files are named in one warning and never run", async () => {
     await writeMigrations(db.root, {
       '000001_create_a.up.sql': 'CREATE TABLE a (id bigint PRIMARY KEY);',
