@@ -111,6 +111,25 @@ describe('init', () => {
     expect((await cli(['--root', root, 'validate'])).code).toBe(0);
   });
 
+  it("finds a dbmate or golang-migrate history in database/migrations, but not Laravel's PHP migrations there", async () => {
+    await files({ 'database/migrations/20211026204222_create_schema.sql': '-- migrate:up\nCREATE SCHEMA app;\n-- migrate:down\nDROP SCHEMA app;\n' });
+    const run = await cli(['--root', root, 'init', '--no-workflows']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Every environment reads its migrations from database/migrations/.');
+    expect(await readFile(join(root, 'environments/local.yaml'), 'utf8')).toContain('  directory: database/migrations   # found here by rollout init\n');
+    expect(existsSync(join(root, 'migrations'))).toBe(false);
+
+    const laravel = await mkdtemp(join(tmpdir(), 'rollout-init-laravel-'));
+    try {
+      await mkdir(join(laravel, 'database/migrations'), { recursive: true });
+      await writeFile(join(laravel, 'database/migrations/2014_10_12_000000_create_users_table.php'), '<?php\n');
+      expect((await cli(['--root', laravel, 'init', '--no-workflows'])).code).toBe(0);
+      expect(await readFile(join(laravel, 'environments/local.yaml'), 'utf8')).not.toContain('database/migrations');
+    } finally {
+      await rm(laravel, { recursive: true, force: true });
+    }
+  });
+
   it('knows a Prisma folder of any name by its migration_lock.toml', async () => {
     await files({ 'packages/db/schema-migrations/migration_lock.toml': LOCK, 'packages/db/schema-migrations/20240101000000_init/migration.sql': MIGRATION });
     const run = await cli(['--root', root, 'init', '--no-workflows']);

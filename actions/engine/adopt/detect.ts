@@ -4,7 +4,13 @@ import { join, posix } from 'node:path';
 import { UsageError } from '../errors.ts';
 
 /** Where other tools keep migrations (the last two: Flyway's defaults), in the order they are looked for. */
-export const MIGRATION_FOLDERS = ['prisma/migrations', 'supabase/migrations', 'db/migrations', 'migrations', 'db/migration', 'src/main/resources/db/migration'] as const;
+export const MIGRATION_FOLDERS = ['prisma/migrations', 'supabase/migrations', 'db/migrations', 'database/migrations', 'migrations', 'db/migration', 'src/main/resources/db/migration'] as const;
+
+/**
+ * database/migrations is dbmate's or golang-migrate's as often as Laravel's (PHP files, not a
+ * SQL history): it counts only when it holds a .sql file.
+ */
+const SQL_ONLY: ReadonlySet<string> = new Set(['database/migrations']);
 
 /**
  * Below the root, only a tool's own folder counts: a bare migrations/ deeper down is as often
@@ -29,7 +35,7 @@ const SKIPPED = new Set(['node_modules', 'dist', 'build', 'out', 'target', 'vend
  * root folder: a UsageError that lists them, since guessing would plan the wrong history.
  */
 export function detectMigrationsFolder(root: string): string | undefined {
-  const atRoot = MIGRATION_FOLDERS.find((dir) => holdsFiles(join(root, dir)));
+  const atRoot = MIGRATION_FOLDERS.find((dir) => holds(join(root, dir), dir));
   if (atRoot) return atRoot;
   const nested = nestedMigrationFolders(root);
   if (nested.length > 1) {
@@ -49,7 +55,7 @@ function nestedMigrationFolders(root: string): string[] {
       if (existsSync(join(root, path, PRISMA_LOCK))) found.add(path);
       if (depth > NESTED_DEPTH) continue;
       for (const tool of NESTED_FOLDERS) {
-        if (holdsFiles(join(root, path, tool))) found.add(posix.join(path, tool));
+        if (holds(join(root, path, tool), tool)) found.add(posix.join(path, tool));
       }
       visit(path, depth + 1);
     }
@@ -70,6 +76,11 @@ function subfolders(dir: string): string[] {
     // A folder we may not read is not one of ours to adopt.
     return [];
   }
+}
+
+function holds(path: string, tool: string): boolean {
+  if (!holdsFiles(path)) return false;
+  return !SQL_ONLY.has(tool) || readdirSync(path).some((name) => name.endsWith('.sql'));
 }
 
 function holdsFiles(path: string): boolean {

@@ -49,7 +49,7 @@ export interface AdoptionInput {
 export const fileKey = (file: MigrationFile, matchBy: ForeignMigration['matchBy']): string => (matchBy === 'name' ? `${file.versionText}_${file.name}` : file.version.toString());
 const foreignKey = (m: ForeignMigration): string => (m.matchBy === 'version' && /^\d+$/.test(m.key) ? BigInt(m.key).toString() : m.key);
 
-const TOOL_NAMES = { prisma: 'Prisma', dbmate: 'dbmate', flyway: 'Flyway', 'node-pg-migrate': 'node-pg-migrate', supabase: 'the Supabase CLI' } as const;
+const TOOL_NAMES = { prisma: 'Prisma', dbmate: 'dbmate', flyway: 'Flyway', 'node-pg-migrate': 'node-pg-migrate', supabase: 'the Supabase CLI', 'golang-migrate': 'golang-migrate' } as const;
 
 export function planAdoption(input: AdoptionInput): AdoptionPlan {
   const { history } = input;
@@ -80,7 +80,7 @@ export function planAdoption(input: AdoptionInput): AdoptionPlan {
     }
     if (!m) {
       if (byBaseline(file)) {
-        entries.push({ file, state: 'adopt', note: `up to Flyway's baseline (version ${history.baselineVersion}); Flyway stored nothing of it` });
+        entries.push({ file, state: 'adopt', note: history.source === 'flyway' ? `up to Flyway's baseline (version ${history.baselineVersion}); Flyway stored nothing of it` : `up to ${tool}'s current version (${history.baselineVersion}); ${tool} stores nothing of each migration` });
         toRecord.push({ file, appliedAt: null });
         continue;
       }

@@ -8,6 +8,7 @@
  * | flyway          | flyway_schema_history                       | version (V<version>__…)            | CRC32 of the file's lines  |
  * | node-pg-migrate | pgmigrations (name, run_on)                 | name (file name without extension) | nothing                    |
  * | supabase        | supabase_migrations.schema_migrations       | version (file name's digits)       | the file's statements      |
+ * | golang-migrate  | schema_migrations (version, dirty)          | one row: the current version       | nothing                    |
  *
  * Each source turns its rows into ForeignMigration records: one per migration the tool knows,
  * with the tool's verdict (applied, failed, rolled back) and whatever it stored of the content.
@@ -15,7 +16,7 @@
 import type pg from 'pg';
 import { UserError } from '../errors.ts';
 
-export const ADOPT_SOURCES = ['prisma', 'dbmate', 'flyway', 'node-pg-migrate', 'supabase'] as const;
+export const ADOPT_SOURCES = ['prisma', 'dbmate', 'flyway', 'node-pg-migrate', 'supabase', 'golang-migrate'] as const;
 export type AdoptSource = (typeof ADOPT_SOURCES)[number];
 
 export type ForeignContent =
@@ -68,6 +69,8 @@ export async function findForeignHistories(client: pg.ClientBase): Promise<Candi
     else if (row.table === 'flyway_schema_history' && has('installed_rank', 'version', 'checksum', 'success')) candidates.push({ source: 'flyway', ...row });
     else if (row.table === 'pgmigrations' && has('name', 'run_on')) candidates.push({ source: 'node-pg-migrate', ...row });
     else if (row.table === 'schema_migrations' && row.schema === 'supabase_migrations' && has('version')) candidates.push({ source: 'supabase', ...row });
+    // golang-migrate's table has one row, the current version, and a dirty mark; dbmate's a row per migration.
+    else if (row.table === 'schema_migrations' && has('version', 'dirty')) candidates.push({ source: 'golang-migrate', ...row });
     else if (row.table === 'schema_migrations' && has('version')) candidates.push({ source: 'dbmate', ...row });
   }
   return candidates;
@@ -85,7 +88,7 @@ export async function chooseForeignHistory(client: pg.ClientBase, options: { fro
     (c) => (!options.from || c.source === options.from) && (!wantedTable || (c.table === wantedTable.table && (wantedTable.schema === undefined || c.schema === wantedTable.schema))),
   );
   if (matching.length === 1) return matching[0];
-  const list = found.length > 0 ? `It has: ${found.map(describe).join(', ')}.` : 'It has none of _prisma_migrations, schema_migrations (dbmate), flyway_schema_history, pgmigrations (node-pg-migrate) or supabase_migrations.schema_migrations.';
+  const list = found.length > 0 ? `It has: ${found.map(describe).join(', ')}.` : 'It has none of _prisma_migrations, schema_migrations (dbmate or golang-migrate), flyway_schema_history, pgmigrations (node-pg-migrate) or supabase_migrations.schema_migrations.';
   if (matching.length === 0) {
     const what = [options.from, options.table].filter(Boolean).join(' ');
     throw new UserError(
@@ -119,6 +122,8 @@ export async function readForeignHistory(client: pg.ClientBase, candidate: Candi
     }
     case 'supabase':
       return { source: 'supabase', table: label, migrations: await readSupabase(client, table) };
+    case 'golang-migrate':
+      return readGolangMigrate(client, table, label);
     case 'flyway':
       return readFlyway(client, table, label);
   }
@@ -200,4 +205,23 @@ async function readFlyway(client: pg.ClientBase, table: string, label: string): 
     });
   }
   return { source: 'flyway', table: label, migrations: [...byVersion.values()], ...(baselineVersion !== undefined ? { baselineVersion } : {}) };
+}
+
+/**
+ * golang-migrate keeps only the version it reached: every file up to it is applied (as below
+ * Flyway's baseline), and nothing of any content. A dirty version is one that failed partway:
+ * adopting it would record a half-run migration as done.
+ */
+async function readGolangMigrate(client: pg.ClientBase, table: string, label: string): Promise<ForeignHistory> {
+  const { rows } = await client.query<{ version: string; dirty: boolean }>(`SELECT version::text AS version, dirty FROM ${table} ORDER BY version DESC LIMIT 1`);
+  const row = rows[0];
+  if (!row) return { source: 'golang-migrate', table: label, migrations: [] };
+  if (row.dirty) {
+    throw new UserError(
+      `golang-migrate's history (${label}) marks version ${row.version} dirty: that migration failed partway, so rollout will not record it as applied. ` +
+        `Finish or undo it by hand, then run \`migrate force ${row.version}\` (or the version before it) and adopt again.`,
+    );
+  }
+  if (!/^\d+$/.test(row.version) || BigInt(row.version) < 0n) return { source: 'golang-migrate', table: label, migrations: [] };
+  return { source: 'golang-migrate', table: label, migrations: [], baselineVersion: BigInt(row.version) };
 }

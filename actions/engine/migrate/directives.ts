@@ -5,7 +5,8 @@
  *   -- rollout:lock_timeout=10s       override the environment's lock_timeout for this file
  *   -- rollout:statement_timeout=1h   override statement_timeout ("0" disables it)
  * dbmate's own `-- migrate:up transaction:false` means rollout:transaction=off, so a dbmate
- * history runs as dbmate runs it (an explicit rollout:transaction wins).
+ * history runs as dbmate runs it (an explicit rollout:transaction wins); so do sql-migrate's
+ * `-- +migrate Up notransaction` and goose's `-- +goose NO TRANSACTION`.
  */
 import type { Problem } from '../problems.ts';
 import { parseDuration } from '../config/duration.ts';
@@ -19,6 +20,8 @@ export interface Directives {
 // A value never holds `--`: what follows it is a comment of its own (`-- rollout:transaction=off  -- why`), as docs/migrations.md writes them.
 const DIRECTIVE = /^\s*--\s*rollout:([A-Za-z_]+)\s*=\s*(.*?)\s*(?:--.*)?$/;
 const DBMATE_NO_TRANSACTION = /^--\s*migrate:up\b.*\btransaction:false\b/m;
+/** sql-migrate's `-- +migrate Up notransaction` and goose's `-- +goose NO TRANSACTION`. */
+const GO_NO_TRANSACTION = /^\s*--\s*\+(?:migrate\s+up\b.*\bnotransaction\b|goose\s+no\s+transaction\b)/im;
 
 export function parseDirectives(path: string, sql: string): { directives: Directives; problems: Problem[] } {
   const directives: Directives = {};
@@ -49,6 +52,6 @@ export function parseDirectives(path: string, sql: string): { directives: Direct
         problem(`Unknown directive 'rollout:${key}'. Expected rollout:transaction, rollout:lock_timeout or rollout:statement_timeout.`);
     }
   });
-  if (directives.transaction === undefined && DBMATE_NO_TRANSACTION.test(sql)) directives.transaction = false;
+  if (directives.transaction === undefined && (DBMATE_NO_TRANSACTION.test(sql) || GO_NO_TRANSACTION.test(sql))) directives.transaction = false;
   return { directives, problems };
 }

@@ -54,6 +54,10 @@ export type MigrationOrdering = 'prisma' | 'version';
 
 const FILE_PATTERN = /^(\d+)_([^/]+)\.sql$/;
 const DIR_PATTERN = /^(\d+)_([^/]+)$/;
+/** node-pg-migrate's (or knex's) JavaScript and TypeScript migrations: 1700000000000_create-users.js. */
+const SCRIPT_PATTERN = /^\d+_.+\.(?:js|cjs|mjs|ts|cts|mts)$/;
+/** golang-migrate's pairs: 000001_create_users.up.sql and 000001_create_users.down.sql. */
+const UP_DOWN_PATTERN = /^(\d+)_([^/]+)\.(up|down)\.sql$/;
 /** Flyway's versioned (V), undo (U) and repeatable (R) migrations: V1__init.sql, V1.1__fix.sql, R__views.sql. */
 const FLYWAY_PATTERN = /^([VUR])([0-9._]*)__(.+)\.sql$/;
 /** Versions are stored as bigint: 18 digits always fit. */
@@ -100,11 +104,17 @@ export async function readMigrationFiles(root: string, directory: string): Promi
   const kinds = new Map(entries.map((entry) => [entry.name, kindOf(entry, absoluteDir)]));
   if (kinds.get(PRISMA_LOCK) === 'file') problems.push(...prismaProviderProblems(join(absoluteDir, PRISMA_LOCK), posix.join(relDir, PRISMA_LOCK)));
   const found: { version: string; name: string; layout: MigrationLayout; entry: string; relPath: string; absPath: string }[] = [];
+  const downFiles: string[] = [];
+  const scriptFiles: string[] = [];
   for (const entry of entries) {
     const kind = kinds.get(entry.name);
     if (kind === 'broken' && entry.name.endsWith('.sql')) {
       const relPath = posix.join(relDir, entry.name);
       problems.push(namingProblem(relPath, `${relPath} is a symbolic link to ${readlinkSync(join(absoluteDir, entry.name))}, which does not exist. Restore the file it points to, or remove the link.`));
+      continue;
+    }
+    if (kind === 'file' && SCRIPT_PATTERN.test(entry.name)) {
+      scriptFiles.push(posix.join(relDir, entry.name));
       continue;
     }
     if (kind === 'file' && entry.name.endsWith('.sql')) {
@@ -114,6 +124,13 @@ export async function readMigrationFiles(root: string, directory: string): Promi
         const named = flywayFile(flyway, relPath);
         if ('problem' in named) problems.push(named.problem);
         else if (named.version !== undefined) found.push({ version: named.version, name: named.name, layout: 'file', entry: entry.name, relPath, absPath: join(absoluteDir, entry.name) });
+        continue;
+      }
+      const pair = UP_DOWN_PATTERN.exec(entry.name);
+      if (pair) {
+        // golang-migrate's pair: the up file is the migration, the down file is never run.
+        if (pair[3] === 'down') downFiles.push(relPath);
+        else found.push({ version: pair[1], name: pair[2], layout: 'file', entry: entry.name, relPath, absPath: join(absoluteDir, entry.name) });
         continue;
       }
       const match = FILE_PATTERN.exec(entry.name);
@@ -135,6 +152,8 @@ export async function readMigrationFiles(root: string, directory: string): Promi
       found.push({ version: match[1], name: match[2], layout: 'folder', entry: entry.name, relPath, absPath: join(absoluteDir, entry.name, 'migration.sql') });
     }
   }
+  if (downFiles.length > 0) problems.push(downFilesWarning(downFiles.sort(PRISMA_ORDER.compare)));
+  if (scriptFiles.length > 0) problems.push(scriptFilesError(scriptFiles.sort(PRISMA_ORDER.compare)));
   // Read every file first. Synchronously, on purpose: for a history of 1,000 small files
   // this is 2–5× faster than readFile() through the thread pool (and 10–20× faster than one
   // await per file in series), and nothing else waits on the event loop meanwhile.
@@ -271,4 +290,32 @@ function flywayFile(match: RegExpExecArray, relPath: string): { version?: string
     return { problem: namingProblem(relPath, `Flyway version '${version}' in ${relPath}: rollout orders migrations by a whole-number version, so dotted versions are not supported. Rename the file with a whole number that keeps the order (e.g. V${version.replace(/[._]/g, '')}__${name}.sql) before rollout applies it.`) };
   }
   return { version, name };
+}
+
+/**
+ * One warning for every down file of a golang-migrate history (one per file would bury the
+ * plan of a long history): rollout has no down migrations, so they are listed and never run.
+ */
+function downFilesWarning(paths: readonly string[]): Problem {
+  const others = paths.length - 1;
+  const also = others > 0 ? ` and ${others} other .down.sql file${others === 1 ? '' : 's'} (${paths.slice(1, 4).join(', ')}${others > 3 ? ', …' : ''}) are` : ' is';
+  return {
+    ...namingProblem(paths[0], `${paths[0]}${also} down migrations (golang-migrate's <version>_<name>.down.sql): rollout runs each <version>_<name>.up.sql as the migration of that version and never runs a down file (undo a change with a new migration).`),
+    severity: 'warning',
+  };
+}
+
+/**
+ * JavaScript or TypeScript migrations (node-pg-migrate's default) are code rollout cannot run.
+ * Running only the SQL files among them would apply the history out of step, so it is an error,
+ * said once for the whole directory.
+ */
+function scriptFilesError(paths: readonly string[]): Problem {
+  const others = paths.length - 1;
+  const also = others > 0 ? ` and ${others} other script migration${others === 1 ? '' : 's'} (${paths.slice(1, 4).join(', ')}${others > 3 ? ', …' : ''}) are` : ' is';
+  return namingProblem(
+    paths[0],
+    `${paths[0]}${also} JavaScript/TypeScript migrations (node-pg-migrate style): rollout runs SQL files only, and running the SQL files around them would apply the history out of step. ` +
+      'Rewrite each as a SQL migration of the same version (<version>_<name>.sql with the statements it runs), or keep the script history out of migrations.directory and start a new directory of SQL migrations.',
+  );
 }

@@ -2,7 +2,8 @@
  * Up and down sections of files written for dbmate or node-pg-migrate, so that their
  * histories run unmodified. dbmate runs what follows `-- migrate:up` up to `-- migrate:down`
  * (dbmate's `transaction:false` on that line is read by directives.ts); node-pg-migrate runs
- * an SQL file's `-- Up Migration` part (its regex, sqlMigration.ts). rollout has no down
+ * an SQL file's `-- Up Migration` part (its regex, sqlMigration.ts); sql-migrate and goose
+ * run what follows `-- +migrate Up` / `-- +goose Up` up to their Down marker. rollout has no down
  * migrations: the rest of the file never runs, and is never linted or parsed.
  *
  * The part that does not run is blanked, not cut: every character but line breaks becomes a
@@ -21,6 +22,10 @@ const DBMATE_UP = /^--\s*migrate:up\b/m;
 const DBMATE_DOWN = /^--\s*migrate:down\b/m;
 const PGM_UP = /^\s*--[\s-]*up\s+migration/im;
 const PGM_DOWN = /^\s*--[\s-]*down\s+migration/im;
+// sql-migrate's `-- +migrate Up` / `-- +migrate Down` and goose's `-- +goose Up` / `-- +goose Down` (both Go tools).
+const GO_UP = /^\s*--\s*\+(?:migrate|goose)\s+up\b/im;
+const GO_DOWN = /^\s*--\s*\+(?:migrate|goose)\s+down\b/im;
+const GOOSE_NO_TRANSACTION = /^\s*--\s*\+goose\s+no\s+transaction\b/im;
 
 export function sectionsOf(sql: string): Sections {
   const dbmateUp = DBMATE_UP.exec(sql);
@@ -32,6 +37,13 @@ export function sectionsOf(sql: string): Sections {
   if (up || PGM_DOWN.test(sql)) {
     const from = up?.index ?? 0;
     return keep(sql, from, after(PGM_DOWN, sql, from));
+  }
+  const goUp = GO_UP.exec(sql);
+  if (goUp || GO_DOWN.test(sql)) {
+    // goose writes `-- +goose NO TRANSACTION` above its Up marker: kept (a comment), for directives.ts to read.
+    const noTransaction = GOOSE_NO_TRANSACTION.exec(sql);
+    const from = Math.min(goUp?.index ?? 0, noTransaction?.index ?? Infinity);
+    return keep(sql, from, after(GO_DOWN, sql, from));
   }
   return { runnable: sql, notRun: [] };
 }

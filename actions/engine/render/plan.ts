@@ -78,14 +78,28 @@ function renderPlanText(plan: Plan, color: boolean): string {
   for (const blocker of plan.migrations.blockers) out.push(c.red(`✗ blocked: ${blocker}`));
   for (const warning of plan.migrations.warnings ?? []) out.push(c.yellow(`⚠ ${warning}`));
   if (plan.migrations.pending.length > 0) {
+    const digest = digestLint(plan.migrations.pending);
     out.push('', c.bold(`Migrations (${plan.migrations.pending.length} pending, ${plan.migrations.appliedCount} applied)`));
     for (const m of plan.migrations.pending) {
       out.push(`  ${c.green('+')} ${m.file}${m.transactional ? '' : c.yellow('  [outside a transaction]')}`);
-      for (const g of groupLintFindings(lintOf(m), m.file)) {
-        const paint = g.lowRisk ? c.dim : g.severity === 'error' ? c.red : c.yellow;
-        out.push(`      ${paint(g.lowRisk ? 'low risk' : g.severity)} ${g.rule} (${describeLines(g.lines)}): ${g.message}`);
-        if (g.help) out.push(`        fix: ${g.help}`);
-        if (g.lowRisk) out.push(c.dim(`        low risk: ${g.lowRisk}`));
+      // Errors stay under their file, every one: they are what a reviewer must act on.
+      for (const e of digest.errors.get(m.file) ?? []) {
+        out.push(`      ${c.red('error')} ${e.group.rule} (${describeLines(e.group.lines)}): ${e.group.message}`);
+        if (e.group.help && e.firstOfRule) out.push(`        fix: ${e.group.help}`);
+      }
+    }
+    if (digest.rules.length > 0) {
+      out.push('', c.bold(`Lint warnings by rule (${plural(digest.rules.length, 'rule')} in ${plural(digest.warnedFiles, 'file')}; acknowledge one with -- squawk-ignore <rule> above its statement)`));
+      for (const r of digest.rules) {
+        const paint = r.lowRisk ? c.dim : c.yellow;
+        out.push(`  ${paint(r.lowRisk ? 'low risk' : 'warning')} ${r.rule} in ${plural(r.files.length, 'file')}: ${r.message}`);
+        if (r.help) out.push(`    fix: ${r.help}`);
+        for (const f of r.files.slice(0, TEXT_FILES_PER_RULE)) {
+          out.push(`    ${f.file} (${describeLines(f.lines)})`);
+          if (f.lowRisk) out.push(c.dim(`      low risk: ${f.lowRisk}`));
+        }
+        const more = r.files.length - TEXT_FILES_PER_RULE;
+        if (more > 0) out.push(c.dim(`    … and ${plural(more, 'more file')} (--format json lists every finding)`));
       }
     }
   }
@@ -125,20 +139,49 @@ export function renderPlanMarkdown(plan: Plan): string {
   for (const blocker of plan.migrations.blockers) out.push('', `> [!CAUTION]\n> Apply is blocked: ${blocker}`);
   for (const warning of plan.migrations.warnings ?? []) out.push('', `> [!WARNING]\n> ${warning}`);
   if (plan.migrations.pending.length > 0) {
-    out.push('', `#### Migrations (${plan.migrations.pending.length} pending)`, '', '| file | runs | lint |', '| --- | --- | --- |');
-    const groups: LintGroup[] = [];
-    for (const m of plan.migrations.pending) {
-      const found = groupLintFindings(lintOf(m), m.file);
-      groups.push(...found);
-      out.push(`| \`${m.file}\` | ${m.transactional ? 'in a transaction' : '**outside a transaction**'} | ${unlinted ? 'not linted' : lintCount(found)} |`);
+    const digest = digestLint(plan.migrations.pending);
+    const pending = plan.migrations.pending;
+    out.push('', `#### Migrations (${pending.length} pending)`);
+    const table = ['| file | runs | lint |', '| --- | --- | --- |'];
+    // Past TABLE_ROWS, only the rows that say something a reviewer must see: the rest is counted.
+    const rows = pending.filter((m, i) => i < TABLE_ROWS || !m.transactional || digest.errors.has(m.file));
+    for (const m of rows) table.push(`| \`${m.file}\` | ${m.transactional ? 'in a transaction' : '**outside a transaction**'} | ${unlinted ? 'not linted' : lintCount(digest.perFile.get(m.file) ?? [])} |`);
+    if (pending.length <= OPEN_TABLE_ROWS) out.push('', ...table);
+    else {
+      // A long history's table is a list to look things up in, not to read: collapsed, with what matters in its summary.
+      const outside = pending.filter((m) => !m.transactional).length;
+      const rest = pending.length - rows.length;
+      if (rest > 0) table.push('', `… and ${plural(rest, 'more migration')} in a transaction with no lint error (\`rollout plan\` lists every one).`);
+      out.push('', `<details><summary>${plural(pending.length, 'pending migration')}${outside ? `, ${outside} outside a transaction` : ''}</summary>`, '', ...table, '', '</details>');
     }
-    if (groups.length > 0) {
-      out.push('', 'Lint findings (squawk), per file and rule. Acknowledge one with `-- squawk-ignore <rule>` above its statement.', '');
-      for (const g of groups) {
-        const mark = g.lowRisk ? '🟢 low risk' : g.severity === 'error' ? '⛔' : '⚠️';
-        out.push(`- ${mark} \`${g.file}\` ${describeLines(g.lines)}: **${g.rule}**: ${escapeCell(g.message)}`);
-        if (g.help) out.push(`  Fix: ${escapeCell(g.help)}`);
-        if (g.lowRisk) out.push(`  Low risk: ${escapeCell(g.lowRisk)}.`);
+    if (digest.errors.size > 0) {
+      out.push('', 'Lint errors (squawk), per file. Acknowledge one with `-- squawk-ignore <rule>` above its statement.', '');
+      for (const [file, errors] of digest.errors) {
+        for (const e of errors) {
+          out.push(`- ⛔ \`${file}\` ${describeLines(e.group.lines)}: **${e.group.rule}**: ${escapeCell(e.group.message)}`);
+          if (e.group.help && e.firstOfRule) out.push(`  Fix: ${escapeCell(e.group.help)}`);
+        }
+      }
+    }
+    if (digest.rules.length > 0) {
+      out.push('', `Lint warnings (squawk), by rule: ${plural(digest.rules.length, 'rule')} in ${plural(digest.warnedFiles, 'file')}. Acknowledge one with \`-- squawk-ignore <rule>\` above its statement.`, '');
+      for (const r of digest.rules) {
+        const mark = r.lowRisk ? '🟢 low risk' : '⚠️';
+        if (r.files.length <= OPEN_RULE_FILES) {
+          // A rule in a few files reads best open, as in a short plan.
+          for (const [i, f] of r.files.entries()) {
+            out.push(`- ${mark} \`${f.file}\` ${describeLines(f.lines)}: **${r.rule}**: ${escapeCell(r.message)}`);
+            if (r.help && i === 0) out.push(`  Fix: ${escapeCell(r.help)}`);
+            if (f.lowRisk) out.push(`  Low risk: ${escapeCell(f.lowRisk)}.`);
+          }
+          continue;
+        }
+        out.push(`<details><summary>${mark} <b>${escapeHtml(r.rule)}</b> in ${plural(r.files.length, 'file')}</summary>`, '', escapeCell(r.message), '');
+        if (r.help) out.push(`Fix: ${escapeCell(r.help)}`, '');
+        for (const f of r.files.slice(0, MARKDOWN_FILES_PER_RULE)) out.push(`- \`${f.file}\` ${describeLines(f.lines)}${f.lowRisk ? `: ${escapeCell(f.lowRisk)}` : ''}`);
+        const more = r.files.length - MARKDOWN_FILES_PER_RULE;
+        if (more > 0) out.push(`- … and ${plural(more, 'more file')} (\`rollout plan --format json\` lists every finding)`);
+        out.push('', '</details>');
       }
     }
   }
@@ -200,6 +243,70 @@ function lintCount(groups: readonly LintGroup[]): string {
   const low = groups.filter((g) => g.lowRisk).length;
   return [...n('⛔', errors), ...n('⚠️', warnings), ...n('🟢 low risk', low)].join(' · ');
 }
+
+/** Files listed under one warning rule before "… and N more": the text stays readable, the comment within GitHub's limit. */
+const TEXT_FILES_PER_RULE = 10;
+const MARKDOWN_FILES_PER_RULE = 40;
+/** A warning rule in at most this many files is shown open; more go in a collapsed block. */
+const OPEN_RULE_FILES = 3;
+/** Pending migrations shown as an open table; more go in a collapsed one. */
+const OPEN_TABLE_ROWS = 20;
+/** Rows of the collapsed table before only those outside a transaction or with an error are listed. */
+const TABLE_ROWS = 200;
+
+interface RuleDigest {
+  rule: string;
+  lowRisk: boolean;
+  message: string;
+  help?: string;
+  files: Array<{ file: string; lines: number[]; lowRisk?: string }>;
+}
+
+interface LintDigest {
+  /** Each file's groups, for its row in the table. */
+  perFile: Map<string, LintGroup[]>;
+  /** Errors per file, in file order; the fix hint is given at the first error of its rule. */
+  errors: Map<string, Array<{ group: LintGroup; firstOfRule: boolean }>>;
+  /** Warnings and low-risk findings, one entry per rule naming every file: a generated history repeats the same style rule in every file. */
+  rules: RuleDigest[];
+  warnedFiles: number;
+}
+
+function digestLint(pending: readonly PendingMigration[]): LintDigest {
+  const perFile = new Map<string, LintGroup[]>();
+  const errors = new Map<string, Array<{ group: LintGroup; firstOfRule: boolean }>>();
+  const rules = new Map<string, RuleDigest>();
+  const erred = new Set<string>();
+  const warned = new Set<string>();
+  for (const m of pending) {
+    const groups = groupLintFindings(lintOf(m), m.file);
+    perFile.set(m.file, groups);
+    for (const g of groups) {
+      if (!g.lowRisk && g.severity === 'error') {
+        const list = errors.get(m.file) ?? [];
+        list.push({ group: g, firstOfRule: !erred.has(g.rule) });
+        erred.add(g.rule);
+        errors.set(m.file, list);
+        continue;
+      }
+      const key = `${g.rule}\u0000${g.lowRisk ? 'low' : 'risky'}`;
+      let rule = rules.get(key);
+      if (!rule) {
+        rule = { rule: g.rule, lowRisk: Boolean(g.lowRisk), message: g.message, ...(g.help ? { help: g.help } : {}), files: [] };
+        rules.set(key, rule);
+      }
+      rule.files.push({ file: m.file, lines: g.lines, ...(g.lowRisk ? { lowRisk: g.lowRisk } : {}) });
+      warned.add(m.file);
+    }
+  }
+  // Warnings before low risk; within each, the rule in most files first.
+  const ordered = [...rules.values()].sort((a, b) => Number(a.lowRisk) - Number(b.lowRisk) || b.files.length - a.files.length || a.rule.localeCompare(b.rule));
+  return { perFile, errors, rules: ordered, warnedFiles: warned.size };
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+const escapeHtml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\n/g, ' ');
 
 const capitalize = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
 
