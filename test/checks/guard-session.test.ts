@@ -168,6 +168,21 @@ describe.each(databaseTargets())('the guard\'s session, on $name', (target) => {
     });
   });
 
+  it('fails a check whose connection is lost after its answer: what it left could not be looked for', async () => {
+    await withConnection(async (connection, client) => {
+      // Cut the socket as the query's answer completes (the second ReadyForQuery: BEGIN's, then the query's), before settle's ROLLBACK.
+      let ready = 0;
+      client.connection.on('readyForQuery', () => {
+        ready += 1;
+        if (ready === 2) client.connection.stream.destroy();
+      });
+      const outcome = await runReadOnly(connection, { text: 'SELECT 1 AS x' }, 5_000).then(() => 'ran', (error: unknown) => error);
+      expect(ready).toBe(2);
+      expect(outcome).toBeInstanceOf(Error);
+      expect(outcome).not.toBeInstanceOf(SideEffectError);
+    });
+  });
+
   it('refuses a setting value with anything but letters, digits, _ and ., wherever it is', async () => {
     await withConnection(async (connection) => {
       for (const value of [';1', '1;', '1 1']) {
