@@ -229,6 +229,42 @@ describe('runnableFromPsqlScript, case by case', () => {
     expect(problemOf("COPY t (a) FROM stdin WITH (FORMAT csv, ESCAPE '');\n1\n\\.\n")).toMatchObject({ message: message('a DELIMITER, QUOTE or ESCAPE that is not one character') });
     expect(problemOf('COPY t (a) FROM stdin WITH (ENCODING);\n1\n\\.\n')).toMatchObject({ message: message('ENCODING') });
   });
+
+  it('skips a comment inside the COPY statement, quotes in it too, and goes on to the next block', () => {
+    expect(sqlOf("COPY t TO stdout -- it's a note\n;\nCOPY u (a) FROM stdin;\n1\n\\.\n")).toBe("COPY t TO stdout -- it's a note\n;\nINSERT INTO u (a) VALUES\n(E'1');\n\n");
+  });
+
+  it('reads a last line without a line end: a text row, a single CSV field', () => {
+    expect(sqlOf('COPY t (a) FROM stdin;\n12\n34')).toBe("INSERT INTO t (a) VALUES\n(E'12'),\n(E'34');");
+    expect(sqlOf('COPY t (a) FROM stdin CSV;\n7')).toBe("INSERT INTO t (a) VALUES\n(E'7');");
+    expect(sqlOf('COPY t (a) FROM stdin;\r\n12\r\n\\.\r\n')).toBe("INSERT INTO t (a) VALUES\n(E'12');\n\n");
+  });
+
+  it('ends the data only at a line that is \\. alone', () => {
+    expect(sqlOf('COPY t (a) FROM stdin;\nend\\.\n\\.x\n\\.\n')).toBe("INSERT INTO t (a) VALUES\n(E'end\\.'),\n(E'\\.x');\n\n");
+  });
+
+  it('takes any spacing Postgres takes around the target, its columns and FROM stdin', () => {
+    expect(sqlOf('COPY  s . "a""b"(x)FROM  stdin;\n1\n\\.\n')).toBe(`INSERT INTO s . "a""b" (x) VALUES\n(E'1');\n\n`);
+    expect(sqlOf('COPY s."ab" (x) FROM stdin;\n1\n\\.\n')).toBe(`INSERT INTO s."ab" (x) VALUES\n(E'1');\n\n`);
+  });
+
+  it("reads option strings with a comma, E'…' escapes and doubled quotes", () => {
+    expect(sqlOf("COPY t (a, b) FROM stdin WITH (FORMAT csv, DELIMITER ',');\n1,2\n\\.\n")).toBe("INSERT INTO t (a, b) VALUES\n(E'1', E'2');\n\n");
+    expect(sqlOf("COPY t (a, b) FROM stdin WITH (DELIMITER E'|');\n1|2\n\\.\n")).toBe("INSERT INTO t (a, b) VALUES\n(E'1', E'2');\n\n");
+    expect(sqlOf("COPY t (a, b) FROM stdin WITH (NULL E'\\\\N');\n\\N\tx\n\\.\n")).toBe("INSERT INTO t (a, b) VALUES\n(NULL, E'x');\n\n");
+    for (const [escape, char] of [['b', '\b'], ['f', '\f']]) {
+      expect(sqlOf(`COPY t (a, b) FROM stdin WITH (DELIMITER E'\\${escape}');\n1${char}2\n\\.\n`), escape).toBe("INSERT INTO t (a, b) VALUES\n(E'1', E'2');\n\n");
+    }
+    for (const quote of ["E'\\''", "E''''"]) expect(sqlOf(`COPY t (a) FROM stdin WITH (FORMAT csv, QUOTE ${quote});\n'x,y'\n\\.\n`), quote).toBe("INSERT INTO t (a) VALUES\n(E'x,y');\n\n");
+  });
+
+  it('reads HEADER true and 1 as a header, FORMAT text as text, and the keyword FREEZE followed by CSV', () => {
+    for (const on of ['true', '1']) expect(sqlOf(`COPY t (a) FROM stdin WITH (FORMAT csv, HEADER ${on});\nh\n\\.\n`), on).toBe('\n\n\n');
+    expect(sqlOf('COPY t (a) FROM stdin WITH (FORMAT text);\n1,2\n\\.\n')).toBe("INSERT INTO t (a) VALUES\n(E'1,2');\n\n");
+    expect(sqlOf('COPY t (a) FROM stdin WITH FREEZE CSV;\n1,2\n\\.\n')).toBe("INSERT INTO t (a) VALUES\n(E'1', E'2');\n\n");
+    for (const encoding of ["'XUTF8'", "'UTF8X'"]) expect(run(`COPY t (a) FROM stdin WITH (ENCODING ${encoding});\n1\n\\.\n`).problems, encoding).toHaveLength(1);
+  });
 });
 
 describe('runnableFromPsqlScript', () => {
