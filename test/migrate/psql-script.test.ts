@@ -259,6 +259,13 @@ describe('runnableFromPsqlScript, case by case', () => {
     for (const quote of ["E'\\''", "E''''"]) expect(sqlOf(`COPY t (a) FROM stdin WITH (FORMAT csv, QUOTE ${quote});\n'x,y'\n\\.\n`), quote).toBe("INSERT INTO t (a) VALUES\n(E'x,y');\n\n");
   });
 
+  it("reads a backslash as an escape only in an E'…' string, wherever the string stands", () => {
+    // ESCAPE'\' (no space: the E ends a word) and NULL  '\' (after blanks) are plain strings; e'\'' escapes its quote.
+    expect(sqlOf(`COPY t (a, b) FROM stdin WITH (FORMAT csv, ESCAPE'\\');\n"a\\"b",c\n\\.\n`)).toBe(`INSERT INTO t (a, b) VALUES\n(E'a"b', E'c');\n\n`);
+    expect(sqlOf(`COPY t (a, b) FROM stdin WITH (NULL  '\\');\n\\\\\tx\n\\.\n`)).toBe("INSERT INTO t (a, b) VALUES\n(E'\\\\', E'x');\n\n");
+    expect(sqlOf(`COPY t (a) FROM stdin WITH (FORMAT csv, QUOTE e'\\'');\n'x,y'\n\\.\n`)).toBe("INSERT INTO t (a) VALUES\n(E'x,y');\n\n");
+  });
+
   it('reads HEADER true and 1 as a header, FORMAT text as text, and the keyword FREEZE followed by CSV', () => {
     for (const on of ['true', '1']) expect(sqlOf(`COPY t (a) FROM stdin WITH (FORMAT csv, HEADER ${on});\nh\n\\.\n`), on).toBe('\n\n\n');
     expect(sqlOf('COPY t (a) FROM stdin WITH (FORMAT text);\n1,2\n\\.\n')).toBe("INSERT INTO t (a) VALUES\n(E'1,2');\n\n");
