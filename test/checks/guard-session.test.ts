@@ -24,12 +24,17 @@ import {
   type CheckConnection,
 } from '../../actions/engine/checks/guard.ts';
 import { grantChecksRole, prepareChecksRole } from '../../actions/engine/checks/checks-role.ts';
+import { reportCleanupWarningsTo } from '../../actions/engine/cleanup.ts';
 
 const SETUP = `
 CREATE TABLE IF NOT EXISTS items (id int PRIMARY KEY);
 CREATE OR REPLACE FUNCTION lock_then_fail() RETURNS int LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_advisory_lock(616161); RAISE EXCEPTION 'failed after locking'; END $$;
 CREATE OR REPLACE FUNCTION lock_and_prepare() RETURNS int LANGUAGE plpgsql AS $$
 BEGIN PERFORM pg_advisory_lock(626262); EXECUTE 'PREPARE "le""aked" AS SELECT 1'; RETURN 1; END $$;
+CREATE OR REPLACE FUNCTION prepare_two() RETURNS int LANGUAGE plpgsql AS $$
+BEGIN EXECUTE 'PREPARE left_one AS SELECT 1'; EXECUTE 'PREPARE left_two AS SELECT 2'; RETURN 1; END $$;
+CREATE OR REPLACE FUNCTION end_own_session() RETURNS int LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); PERFORM pg_sleep(5); RETURN 1; END $$;
 `;
 
 describe.each(databaseTargets())('the guard\'s session, on $name', (target) => {
@@ -90,6 +95,10 @@ describe.each(databaseTargets())('the guard\'s session, on $name', (target) => {
     await admin.query(`REVOKE INSERT ON items FROM ${writer}`);
   });
 
+  it('reaches the environment\'s database as its checks role, sharing one session only on the embedded database', () => {
+    expect(checkAccess(db.env, database)).toMatchObject({ role: 'rollout_checks', sharedSession: target.name === 'embedded' });
+  });
+
   it('passes the query\'s values as parameters', async () => {
     await withConnection(async (connection) => {
       const { rows } = await runReadOnly<{ n: number; s: string }>(connection, { text: 'SELECT $1::int + 1 AS n, $2::text AS s', values: [41, "it's; DROP TABLE items"] }, 5_000);
@@ -126,6 +135,51 @@ describe.each(databaseTargets())('the guard\'s session, on $name', (target) => {
       const outcome = await runReadOnly(connection, { text: 'SELECT lock_then_fail()' }, 5_000).then(() => 'ran', (error: unknown) => error);
       expect(outcome).toBeInstanceOf(SideEffectError);
       expect(await held(client)).toEqual(before);
+    });
+  });
+
+  it('lets a query run until its timeout: the deadline comes only after it', async () => {
+    let interrupts = 0;
+    await withConnection(
+      async (connection) => {
+        // The database's own timeout off: only our deadline (1.5 s) could stop the 0.9 s it sleeps.
+        await expect(runReadOnly(connection, { text: 'SELECT pg_sleep(0.9)::text AS slept', settings: { statement_timeout: '0' } }, 1_000)).resolves.toMatchObject({ rows: [{ slept: '' }] });
+        expect([connection.broken, interrupts]).toEqual([false, 0]);
+      },
+      { interrupt: () => { interrupts += 1; return Promise.resolve(); } },
+    );
+  });
+
+  it('leaves no timer behind: a CLI would wait for its deadline before it exits', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    await withConnection(async (connection) => {
+      const before = timers();
+      await runReadOnly(connection, { text: 'SELECT 1 AS x' }, 60_000);
+      await expect(runReadOnly(connection, { text: 'SELECT 1 / 0 AS x' }, 60_000)).rejects.toThrow('division by zero');
+      expect(timers()).toBe(before);
+    });
+  });
+
+  it('names every prepared statement a check left', async () => {
+    await withConnection(async (connection) => {
+      const outcome = await runReadOnly(connection, { text: 'SELECT prepare_two()' }, 5_000).then(() => 'ran', (error: unknown) => error);
+      expect(outcome).toBeInstanceOf(SideEffectError);
+      expect((outcome as Error).message).toMatch(/^the query left 2 prepared statement\(s\) \((left_one, left_two|left_two, left_one)\) through a function/);
+    });
+  });
+
+  it('fails a check whose connection is lost after its answer: what it left could not be looked for', async () => {
+    await withConnection(async (connection, client) => {
+      // Cut the socket as the query's answer completes (the second ReadyForQuery: BEGIN's, then the query's), before settle's ROLLBACK.
+      let ready = 0;
+      client.connection.on('readyForQuery', () => {
+        ready += 1;
+        if (ready === 2) client.connection.stream.destroy();
+      });
+      const outcome = await runReadOnly(connection, { text: 'SELECT 1 AS x' }, 5_000).then(() => 'ran', (error: unknown) => error);
+      expect(ready).toBe(2);
+      expect(outcome).toBeInstanceOf(Error);
+      expect(outcome).not.toBeInstanceOf(SideEffectError);
     });
   });
 
@@ -189,5 +243,45 @@ describe.each(databaseTargets())('the guard\'s session, on $name', (target) => {
       },
       { interrupt: () => { interrupts += 1; return Promise.resolve(); } },
     );
+  });
+  it.runIf(target.name === 'server')('reports a query that ended its own session by its own error, not the settle that follows on the closed connection', async () => {
+    await withConnection(async (connection) => {
+      // As the login role (a superuser here): the checks role may not signal the backend.
+      const outcome = await runReadOnly({ ...connection, runAs: null }, { text: 'SELECT end_own_session()' }, 5_000).then(() => 'ran', (error: unknown) => error);
+      expect(outcome).toMatchObject({ code: '57P01', message: 'terminating connection due to administrator command' });
+    });
+  });
+
+  it.runIf(target.name === 'server')('cuts a pipelined connection at the deadline instead of waiting for the query it sent, and warns of an interrupt that failed', async () => {
+    const client = await database.connect({ pipeline: true });
+    const warnings: string[] = [];
+    const restore = reportCleanupWarningsTo((message) => warnings.push(message));
+    try {
+      const connection = await checkConnection(client, { ...access, interrupt: () => Promise.reject(new Error('no signal')) });
+      const started = performance.now();
+      const outcome = await runReadOnly(connection, { text: 'SELECT pg_sleep(8)', settings: { statement_timeout: '0' } }, 100).then(() => 'ran', (error: unknown) => error);
+      expect(outcome).toBeInstanceOf(CheckTimeoutError);
+      // The deadline is 600 ms; waiting for the query would take 8 s.
+      expect(performance.now() - started).toBeLessThan(4_000);
+      expect(warnings).toEqual(['interrupting a check past its deadline failed during cleanup: no signal']);
+    } finally {
+      restore();
+      await client.end().catch(() => undefined);
+    }
+  });
+
+  // Last: it restarts the embedded database, which ends every connection to it (admin's too).
+  it.runIf(target.name === 'embedded')('stops a query the embedded database cannot interrupt by restarting it, and says so', async () => {
+    await withConnection(async (connection) => {
+      const outcome = await runReadOnly(connection, { text: 'SELECT pg_sleep(3)' }, 100).then(() => 'ran', (error: unknown) => error);
+      expect(outcome).toMatchObject({
+        name: 'CheckTimeoutError',
+        message: 'timed out after 100 ms and was stopped (the embedded database cannot interrupt a statement, so it was restarted); raise its timeout or make the query faster',
+      });
+      expect(connection.broken).toBe(true);
+    });
+    const client = await database.connect();
+    await expect(client.query('SELECT 1 AS x')).resolves.toMatchObject({ rows: [{ x: 1 }] });
+    await client.end();
   });
 });

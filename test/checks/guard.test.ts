@@ -169,6 +169,12 @@ describe('the role check SQL runs as', () => {
     expect(chooseRole(facts({ login: 'reader', canSwitch: false, powersOf: powers({ reader: {} }) }))).toEqual({ runAs: null, warnings: [] });
   });
 
+  it('reads a role the audit returned no row for as a role without powers or dblink', () => {
+    const unaudited = () => undefined;
+    expect(chooseRole(facts({ powersOf: unaudited }))).toEqual({ runAs: 'rollout_checks', warnings: [] });
+    expect(chooseRole(facts({ canSwitch: false, powersOf: unaudited }))).toEqual({ runAs: null, warnings: [] });
+  });
+
   it('refuses to run as a writer that cannot switch, and says how to fix it', () => {
     const run = () => chooseRole(facts({ roleExists: false, canSwitch: false }));
     expect(run).toThrow(ChecksRoleError);

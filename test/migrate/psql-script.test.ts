@@ -118,6 +118,162 @@ describe('runnableFromPsqlScript', () => {
   });
 });
 
+describe('runnableFromPsqlScript, case by case', () => {
+  const run = (sql: string) => runnableFromPsqlScript('m.sql', sql);
+  const sqlOf = (sql: string) => {
+    const out = run(sql);
+    expect(out.problems).toEqual([]);
+    return out.sql;
+  };
+  const problemOf = (sql: string) => {
+    const out = run(sql);
+    expect(out.sql).toBe(sql);
+    expect(out.problems).toHaveLength(1);
+    return out.problems[0];
+  };
+
+  it('refuses an indented meta-command at its backslash, and a shell escape', () => {
+    expect(problemOf('  \\set x 1\nSELECT 1;\n')).toMatchObject({
+      line: 1,
+      column: 3,
+      message: '\\set is a psql meta-command, not SQL: rollout sends each file to the server without psql. Remove the line, or write what it does in SQL (a \\set variable as its value, \\i as a migration of its own).',
+    });
+    expect(problemOf('SELECT 1;\n\\! rm -rf /\n')).toMatchObject({ line: 2, column: 1, message: expect.stringMatching(/^\\! is a psql meta-command/) as unknown });
+  });
+
+  it("keeps an indented COPY's indentation and its lines", () => {
+    expect(run('  COPY t (id) FROM stdin;\n1\n\\.\n')).toEqual({ sql: "  INSERT INTO t (id) VALUES\n(E'1');\n\n", notSql: [[2, 3]], problems: [] });
+  });
+
+  it('takes a target quoted with doubled quotes, qualified with spaces around the dot, and non-ASCII or $ in names', () => {
+    expect(sqlOf('COPY "my ""odd"" schema" . tbl_2$ (a, b) FROM stdin;\n1\t2\n\\.\n')).toBe(`INSERT INTO "my ""odd"" schema" . tbl_2$ (a, b) VALUES\n(E'1', E'2');\n\n`);
+    expect(sqlOf('COPY ünï.t FROM stdin;\n1\n\\.\n')).toBe("INSERT INTO ünï.t VALUES\n(E'1');\n\n");
+  });
+
+  it('wants the data on the line after the semicolon, a comment there allowed', () => {
+    expect(problemOf('COPY t FROM stdin; 1\n\\.\n')).toMatchObject({
+      line: 1,
+      column: 19,
+      message: 'The data of COPY … FROM stdin starts on the line after its semicolon: end that line after the semicolon (as pg_dump writes it).',
+    });
+    expect(sqlOf('COPY t FROM stdin; -- the data follows\n1\n\\.\n')).toBe("INSERT INTO t VALUES\n(E'1');\n\n");
+  });
+
+  it('reads CRLF line ends, in text and in CSV (where a quoted field keeps its own)', () => {
+    expect(run('COPY t (id) FROM stdin;\r\n1\r\n2\r\n\\.\r\nSELECT 1;\r\n')).toEqual({ sql: "INSERT INTO t (id) VALUES\n(E'1'),\n(E'2');\n\nSELECT 1;\r\n", notSql: [[2, 4]], problems: [] });
+    expect(sqlOf('COPY t (a, b) FROM stdin CSV;\r\n"x\r\ny",2\r\n\\.\r\n')).toBe("INSERT INTO t (a, b) VALUES\n(E'x\\r\\ny', E'2');\n\n\n");
+  });
+
+  it('puts the first row on its own line after a COPY statement of two lines', () => {
+    expect(run('COPY t (a,\n  b) FROM stdin;\n1\t2\n\\.\nSELECT 3;\n')).toEqual({ sql: "INSERT INTO t (a,\n  b) VALUES\n\n(E'1', E'2');\n\nSELECT 3;\n", notSql: [[3, 4]], problems: [] });
+  });
+
+  it('drops a COPY that ends the file at its semicolon: no data, nothing marked', () => {
+    expect(run('SELECT 1;\nCOPY t (id) FROM stdin;')).toEqual({ sql: 'SELECT 1;\n', notSql: [], problems: [] });
+  });
+
+  it('reads data lines that start with \\N, a backslash or the word copy as data', () => {
+    expect(run('COPY t (a, b) FROM stdin;\n\\N\tx\n\\restrict k\ncopy\ty\n\\.\nSELECT 1;\n')).toEqual({
+      sql: "INSERT INTO t (a, b) VALUES\n(NULL, E'x'),\n(E'\\restrict k'),\n(E'copy', E'y');\n\nSELECT 1;\n",
+      notSql: [[2, 5]],
+      problems: [],
+    });
+  });
+
+  it('ends the statement at its own semicolon, not at a quoted one', () => {
+    expect(sqlOf("COPY t (a, b) FROM stdin WITH DELIMITER ';';\n1;2\n\\.\n")).toBe("INSERT INTO t (a, b) VALUES\n(E'1', E'2');\n\n");
+    expect(sqlOf('COPY "a;b" (x) FROM stdin;\n1\n\\.\n')).toBe(`INSERT INTO "a;b" (x) VALUES\n(E'1');\n\n`);
+    // Without a closing quote or semicolon there is no block: Postgres reports the statement.
+    for (const sql of ['COPY t FROM stdin\n', "COPY t FROM stdin WITH (DELIMITER 'x\n"]) expect(run(sql)).toEqual({ sql, notSql: [], problems: [] });
+  });
+
+  it("reads text-format escapes: a trailing backslash, an escaped delimiter, \\U, \\' and any other letter", () => {
+    expect(sqlOf('COPY t (a) FROM stdin;\nend\\\n\\.\n')).toBe("INSERT INTO t (a) VALUES\n(E'end\\\\');\n\n");
+    expect(sqlOf('COPY t (a, b) FROM stdin;\na\\\tb\tc\n\\.\n')).toBe("INSERT INTO t (a, b) VALUES\n(E'a\\\tb', E'c');\n\n");
+    expect(sqlOf("COPY t (a) FROM stdin;\n\\U\\'x\\q\n\\.\n")).toBe("INSERT INTO t (a) VALUES\n(E'U\\'x\\q');\n\n");
+  });
+
+  it('reads CSV with another ESCAPE, and backslashes and quotes as plain text', () => {
+    expect(sqlOf(`COPY t (a, b) FROM stdin WITH (FORMAT csv, ESCAPE '\\');\n"a\\"b","c\\\\d"\n\\.\n`)).toBe(`INSERT INTO t (a, b) VALUES\n(E'a"b', E'c\\\\d');\n\n`);
+    expect(sqlOf(`COPY t (a, b) FROM stdin CSV;\n"back\\slash","it's"\n\\.\n`)).toBe("INSERT INTO t (a, b) VALUES\n(E'back\\\\slash', E'it\\'s');\n\n");
+  });
+
+  it('keeps a last CSV row without a line end, also an empty quoted field or a lone comma', () => {
+    expect(run('COPY t (a) FROM stdin CSV;\n1,2')).toEqual({ sql: "INSERT INTO t (a) VALUES\n(E'1', E'2');", notSql: [[2, 2]], problems: [] });
+    expect(sqlOf('COPY t (a) FROM stdin CSV;\n""')).toBe("INSERT INTO t (a) VALUES\n(E'');");
+    expect(sqlOf('COPY t (a) FROM stdin CSV;\n,')).toBe('INSERT INTO t (a) VALUES\n(NULL, NULL);');
+  });
+
+  it('reads HEADER as the list form spells it: bare or true/on skips the first line, false/off/0 keep it', () => {
+    expect(sqlOf('COPY t (a) FROM stdin WITH (HEADER);\nh\n1\n\\.\n')).toBe("INSERT INTO t (a) VALUES\n\n(E'1');\n\n");
+    expect(sqlOf('COPY t (a) FROM stdin WITH (FORMAT csv, HEADER on);\nh\n\\.\n')).toBe('\n\n\n');
+    for (const off of ['false', 'off', '0']) expect(sqlOf(`COPY t (a) FROM stdin WITH (FORMAT csv, HEADER ${off});\nh\n\\.\n`), off).toBe("INSERT INTO t (a) VALUES\n(E'h');\n\n");
+  });
+
+  it("takes a quoted FORMAT, UTF-8 and FREEZE, E'…' and string values, and the keyword FREEZE", () => {
+    expect(sqlOf("COPY t (a) FROM stdin WITH (FORMAT 'CSV', ENCODING 'UTF-8', FREEZE true);\n1,2\n\\.\n")).toBe("INSERT INTO t (a) VALUES\n(E'1', E'2');\n\n");
+    expect(sqlOf("COPY t (a, b) FROM stdin WITH (DELIMITER E'\\t', NULL 'nil');\n1\tnil\n\\.\n")).toBe("INSERT INTO t (a, b) VALUES\n(E'1', NULL);\n\n");
+    expect(sqlOf('COPY t (a) FROM stdin WITH (ENCODING utf8);\n1\n\\.\n')).toBe("INSERT INTO t (a) VALUES\n(E'1');\n\n");
+    expect(sqlOf('COPY t (a) FROM stdin WITH FREEZE;\n1\n\\.\n')).toBe("INSERT INTO t (a) VALUES\n(E'1');\n\n");
+  });
+
+  it('refuses an option list left open, an option without its value, and QUOTE in text format, each saying which', () => {
+    const message = (what: string) =>
+      `COPY … FROM stdin with ${what} is not supported: rollout turns the data into INSERTs, for text and CSV with DELIMITER, NULL, HEADER, QUOTE and ESCAPE. Write the rows as INSERT statements, or dump them with \`pg_dump --inserts\`.`;
+    expect(problemOf('COPY t (a) FROM stdin WITH (FORMAT csv;\n1\n\\.\n')).toMatchObject({ line: 1, column: 1, message: message("'(FORMAT csv'") });
+    expect(problemOf('COPY t (a) FROM stdin WITH (DELIMITER);\n1\n\\.\n')).toMatchObject({ message: message('DELIMITER without a value') });
+    expect(problemOf('COPY t (a) FROM stdin WITH (NULL, FORMAT csv);\n1\n\\.\n')).toMatchObject({ message: message('NULL without a value') });
+    expect(problemOf("COPY t (a) FROM stdin WITH (QUOTE '''');\n1\n\\.\n")).toMatchObject({ message: message('QUOTE or ESCAPE in text format') });
+    expect(problemOf("COPY t (a) FROM stdin WITH (ESCAPE 'x');\n1\n\\.\n")).toMatchObject({ message: message('QUOTE or ESCAPE in text format') });
+    expect(problemOf("COPY t (a) FROM stdin WITH (FORMAT csv, QUOTE 'ab');\n1\n\\.\n")).toMatchObject({ message: message('a DELIMITER, QUOTE or ESCAPE that is not one character') });
+    expect(problemOf("COPY t (a) FROM stdin WITH (FORMAT csv, ESCAPE '');\n1\n\\.\n")).toMatchObject({ message: message('a DELIMITER, QUOTE or ESCAPE that is not one character') });
+    expect(problemOf('COPY t (a) FROM stdin WITH (ENCODING);\n1\n\\.\n')).toMatchObject({ message: message('ENCODING') });
+  });
+
+  it('skips a comment inside the COPY statement, quotes in it too, and goes on to the next block', () => {
+    expect(sqlOf("COPY t TO stdout -- it's a note\n;\nCOPY u (a) FROM stdin;\n1\n\\.\n")).toBe("COPY t TO stdout -- it's a note\n;\nINSERT INTO u (a) VALUES\n(E'1');\n\n");
+  });
+
+  it('reads a last line without a line end: a text row, a single CSV field', () => {
+    expect(sqlOf('COPY t (a) FROM stdin;\n12\n34')).toBe("INSERT INTO t (a) VALUES\n(E'12'),\n(E'34');");
+    expect(sqlOf('COPY t (a) FROM stdin CSV;\n7')).toBe("INSERT INTO t (a) VALUES\n(E'7');");
+    expect(sqlOf('COPY t (a) FROM stdin;\r\n12\r\n\\.\r\n')).toBe("INSERT INTO t (a) VALUES\n(E'12');\n\n");
+  });
+
+  it('ends the data only at a line that is \\. alone', () => {
+    expect(sqlOf('COPY t (a) FROM stdin;\nend\\.\n\\.x\n\\.\n')).toBe("INSERT INTO t (a) VALUES\n(E'end\\.'),\n(E'\\.x');\n\n");
+  });
+
+  it('takes any spacing Postgres takes around the target, its columns and FROM stdin', () => {
+    expect(sqlOf('COPY  s . "a""b"(x)FROM  stdin;\n1\n\\.\n')).toBe(`INSERT INTO s . "a""b" (x) VALUES\n(E'1');\n\n`);
+    expect(sqlOf('COPY s."ab" (x) FROM stdin;\n1\n\\.\n')).toBe(`INSERT INTO s."ab" (x) VALUES\n(E'1');\n\n`);
+  });
+
+  it("reads option strings with a comma, E'…' escapes and doubled quotes", () => {
+    expect(sqlOf("COPY t (a, b) FROM stdin WITH (FORMAT csv, DELIMITER ',');\n1,2\n\\.\n")).toBe("INSERT INTO t (a, b) VALUES\n(E'1', E'2');\n\n");
+    expect(sqlOf("COPY t (a, b) FROM stdin WITH (DELIMITER E'|');\n1|2\n\\.\n")).toBe("INSERT INTO t (a, b) VALUES\n(E'1', E'2');\n\n");
+    expect(sqlOf("COPY t (a, b) FROM stdin WITH (NULL E'\\\\N');\n\\N\tx\n\\.\n")).toBe("INSERT INTO t (a, b) VALUES\n(NULL, E'x');\n\n");
+    for (const [escape, char] of [['b', '\b'], ['f', '\f']]) {
+      expect(sqlOf(`COPY t (a, b) FROM stdin WITH (DELIMITER E'\\${escape}');\n1${char}2\n\\.\n`), escape).toBe("INSERT INTO t (a, b) VALUES\n(E'1', E'2');\n\n");
+    }
+    for (const quote of ["E'\\''", "E''''"]) expect(sqlOf(`COPY t (a) FROM stdin WITH (FORMAT csv, QUOTE ${quote});\n'x,y'\n\\.\n`), quote).toBe("INSERT INTO t (a) VALUES\n(E'x,y');\n\n");
+  });
+
+  it("reads a backslash as an escape only in an E'…' string, wherever the string stands", () => {
+    // ESCAPE'\' (no space: the E ends a word) and NULL  '\' (after blanks) are plain strings; e'\'' escapes its quote.
+    expect(sqlOf(`COPY t (a, b) FROM stdin WITH (FORMAT csv, ESCAPE'\\');\n"a\\"b",c\n\\.\n`)).toBe(`INSERT INTO t (a, b) VALUES\n(E'a"b', E'c');\n\n`);
+    expect(sqlOf(`COPY t (a, b) FROM stdin WITH (NULL  '\\');\n\\\\\tx\n\\.\n`)).toBe("INSERT INTO t (a, b) VALUES\n(E'\\\\', E'x');\n\n");
+    expect(sqlOf(`COPY t (a) FROM stdin WITH (FORMAT csv, QUOTE e'\\'');\n'x,y'\n\\.\n`)).toBe("INSERT INTO t (a) VALUES\n(E'x,y');\n\n");
+  });
+
+  it('reads HEADER true and 1 as a header, FORMAT text as text, and the keyword FREEZE followed by CSV', () => {
+    for (const on of ['true', '1']) expect(sqlOf(`COPY t (a) FROM stdin WITH (FORMAT csv, HEADER ${on});\nh\n\\.\n`), on).toBe('\n\n\n');
+    expect(sqlOf('COPY t (a) FROM stdin WITH (FORMAT text);\n1,2\n\\.\n')).toBe("INSERT INTO t (a) VALUES\n(E'1,2');\n\n");
+    expect(sqlOf('COPY t (a) FROM stdin WITH FREEZE CSV;\n1,2\n\\.\n')).toBe("INSERT INTO t (a) VALUES\n(E'1', E'2');\n\n");
+    for (const encoding of ["'XUTF8'", "'UTF8X'"]) expect(run(`COPY t (a) FROM stdin WITH (ENCODING ${encoding});\n1\n\\.\n`).problems, encoding).toHaveLength(1);
+  });
+});
+
 describe('runnableFromPsqlScript', () => {
   it("blanks pg_dump's \\restrict and \\unrestrict lines, line for line", () => {
     const sql = '--\n\\restrict abc123\nSET x = 1;\n\\unrestrict abc123\n';

@@ -12,6 +12,7 @@ import { openDatabase } from '../../actions/engine/db/index.ts';
 import { readOnSince, readPlan, type PlanContext } from '../../actions/engine/plan/read-plan.ts';
 import { findUpstream, readUpstream, readUpstreamLive, upstreamGates } from '../../actions/engine/plan/upstream.ts';
 import { readOnly } from '../../actions/engine/session.ts';
+import { appendLedger } from '../../actions/engine/store/ledger.ts';
 import { formatInstant } from '../../actions/engine/stages/gates.ts';
 import { cliOn, writeEnvironment } from '../support/cli.ts';
 import { databaseTargets, type TestDatabase } from '../support/databases.ts';
@@ -193,6 +194,16 @@ checks:
     expect((await cliOn(db, ['apply', '--env', 'test'])).code).toBe(1);
     const [revert] = await sql<{ id: string; at: Date; kind: string }>(db, 'SELECT id::text, at, kind FROM rollout.ledger ORDER BY id DESC LIMIT 1');
     expect(revert.kind).toBe('revert');
+    // Another environment's entry, written later in the same ledger, does not hide the upstream's own latest.
+    const database = await openDatabase(db.env, { root: db.root, processEnv: db.processEnv });
+    try {
+      const client = await database.connect();
+      await client.query('BEGIN');
+      await appendLedger(client, { environment: 'production', kind: 'apply', actor: 'test', commit: null, pullRequest: null, planHash: null, outcome: 'applied' }, []);
+      await client.query('COMMIT');
+    } finally {
+      await database.close();
+    }
     const upstream = await onClient((client) => readUpstreamLive(client, environment('test')));
     expect(upstream).toMatchObject({ environment: 'test', checksPassing: false, checksReason: `ledger #${revert.id} at ${formatInstant(revert.at)} was reverted by its checks` });
     expect(upstreamGates(upstream)).toMatchObject({ environment: 'test', checksPassing: false });

@@ -142,8 +142,11 @@ function endOfStatement(sql: string, at: number): number | undefined {
     const c = sql[i];
     if (c === ';') return i + 1;
     if (c === "'" || c === '"') {
-      const close = sql.indexOf(c, i + 1);
-      if (close === -1) return undefined;
+      // In an E'…' string a backslash escapes the next character, a quote too (QUOTE E'\'').
+      const escapes = c === "'" && (sql[i - 1] === 'E' || sql[i - 1] === 'e') && !/[\p{L}\p{N}_$]/u.test(sql[i - 2] ?? '');
+      let close = i + 1;
+      while (close < sql.length && sql[close] !== c) close += escapes && sql[close] === '\\' ? 2 : 1;
+      if (close >= sql.length) return undefined;
       i = close + 1; // A doubled quote ('' or "") reads as the end of one quoted part and the start of the next.
       continue;
     }
