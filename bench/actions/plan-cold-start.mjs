@@ -78,7 +78,7 @@ const entry = join(dist, 'plan.js');
 const squawk = join(dist, 'chunks', 'squawk', 'linux-x64', 'squawk');
 const migrations = readdirSync(join(repo, 'migrations')).map((f) => join(repo, 'migrations', f));
 time(process.execPath, [entry]); // warm the file cache: a runner reads the checkout it just wrote
-if (!readFileSync(join(work, 'summary'), 'utf8').includes('Lint findings')) throw new Error('the plan summary has no lint findings: lint did not run');
+if (!readFileSync(join(work, 'summary'), 'utf8').match(/Lint (errors|warnings) \(squawk\)/)) throw new Error('the plan summary has no lint findings: lint did not run');
 time(process.execPath, [entry], pullRequest);
 if (!/comment-id<<(\S+)\n1\n\1/.test(readFileSync(join(work, 'output'), 'utf8'))) throw new Error('the plan on a pull request posted no comment');
 const runs = { bare: [], plan: [], unlinted: [], comment: [], squawk: [] };

@@ -108,6 +108,24 @@ describe.each(databaseTargets())('reading a plan and an upstream on $name', (tar
     expect(await sql(db, "SELECT 1 FROM information_schema.columns WHERE table_name = 't' AND column_name IN ('a', 'b')")).toEqual([]);
   });
 
+  it('shows a migration warning in the plan without blocking apply, and says why a finding on a table the pending files create is low risk', async () => {
+    await writeEnvironment(db, 'flags:\n  shop.banner:\n    value: hello\n');
+    await writeFile(join(db.root, 'migrations', '0001_new.sql'), 'CREATE TABLE v (id int);\n');
+    // golang-migrate's pair: the down file never runs, and the plan says so as a warning.
+    await writeFile(join(db.root, 'migrations', '0002_pair.up.sql'), 'ALTER TABLE v ADD COLUMN note text;\n');
+    await writeFile(join(db.root, 'migrations', '0002_pair.down.sql'), 'ALTER TABLE v DROP COLUMN note;\n');
+    await writeFile(join(db.root, 'migrations', '0003_index.sql'), '-- the index, in a file of its own\nCREATE INDEX v_id ON v (id);\n');
+    const { plan } = await onClient((client) => readPlan(client, context()));
+    expect(plan.migrations.blockers).toEqual([]);
+    expect(plan.migrations.warnings).toEqual([expect.stringMatching(/^migrations\/0002_pair\.down\.sql:\d+:\d+: migrations\/0002_pair\.down\.sql is down migrations/)]);
+    expect(plan.summary.blocked).toBe(false);
+    expect(plan.migrations.pending.map((m) => m.file)).toEqual(['migrations/0001_new.sql', 'migrations/0002_pair.up.sql', 'migrations/0003_index.sql']);
+    // The index blocks writes to v, which nobody uses yet: a warning that says why, not an error.
+    const finding = plan.migrations.pending[2].findings.find((f) => f.rule === 'require-concurrent-index-creation');
+    expect(finding).toMatchObject({ severity: 'warning', line: 2, column: 1 });
+    expect(finding?.lowRisk).toBe('public.v is created by migrations/0001_new.sql in this same set of pending migrations, so nothing reads or writes it yet');
+  });
+
   it('reads when each soaked dependency last moved out of off, and gates its dependent on that', async () => {
     const file = (ui: string, beta: string): string => `flags:
   search.index:

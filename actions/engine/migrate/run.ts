@@ -125,7 +125,8 @@ export async function previewMigrations(client: pg.ClientBase, ctx: MigrationCon
   const version = await serverVersion(client);
   const { classified, problems: directiveProblems } = classifyMigrations(status.plan.toRun, version, { parse: 'needed' });
   const { prepared, problems: parseProblems } = await parseClassified(classified, version);
-  const lintOptions = { liveRelations: await liveRelations(client) };
+  // What CREATE TABLE IF NOT EXISTS would find: read only when there is something to lint.
+  const lintOptions = { liveRelations: prepared.length > 0 ? await liveRelations(client) : undefined };
   // squawk runs while the server checks the syntax.
   const [linted, syntaxProblems] = await Promise.all([
     lintMigrations(prepared, ctx.processEnv, lintOptions),
