@@ -71,6 +71,20 @@ describe('sectionsOf', () => {
     expect(notRun).toEqual([[1, 1], [6, 7]]);
   });
 
+  it("runs sql-migrate's and goose's Up section only; goose's NO TRANSACTION line above its Up marker is kept for the directives", () => {
+    const migrate = sectionsOf('-- header\n-- +migrate Up\nCREATE TABLE a ();\n-- +migrate Down\nDROP TABLE a;');
+    expect(shown(migrate.runnable)).toEqual(['_________', '--_+migrate_Up', 'CREATE_TABLE_a_();', '________________', '_____________']);
+    expect(migrate.notRun).toEqual([[1, 1], [4, 5]]);
+    const goose = sectionsOf('-- header\n-- +goose NO TRANSACTION\n-- +goose Up\nCREATE INDEX CONCURRENTLY i ON a (id);\n-- +goose Down\nDROP INDEX i;');
+    expect(shown(goose.runnable)).toEqual(['_________', '--_+goose_NO_TRANSACTION', '--_+goose_Up', 'CREATE_INDEX_CONCURRENTLY_i_ON_a_(id);', '______________', '_____________']);
+    expect(goose.notRun).toEqual([[1, 1], [5, 6]]);
+  });
+
+  it('with a goose Up marker and no Down marker, runs from the marker to the end; with a Down marker only, what is before it', () => {
+    expect(sectionsOf('-- header\n-- +goose Up\nSELECT 1;')).toEqual({ runnable: '_________\n-- +goose Up\nSELECT 1;'.replace(/_/g, ' '), notRun: [[1, 1]] });
+    expect(sectionsOf('SELECT 1;\n-- +goose Down\nSELECT 2;')).toEqual({ runnable: 'SELECT 1;\n' + ' '.repeat(14) + '\n' + ' '.repeat(9), notRun: [[2, 3]] });
+  });
+
   it.each([
     ['up migration without a space', '--UpMigration\nSELECT 1;'],
     ['a marker after code on its line', 'SELECT 1; -- Down Migration\nSELECT 2;'],
